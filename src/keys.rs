@@ -1,0 +1,10 @@
+//! Every label and annotation key the tool reads or writes, in one place.
+
+/// Argo CD's sync wave annotation.
+pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+/// Argo CD's hook annotation.
+pub const HOOK: &str = "argocd.argoproj.io/hook";
+/// Argo CD's per-object sync options annotation (`Prune=false`, ...).
+pub const SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
+/// The field manager used for server-side apply.
+pub const FIELD_MANAGER: &str = "kubectl-gitops";

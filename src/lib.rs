@@ -1,0 +1,19 @@
+//! kubectl-gitops as a library: the pipeline the CLI is a thin layer over.
+//!
+//! source (local dir) -> render (one module per tool) -> normalize
+//! (canonical, ordered [`normalize::ObjectSet`]) -> output. See
+//! `ARCHITECTURE.md` for a walk through one command.
+
+pub mod app;
+pub mod cli;
+pub mod error;
+pub mod keys;
+pub mod logging;
+pub mod model;
+pub mod normalize;
+pub mod output;
+pub mod render;
+pub mod source;
+pub mod yaml;
+
+pub use error::{Error, Result};

@@ -1,0 +1,15 @@
+//! Log setup: `tracing` to stderr, level from `-v` or `RUST_LOG`.
+
+use tracing_subscriber::EnvFilter;
+
+/// Install the stderr logger. `verbosity` is the count of `-v` flags.
+pub fn init(verbosity: u8) {
+    let default = match verbosity {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+}

@@ -1,0 +1,19 @@
+//! `kubectl-gitops`: parse, run, print the error once, exit.
+
+use clap::Parser;
+
+use kubectl_gitops::{app, cli::Cli};
+
+fn main() {
+    let cli = Cli::parse();
+    kubectl_gitops::logging::init(cli.verbose);
+    let code = match app::run(cli) {
+        Ok(code) => code,
+        Err(e) if e.is_broken_pipe() => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}

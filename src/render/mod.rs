@@ -1,0 +1,77 @@
+//! Rendering: a source directory in, unnormalized objects out.
+//!
+//! [`detect`] decides which tool a directory needs, in Argo CD's order
+//! (kustomization, chart, jsonnet, plain directory); [`render`] runs it.
+//! Renderers are synchronous and do no network I/O.
+
+mod decode;
+mod plain;
+
+pub use decode::{decode_manifests, push_manifest};
+pub use plain::render_plain;
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::model::Object;
+use crate::source::{DirectoryOptions, LocalSource};
+
+/// The tool a source directory is rendered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Kustomize,
+    Helm,
+    Jsonnet,
+    Directory,
+}
+
+impl Tool {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Kustomize => "Kustomize",
+            Tool::Helm => "Helm",
+            Tool::Jsonnet => "Jsonnet",
+            Tool::Directory => "Directory",
+        }
+    }
+}
+
+/// File names that make a directory a kustomization, in kustomize's order.
+pub const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// Which tool renders `dir`, following Argo CD's detection order.
+pub fn detect(dir: &Path) -> Tool {
+    if !dir.is_dir() {
+        return Tool::Directory;
+    }
+    if KUSTOMIZATION_FILES.iter().any(|f| dir.join(f).is_file()) {
+        return Tool::Kustomize;
+    }
+    if dir.join("Chart.yaml").is_file() {
+        return Tool::Helm;
+    }
+    let has_jsonnet = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().any(|e| e.file_name().to_string_lossy().ends_with(".jsonnet")))
+        .unwrap_or(false);
+    if has_jsonnet {
+        return Tool::Jsonnet;
+    }
+    Tool::Directory
+}
+
+/// Settings for every renderer (each renderer reads its own part).
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    pub directory: DirectoryOptions,
+}
+
+/// Render a local source with the tool [`detect`] picks.
+pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
+    match detect(src.path()) {
+        Tool::Directory => render_plain(src, &opts.directory),
+        tool => Err(Error::Source {
+            path: src.path().to_path_buf(),
+            message: format!("this directory is a {} source, which this build cannot render yet", tool.name()),
+        }),
+    }
+}

@@ -1,0 +1,121 @@
+//! Sources: where manifests come from, and the confinement rule that
+//! everything a source references stays inside its root.
+//!
+//! A [`LocalSource`] is a directory (or one file) inside a root directory:
+//! the enclosing git work tree when there is one, otherwise the directory
+//! itself. Every path a renderer opens goes through [`LocalSource::confine`].
+
+mod walk;
+
+pub use walk::{DirectoryOptions, list_manifest_files};
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A local source: `path` (a file or directory) inside `root`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalSource {
+    root: PathBuf,
+    path: PathBuf,
+}
+
+impl LocalSource {
+    /// Open a local path. The root is the enclosing git work tree, or the
+    /// directory itself (for a file: its directory) when not in a checkout.
+    pub fn open(path: &Path) -> Result<Self> {
+        let canonical = path
+            .canonicalize()
+            .map_err(|e| Error::Source { path: path.to_path_buf(), message: format!("cannot open source: {e}") })?;
+        let dir =
+            if canonical.is_dir() { canonical.clone() } else { canonical.parent().unwrap_or(&canonical).to_path_buf() };
+        let root = dir.ancestors().find(|a| a.join(".git").exists()).unwrap_or(&dir).to_path_buf();
+        Ok(LocalSource { root, path: canonical })
+    }
+
+    /// A source with an explicit root (`path` must be inside it).
+    pub fn with_root(root: &Path, path: &Path) -> Result<Self> {
+        let root = root.canonicalize().map_err(|e| Error::io(root, e))?;
+        let src = LocalSource { root: root.clone(), path: root.clone() };
+        let path = src.confine(path)?;
+        Ok(LocalSource { root, path })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The directory of the source (the path itself, or a file's parent).
+    pub fn dir(&self) -> &Path {
+        if self.path.is_dir() { &self.path } else { self.path.parent().unwrap_or(&self.path) }
+    }
+
+    /// `p` relative to the root, for origins and messages.
+    pub fn display_path(&self, p: &Path) -> String {
+        p.strip_prefix(&self.root).unwrap_or(p).to_string_lossy().into_owned()
+    }
+
+    /// Resolve `p` (relative paths are taken from the source path's directory
+    /// unless absolute) and check that it, after following symlinks, stays
+    /// inside the root. Returns the canonical path.
+    pub fn confine(&self, p: &Path) -> Result<PathBuf> {
+        let joined = if p.is_absolute() { p.to_path_buf() } else { self.dir().join(p) };
+        let lexical = lexical_normalize(&joined);
+        if !lexical.starts_with(&self.root) {
+            return Err(Error::PathEscape {
+                path: p.to_path_buf(),
+                root: self.root.clone(),
+                detail: "path leaves the source root".into(),
+            });
+        }
+        let canonical = lexical.canonicalize().map_err(|e| Error::io(&lexical, e))?;
+        if !canonical.starts_with(&self.root) {
+            return Err(Error::PathEscape {
+                path: p.to_path_buf(),
+                root: self.root.clone(),
+                detail: format!("symlink resolves to {}", canonical.display()),
+            });
+        }
+        Ok(canonical)
+    }
+}
+
+/// Remove `.` and resolve `..` without touching the file system.
+pub fn lexical_normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confine_refuses_escapes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("repo");
+        std::fs::create_dir_all(root.join("app")).unwrap();
+        std::fs::write(root.join("app/a.yaml"), "").unwrap();
+        std::fs::write(tmp.path().join("secret.yaml"), "").unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("secret.yaml"), root.join("app/link.yaml")).unwrap();
+        let src = LocalSource::with_root(&root, &root.join("app")).unwrap();
+        assert!(src.confine(Path::new("a.yaml")).is_ok());
+        assert!(matches!(src.confine(Path::new("../../secret.yaml")), Err(Error::PathEscape { .. })));
+        let err = src.confine(Path::new("link.yaml")).unwrap_err();
+        assert!(err.to_string().contains("symlink resolves to"), "{err}");
+        assert!(matches!(src.confine(&tmp.path().join("secret.yaml")), Err(Error::PathEscape { .. })));
+    }
+}
