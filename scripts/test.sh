@@ -3,6 +3,8 @@
 # test. Installs what the tests need first (see scripts/install-test-cluster.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The cluster tests need etcd and kube-apiserver (tests/support/cluster.rs).
+bash scripts/install-test-cluster.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked --all-targets
