@@ -6,7 +6,10 @@
 
 pub mod app;
 pub mod cli;
+pub mod cluster;
+pub mod diff;
 pub mod error;
+pub mod external_diff;
 pub mod keys;
 pub mod logging;
 pub mod model;

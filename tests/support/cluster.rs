@@ -70,9 +70,9 @@ extern "C" fn stop_shared() {
 
 /// Directory holding `kube-apiserver` and `kube-controller-manager`.
 pub fn bin_dir() -> PathBuf {
-    let cache = std::env::var_os("KUBECTL_GITOPS_TEST_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kubectl-gitops-test")
-    });
+    let cache = std::env::var_os("KUBECTL_GITOPS_TEST_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/kubectl-gitops-test"));
     cache.join("bin")
 }
 
@@ -137,7 +137,19 @@ fn make_pki(pki: &Path) -> Result<(), String> {
     std::fs::create_dir_all(pki).map_err(|e| e.to_string())?;
     let o = |a: &[&str]| openssl(pki, a);
     o(&["genrsa", "-out", "ca.key", "2048"])?;
-    o(&["req", "-x509", "-new", "-key", "ca.key", "-days", "30", "-subj", "/CN=kubectl-gitops-test-ca", "-out", "ca.crt"])?;
+    o(&[
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        "ca.key",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=kubectl-gitops-test-ca",
+        "-out",
+        "ca.crt",
+    ])?;
     o(&["genrsa", "-out", "server.key", "2048"])?;
     o(&["req", "-new", "-key", "server.key", "-subj", "/CN=kube-apiserver", "-out", "server.csr"])?;
     std::fs::write(
@@ -146,8 +158,21 @@ fn make_pki(pki: &Path) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     o(&[
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30",
-        "-extfile", "server.ext", "-out", "server.crt",
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "30",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
     ])?;
     o(&["genrsa", "-out", "client.key", "2048"])?;
     o(&["req", "-new", "-key", "client.key", "-subj", "/O=system:masters/CN=cert-admin", "-out", "client.csr"])?;
@@ -157,8 +182,21 @@ fn make_pki(pki: &Path) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     o(&[
-        "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30",
-        "-extfile", "client.ext", "-out", "client.crt",
+        "x509",
+        "-req",
+        "-in",
+        "client.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "30",
+        "-extfile",
+        "client.ext",
+        "-out",
+        "client.crt",
     ])?;
     o(&["genrsa", "-out", "sa.key", "2048"])?;
     o(&["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"])?;
@@ -220,8 +258,13 @@ fn start_in(dir: &Path, remove_dir: bool) -> Result<TestCluster, String> {
     )
     .map_err(|e| e.to_string())?;
 
-    let mut cluster =
-        TestCluster { dir: dir.to_path_buf(), kubeconfig: dir.join("kubeconfig"), server: String::new(), children: Mutex::new(Vec::new()), remove_dir };
+    let mut cluster = TestCluster {
+        dir: dir.to_path_buf(),
+        kubeconfig: dir.join("kubeconfig"),
+        server: String::new(),
+        children: Mutex::new(Vec::new()),
+        remove_dir,
+    };
     // Ports are picked free, then bound by the child: retry when another
     // process took one in between.
     let mut last = String::new();
