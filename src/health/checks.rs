@@ -217,7 +217,8 @@ fn is_hook(p: &Value) -> bool {
     if let Some(hooks) = ann.get("argocd.argoproj.io/hook").and_then(Value::as_str) {
         let known = ["PreSync", "Sync", "PostSync", "SyncFail", "PostDelete", "Skip"];
         let recognised: Vec<&str> = hooks.split(',').map(str::trim).filter(|h| known.contains(h)).collect();
-        return !(recognised.len() == 1 && recognised[0] == "Skip") && !recognised.is_empty();
+        // Argo CD: with the annotation present it is a hook unless Skip is its only type.
+        return recognised != ["Skip"];
     }
     ann.get("helm.sh/hook").and_then(Value::as_str).is_some_and(|h| h != "crd-install")
 }

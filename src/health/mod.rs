@@ -64,7 +64,7 @@ impl Health {
 /// Argo CD's built-in health of a live object; `None` when no built-in
 /// check exists for its group and kind.
 pub fn assess(obj: &Value) -> Option<Health> {
-    if fields::str_at(obj, "/metadata/deletionTimestamp") != ""
+    if !fields::str_at(obj, "/metadata/deletionTimestamp").is_empty()
         && !fields::strings_at(obj, "/metadata/finalizers").iter().any(|f| f == "argocd.argoproj.io/hook-finalizer")
     {
         return Some(Health::new(HealthStatus::Progressing, "Pending deletion"));
