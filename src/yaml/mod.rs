@@ -10,7 +10,7 @@
 mod emit;
 mod resolve;
 
-pub use emit::{to_yaml_string, write_yaml};
+pub use emit::{to_yaml_string, write_yaml, write_yaml_map};
 pub use resolve::{Dialect, float_to_json};
 
 use std::collections::HashMap;
