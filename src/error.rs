@@ -64,6 +64,9 @@ pub enum Error {
     /// The `KUBECTL_EXTERNAL_DIFF` program could not run or failed.
     #[error("external diff program: {0}")]
     ExternalDiff(String),
+    /// An object's sync annotations (wave, hook, policies) are invalid.
+    #[error("{origin}: {key}: {message}")]
+    Plan { origin: Origin, key: Box<ObjectKey>, message: String },
 }
 
 /// A failed API request: what was asked and what the server said.
