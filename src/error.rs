@@ -67,6 +67,15 @@ pub enum Error {
     /// An object's sync annotations (wave, hook, policies) are invalid.
     #[error("{origin}: {key}: {message}")]
     Plan { origin: Origin, key: Box<ObjectKey>, message: String },
+    /// Another sync of the same app holds the lock (an unexpired Lease).
+    #[error("{0}")]
+    Locked(String),
+    /// A sync safety rail refused to go on (nothing was written).
+    #[error("{0}")]
+    Refused(String),
+    /// A sync wrote some objects and then failed; the parent keeps every member recorded.
+    #[error("sync failed: {0}")]
+    SyncFailed(String),
 }
 
 /// A failed API request: what was asked and what the server said.

@@ -115,6 +115,12 @@ fn live_key(v: &Value, group: &str, kind: &str) -> ObjectKey {
 /// provably unchanged). Results follow the set's order; the first failing
 /// object's error is returned, naming the object and its source.
 pub fn compare(cluster: &Cluster, resolved: &Resolved) -> Result<Vec<Comparison>> {
+    compare_with(cluster, resolved, true)
+}
+
+/// [`compare`], with the dry-run taking over other managers' fields only
+/// when `force` is set (sync without `--force-conflicts` reports conflicts).
+pub fn compare_with(cluster: &Cluster, resolved: &Resolved, force: bool) -> Result<Vec<Comparison>> {
     let objects = resolved.set.objects();
     let resources: Vec<Option<ResourceInfo>> =
         objects.iter().map(|o| resolved.discovery.resource(&o.gvk()).cloned()).collect();
@@ -161,7 +167,7 @@ pub fn compare(cluster: &Cluster, resolved: &Resolved) -> Result<Vec<Comparison>
         .zip(&values)
         .map(|(&i, v)| (resources[i].as_ref().expect("dry-run only with a resource"), v))
         .collect();
-    let results = cluster.apply(&batch, ApplyOptions { dry_run: true, force: true });
+    let results = cluster.apply(&batch, ApplyOptions { dry_run: true, force });
     for (&i, result) in to_dry_run.iter().zip(results) {
         let c = &mut out[i];
         match result {
