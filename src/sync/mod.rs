@@ -324,8 +324,12 @@ fn ensure_namespace(
     ui: &mut dyn SyncUi,
 ) -> Result<()> {
     let res = namespace_resource();
-    if cluster.get(&res, "", ns)?.is_some() {
-        return Ok(());
+    match cluster.get(&res, "", ns) {
+        Ok(Some(_)) => return Ok(()),
+        // A user without cluster-wide rights: the writes will tell.
+        Err(Error::Api(f)) if f.code == 403 && !opts.create_namespace => return Ok(()),
+        Ok(None) => {}
+        Err(e) => return Err(e),
     }
     let from_set = set.iter().find(|o| o.group().is_empty() && o.kind() == "Namespace" && o.name() == ns);
     if !opts.create_namespace && from_set.is_none() {
