@@ -117,7 +117,7 @@ fn create_update_noop_and_diff_after_sync() {
 fn conflicts_are_reported_and_force_takes_over() {
     let ns = new_ns("sync-conflict");
     cluster::shared().apply_yaml(
-        &format!("{}", cm("shared", &format!("  namespace: {ns}\n"), "theirs")),
+        &cm("shared", &format!("  namespace: {ns}\n"), "theirs"),
         &["--server-side", "--field-manager", "someone-else"],
     );
     let dir = tree(&[("a.yaml", &format!("{}{}", cm("shared", "", "ours"), cm("other", "", "x")))]);
@@ -177,9 +177,7 @@ fn waves_and_hooks_run_in_order() {
 fn sync_fail_hooks_run_when_a_wave_fails() {
     let ns = new_ns("sync-fail-hook");
     // The second wave waits for a Deployment that can never become healthy.
-    let deploy = format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: never\n  annotations:\n    argocd.argoproj.io/sync-wave: \"1\"\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: never}}}}\n  template:\n    metadata: {{labels: {{app: never}}}}\n    spec:\n      containers: [{{name: c, image: nginx}}]\n---\n"
-    );
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: never\n  annotations:\n    argocd.argoproj.io/sync-wave: \"1\"\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: never}}\n  template:\n    metadata: {labels: {app: never}}\n    spec:\n      containers: [{name: c, image: nginx}]\n---\n";
     let hook = "  annotations:\n    argocd.argoproj.io/hook: SyncFail\n";
     let dir = tree(&[("a.yaml", &format!("{deploy}{}", cm("notify", hook, "x")))]);
     let r = sync(dir.path(), &ns, "failing", &["--wait", "--timeout", "3s"]);
