@@ -520,3 +520,55 @@ fn applyset_interop_with_kubectl() {
     ]);
     assert!(tool.starts_with("kubectl-gitops/v"), "{tool}");
 }
+
+#[test]
+fn crds_are_established_before_their_custom_resources() {
+    let ns = new_ns("sync-crd");
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.sync-test.example.com\nspec:\n  group: sync-test.example.com\n  scope: Namespaced\n  names: {plural: widgets, singular: widget, kind: Widget}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        x-kubernetes-preserve-unknown-fields: true\n---\n";
+    let cr = "apiVersion: sync-test.example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: 3\n";
+    let dir = tree(&[("crd.yaml", crd), ("cr.yaml", cr)]);
+    let r = sync_ok(dir.path(), &ns, "crd", &[]);
+    assert!(r.stdout.contains("2 created"), "{}{}", r.stdout, r.stderr);
+    let size = cluster::shared().kubectl_ok(&["get", "widgets", "w", "-n", &ns, "-o", "jsonpath={.spec.size}"]);
+    assert_eq!(size, "3");
+    let again = sync_ok(dir.path(), &ns, "crd", &[]);
+    assert!(again.stdout.contains("2 unchanged"), "{}", again.stdout);
+}
+
+#[test]
+fn the_lock_is_renewed_while_a_sync_runs() {
+    let ns = new_ns("sync-renew");
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: slow\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: slow}}\n  template:\n    metadata: {labels: {app: slow}}\n    spec:\n      containers: [{name: c, image: nginx}]\n";
+    let dir = tree(&[("a.yaml", deploy)]);
+    let c = cluster::shared();
+    let mut child = Command::new(common::bin())
+        .args(["sync", dir.path().to_str().unwrap(), "--name", "renew", "-n", &ns])
+        .args(["--wait", "--timeout", "60s", "--lock-duration", "3s", "--kubeconfig"])
+        .arg(&c.kubeconfig)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let spec = |field: &str| {
+        let out =
+            c.kubectl(&["get", "lease", "applyset-renew", "-n", &ns, "-o", &format!("jsonpath={{.spec.{field}}}")]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut renewed = false;
+    for _ in 0..120 {
+        let (acquired, renew) = (spec("acquireTime"), spec("renewTime"));
+        if !acquired.is_empty() && !renew.is_empty() && acquired != renew {
+            renewed = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    // Held and renewed: a second sync of the same app is refused.
+    let second = sync(dir.path(), &ns, "renew", &[]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(renewed, "the lease was never renewed");
+    assert_eq!(second.code, 2);
+    assert!(second.stderr.contains("holds the lock"), "{}", second.stderr);
+}
