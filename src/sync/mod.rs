@@ -220,8 +220,17 @@ pub fn sync(
     }
 
     ensure_namespace(cluster, &parent_ns, set, opts, &mut report, ui)?;
+    // Nothing to write (everything unchanged, no hook, no prune, parent up
+    // to date): a no-op sync writes nothing at all, not even its lock.
+    let by_key: std::collections::HashMap<ObjectKey, &Comparison> =
+        comparisons.iter().map(|c| (c.desired.key(), c)).collect();
+    let narrowed = desired_inv.union(&prune_plan.kept_inventory());
+    let writes = !parent::up_to_date(&parent, &widened)
+        || plan.tasks().any(|t| t.is_hook() || by_key.get(&t.object.key()).is_none_or(|c| !unchanged(c)))
+        || (opts.prune && (!prune_plan.delete.is_empty() || !parent::up_to_date(&parent, &narrowed)));
+    drop(by_key);
     let lock_name = parent.reference.name.clone();
-    let lock = cluster.lock(&parent_ns, &lock_name, opts.lock_duration)?;
+    let lock = if writes { Some(cluster.lock(&parent_ns, &lock_name, opts.lock_duration)?) } else { None };
     let result = execute::run(
         cluster,
         execute::Input { plan: &plan, comparisons, resolved: &resolved, parent, widened, desired_inv, prune_plan },
@@ -230,7 +239,7 @@ pub fn sync(
         &mut report,
         ui,
     );
-    let unlocked = cluster.unlock(lock);
+    let unlocked = lock.map_or(Ok(()), |l| cluster.unlock(l));
     if let Err(e) = result {
         report.error = Some(match e {
             Error::SyncFailed(m) => m,
