@@ -564,8 +564,9 @@ fn the_lock_is_renewed_while_a_sync_runs() {
         }
         std::thread::sleep(std::time::Duration::from_millis(250));
     }
-    // Held and renewed: a second sync of the same app is refused.
-    let second = sync(dir.path(), &ns, "renew", &[]);
+    // Held and renewed: a second sync of the same app that has something to write is refused.
+    let changed = tree(&[("a.yaml", &format!("{deploy}---\n{}", cm("more", "", "x")))]);
+    let second = sync(changed.path(), &ns, "renew", &[]);
     let _ = child.kill();
     let _ = child.wait();
     assert!(renewed, "the lease was never renewed");
