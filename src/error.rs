@@ -44,6 +44,9 @@ pub enum Error {
     /// Bad flags or arguments.
     #[error("{0}")]
     Usage(String),
+    /// An object's sync annotations (wave, hook, policies) are invalid.
+    #[error("{origin}: {key}: {message}")]
+    Plan { origin: Origin, key: Box<ObjectKey>, message: String },
     /// The kubeconfig (or in-cluster config) cannot be loaded or used.
     #[error("cluster configuration: {0}")]
     ClusterConfig(String),
