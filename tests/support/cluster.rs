@@ -55,7 +55,9 @@ static SHARED: OnceLock<TestCluster> = OnceLock::new();
 pub fn shared() -> &'static TestCluster {
     SHARED.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("kubectl-gitops-cluster-{}", std::process::id()));
-        let c = start_owned(&dir, true).unwrap_or_else(|e| panic!("test cluster: {e}"));
+        // KUBECTL_GITOPS_TEST_KEEP=1 keeps the data dir and logs for debugging.
+        let keep = std::env::var_os("KUBECTL_GITOPS_TEST_KEEP").is_some();
+        let c = start_owned(&dir, !keep).unwrap_or_else(|e| panic!("test cluster: {e}"));
         // SAFETY: registering a plain `extern "C"` function.
         unsafe { libc::atexit(stop_shared) };
         c
