@@ -407,6 +407,13 @@ fn preflight_is_all_or_nothing() {
     assert!(r.stderr.contains("b.yaml") && r.stderr.contains("Service") && r.stderr.contains("bad"), "{}", r.stderr);
     assert!(!exists("configmap", &ns, "good"));
     assert!(!exists("secret", &ns, "applyset-preflight"));
+    // Hooks are dry-run too.
+    let bad_hook = "apiVersion: v1\nkind: Service\nmetadata:\n  name: bad-hook\n  annotations:\n    argocd.argoproj.io/hook: PreSync\nspec:\n  ports: [{port: 99999, protocol: TCP}]\n";
+    std::fs::write(dir.path().join("b.yaml"), bad_hook).unwrap();
+    let r = sync(dir.path(), &ns, "preflight", &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("b.yaml") && r.stderr.contains("bad-hook"), "{}", r.stderr);
+    assert!(!exists("configmap", &ns, "good"));
 }
 
 #[test]

@@ -179,6 +179,7 @@ pub fn sync(
     };
     ui.step(&format!("preflight: server-side dry-run of {} objects", sub.set.len()));
     let comparisons = compare::compare_with(cluster, &sub, opts.force_conflicts).map_err(conflict_hint)?;
+    preflight_hooks(cluster, &plan, &resolved.discovery)?;
 
     let desired_inv = inventory_of(set, &parent_ns);
     let widened = parent.recorded.union(&desired_inv);
@@ -409,4 +410,40 @@ mod tests {
         let err = label_members(&mut bad, "applyset-x-v1").unwrap_err().to_string();
         assert!(err.contains("a.yaml:3") && err.contains(PART_OF_LABEL), "{err}");
     }
+}
+
+/// Hooks are recreated rather than updated: dry-run those that do not exist
+/// yet (an existing one is deleted first when it runs). Hooks whose kind or
+/// namespace the set itself creates cannot be dry-run before it exists.
+fn preflight_hooks(
+    cluster: &Cluster,
+    plan: &crate::plan::SyncPlan,
+    discovery: &crate::cluster::Discovery,
+) -> Result<()> {
+    let hooks: Vec<(&Object, ResourceInfo)> = plan
+        .tasks()
+        .chain(plan.sync_fail.iter())
+        .filter(|t| t.is_hook())
+        .filter_map(|t| resource_of(discovery, &t.object).map(|r| (&t.object, r)))
+        .collect();
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let gets: Vec<(&ResourceInfo, &str, &str)> =
+        hooks.iter().map(|(o, r)| (r, o.namespace().unwrap_or(""), o.name())).collect();
+    let live = cluster.get_many(&gets)?;
+    let absent: Vec<(&Object, &ResourceInfo, serde_json::Value)> =
+        hooks.iter().zip(live).filter(|(_, l)| l.is_none()).map(|((o, r), _)| (*o, r, o.to_value())).collect();
+    let batch: Vec<(&ResourceInfo, &serde_json::Value)> = absent.iter().map(|(_, r, v)| (*r, v)).collect();
+    let results = cluster.apply(&batch, crate::cluster::ApplyOptions { dry_run: true, force: true });
+    for ((o, _, _), r) in absent.iter().zip(results) {
+        match r {
+            Ok(_) => {}
+            Err(Error::Api(f)) if f.code == 404 => {} // its namespace comes with the set
+            Err(e) => {
+                return Err(Error::Object { key: Box::new(o.key()), origin: o.origin.clone(), source: Box::new(e) });
+            }
+        }
+    }
+    Ok(())
 }
