@@ -379,39 +379,6 @@ pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
-        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5d").is_err());
-    }
-
-    #[test]
-    fn members_get_the_label_and_inputs_may_not_set_it() {
-        use crate::model::Origin;
-        let o = |labels: serde_json::Value| {
-            Object::new(
-                serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labels": labels}}),
-                Origin::new("a.yaml", 0, 3),
-            )
-            .unwrap()
-        };
-        let mut ok = vec![o(serde_json::json!({}))];
-        label_members(&mut ok, "applyset-x-v1").unwrap();
-        assert_eq!(ok[0].label(PART_OF_LABEL), Some("applyset-x-v1"));
-        let mut bad = vec![o(serde_json::json!({PART_OF_LABEL: "other"}))];
-        let err = label_members(&mut bad, "applyset-x-v1").unwrap_err().to_string();
-        assert!(err.contains("a.yaml:3") && err.contains(PART_OF_LABEL), "{err}");
-    }
-}
-
 /// Hooks are recreated rather than updated: dry-run those that do not exist
 /// yet (an existing one is deleted first when it runs). Hooks whose kind or
 /// namespace the set itself creates cannot be dry-run before it exists.
@@ -446,4 +413,37 @@ fn preflight_hooks(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5d").is_err());
+    }
+
+    #[test]
+    fn members_get_the_label_and_inputs_may_not_set_it() {
+        use crate::model::Origin;
+        let o = |labels: serde_json::Value| {
+            Object::new(
+                serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labels": labels}}),
+                Origin::new("a.yaml", 0, 3),
+            )
+            .unwrap()
+        };
+        let mut ok = vec![o(serde_json::json!({}))];
+        label_members(&mut ok, "applyset-x-v1").unwrap();
+        assert_eq!(ok[0].label(PART_OF_LABEL), Some("applyset-x-v1"));
+        let mut bad = vec![o(serde_json::json!({PART_OF_LABEL: "other"}))];
+        let err = label_members(&mut bad, "applyset-x-v1").unwrap_err().to_string();
+        assert!(err.contains("a.yaml:3") && err.contains(PART_OF_LABEL), "{err}");
+    }
 }
