@@ -132,7 +132,7 @@ impl Exec<'_> {
                 let done = self.apply_batch(&batch, report, ui)?;
                 if cat == 1 {
                     self.wait_healthy(&done, ui)?;
-                    self.discovery = self.cluster.discover(self.gvks.iter())?;
+                    self.refresh_discovery()?;
                 }
                 watched.extend(done);
             }
@@ -215,6 +215,18 @@ impl Exec<'_> {
         match first_error {
             Some(m) => Err(Error::SyncFailed(m)),
             None => Ok(out),
+        }
+    }
+
+    /// Rediscover after CRDs are established; the API server may serve a
+    /// new group-version a moment after the CRD says Established.
+    fn refresh_discovery(&mut self) -> Result<()> {
+        loop {
+            self.discovery = self.cluster.discover(self.gvks.iter())?;
+            if self.gvks.iter().all(|g| self.discovery.resource(g).is_some()) || Instant::now() > self.deadline {
+                return Ok(());
+            }
+            std::thread::sleep(POLL);
         }
     }
 
