@@ -132,7 +132,7 @@ impl Exec<'_> {
                 let done = self.apply_batch(&batch, report, ui)?;
                 if cat == 1 {
                     self.wait_healthy(&done, ui)?;
-                    self.refresh_discovery()?;
+                    self.refresh_discovery(&batch)?;
                 }
                 watched.extend(done);
             }
@@ -220,10 +220,22 @@ impl Exec<'_> {
 
     /// Rediscover after CRDs are established; the API server may serve a
     /// new group-version a moment after the CRD says Established.
-    fn refresh_discovery(&mut self) -> Result<()> {
+    fn refresh_discovery(&mut self, crds: &[&Task]) -> Result<()> {
+        let mut wanted = Vec::new();
+        for t in crds {
+            let v = t.object.to_value();
+            let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+            for ver in v.pointer("/spec/versions").and_then(Value::as_array).into_iter().flatten() {
+                if ver.get("served").and_then(Value::as_bool) != Some(false) {
+                    let name = ver.get("name").and_then(Value::as_str).unwrap_or("");
+                    wanted.push(Gvk::new(&s("/spec/group"), name, &s("/spec/names/kind")));
+                }
+            }
+        }
+        self.gvks.extend(wanted.iter().cloned());
         loop {
             self.discovery = self.cluster.discover(self.gvks.iter())?;
-            if self.gvks.iter().all(|g| self.discovery.resource(g).is_some()) || Instant::now() > self.deadline {
+            if wanted.iter().all(|g| self.discovery.resource(g).is_some()) || Instant::now() > self.deadline {
                 return Ok(());
             }
             std::thread::sleep(POLL);
