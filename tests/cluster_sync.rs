@@ -580,3 +580,40 @@ fn the_lock_is_renewed_while_a_sync_runs() {
     assert_eq!(second.code, 2);
     assert!(second.stderr.contains("holds the lock"), "{}", second.stderr);
 }
+
+#[test]
+fn on_a_terminal_prune_asks_first() {
+    let ns = new_ns("sync-prompt");
+    let dir = tree(&[("a.yaml", &format!("{}{}", cm("stay", "", "x"), cm("go", "", "x")))]);
+    sync_ok(dir.path(), &ns, "prompt", &[]);
+    std::fs::write(dir.path().join("a.yaml"), cm("stay", "", "x")).unwrap();
+    // `script` gives the sync a pseudo-terminal; its stdin is our answer.
+    let c = cluster::shared();
+    let answer = |text: &str| {
+        let cmd = format!(
+            "{} sync {} --name prompt -n {ns} --prune --kubeconfig {}",
+            common::bin(),
+            dir.path().display(),
+            c.kubeconfig.display()
+        );
+        let mut child = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script (util-linux)");
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (code, out) = answer("n\n");
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("Prune them? [y/N]") && out.contains("ConfigMap sync-prompt/go"), "{out}");
+    assert!(exists("configmap", &ns, "go"));
+    let (code, out) = answer("y\n");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!exists("configmap", &ns, "go"));
+    assert!(exists("configmap", &ns, "stay"));
+}
