@@ -311,6 +311,12 @@ fn mass_prune_needs_confirmation() {
     assert!(r.stderr.contains("mass prune") && r.stderr.contains("--confirm-mass-prune"), "{}", r.stderr);
     assert!(!exists("configmap", &ns, "survivor"), "something was written");
     assert!(exists("configmap", &ns, "m0"));
+    let preview = sync_ok(dir.path(), &ns, "mass", &["--prune", "--dry-run"]);
+    assert!(
+        preview.stderr.contains("warning: mass prune") && preview.stdout.contains("12 pruned"),
+        "{}",
+        preview.stderr
+    );
     let r = sync_ok(dir.path(), &ns, "mass", &["--prune", "--yes", "--confirm-mass-prune"]);
     assert!(r.stdout.contains("12 pruned"), "{}", r.stdout);
 }

@@ -193,12 +193,17 @@ pub fn sync(
         && !opts.confirm_mass_prune
         && crate::plan::is_mass_prune(prune_plan.delete.len(), prune_plan.live_members)
     {
-        return Err(Error::Refused(format!(
-            "mass prune: this sync would delete {} of the app's {} live objects; nothing was changed \
-             (check the source, then pass --confirm-mass-prune)",
+        let what = format!(
+            "mass prune: this sync would delete {} of the app's {} live objects",
             prune_plan.delete.len(),
             prune_plan.live_members
-        )));
+        );
+        if !opts.dry_run {
+            return Err(Error::Refused(format!(
+                "{what}; nothing was changed (check the source, then pass --confirm-mass-prune)"
+            )));
+        }
+        ui.step(&format!("warning: {what}; a real sync needs --confirm-mass-prune"));
     }
 
     let mut report = SyncReport {
