@@ -92,6 +92,8 @@ pub trait SyncUi {
     fn object(&mut self, entry: &Entry, dry_run: bool);
     /// Ask before deleting `items`; false stops the sync before any write.
     fn confirm_prune(&mut self, items: &[LiveItem]) -> bool;
+    /// How many object lines the run will report (for a progress display).
+    fn expect(&mut self, _objects: usize) {}
 }
 
 /// True when applying the object would change nothing and we already manage it.
@@ -177,7 +179,7 @@ pub fn sync(
         set: normalize_with(members, &NormalizeOptions::default(), &resolved.discovery)?,
         discovery: resolved.discovery.clone(),
     };
-    ui.step(&format!("preflight: server-side dry-run of {} objects", sub.set.len()));
+    ui.step(&format!("preflight: {} objects (server-side dry-run of each one that may change)", sub.set.len()));
     let comparisons = compare::compare_with(cluster, &sub, opts.force_conflicts).map_err(conflict_hint)?;
     preflight_hooks(cluster, &plan, &resolved.discovery)?;
 
@@ -236,6 +238,7 @@ pub fn sync(
         || (opts.prune && (!prune_plan.delete.is_empty() || !parent::up_to_date(&parent, &narrowed)));
     drop(by_key);
     let lock_name = parent.reference.name.clone();
+    ui.expect(plan.tasks().count() + if opts.prune { prune_plan.delete.len() } else { 0 });
     let lock = if writes { Some(cluster.lock(&parent_ns, &lock_name, opts.lock_duration)?) } else { None };
     let result = execute::run(
         cluster,

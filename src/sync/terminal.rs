@@ -12,12 +12,13 @@ pub struct TerminalUi {
     pub yes: bool,
     tty: bool,
     done: usize,
+    total: usize,
     status_shown: bool,
 }
 
 impl TerminalUi {
     pub fn new(yes: bool) -> Self {
-        TerminalUi { yes, tty: std::io::stderr().is_terminal(), done: 0, status_shown: false }
+        TerminalUi { yes, tty: std::io::stderr().is_terminal(), done: 0, total: 0, status_shown: false }
     }
 
     fn clear_status(&mut self, err: &mut impl Write) {
@@ -50,12 +51,17 @@ impl SyncUi for TerminalUi {
                 self.clear_status(&mut err);
                 let _ = writeln!(err, "{}", entry.line(dry_run));
             } else {
-                let _ = write!(err, "\r\x1b[K[{}] {}", self.done, entry.line(dry_run));
+                let total = if self.total >= self.done { format!("/{}", self.total) } else { String::new() };
+                let _ = write!(err, "\r\x1b[K[{}{total}] {}", self.done, entry.line(dry_run));
                 self.status_shown = true;
             }
         } else {
             let _ = writeln!(err, "{}", entry.line(dry_run));
         }
+    }
+
+    fn expect(&mut self, objects: usize) {
+        self.total = objects;
     }
 
     fn confirm_prune(&mut self, items: &[LiveItem]) -> bool {
