@@ -623,3 +623,38 @@ fn on_a_terminal_prune_asks_first() {
     assert!(!exists("configmap", &ns, "go"));
     assert!(exists("configmap", &ns, "stay"));
 }
+
+#[test]
+fn prune_last_and_cascade_orphan() {
+    let ns = new_ns("sync-prune-last");
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: orphan}}\n  template:\n    metadata: {labels: {app: orphan}}\n    spec:\n      containers: [{name: c, image: nginx}]\n---\n";
+    let last = cm("last", "  annotations:\n    argocd.argoproj.io/sync-options: PruneLast=true\n", "x");
+    let dir = tree(&[("a.yaml", &format!("{last}{deploy}{}", cm("stay", "", "x")))]);
+    sync_ok(dir.path(), &ns, "plast", &[]);
+    let rs = || cluster::shared().kubectl_ok(&["get", "rs", "-n", &ns, "-o", "name"]).trim().to_string();
+    for _ in 0..120 {
+        if !rs().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let replica_set = rs();
+    assert!(!replica_set.is_empty(), "no ReplicaSet appeared");
+    std::fs::write(dir.path().join("a.yaml"), cm("stay", "", "x")).unwrap();
+    let r = sync_ok(dir.path(), &ns, "plast", &["--prune", "--yes", "--cascade", "orphan"]);
+    let pos = |s: &str| r.stderr.find(s).unwrap_or_else(|| panic!("{s} missing: {}", r.stderr));
+    assert!(pos("Deployment.apps sync-prune-last/web pruned") < pos("ConfigMap sync-prune-last/last pruned"));
+    // Orphan deletion: the garbage collector first removes the ReplicaSet's
+    // owner reference (and the orphan finalizers), then the objects go; the ReplicaSet stays.
+    for _ in 0..120 {
+        if !exists("deployment", &ns, "web") && !exists("configmap", &ns, "last") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert!(!exists("deployment", &ns, "web") && !exists("configmap", &ns, "last"));
+    assert_eq!(rs(), replica_set);
+    let owners =
+        cluster::shared().kubectl_ok(&["get", &replica_set, "-n", &ns, "-o", "jsonpath={.metadata.ownerReferences}"]);
+    assert_eq!(owners.trim(), "", "the ReplicaSet still has an owner");
+}
