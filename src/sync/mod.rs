@@ -227,7 +227,10 @@ pub fn sync(
         )));
     }
 
-    ensure_namespace(cluster, &parent_ns, set, opts, &mut report, ui)?;
+    if parent.live.is_none() {
+        // A live parent proves its namespace exists.
+        ensure_namespace(cluster, &parent_ns, set, opts, &mut report, ui)?;
+    }
     // Nothing to write (everything unchanged, no hook, no prune, parent up
     // to date): a no-op sync writes nothing at all, not even its lock.
     let by_key: std::collections::HashMap<ObjectKey, &Comparison> =
