@@ -472,6 +472,11 @@ fn inputs_may_not_claim_membership() {
     let r = sync(dir.path(), &ns, "claim", &[]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("a.yaml") && r.stderr.contains("applyset.kubernetes.io/part-of"), "{}", r.stderr);
+    // A rendered Secret with the parent's name.
+    let dir = tree(&[("p.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: applyset-claim\n")]);
+    let r = sync(dir.path(), &ns, "claim", &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("p.yaml") && r.stderr.contains("name of this app's ApplySet parent"), "{}", r.stderr);
 }
 
 #[test]

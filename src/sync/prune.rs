@@ -258,3 +258,43 @@ pub fn cascading(cluster: &Cluster, deleting: &[LiveItem]) -> Result<Vec<LiveIte
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn item(group: &str, kind: &str, ns: &str, name: &str) -> LiveItem {
+        let r = ResourceInfo {
+            group: group.into(),
+            version: "v1".into(),
+            kind: kind.into(),
+            plural: format!("{}s", kind.to_lowercase()),
+            namespaced: !ns.is_empty(),
+        };
+        LiveItem::new(
+            &r,
+            json!({"metadata": {"name": name, "namespace": ns, "uid": format!("uid-{name}"),
+            "ownerReferences": [{"uid": "owner-1"}]}}),
+        )
+    }
+
+    #[test]
+    fn kept_objects_stay_recorded_and_deletes_carry_the_uid() {
+        let plan = PrunePlan {
+            kept: vec![
+                (item("apps", "Deployment", "a", "d"), "Prune=false".into()),
+                (item("", "Namespace", "", "a"), "".into()),
+            ],
+            ..Default::default()
+        };
+        let inv = plan.kept_inventory();
+        assert_eq!(inv.contains_annotation(), "Deployment.apps,Namespace");
+        assert_eq!(inv.namespaces.iter().cloned().collect::<Vec<_>>(), ["a"]);
+        let d = item("", "ConfigMap", "a", "c");
+        assert_eq!(d.delete_request().uid.as_deref(), Some("uid-c"));
+        assert_eq!(d.owners(), ["owner-1"]);
+        assert_eq!(group_kind("", "ConfigMap"), "ConfigMap");
+        assert_eq!(group_kind("apps", "Deployment"), "Deployment.apps");
+    }
+}
