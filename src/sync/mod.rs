@@ -240,17 +240,46 @@ pub fn sync(
         || plan.tasks().any(|t| t.is_hook() || by_key.get(&t.object.key()).is_none_or(|c| !unchanged(c)))
         || (opts.prune && (!prune_plan.delete.is_empty() || !parent::up_to_date(&parent, &narrowed)));
     drop(by_key);
-    let lock_name = parent.reference.name.clone();
     ui.expect(plan.tasks().count() + if opts.prune { prune_plan.delete.len() } else { 0 });
-    let lock = if writes { Some(cluster.lock(&parent_ns, &lock_name, opts.lock_duration)?) } else { None };
-    let result = execute::run(
-        cluster,
-        execute::Input { plan: &plan, comparisons, resolved: &resolved, parent, widened, desired_inv, prune_plan },
-        opts,
-        started + opts.timeout,
-        &mut report,
-        ui,
-    );
+    let lock = if writes { Some(lock_fresh(cluster, &parent, opts.lock_duration)?) } else { None };
+    let input =
+        execute::Input { plan: &plan, comparisons, resolved: &resolved, parent, widened, desired_inv, prune_plan };
+    finish(cluster, lock, input, opts, started, report, ui)
+}
+
+/// Take the lock, then check that the parent did not change since it was
+/// read: another sync that finished in between would make this run's plan stale.
+fn lock_fresh(cluster: &Cluster, parent: &parent::Parent, duration: Duration) -> Result<crate::cluster::lease::Lock> {
+    let (ns, name) = (&parent.reference.namespace, &parent.reference.name);
+    let lock = cluster.lock(ns, name, duration)?;
+    let rv = |v: Option<&serde_json::Value>| v.and_then(|p| p.pointer("/metadata/resourceVersion")).cloned();
+    let fresh = match cluster.get(&parent::secret_resource(), ns, name) {
+        Ok(now) => rv(now.as_ref()) == rv(parent.live.as_ref()),
+        Err(e) => {
+            let _ = cluster.unlock(lock);
+            return Err(e);
+        }
+    };
+    if !fresh {
+        let _ = cluster.unlock(lock);
+        return Err(Error::Refused(format!(
+            "the ApplySet parent secret/{name} changed while this sync was preparing (another sync ran); \
+             nothing was changed: run it again"
+        )));
+    }
+    Ok(lock)
+}
+
+fn finish(
+    cluster: &Cluster,
+    lock: Option<crate::cluster::lease::Lock>,
+    input: execute::Input<'_>,
+    opts: &SyncOptions,
+    started: Instant,
+    mut report: SyncReport,
+    ui: &mut dyn SyncUi,
+) -> Result<SyncReport> {
+    let result = execute::run(cluster, input, opts, started + opts.timeout, &mut report, ui);
     let unlocked = lock.map_or(Ok(()), |l| cluster.unlock(l));
     if let Err(e) = result {
         report.error = Some(match e {
