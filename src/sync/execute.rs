@@ -17,7 +17,7 @@ use super::{SyncOptions, SyncUi, resource_of, unchanged};
 use crate::applyset::Inventory;
 use crate::cluster::compare::{Comparison, Resolved};
 use crate::cluster::write::{Cascade, DeleteRequest};
-use crate::cluster::{ApplyOptions, Cluster, Discovery, ResourceInfo};
+use crate::cluster::{ApplyOptions, Cluster, Discovery, ListRequest, ResourceInfo};
 use crate::error::{Error, Result};
 use crate::health::{HealthStatus, assess_for_wait};
 use crate::model::{Gvk, ObjectKey};
@@ -51,6 +51,8 @@ struct Exec<'a> {
     discovery: Discovery,
     gvks: HashSet<Gvk>,
     comparisons: HashMap<ObjectKey, Comparison>,
+    /// `part-of=<id>`: waiting re-lists the members.
+    selector: String,
 }
 
 const POLL: Duration = Duration::from_millis(500);
@@ -75,6 +77,7 @@ pub(super) fn run(
         discovery: input.resolved.discovery.clone(),
         gvks: input.resolved.set.objects().iter().map(|o| o.gvk()).collect(),
         comparisons: input.comparisons.into_iter().map(|c| (c.desired.key(), c)).collect(),
+        selector: format!("{}={}", crate::applyset::PART_OF_LABEL, report.applyset_id),
     };
     if let Err(e) = ex.steps(input.plan, report, ui) {
         ex.sync_fail(input.plan, report, ui);
@@ -260,11 +263,32 @@ impl Exec<'_> {
         }
         let mut announced = false;
         loop {
-            let reqs: Vec<(&ResourceInfo, &str, &str)> =
-                items.iter().map(|w| (&w.resource, w.key.namespace.as_str(), w.key.name.as_str())).collect();
-            let lives = self.cluster.get_many(&reqs)?;
+            // One LIST of the members per resource and namespace, not one GET per object.
+            let mut requests: Vec<ListRequest> = Vec::new();
+            for w in items {
+                if !requests.iter().any(|r| r.resource == w.resource && r.namespace == w.key.namespace) {
+                    requests.push(ListRequest {
+                        resource: w.resource.clone(),
+                        namespace: w.key.namespace.clone(),
+                        label_selector: Some(self.selector.clone()),
+                    });
+                }
+            }
+            let mut live: HashMap<ObjectKey, Value> = HashMap::new();
+            for (r, found) in requests.iter().zip(self.cluster.list(&requests)?) {
+                for v in found {
+                    let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+                    let key = ObjectKey::new(
+                        &r.resource.group,
+                        &r.resource.kind,
+                        &s("/metadata/namespace"),
+                        &s("/metadata/name"),
+                    );
+                    live.insert(key, v);
+                }
+            }
             let mut pending = Vec::new();
-            for (w, live) in items.iter().zip(lives) {
+            for (w, live) in items.iter().map(|w| (w, live.remove(&w.key))) {
                 let Some(live) = live else {
                     pending.push(format!("{} (Missing)", w.key));
                     continue;
