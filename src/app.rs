@@ -75,8 +75,15 @@ fn diff_cmd(args: DiffArgs) -> Result<i32> {
     if let Some(p) = &parent {
         crate::sync::label_members(&mut objects, &p.id())?;
     }
-    let resolved = compare::prepare(&cluster, objects)?;
-    let comparisons = compare::compare(&cluster, &resolved)?;
+    let unlabelled = parent.is_none().then(|| objects.clone());
+    let mut resolved = compare::prepare(&cluster, objects)?;
+    let mut comparisons = compare::compare(&cluster, &resolved)?;
+    // Without --name: objects a sync applied carry its part-of label; compare as that sync would.
+    if let (Some(mut objects), Some(id)) = (unlabelled, crate::sync::synced_id(&comparisons)) {
+        crate::sync::label_members(&mut objects, &id)?;
+        resolved = compare::prepare(&cluster, objects)?;
+        comparisons = compare::compare(&cluster, &resolved)?;
+    }
     let opts = DiffOptions::default();
     let mut diffs: Vec<_> =
         comparisons.iter().map(|c| diff_object(c.live.as_ref(), Some(&c.predicted), &opts)).collect();

@@ -419,6 +419,34 @@ pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
     })
 }
 
+/// The ApplySet id the live counterparts of a set were synced with, when
+/// they agree: the `part-of` label as set by our field manager. Lets `diff`
+/// without `--name` compare like the sync that applied them.
+pub fn synced_id(comparisons: &[Comparison]) -> Option<String> {
+    let mut found: Option<&str> = None;
+    for live in comparisons.iter().filter_map(|c| c.live.as_ref()) {
+        let Some(id) = live.pointer("/metadata/labels").and_then(|l| l.get(PART_OF_LABEL)).and_then(|v| v.as_str())
+        else {
+            continue;
+        };
+        let ours = crate::diff::managed::apply_fields(live, keys::FIELD_MANAGER).is_some_and(|(_, f)| {
+            f.get("f:metadata")
+                .and_then(|m| m.get("f:labels"))
+                .and_then(|l| l.get(format!("f:{PART_OF_LABEL}")))
+                .is_some()
+        });
+        if !ours {
+            continue;
+        }
+        match found {
+            None => found = Some(id),
+            Some(f) if f == id => {}
+            Some(_) => return None,
+        }
+    }
+    found.map(String::from)
+}
+
 /// Hooks are recreated rather than updated: dry-run those that do not exist
 /// yet (an existing one is deleted first when it runs). Hooks whose kind or
 /// namespace the set itself creates cannot be dry-run before it exists.
