@@ -488,6 +488,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn synced_id_needs_our_manager_and_agreement() {
+        use crate::cluster::compare::{Comparison, Prediction};
+        use crate::model::Origin;
+        let desired = Object::new(
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}),
+            Origin::new("a.yaml", 0, 1),
+        )
+        .unwrap();
+        let live = |id: &str, manager: &str| {
+            serde_json::json!({"metadata": {"labels": {PART_OF_LABEL: id}, "managedFields": [{
+                "manager": manager, "operation": "Apply", "apiVersion": "v1",
+                "fieldsV1": {"f:metadata": {"f:labels": {format!("f:{PART_OF_LABEL}"): {}}}}}]}})
+        };
+        let c = |l: serde_json::Value| Comparison {
+            desired: desired.clone(),
+            resource: None,
+            live: Some(l),
+            predicted: serde_json::Value::Null,
+            prediction: Prediction::DryRun,
+        };
+        assert_eq!(synced_id(&[c(live("a", keys::FIELD_MANAGER))]).as_deref(), Some("a"));
+        assert_eq!(synced_id(&[c(live("a", "kubectl"))]), None);
+        assert_eq!(synced_id(&[c(live("a", keys::FIELD_MANAGER)), c(live("b", keys::FIELD_MANAGER))]), None);
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
