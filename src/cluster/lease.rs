@@ -30,6 +30,13 @@ pub struct Lock {
     renewer: tokio::task::JoinHandle<()>,
 }
 
+impl Drop for Lock {
+    /// Stop renewing; the Lease then expires on its own.
+    fn drop(&mut self) {
+        self.renewer.abort();
+    }
+}
+
 /// Kubernetes `MicroTime`: RFC 3339 with microseconds, UTC.
 fn micro_time(t: Timestamp) -> String {
     format!("{}.{:06}Z", t.strftime("%Y-%m-%dT%H:%M:%S"), t.subsec_microsecond())
