@@ -149,6 +149,8 @@ fn waves_and_hooks_run_in_order() {
         cm("normal", "", "x"),
         cm("pre", &hook("PreSync", "BeforeHookCreation"), "x"),
         cm("on-fail", &hook("SyncFail", "BeforeHookCreation"), "x"),
+        cm("helm-pre", "  annotations:\n    helm.sh/hook: pre-install\n    helm.sh/hook-weight: \"-5\"\n", "x"),
+        cm("helm-test", "  annotations:\n    helm.sh/hook: test\n", "x"),
     ]
     .concat();
     let dir = tree(&[("a.yaml", &src)]);
@@ -159,7 +161,9 @@ fn waves_and_hooks_run_in_order() {
         .filter(|l| l.starts_with("ConfigMap "))
         .map(|l| l.split_whitespace().nth(1).unwrap().rsplit('/').next().unwrap())
         .collect();
-    assert_eq!(order, ["pre", "early", "normal", "late", "post", "post"], "{}", r.stderr);
+    assert_eq!(order, ["helm-pre", "pre", "early", "normal", "late", "post", "post"], "{}", r.stderr);
+    // Helm test hooks never run in a sync.
+    assert!(!exists("configmap", &ns, "helm-test"));
     assert!(r.stderr.contains("post deleted: hook delete policy"), "{}", r.stderr);
     // HookSucceeded removed the PostSync hook; the PreSync hook stays; SyncFail never ran.
     assert!(!exists("configmap", &ns, "post"));
