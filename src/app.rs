@@ -71,7 +71,7 @@ fn diff_cmd(args: DiffArgs) -> Result<i32> {
     let src = LocalSource::open(&args.source.source)?;
     let mut objects = render(&src, &render_options(&args.source))?;
     let cluster = connect(&args.cluster)?;
-    let parent = args.name.as_deref().map(|app| ParentRef::secret(cluster.default_namespace(), app));
+    let parent = args.name.as_deref().map(|app| args.applyset_parent.reference(cluster.default_namespace(), app));
     if let Some(p) = &parent {
         crate::sync::label_members(&mut objects, &p.id())?;
     }
@@ -157,6 +157,7 @@ fn sync_cmd(args: SyncArgs) -> Result<i32> {
         timeout: args.timeout,
         create_namespace: args.create_namespace,
         lock_duration: args.lock_duration,
+        parent_kind: args.applyset_parent,
     };
     let mut ui = TerminalUi::new(args.yes);
     let report = crate::sync::sync(&cluster, objects, &opts, &mut ui)?;

@@ -104,6 +104,9 @@ pub struct DiffArgs {
     /// The app's name (its ApplySet parent is `secret/applyset-<name>` in the namespace).
     #[arg(long)]
     pub name: Option<String>,
+    /// The kind of the app's ApplySet parent (as given to sync).
+    #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
+    pub applyset_parent: crate::sync::parent::ParentKind,
 }
 
 /// `sync` output formats.
@@ -157,6 +160,9 @@ pub struct SyncArgs {
     /// Create the namespace (the CreateNamespace=true sync option) when it does not exist.
     #[arg(long)]
     pub create_namespace: bool,
+    /// The kind of the app's ApplySet parent object (`applyset-<name>`).
+    #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
+    pub applyset_parent: crate::sync::parent::ParentKind,
     /// How long the sync lock lasts without renewal (a crashed run's lock expires after it).
     #[arg(long, default_value = "60s", value_parser = crate::sync::parse_duration)]
     pub lock_duration: std::time::Duration,

@@ -667,3 +667,39 @@ fn prune_last_and_cascade_orphan() {
         cluster::shared().kubectl_ok(&["get", &replica_set, "-n", &ns, "-o", "jsonpath={.metadata.ownerReferences}"]);
     assert_eq!(owners.trim(), "", "the ReplicaSet still has an owner");
 }
+
+#[test]
+fn a_configmap_parent() {
+    let ns = new_ns("sync-cm-parent");
+    let c = cluster::shared();
+    let dir = tree(&[("a.yaml", &cm("member", "", "x"))]);
+    sync_ok(dir.path(), &ns, "cmp", &["--applyset-parent", "configmap"]);
+    let mut reference = ParentRef::secret(&ns, "cmp");
+    reference.kind = "ConfigMap".into();
+    let labels = c.kubectl_ok(&["get", "configmap", "applyset-cmp", "-n", &ns, "-o", "jsonpath={.metadata.labels}"]);
+    assert!(labels.contains(&reference.id()), "{labels}");
+    assert!(!exists("secret", &ns, "applyset-cmp"));
+    let member = c.kubectl_ok(&[
+        "get",
+        "configmap",
+        "member",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.metadata.labels.applyset\\.kubernetes\\.io/part-of}",
+    ]);
+    assert_eq!(member, reference.id());
+    let out = Command::new("kubectl")
+        .env("KUBECTL_APPLYSET", "true")
+        .args(["--kubeconfig", c.kubeconfig.to_str().unwrap(), "apply", "--server-side", "--prune"])
+        .args(["--applyset=configmap/applyset-cmp", "-n", &ns, "-f", dir.path().to_str().unwrap(), "--dry-run=server"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("managed by tooling \"kubectl-gitops\""));
+    let again = sync_ok(dir.path(), &ns, "cmp", &["--applyset-parent", "configmap"]);
+    assert!(again.stdout.contains("1 unchanged"), "{}", again.stdout);
+    let diff =
+        gitops(&["diff", dir.path().to_str().unwrap(), "--name", "cmp", "-n", &ns, "--applyset-parent", "configmap"]);
+    assert_eq!(diff.code, 0, "{}{}", diff.stdout, diff.stderr);
+}

@@ -23,7 +23,7 @@ pub mod terminal;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use crate::applyset::{Inventory, PART_OF_LABEL, ParentRef};
+use crate::applyset::{Inventory, PART_OF_LABEL};
 use crate::cluster::compare::{self, Comparison, Prediction};
 use crate::cluster::write::Cascade;
 use crate::cluster::{Cluster, ResourceInfo};
@@ -63,6 +63,8 @@ pub struct SyncOptions {
     pub create_namespace: bool,
     /// How long the lock lasts without renewal.
     pub lock_duration: Duration,
+    /// The kind of the ApplySet parent.
+    pub parent_kind: parent::ParentKind,
 }
 
 impl Default for SyncOptions {
@@ -80,6 +82,7 @@ impl Default for SyncOptions {
             timeout: Duration::from_secs(300),
             create_namespace: false,
             lock_duration: Duration::from_secs(60),
+            parent_kind: parent::ParentKind::Secret,
         }
     }
 }
@@ -155,13 +158,16 @@ pub fn sync(
         ));
     }
     let parent_ns = cluster.default_namespace().to_string();
-    let reference = ParentRef::secret(&parent_ns, &opts.app);
+    let reference = opts.parent_kind.reference(&parent_ns, &opts.app);
     let id = reference.id();
     label_members(&mut objects, &id)?;
     let resolved = compare::prepare(cluster, objects)?;
     let set = resolved.set.objects();
     if let Some(o) = set.iter().find(|o| {
-        o.group().is_empty() && o.kind() == "Secret" && o.namespace() == Some(&parent_ns) && o.name() == reference.name
+        o.group().is_empty()
+            && o.kind() == reference.kind
+            && o.namespace() == Some(&parent_ns)
+            && o.name() == reference.name
     }) {
         return Err(Error::Refused(format!(
             "{}: {} has the name of this app's ApplySet parent; rename it or choose another --name",
@@ -211,7 +217,12 @@ pub fn sync(
     let mut report = SyncReport {
         app: opts.app.clone(),
         applyset_id: id.clone(),
-        parent: format!("secret/{} -n {}", parent.reference.name, parent.reference.namespace),
+        parent: format!(
+            "{}/{} -n {}",
+            parent.reference.kind.to_lowercase(),
+            parent.reference.name,
+            parent.reference.namespace
+        ),
         dry_run: opts.dry_run,
         ..Default::default()
     };
@@ -253,7 +264,7 @@ fn lock_fresh(cluster: &Cluster, parent: &parent::Parent, duration: Duration) ->
     let (ns, name) = (&parent.reference.namespace, &parent.reference.name);
     let lock = cluster.lock(ns, name, duration)?;
     let rv = |v: Option<&serde_json::Value>| v.and_then(|p| p.pointer("/metadata/resourceVersion")).cloned();
-    let fresh = match cluster.get(&parent::secret_resource(), ns, name) {
+    let fresh = match cluster.get(&parent::parent_resource(&parent.reference), ns, name) {
         Ok(now) => rv(now.as_ref()) == rv(parent.live.as_ref()),
         Err(e) => {
             let _ = cluster.unlock(lock);
@@ -263,8 +274,9 @@ fn lock_fresh(cluster: &Cluster, parent: &parent::Parent, duration: Duration) ->
     if !fresh {
         let _ = cluster.unlock(lock);
         return Err(Error::Refused(format!(
-            "the ApplySet parent secret/{name} changed while this sync was preparing (another sync ran); \
-             nothing was changed: run it again"
+            "the ApplySet parent {}/{name} changed while this sync was preparing (another sync ran); \
+             nothing was changed: run it again",
+            parent.reference.kind.to_lowercase()
         )));
     }
     Ok(lock)

@@ -1,4 +1,4 @@
-//! The ApplySet parent Secret: read it, refuse another tool's set, and
+//! The ApplySet parent (a Secret, or a ConfigMap with `--applyset-parent configmap`): read it, refuse another tool's set, and
 //! write its inventory (group-kinds, namespaces) only when it changes.
 //! Written by server-side apply with our field manager, like members.
 
@@ -11,13 +11,36 @@ use crate::applyset::{
 use crate::cluster::{ApplyOptions, Cluster, ResourceInfo};
 use crate::error::{Error, Result};
 
-/// The Secret resource.
-pub fn secret_resource() -> ResourceInfo {
+/// Which kind of object holds an app's ApplySet (`--applyset-parent`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ParentKind {
+    /// A Secret (kubectl's default parent kind).
+    #[default]
+    Secret,
+    /// A ConfigMap.
+    #[value(name = "configmap")]
+    ConfigMap,
+}
+
+impl ParentKind {
+    /// The parent of app `app` in `namespace`: `<kind>/applyset-<app>`.
+    pub fn reference(self, namespace: &str, app: &str) -> ParentRef {
+        let mut r = ParentRef::secret(namespace, app);
+        if self == ParentKind::ConfigMap {
+            r.kind = "ConfigMap".into();
+        }
+        r
+    }
+}
+
+/// The resource serving a parent (core Secrets or ConfigMaps).
+pub fn parent_resource(r: &ParentRef) -> ResourceInfo {
+    let plural = if r.kind == "ConfigMap" { "configmaps" } else { "secrets" };
     ResourceInfo {
         group: String::new(),
         version: "v1".into(),
-        kind: "Secret".into(),
-        plural: "secrets".into(),
+        kind: r.kind.clone(),
+        plural: plural.into(),
         namespaced: true,
     }
 }
@@ -40,10 +63,10 @@ fn annotation<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 /// Read the parent and check that it is ours (or `adopt`).
 pub fn read(cluster: &Cluster, reference: ParentRef, adopt: bool) -> Result<Parent> {
     let id = reference.id();
-    let live = cluster.get(&secret_resource(), &reference.namespace, &reference.name)?;
+    let live = cluster.get(&parent_resource(&reference), &reference.namespace, &reference.name)?;
     let mut recorded = Inventory::default();
     if let Some(l) = &live {
-        let place = format!("Secret {}/{}", reference.namespace, reference.name);
+        let place = format!("{} {}/{}", reference.kind, reference.namespace, reference.name);
         let tool = annotation(l, TOOLING_ANNOTATION);
         let label = l.pointer("/metadata/labels").and_then(|m| m.get(ID_LABEL)).and_then(Value::as_str);
         let ours = tool.is_some_and(|t| t.starts_with("kubectl-gitops/"));
@@ -78,7 +101,7 @@ pub fn manifest(parent: &Parent, inv: &Inventory) -> Value {
     let r = &parent.reference;
     json!({
         "apiVersion": "v1",
-        "kind": "Secret",
+        "kind": r.kind,
         "metadata": {
             "name": r.name,
             "namespace": r.namespace,
@@ -111,7 +134,7 @@ pub fn record(cluster: &Cluster, parent: &mut Parent, inv: &Inventory) -> Result
         return Ok(false);
     }
     let body = manifest(parent, inv);
-    let res = secret_resource();
+    let res = parent_resource(&parent.reference);
     let out = cluster.apply(&[(&res, &body)], ApplyOptions { dry_run: false, force: true }).pop().expect("one result");
     parent.live = Some(out?);
     parent.recorded = inv.clone();
