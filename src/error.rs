@@ -44,6 +44,9 @@ pub enum Error {
     /// Bad flags or arguments.
     #[error("{0}")]
     Usage(String),
+    /// A Jsonnet program failed (with its stack trace), or its output is not manifests.
+    #[error("{file}: {message}")]
+    Jsonnet { file: String, message: String },
 }
 
 impl Error {
