@@ -9,7 +9,7 @@ mod jsonnet;
 mod plain;
 
 pub use decode::{decode_manifests, push_manifest};
-pub use jsonnet::{JsonnetOptions, JsonnetVar, render_jsonnet};
+pub use jsonnet::{JsonnetOptions, JsonnetVar, evaluate_to_json, render_jsonnet};
 pub use plain::render_plain;
 
 use std::path::Path;

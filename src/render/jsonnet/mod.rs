@@ -30,7 +30,7 @@ use jrsonnet_evaluator::function::TlaArg;
 use jrsonnet_evaluator::gc::GcHashMap;
 use jrsonnet_evaluator::parser::{ParserSettings, Source};
 use jrsonnet_evaluator::trace::PathResolver;
-use jrsonnet_evaluator::{IStr, State, apply_tla};
+use jrsonnet_evaluator::{IStr, State, Val, apply_tla};
 
 use super::decode::decode_manifests;
 use crate::error::{Error, Result};
@@ -140,6 +140,17 @@ pub fn render_jsonnet(src: &LocalSource, dir_opts: &DirectoryOptions, opts: &Jso
     Ok(out)
 }
 
+/// Evaluate one Jsonnet file of a source (top-level arguments applied) to
+/// plain JSON, without the manifest rules: for tests and tools that need
+/// the program's value itself.
+pub fn evaluate_to_json(src: &LocalSource, file: &Path, opts: &JsonnetOptions) -> Result<serde_json::Value> {
+    let file = src.confine(file)?;
+    let label = src.display_path(&file);
+    let ev = Evaluator::new(src, opts)?;
+    let value = ev.evaluate(&file, &label)?;
+    output::to_json(&value, "$").map_err(|e| Error::Jsonnet { file: label, message: e.render(&ev.root) })
+}
+
 /// One jrsonnet state (import cache, stdlib, ext vars) shared by a source's files.
 struct Evaluator {
     state: State,
@@ -188,15 +199,19 @@ impl Evaluator {
         Ok(Evaluator { state: builder.build(), tlas, root })
     }
 
-    /// Evaluate one file (applying top-level arguments) and extract its objects.
-    fn render_file(&self, file: &Path, label: &str) -> Result<Vec<Object>> {
-        let fail = |message: String| Error::Jsonnet { file: label.to_string(), message };
-        let value = self
-            .state
+    /// Evaluate one file, applying top-level arguments.
+    fn evaluate(&self, file: &Path, label: &str) -> Result<Val> {
+        self.state
             .resolve(file)
             .and_then(|p| self.state.import_resolved(p))
             .and_then(|v| apply_tla(self.state.clone(), &self.tlas, v))
-            .map_err(|e| fail(trace::format_error(&e, &self.root)))?;
-        output::extract(value, label).map_err(|e| fail(e.render(&self.root)))
+            .map_err(|e| Error::Jsonnet { file: label.to_string(), message: trace::format_error(&e, &self.root) })
+    }
+
+    /// Evaluate one file and extract its objects.
+    fn render_file(&self, file: &Path, label: &str) -> Result<Vec<Object>> {
+        let value = self.evaluate(file, label)?;
+        output::extract(value, label)
+            .map_err(|e| Error::Jsonnet { file: label.to_string(), message: e.render(&self.root) })
     }
 }
