@@ -46,7 +46,7 @@ pub struct SourceArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
     #[command(flatten)]
-    pub jsonnet: JsonnetArgs,
+    pub jsonnet: Box<JsonnetArgs>,
 }
 
 /// How Jsonnet sources are evaluated (flags named as the `jsonnet` CLI names them).
