@@ -125,3 +125,22 @@ pub struct RenderArgs {
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Yaml)]
     pub output: OutputFormat,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonnet_variable_flags() {
+        assert_eq!(parse_var_inline("a=b=c"), Ok(NameValue { name: "a".into(), value: "b=c".into() }));
+        assert_eq!(parse_var_inline("a="), Ok(NameValue { name: "a".into(), value: String::new() }));
+        assert!(parse_var_inline("=x").is_err());
+        assert!(parse_var_inline("").is_err());
+        let path = std::env::var("PATH").unwrap();
+        assert_eq!(parse_var_inline("PATH"), Ok(NameValue { name: "PATH".into(), value: path }));
+        assert!(parse_var_inline("KGO_SURELY_NOT_SET_ANYWHERE").unwrap_err().contains("is not set"));
+        assert_eq!(parse_var_file("x=f.txt"), Ok(NameValue { name: "x".into(), value: "f.txt".into() }));
+        assert!(parse_var_file("x").is_err());
+        assert!(parse_var_file("x=").is_err());
+    }
+}

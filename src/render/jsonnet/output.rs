@@ -164,3 +164,74 @@ fn object_to_json(obj: &ObjValue, path: &str) -> Result<Value, OutputError> {
     }
     Ok(Value::Object(map))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jrsonnet_evaluator::State;
+
+    fn eval(code: &str) -> Val {
+        let mut b = State::builder();
+        b.context_initializer(jrsonnet_stdlib::ContextInitializer::new(
+            jrsonnet_evaluator::trace::PathResolver::Absolute,
+        ));
+        b.build().evaluate_snippet("<test>", code).expect("valid Jsonnet")
+    }
+
+    fn shape_error(code: &str) -> String {
+        match extract(eval(code), "t.jsonnet") {
+            Err(OutputError::Shape { path, message }) => format!("{path}: {message}"),
+            Err(OutputError::Eval(e)) => panic!("evaluation error: {e:?}"),
+            Ok(objs) => panic!("expected an error, got {} objects", objs.len()),
+        }
+    }
+
+    #[test]
+    fn json_paths() {
+        assert_eq!(field_path("$", "abc_1"), "$.abc_1");
+        assert_eq!(field_path("$.a", "b-c"), "$.a[\"b-c\"]");
+        assert_eq!(field_path("$", "1x"), "$[\"1x\"]");
+        assert_eq!(field_path("$", "say \"hi\""), "$[\"say \\\"hi\\\"\"]");
+    }
+
+    #[test]
+    fn numbers_become_integers_when_integral() {
+        let v = to_json(&eval("{ a: 1.0, b: 2.5, c: -0, d: 1e3, e: [3] }"), "$").ok().unwrap();
+        assert_eq!(v.to_string(), r#"{"a":1,"b":2.5,"c":0,"d":1000,"e":[3]}"#);
+        assert!(v["a"].is_i64());
+    }
+
+    #[test]
+    fn hidden_fields_are_dropped_and_assertions_run() {
+        let v = to_json(&eval("{ a: 1, h:: 2, o: { x:: 1 } }"), "$").ok().unwrap();
+        assert_eq!(v.to_string(), r#"{"a":1,"o":{}}"#);
+        assert!(matches!(to_json(&eval("{ assert false, a: 1 }"), "$"), Err(OutputError::Eval(_))));
+        assert!(matches!(to_json(&eval("{ e: {assert false} }"), "$"), Err(OutputError::Eval(_))));
+    }
+
+    #[test]
+    fn shapes_and_origins() {
+        let cm = |n: &str| format!("{{ apiVersion: 'v1', kind: 'ConfigMap', metadata: {{ name: '{n}' }} }}");
+        let code = format!("{{ b: [{}, null, [{}]], a: {{ x: {} }} }}", cm("b1"), cm("b2"), cm("a"));
+        let objs = extract(eval(&code), "t.jsonnet").ok().unwrap();
+        let names: Vec<&str> = objs.iter().map(|o| o.name()).collect();
+        assert_eq!(names, ["a", "b1", "b2"], "fields in Jsonnet's (sorted) order");
+        assert_eq!(objs[2].origin.to_string(), "t.jsonnet");
+        assert_eq!(objs[2].origin.document, 2);
+    }
+
+    #[test]
+    fn shape_errors_name_the_path() {
+        assert_eq!(shape_error("{ a: [{}, 'x'] }"), "$.a[1]: expected a Kubernetes object, found a string");
+        assert_eq!(shape_error("[true]"), "$[0]: expected a Kubernetes object, found a boolean");
+        assert_eq!(shape_error("function() 1"), "$: expected a Kubernetes object, found a function");
+        assert_eq!(
+            shape_error("{ x: { apiVersion: 'v1' } }"),
+            "$.x: object has `apiVersion` but no `kind`: not a Kubernetes object"
+        );
+        assert_eq!(
+            shape_error("{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 1 } }"),
+            "$: missing or invalid field `metadata.name`"
+        );
+    }
+}
