@@ -118,6 +118,10 @@ fn directory_options_apply_to_jsonnet_files() {
     assert_eq!(names(t.path(), &[]), "configmap/a\n");
     assert_eq!(names(t.path(), &["-R"]), "configmap/a\nconfigmap/b\n");
     assert_eq!(names(t.path(), &["-R", "--exclude", "a.jsonnet"]), "configmap/b\n");
+    // Jsonnet only below the top level: still evaluated with -R, ignored without.
+    let t = tree(&[("a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"), ("sub/b.jsonnet", &cm("b"))]);
+    assert_eq!(names(t.path(), &[]), "configmap/a\n");
+    assert_eq!(names(t.path(), &["-R"]), "configmap/a\nconfigmap/b\n");
 }
 
 #[test]

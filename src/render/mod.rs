@@ -70,7 +70,10 @@ pub struct RenderOptions {
 
 /// Render a local source with the tool [`detect`] picks.
 pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
-    let tool = if jsonnet::is_forced(src, &opts.jsonnet) { Tool::Jsonnet } else { detect(src.path()) };
+    let mut tool = if jsonnet::is_forced(src, &opts.jsonnet) { Tool::Jsonnet } else { detect(src.path()) };
+    if tool == Tool::Directory && jsonnet::has_nested_jsonnet(src, &opts.directory)? {
+        tool = Tool::Jsonnet;
+    }
     match tool {
         Tool::Directory => render_plain(src, &opts.directory),
         Tool::Jsonnet => render_jsonnet(src, &opts.directory, &opts.jsonnet),

@@ -97,6 +97,15 @@ pub fn is_forced(src: &LocalSource, opts: &JsonnetOptions) -> bool {
     opts.main.is_some() || (src.path().is_file() && src.path().extension().is_some_and(|e| e == "jsonnet"))
 }
 
+/// With `-R`, does a directory without top-level `*.jsonnet` files have some
+/// further down? (Argo CD evaluates them in a recursive directory app.)
+pub fn has_nested_jsonnet(src: &LocalSource, dir_opts: &DirectoryOptions) -> Result<bool> {
+    if !dir_opts.recursive || !src.path().is_dir() {
+        return Ok(false);
+    }
+    Ok(!list_files(src, dir_opts, |name| name.ends_with(".jsonnet"))?.is_empty())
+}
+
 fn is_jsonnet_or_manifest(name: &str) -> bool {
     if name == "jsonnetfile.json" || name == "jsonnetfile.lock.json" {
         return false;
