@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod error;
+pub mod health;
 pub mod keys;
 pub mod logging;
 pub mod model;
