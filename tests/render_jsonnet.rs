@@ -389,3 +389,22 @@ fn origins_name_the_jsonnet_file_in_duplicate_errors() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("defined at a.jsonnet and at b.jsonnet"), "{}", r.stderr);
 }
+
+#[test]
+fn deep_recursion_as_deep_as_cpp_jsonnet_allows() {
+    let program = |n: u32| {
+        format!(
+            "local count(n) = if n == 0 then 0 else 1 + count(n - 1);\n\
+             {{ apiVersion: 'v1', kind: 'ConfigMap', metadata: {{ name: 'depth' }}, data: {{ n: std.toString(count({n})) }} }}"
+        )
+    };
+    let t = tree(&[("main.jsonnet", &program(450))]);
+    let r = run_in(t.path(), &["render", ".", "-o", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("\"n\": \"450\""), "{}", r.stdout);
+    let t = tree(&[("main.jsonnet", &program(100_000))]);
+    let r = run_in(t.path(), &["render", "."]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("stack overflow: more than 500 nested Jsonnet calls"), "{}", r.stderr);
+    assert!(r.stderr.contains("more frames"), "long traces are cut: {}", r.stderr);
+}

@@ -128,12 +128,36 @@ fn input_files(src: &LocalSource, dir_opts: &DirectoryOptions, opts: &JsonnetOpt
     list_files(src, dir_opts, is_jsonnet_or_manifest)
 }
 
+/// Jsonnet call depth allowed: C++ jsonnet's default `--max-stack` (jrsonnet's own default is 200).
+const MAX_STACK: usize = 500;
+/// Native stack of the evaluation thread (jrsonnet recurses on it; pages are only used when touched).
+const THREAD_STACK: usize = 512 << 20;
+
+/// Run `f` on a thread with a stack deep enough for [`MAX_STACK`] Jsonnet frames.
+fn on_big_stack<T: Send>(f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    std::thread::scope(|s| {
+        let worker = std::thread::Builder::new()
+            .name("jsonnet".into())
+            .stack_size(THREAD_STACK)
+            .spawn_scoped(s, || {
+                let _depth = jrsonnet_evaluator::stack::limit_stack_depth(MAX_STACK);
+                f()
+            })
+            .map_err(|e| Error::io("<jsonnet evaluation thread>", e))?;
+        worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// Render a Jsonnet source (see the module docs for what is evaluated).
 pub fn render_jsonnet(src: &LocalSource, dir_opts: &DirectoryOptions, opts: &JsonnetOptions) -> Result<Vec<Object>> {
     let files = input_files(src, dir_opts, opts)?;
+    on_big_stack(|| render_files(src, &files, opts))
+}
+
+fn render_files(src: &LocalSource, files: &[PathBuf], opts: &JsonnetOptions) -> Result<Vec<Object>> {
     let mut evaluator = None;
     let mut out = Vec::new();
-    for file in &files {
+    for file in files {
         let label = src.display_path(file);
         if file.extension().is_some_and(|e| e == "jsonnet") || opts.main.is_some() || src.path() == file {
             if evaluator.is_none() {
@@ -154,10 +178,12 @@ pub fn render_jsonnet(src: &LocalSource, dir_opts: &DirectoryOptions, opts: &Jso
 /// the program's value itself.
 pub fn evaluate_to_json(src: &LocalSource, file: &Path, opts: &JsonnetOptions) -> Result<serde_json::Value> {
     let file = src.confine(file)?;
-    let label = src.display_path(&file);
-    let ev = Evaluator::new(src, opts)?;
-    let value = ev.evaluate(&file, &label)?;
-    output::to_json(&value, "$").map_err(|e| Error::Jsonnet { file: label, message: e.render(&ev.root) })
+    on_big_stack(|| {
+        let label = src.display_path(&file);
+        let ev = Evaluator::new(src, opts)?;
+        let value = ev.evaluate(&file, &label)?;
+        output::to_json(&value, "$").map_err(|e| Error::Jsonnet { file: label, message: e.render(&ev.root) })
+    })
 }
 
 /// One jrsonnet state (import cache, stdlib, ext vars) shared by a source's files.

@@ -26,6 +26,7 @@ fn location(source: &Source, offset: u32, root: &Path) -> String {
 
 /// The error's message and stack trace.
 pub fn format_error(e: &JrError, root: &Path) -> String {
+    let max_stack = super::MAX_STACK;
     let mut out = match e.error() {
         ErrorKind::ImportSyntaxError { path, error } => format!(
             "syntax error: expected {}\n    at {}:{}:{}",
@@ -34,6 +35,7 @@ pub fn format_error(e: &JrError, root: &Path) -> String {
             error.location.line,
             error.location.column
         ),
+        ErrorKind::StackOverflow => format!("stack overflow: more than {max_stack} nested Jsonnet calls"),
         other => other.to_string(),
     };
     let frames = &e.trace().0;
