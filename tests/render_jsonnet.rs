@@ -234,6 +234,18 @@ fn imports_may_not_leave_the_source_root() {
 }
 
 #[test]
+fn jsonnet_main_may_not_leave_the_source_root() {
+    let t = tree(&[("outside.jsonnet", "[]"), ("repo/.git/HEAD", ""), ("repo/app/a.jsonnet", "[]")]);
+    let r = run_in(&t.path().join("repo"), &["render", "app", "--jsonnet-main", "../../outside.jsonnet"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("../../outside.jsonnet: path leaves the source root; it is outside the source root"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn symlinks_may_not_leave_the_source_root() {
     let t = tree(&[
         ("outside/secret.txt", "s3cret"),
