@@ -51,37 +51,36 @@ pub struct SourceArgs {
 
 /// How Jsonnet sources are evaluated (flags named as the `jsonnet` CLI names them).
 #[derive(Debug, Args, Default)]
-#[command(next_help_heading = "Jsonnet")]
 pub struct JsonnetArgs {
     /// Evaluate only this Jsonnet file (relative to the source directory) instead of every `*.jsonnet` file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Jsonnet", long, value_name = "FILE")]
     pub jsonnet_main: Option<PathBuf>,
     /// Library search directory for imports; repeatable, the right-most wins.
-    #[arg(short = 'J', long, value_name = "DIR")]
+    #[arg(help_heading = "Jsonnet", short = 'J', long, value_name = "DIR")]
     pub jpath: Vec<PathBuf>,
     /// External variable as a string (`NAME` alone: from the environment); repeatable.
-    #[arg(long, value_name = "NAME[=VALUE]", value_parser = parse_var_inline)]
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME[=VALUE]", value_parser = parse_var_inline)]
     pub ext_str: Vec<NameValue>,
     /// External variable as Jsonnet code (`NAME` alone: from the environment); repeatable.
-    #[arg(long, value_name = "NAME[=CODE]", value_parser = parse_var_inline)]
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME[=CODE]", value_parser = parse_var_inline)]
     pub ext_code: Vec<NameValue>,
     /// External variable as a string read from a file; repeatable.
-    #[arg(long, value_name = "NAME=FILE", value_parser = parse_var_file)]
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME=FILE", value_parser = parse_var_file)]
     pub ext_str_file: Vec<NameValue>,
     /// External variable as Jsonnet code read from a file; repeatable.
-    #[arg(long, value_name = "NAME=FILE", value_parser = parse_var_file)]
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME=FILE", value_parser = parse_var_file)]
     pub ext_code_file: Vec<NameValue>,
     /// Top-level argument as a string (`NAME` alone: from the environment); repeatable.
-    #[arg(long, value_name = "NAME[=VALUE]", value_parser = parse_var_inline)]
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME[=VALUE]", value_parser = parse_var_inline)]
     pub tla_str: Vec<NameValue>,
     /// Top-level argument as Jsonnet code (`NAME` alone: from the environment); repeatable.
-    #[arg(long, value_name = "NAME[=CODE]", value_parser = parse_var_inline)]
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME[=CODE]", value_parser = parse_var_inline)]
     pub tla_code: Vec<NameValue>,
     /// Top-level argument as a string read from a file; repeatable.
-    #[arg(long, value_name = "NAME=FILE", value_parser = parse_var_file)]
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME=FILE", value_parser = parse_var_file)]
     pub tla_str_file: Vec<NameValue>,
     /// Top-level argument as Jsonnet code read from a file; repeatable.
-    #[arg(long, value_name = "NAME=FILE", value_parser = parse_var_file)]
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME=FILE", value_parser = parse_var_file)]
     pub tla_code_file: Vec<NameValue>,
 }
 
