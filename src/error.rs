@@ -67,6 +67,9 @@ pub enum Error {
     /// An object's sync annotations (wave, hook, policies) are invalid.
     #[error("{origin}: {key}: {message}")]
     Plan { origin: Origin, key: Box<ObjectKey>, message: String },
+    /// A Jsonnet program failed (with its stack trace), or its output is not manifests.
+    #[error("{file}: {message}")]
+    Jsonnet { file: String, message: String },
     /// Another sync of the same app holds the lock (an unexpired Lease).
     #[error("{0}")]
     Locked(String),
