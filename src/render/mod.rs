@@ -5,6 +5,7 @@
 //! Renderers are synchronous and do no network I/O.
 
 mod decode;
+pub mod chart;
 mod plain;
 
 pub use decode::{decode_manifests, push_manifest};

@@ -45,7 +45,18 @@ const MAX_ALIAS_NODES: usize = 1_000_000;
 /// Parse every document of a YAML stream. Documents that are empty (or only
 /// comments) are returned as `Value::Null`; callers decide whether to skip.
 pub fn parse_stream(text: &str, dialect: Dialect) -> Result<Vec<Document>, YamlError> {
+    compose(text, dialect, false)
+}
+
+/// Like [`parse_stream`], but a repeated mapping key replaces the earlier
+/// value instead of being an error (how helm reads values files).
+pub fn parse_stream_last_key_wins(text: &str, dialect: Dialect) -> Result<Vec<Document>, YamlError> {
+    compose(text, dialect, true)
+}
+
+fn compose(text: &str, dialect: Dialect, last_key_wins: bool) -> Result<Vec<Document>, YamlError> {
     let mut c = Composer {
+        last_key_wins,
         parser: Parser::new_from_str(text),
         dialect,
         anchors: HashMap::new(),
@@ -86,6 +97,7 @@ pub fn parse_one(text: &str, dialect: Dialect) -> Result<Value, YamlError> {
 }
 
 struct Composer<'a> {
+    last_key_wins: bool,
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     dialect: Dialect,
     anchors: HashMap<usize, Value>,
@@ -182,7 +194,7 @@ impl<'a> Composer<'a> {
                     _ => return Err(self.err(vspan, "map merge requires maps or a sequence of maps".into())),
                 },
                 Some(k) => {
-                    if map.contains_key(&k) {
+                    if !self.last_key_wins && map.contains_key(&k) {
                         return Err(self.err(kspan, format!("key {k:?} already set in map")));
                     }
                     map.insert(k, value);
