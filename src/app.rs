@@ -26,20 +26,23 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-fn render_options(args: &SourceArgs) -> RenderOptions {
+fn render_options(args: &SourceArgs, namespace: Option<&str>) -> RenderOptions {
     RenderOptions {
+        chart: crate::render::chart::ChartOptions::from_args(&args.chart, namespace),
+        plugins: crate::render::plugin::PluginOptions::from_args(&args.chart),
         directory: DirectoryOptions {
             recursive: args.recursive,
             include: args.include.clone(),
             exclude: args.exclude.clone(),
         },
+        ..RenderOptions::default()
     }
 }
 
 /// Render and normalize a local source: the pipeline's offline half.
 pub fn render_source(args: &SourceArgs, namespace: Option<&str>) -> Result<ObjectSet> {
     let src = LocalSource::open(&args.source)?;
-    let objects = render(&src, &render_options(args))?;
+    let objects = render(&src, &render_options(args, namespace))?;
     normalize(objects, &NormalizeOptions { default_namespace: namespace.map(String::from) })
 }
 

@@ -7,6 +7,7 @@
 mod decode;
 pub mod chart;
 mod plain;
+pub mod plugin;
 
 pub use decode::{decode_manifests, push_manifest};
 pub use plain::render_plain;
@@ -64,15 +65,35 @@ pub fn detect(dir: &Path) -> Tool {
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
     pub directory: DirectoryOptions,
+    /// Chart settings (release, values, capabilities).
+    pub chart: chart::ChartOptions,
+    /// Render plugins (where to find them, how they run).
+    pub plugins: plugin::PluginOptions,
+    /// Where relative values files and `--set-file` paths are read from (default: the process's).
+    pub cwd: Option<std::path::PathBuf>,
 }
 
 /// Render a local source with the tool [`detect`] picks.
 pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
+    if opts.plugins.force.is_some() {
+        return chart::render_with_plugin(src, opts);
+    }
     match detect(src.path()) {
         Tool::Directory => render_plain(src, &opts.directory),
+        Tool::Helm => chart::render_chart(src, opts),
         tool => Err(Error::Source {
             path: src.path().to_path_buf(),
             message: format!("this directory is a {} source, which this build cannot render yet", tool.name()),
         }),
+    }
+}
+
+impl RenderOptions {
+    /// The directory relative value paths are read from.
+    pub fn cwd(&self) -> Result<std::path::PathBuf> {
+        match &self.cwd {
+            Some(c) => Ok(c.clone()),
+            None => std::env::current_dir().map_err(|e| Error::io(".", e)),
+        }
     }
 }
