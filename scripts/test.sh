@@ -3,6 +3,9 @@
 # test. Installs what the tests need first (see scripts/install-test-cluster.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A real helm for the chart differential tests (skipped, visibly, if it cannot be installed).
+KUBECTL_GITOPS_HELM="$(bash scripts/install-helm.sh || true)"
+export KUBECTL_GITOPS_HELM
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked --all-targets
