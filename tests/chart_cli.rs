@@ -1,0 +1,239 @@
+//! Charts through the CLI: Jinja charts rendered natively (values, subcharts,
+//! schema, helpers, errors), Go-template charts through the helm plugin, and
+//! the differential test against a real `helm template`.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{assert_golden, run, run_in, testdata, tree};
+
+const JINJA: &str = "testdata/charts/web-jinja";
+const GO: &str = "testdata/charts/web-go";
+
+/// A real helm: `$KUBECTL_GITOPS_HELM` (set by scripts/test.sh), else the
+/// cache scripts/install-helm.sh fills. `None` prints why the test is skipped.
+fn helm() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("KUBECTL_GITOPS_HELM").map(PathBuf::from),
+        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kubectl-gitops-test/bin/helm")),
+    ];
+    let found = candidates.into_iter().flatten().find(|p| p.is_file());
+    if found.is_none() {
+        eprintln!("SKIPPED: no helm binary (run scripts/install-helm.sh); differential chart test not run");
+    }
+    found
+}
+
+fn render_args<'a>(chart: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
+        "render",
+        chart,
+        "--release-name",
+        "web",
+        "--namespace",
+        "prod",
+        "-f",
+        "testdata/charts/web-values/prod.yaml",
+        "--values",
+        "testdata/charts/web-values/prod-eu.yaml",
+        "--set",
+        "image.tag=1.2.3,service.port=8080",
+        "--set-string",
+        "env.BUILD=42",
+    ];
+    a.extend_from_slice(extra);
+    a
+}
+
+#[test]
+fn jinja_chart_renders_like_helm_template() {
+    let r = run(&render_args(JINJA, &[]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_golden("charts/web-jinja.golden.yaml", &r.stdout);
+    assert!(r.stdout.contains("host: eu.example.com"), "later -f wins");
+    assert!(r.stdout.contains("image: nginx:1.2.3"), "--set beats -f");
+    assert!(r.stdout.contains("value: \"42\"") || r.stdout.contains("value: '42'"), "--set-string");
+    assert!(!r.stdout.contains("notes.bak"), ".helmignore");
+    assert!(!r.stdout.contains("Thanks for installing"), "NOTES.txt is not rendered");
+}
+
+#[test]
+fn differential_against_real_helm() {
+    let Some(helm) = helm() else { return };
+    let native = run(&render_args(JINJA, &[]));
+    assert_eq!(native.code, 0, "{}", native.stderr);
+    // 1. `helm template` on the Go-template twin, normalized by us.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(&helm);
+    cmd.args(["template", "web", GO, "--namespace", "prod"])
+        .args(["-f", "testdata/charts/web-values/prod.yaml", "--values", "testdata/charts/web-values/prod-eu.yaml"])
+        .args(["--set", "image.tag=1.2.3,service.port=8080", "--set-string", "env.BUILD=42"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "helm: {}", String::from_utf8_lossy(&out.stderr));
+    let file = dir.path().join("helm.yaml");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let from_helm = run(&["render", file.to_str().unwrap(), "--namespace", "prod"]);
+    assert_eq!(from_helm.code, 0, "{}", from_helm.stderr);
+    assert_eq!(from_helm.stdout, native.stdout, "helm template (Go twin) and the native render differ");
+    // 2. The same through plugins/helm.yaml.
+    let via_plugin = std::process::Command::new(common::bin())
+        .args(render_args(GO, &["--plugin-dir", "plugins"]))
+        .env("HELM_BIN", &helm)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(via_plugin.status.success(), "{}", String::from_utf8_lossy(&via_plugin.stderr));
+    assert_eq!(String::from_utf8_lossy(&via_plugin.stdout), native.stdout);
+}
+
+#[test]
+fn go_template_chart_without_plugin_is_an_error() {
+    let r = run(&["render", GO, "--plugin-dir", "testdata/charts/no-plugins"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("uses Go templates") && r.stderr.contains("plugin"), "{}", r.stderr);
+}
+
+#[test]
+fn subchart_condition_and_globals() {
+    let r = run(&["render", JINJA, "--release-name", "web", "--set", "cache.enabled=false"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("kind: StatefulSet"), "{}", r.stdout);
+    let r = run(&["render", JINJA, "--release-name", "web", "--set", "global.team=core,cache.replicas=3"]);
+    assert!(r.stdout.contains("team: core") && r.stdout.contains("tier: cache") && r.stdout.contains("replicas: 3"));
+}
+
+#[test]
+fn schema_violations_are_all_reported() {
+    let r = run(&["render", JINJA, "--set", "replicaCount=0,service.port=70000,image.pullPolicy=Sometimes"]);
+    assert_eq!(r.code, 2);
+    for want in ["at '/replicaCount'", "at '/service/port'", "at '/image/pullPolicy'", "values.schema.json"] {
+        assert!(r.stderr.contains(want), "missing {want}: {}", r.stderr);
+    }
+}
+
+fn jinja_chart(template: &str) -> tempfile::TempDir {
+    tree(&[
+        ("Chart.yaml", "apiVersion: v2\nname: t\nversion: 0.1.0\n"),
+        ("values.yaml", "name: x\n"),
+        ("templates/cm.yaml.j2", template),
+    ])
+}
+
+#[test]
+fn template_errors_name_file_and_line() {
+    let d = jinja_chart("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ fail(\"no way\") }}\n");
+    let r = run(&["render", d.path().to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("t/templates/cm.yaml.j2:4") && r.stderr.contains("no way"), "{}", r.stderr);
+    let d = jinja_chart("{{ required(\"image.tag is required\", Values.image) }}\n");
+    let r = run(&["render", d.path().to_str().unwrap()]);
+    assert!(r.stderr.contains("cm.yaml.j2:1") && r.stderr.contains("image.tag is required"), "{}", r.stderr);
+    let d = jinja_chart("{{ lookup(\"v1\", \"Secret\", \"ns\", \"s\") }}\n");
+    let r = run(&["render", d.path().to_str().unwrap()]);
+    assert!(r.stderr.contains("lookup is not available"), "{}", r.stderr);
+    let d = jinja_chart("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  x: {% if %}\n");
+    let r = run(&["render", d.path().to_str().unwrap()]);
+    assert!(r.code == 2 && r.stderr.contains("cm.yaml.j2:5"), "{}", r.stderr);
+}
+
+#[test]
+fn helpers_and_filters() {
+    let d = jinja_chart(concat!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ Values.name }}\ndata:\n",
+        "  yaml: {{ {\"a\": [1, 2]} | toYaml | quote }}\n",
+        "  json: {{ {\"a\": \"<b>\"} | toJson | squote }}\n",
+        "  from: {{ (\"k: v\" | fromYaml).k }}\n",
+        "  fromjson: {{ ('{\"k\": 3}' | fromJson).k | toString | quote }}\n",
+        "  dec: {{ \"aGk=\" | b64dec }}\n",
+        "  title: {{ \"hello wORLD\" | title }}\n",
+        "  prefix: {{ \"v1.2\" | trimPrefix(\"v\") | quote }}\n",
+        "  lower: {{ \"ABC\" | lower }}\n",
+        "  default: {{ \"\" | default(\"fallback\") }}\n",
+        "  indent: |\n{{ \"a\\nb\" | indent(4) }}\n",
+    ));
+    let r = run(&["render", d.path().to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for want in [
+        "yaml: |-\n    a:\n    - 1\n    - 2",
+        "json: \"{\\\"a\\\":\\\"\\\\u003cb\\\\u003e\\\"}\"",
+        "from: v",
+        "fromjson: \"3\"",
+        "dec: hi",
+        "title: Hello WORLD",
+        "prefix: \"1.2\"",
+        "lower: abc",
+        "default: fallback",
+        "indent: |\n    a\n    b",
+    ] {
+        assert!(r.stdout.contains(want), "missing {want:?} in\n{}", r.stdout);
+    }
+}
+
+#[test]
+fn files_stay_inside_the_source_root() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "s3cr3t").unwrap();
+    let d = jinja_chart("{{ Files.Get(\"leak.txt\") }}\n");
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), d.path().join("leak.txt")).unwrap();
+    std::fs::create_dir(d.path().join(".git")).unwrap();
+    let r = run(&["render", d.path().to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("outside the source root"), "{}", r.stderr);
+}
+
+#[test]
+fn repo_plugins_need_opt_in() {
+    let plugin = "apiVersion: argoproj.io/v1alpha1\nkind: ConfigManagementPlugin\nmetadata: {name: echo}\nspec:\n  discover: {fileName: Chart.yaml}\n  generate:\n    command: [sh, -c]\n    args: ['printf \"apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: %s}\\ndata: {ns: %s, p: %s, path: %s}\\n\" \"$ARGOCD_APP_NAME\" \"$ARGOCD_APP_NAMESPACE\" \"$ARGOCD_ENV_COLOR\" \"$ARGOCD_APP_SOURCE_PATH\"']\n";
+    let d = tree(&[
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        (".kubectl-gitops/plugins/echo.yaml", plugin),
+        ("app/Chart.yaml", "apiVersion: v2\nname: app\nversion: 0.1.0\n"),
+        ("app/templates/x.yaml", "{{ .Values.x }}\n"),
+    ]);
+    let env_home = tempfile::tempdir().unwrap();
+    let run_with = |extra: &[&str]| {
+        let mut args = vec!["render", "app", "--release-name", "rel", "--namespace", "ns1"];
+        args.extend_from_slice(extra);
+        let out = std::process::Command::new(common::bin())
+            .args(&args)
+            .current_dir(d.path())
+            .env("XDG_CONFIG_HOME", env_home.path())
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, _, err) = run_with(&[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("uses Go templates"), "{err}");
+    let (code, out, err) = run_with(&["--allow-repo-plugins", "--plugin-env", "COLOR=blue"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("name: rel") && out.contains("ns: ns1") && out.contains("p: blue") && out.contains("path: app"), "{out}");
+}
+
+#[test]
+fn failing_plugin_shows_stderr_and_bad_output_is_an_error() {
+    let fail = "kind: ConfigManagementPlugin\nmetadata: {name: bad}\nspec:\n  generate: {command: [sh, -c, 'echo boom >&2; exit 3']}\n";
+    let junk = "kind: ConfigManagementPlugin\nmetadata: {name: junk}\nspec:\n  generate: {command: [sh, -c, 'echo \"- not an object\"']}\n";
+    let slow = "kind: ConfigManagementPlugin\nmetadata: {name: slow}\nspec:\n  generate: {command: [sleep, '5']}\n";
+    let d = tree(&[("p/bad.yaml", fail), ("p/junk.yaml", junk), ("p/slow.yaml", slow), ("src/x.txt", "")]);
+    let dir = d.path().to_str().unwrap();
+    let p = format!("{dir}/p");
+    let s = format!("{dir}/src");
+    let r = run(&["render", &s, "--plugin-dir", &p, "--plugin", "bad"]);
+    assert!(r.code == 2 && r.stderr.contains("plugin bad") && r.stderr.contains("boom"), "{}", r.stderr);
+    let r = run(&["render", &s, "--plugin-dir", &p, "--plugin", "junk"]);
+    assert!(r.code == 2 && r.stderr.contains("plugin junk"), "{}", r.stderr);
+    let r = run(&["render", &s, "--plugin-dir", &p, "--plugin", "slow", "--plugin-timeout", "1"]);
+    assert!(r.code == 2 && r.stderr.contains("timed out"), "{}", r.stderr);
+    let r = run(&["render", &s, "--plugin-dir", &p, "--plugin", "nope"]);
+    assert!(r.code == 2 && r.stderr.contains("not found"), "{}", r.stderr);
+}
+
+#[test]
+fn run_in_chart_directory_with_relative_values() {
+    let r = run_in(&testdata("charts/web-jinja"), &["render", ".", "-f", "../web-values/prod.yaml", "--set-json", "replicaCount=5"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("replicas: 5") && r.stdout.contains("kind: Ingress"), "{}", r.stdout);
+}
