@@ -80,23 +80,33 @@ pub fn render_tree(chart: &Chart, values: &Values, settings: &ReleaseSettings) -
     });
     env.set_recursion_limit(200);
     funcs::register(&mut env);
+    // Helper files (`_*`): their macros by name, and an import alias each.
     let mut macros: BTreeMap<String, String> = BTreeMap::new();
-    let mut names = Vec::new();
+    let mut aliases: BTreeMap<String, String> = BTreeMap::new();
     for node in &nodes {
-        for t in node.chart.templates.iter().filter(|t| is_rendered(&t.rel)) {
+        for t in node.chart.templates.iter().filter(|t| is_rendered(&t.rel) && base_name(&t.rel).starts_with('_')) {
             let name = format!("{}/templates/{}", node.prefix, t.rel);
             env.add_template_owned(name.clone(), t.text.clone()).map_err(|e| template_error(&e, &name))?;
-            if base_name(&t.rel).starts_with('_') {
-                for m in macro_names(&t.text) {
-                    macros.entry(m).or_insert_with(|| name.clone());
-                }
+            for m in macro_names(&t.text) {
+                macros.entry(m).or_insert_with(|| name.clone());
             }
-            names.push(name);
+            let alias = format!("__kg_helpers_{}", aliases.len());
+            aliases.insert(name, alias);
         }
     }
-    let macros = Arc::new(macros);
-    let m = macros.clone();
-    env.add_function("include", move |state: &State, name: String, ctx: Option<Value>| include(state, &m, &name, ctx));
+    // Every other template imports the helper files on its first line (no
+    // line shift), so `include` finds their macros without re-running them.
+    let imports: String = aliases.iter().map(|(name, alias)| format!("{{%- import {name:?} as {alias} %}}")).collect();
+    for node in &nodes {
+        for t in node.chart.templates.iter().filter(|t| is_rendered(&t.rel) && !base_name(&t.rel).starts_with('_')) {
+            let name = format!("{}/templates/{}", node.prefix, t.rel);
+            env.add_template_owned(name.clone(), format!("{imports}{}", t.text)).map_err(|e| template_error(&e, &name))?;
+        }
+    }
+    let helpers = Arc::new(Helpers { macros, aliases });
+    env.add_function("include", move |state: &State, name: String, ctx: Option<Value>| {
+        include(state, &helpers, &name, ctx)
+    });
     env.add_function("tpl", tpl);
     let capabilities = capabilities(settings);
     let release = Value::from_serialize(serde_json::json!({
@@ -187,9 +197,15 @@ pub fn macro_ident(name: &str) -> String {
     name.chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' }).collect()
 }
 
-fn include(state: &State, macros: &BTreeMap<String, String>, name: &str, ctx: Option<Value>) -> Result<String, JError> {
+/// Where `include` finds macros: macro name -> helper template -> import alias.
+struct Helpers {
+    macros: BTreeMap<String, String>,
+    aliases: BTreeMap<String, String>,
+}
+
+fn include(state: &State, helpers: &Helpers, name: &str, ctx: Option<Value>) -> Result<String, JError> {
     let ident = macro_ident(name);
-    let Some(template) = macros.get(&ident) else {
+    let Some(template) = helpers.macros.get(&ident) else {
         return Err(JError::new(
             ErrorKind::UndefinedError,
             format!("include: no template {name:?} (no macro {ident} in any _ file of the chart)"),
@@ -199,6 +215,14 @@ fn include(state: &State, macros: &BTreeMap<String, String>, name: &str, ctx: Op
         Some(c) => c,
         None => state.lookup("ctx").unwrap_or(Value::UNDEFINED),
     };
+    // Fast path: the calling template imported the helper file.
+    if let Some(module) = helpers.aliases.get(template).and_then(|alias| state.lookup(alias))
+        && let Ok(m) = module.get_attr(&ident)
+        && !m.is_undefined()
+    {
+        return m.call(state, &[ctx]).map(|v| funcs::go_string(&v));
+    }
+    // Inside a macro (no imports in scope): run the helper file for its macros.
     let tmpl = state.env().get_template(template)?;
     let captured = tmpl.render_captured(ctx.clone())?;
     captured.state().call_macro(&ident, &[ctx])
