@@ -53,6 +53,9 @@ pub enum Error {
     /// A render plugin failed or printed invalid output.
     #[error("plugin {plugin}: {message}")]
     Plugin { plugin: String, message: String },
+    /// An object's sync annotations (wave, hook, policies) are invalid.
+    #[error("{origin}: {key}: {message}")]
+    Plan { origin: Origin, key: Box<ObjectKey>, message: String },
 }
 
 impl Error {

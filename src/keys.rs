@@ -12,3 +12,11 @@ pub const FIELD_MANAGER: &str = "kubectl-gitops";
 /// (rendered by the built-in minijinja renderer) or `go` (helm's own syntax,
 /// rendered by a plugin such as `plugins/helm.yaml`).
 pub const CHART_TEMPLATE_ENGINE: &str = "kubectl-gitops.io/template-engine";
+/// Argo CD's hook deletion policy annotation.
+pub const HOOK_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
+/// Helm's hook annotation.
+pub const HELM_HOOK: &str = "helm.sh/hook";
+/// Helm's hook weight (the wave of a Helm hook).
+pub const HELM_HOOK_WEIGHT: &str = "helm.sh/hook-weight";
+/// Helm's hook deletion policy.
+pub const HELM_HOOK_DELETE_POLICY: &str = "helm.sh/hook-delete-policy";

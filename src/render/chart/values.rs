@@ -21,7 +21,7 @@ use serde_json::{Map, Number, Value};
 
 use super::load::{Chart, Dependency};
 use super::strvals::{ValueKind, parse_into, parse_literal_into};
-use crate::yaml::{Dialect, parse_stream_last_key_wins};
+use crate::yaml::{Dialect, DuplicateKeys, parse_stream_with};
 
 pub type Values = Map<String, Value>;
 
@@ -90,7 +90,7 @@ pub fn user_values(opts: &ValueOptions, cwd: &Path) -> Result<Values, String> {
 /// A values YAML text as helm reads it: YAML 1.1 (sigs.k8s.io/yaml), every
 /// document a map merged over the previous ones, numbers float64.
 pub fn load_values_yaml(text: &str) -> Result<Values, String> {
-    let docs = parse_stream_last_key_wins(text, Dialect::Kubectl).map_err(|e| e.to_string())?;
+    let docs = parse_stream_with(text, Dialect::Kubectl, DuplicateKeys::LastWins).map_err(|e| e.to_string())?;
     let mut out = Values::new();
     for doc in docs {
         match numbers_to_f64(doc.value) {
