@@ -46,7 +46,7 @@ pub struct SourceArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
     #[command(flatten)]
-    pub chart: ChartArgs,
+    pub chart: Box<ChartArgs>,
 }
 
 /// Chart (helm-style) settings and render plugins.

@@ -202,14 +202,21 @@ fn repo_plugins_need_opt_in() {
             .env("XDG_CONFIG_HOME", env_home.path())
             .output()
             .unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let (code, _, err) = run_with(&[]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("uses Go templates"), "{err}");
     let (code, out, err) = run_with(&["--allow-repo-plugins", "--plugin-env", "COLOR=blue"]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.contains("name: rel") && out.contains("ns: ns1") && out.contains("p: blue") && out.contains("path: app"), "{out}");
+    assert!(
+        out.contains("name: rel") && out.contains("ns: ns1") && out.contains("p: blue") && out.contains("path: app"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -233,7 +240,10 @@ fn failing_plugin_shows_stderr_and_bad_output_is_an_error() {
 
 #[test]
 fn run_in_chart_directory_with_relative_values() {
-    let r = run_in(&testdata("charts/web-jinja"), &["render", ".", "-f", "../web-values/prod.yaml", "--set-json", "replicaCount=5"]);
+    let r = run_in(
+        &testdata("charts/web-jinja"),
+        &["render", ".", "-f", "../web-values/prod.yaml", "--set-json", "replicaCount=5"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("replicas: 5") && r.stdout.contains("kind: Ingress"), "{}", r.stdout);
 }

@@ -111,7 +111,8 @@ fn run_case(dir: &Path) -> Result<(), String> {
         (Ok(v), true) => Err(format!("expected an error, got {v}")),
         (Err(e), false) => Err(format!("unexpected error: {e}")),
         (Ok(got), false) => {
-            let want: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+            let want: Value =
+                serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
             if !same(&got, &want) {
                 return Err(format!("values differ\n  want {want}\n  got  {got}"));
             }
@@ -135,8 +136,12 @@ fn main() {
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    let mut cases: Vec<PathBuf> =
-        std::fs::read_dir(&root).expect("helm-values cases").flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("helm-values cases")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     cases.sort();
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);

@@ -4,8 +4,8 @@
 //! (kustomization, chart, jsonnet, plain directory); [`render`] runs it.
 //! Renderers are synchronous and do no network I/O.
 
-mod decode;
 pub mod chart;
+mod decode;
 mod plain;
 pub mod plugin;
 

@@ -254,7 +254,14 @@ impl Plugin {
         Ok(env)
     }
 
-    fn run(&self, step: &str, cmd: &[String], dir: &Path, env: &[(String, String)], timeout: Duration) -> Result<Vec<u8>> {
+    fn run(
+        &self,
+        step: &str,
+        cmd: &[String],
+        dir: &Path,
+        env: &[(String, String)],
+        timeout: Duration,
+    ) -> Result<Vec<u8>> {
         let mut child = Command::new(&cmd[0])
             .args(&cmd[1..])
             .current_dir(dir)
@@ -316,7 +323,10 @@ pub fn find_plugin(src: &LocalSource, opts: &PluginOptions) -> Result<Option<Plu
             Some(p) => Ok(Some(p)),
             None => Err(Error::Plugin {
                 plugin: name.clone(),
-                message: format!("not found in {}", dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")),
+                message: format!(
+                    "not found in {}",
+                    dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+                ),
             }),
         };
     }

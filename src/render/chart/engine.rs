@@ -100,7 +100,8 @@ pub fn render_tree(chart: &Chart, values: &Values, settings: &ReleaseSettings) -
     for node in &nodes {
         for t in node.chart.templates.iter().filter(|t| is_rendered(&t.rel) && !base_name(&t.rel).starts_with('_')) {
             let name = format!("{}/templates/{}", node.prefix, t.rel);
-            env.add_template_owned(name.clone(), format!("{imports}{}", t.text)).map_err(|e| template_error(&e, &name))?;
+            env.add_template_owned(name.clone(), format!("{imports}{}", t.text))
+                .map_err(|e| template_error(&e, &name))?;
         }
     }
     let helpers = Arc::new(Helpers { macros, aliases });
@@ -247,9 +248,9 @@ fn chart_object(chart: &Chart) -> Value {
     }
     fn convert(v: &serde_json::Value, depth: usize) -> serde_json::Value {
         match v {
-            serde_json::Value::Object(m) if depth < 2 => serde_json::Value::Object(
-                m.iter().map(|(k, v)| (go_field(k), convert(v, depth + 1))).collect(),
-            ),
+            serde_json::Value::Object(m) if depth < 2 => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (go_field(k), convert(v, depth + 1))).collect())
+            }
             serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(|x| convert(x, depth)).collect()),
             other => other.clone(),
         }

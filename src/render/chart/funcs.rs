@@ -130,9 +130,8 @@ fn b64enc(v: Value) -> String {
 }
 
 fn b64dec(v: Value) -> Result<String, Error> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(go_string(&v))
-        .map_err(|e| err(format!("b64dec: {e}")))?;
+    let bytes =
+        base64::engine::general_purpose::STANDARD.decode(go_string(&v)).map_err(|e| err(format!("b64dec: {e}")))?;
     String::from_utf8(bytes).map_err(|_| err("b64dec: the decoded data is not UTF-8 text"))
 }
 

@@ -171,7 +171,8 @@ pub fn load_chart(src: &LocalSource, dir: &Path) -> Result<Chart> {
                 "Chart.yaml" => {}
                 "values.yaml" => {
                     let t = read_text(src, &real)?;
-                    values = load_values_yaml(&t).map_err(|e| chart_err(&real, format!("cannot load values.yaml: {e}")))?;
+                    values =
+                        load_values_yaml(&t).map_err(|e| chart_err(&real, format!("cannot load values.yaml: {e}")))?;
                 }
                 "values.schema.json" => {
                     let t = read_text(src, &real)?;
@@ -192,16 +193,7 @@ pub fn load_chart(src: &LocalSource, dir: &Path) -> Result<Chart> {
     }
     templates.sort_by(|a, b| a.rel.cmp(&b.rel));
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(Chart {
-        meta,
-        dir,
-        display,
-        values,
-        schema,
-        templates: Arc::new(templates),
-        files: Arc::new(files),
-        deps,
-    })
+    Ok(Chart { meta, dir, display, values, schema, templates: Arc::new(templates), files: Arc::new(files), deps })
 }
 
 fn load_subcharts(src: &LocalSource, charts_dir: &Path) -> Result<Vec<Chart>> {

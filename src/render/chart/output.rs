@@ -82,7 +82,9 @@ mod tests {
     fn parallel_decode_keeps_order_lines_and_documents() {
         let mut text = String::from("# head\n");
         for i in 0..3000 {
-            text.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  k: \"{i}\"\n"));
+            text.push_str(&format!(
+                "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  k: \"{i}\"\n"
+            ));
         }
         let objs = decode_template_output(&text, "t.yaml").unwrap();
         assert_eq!(objs.len(), 3000);

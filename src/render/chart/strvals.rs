@@ -399,7 +399,10 @@ mod tests {
 
     #[test]
     fn paths_lists_and_types() {
-        assert_eq!(set("a.b=1,l[1]=x,m={a,b},s=007").unwrap(), json!({"a": {"b": 1}, "l": [null, "x"], "m": ["a", "b"], "s": "007"}));
+        assert_eq!(
+            set("a.b=1,l[1]=x,m={a,b},s=007").unwrap(),
+            json!({"a": {"b": 1}, "l": [null, "x"], "m": ["a", "b"], "s": "007"})
+        );
         assert_eq!(set("a\\.b=x\\,y").unwrap(), json!({"a.b": "x,y"}));
         assert_eq!(set("l[0=x,b=1").unwrap(), json!({}));
     }

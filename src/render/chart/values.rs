@@ -375,11 +375,8 @@ fn process_tags(reqs: &mut [Dependency], cvals: &Values) {
                 None => {}
             }
         }
-        if !has_true && has_false {
-            r.enabled = false;
-        } else {
-            r.enabled = true;
-        }
+        // Disabled only when some tag is false and none is true.
+        r.enabled = has_true || !has_false;
     }
 }
 
