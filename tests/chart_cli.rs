@@ -247,3 +247,45 @@ fn run_in_chart_directory_with_relative_values() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("replicas: 5") && r.stdout.contains("kind: Ingress"), "{}", r.stdout);
 }
+
+#[test]
+fn aliases_tags_import_values_and_nested_include() {
+    let d = tree(&[
+        (
+            "Chart.yaml",
+            "apiVersion: v2\nname: top\nversion: 0.1.0\nkubeVersion: \">=1.20.0-0\"\nannotations: {kubectl-gitops.io/template-engine: jinja}\ndependencies:\n- {name: sub, version: 0.1.x, alias: east}\n- {name: sub, version: 0.1.x, alias: west, tags: [west]}\n- {name: sub, version: 0.1.x, alias: north, import-values: [{child: info, parent: fromNorth}]}\n",
+        ),
+        ("values.yaml", "tags: {west: false}\nwest: {num: 9}\n"),
+        (
+            "templates/_h.tpl",
+            "{% macro outer(ctx) %}[{{ include(\"inner\", ctx) }}]{% endmacro %}{% macro inner(ctx) %}{{ ctx.Release.Name }}{% endmacro %}",
+        ),
+        (
+            "templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: top}\ndata:\n  nested: {{ include(\"outer\", ctx) | quote }}\n  imported: {{ Values.fromNorth.zone | quote }}\n",
+        ),
+        (
+            "charts/sub/Chart.yaml",
+            "apiVersion: v2\nname: sub\nversion: 0.1.3\nannotations: {kubectl-gitops.io/template-engine: jinja}\n",
+        ),
+        ("charts/sub/values.yaml", "num: 1\ninfo: {zone: z1}\n"),
+        (
+            "charts/sub/templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ Chart.Name }}}\ndata: {num: {{ Values.num | quote }}, tpl: {{ Template.Name | quote }}}\n",
+        ),
+    ]);
+    let r = run(&["render", d.path().to_str().unwrap(), "--release-name", "rel", "--set", "east.num=2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = &r.stdout;
+    assert!(out.contains("nested: '[rel]'") || out.contains("nested: \"[rel]\""), "{out}");
+    assert!(out.contains("imported: z1"), "{out}");
+    assert!(
+        out.contains("name: east")
+            && out.contains("num: \"2\"")
+            && out.contains("tpl: top/charts/east/templates/cm.yaml"),
+        "{out}"
+    );
+    assert!(out.contains("name: north") && !out.contains("name: west"), "{out}");
+    let r = run(&["render", d.path().to_str().unwrap(), "--kube-version", "1.19.0"]);
+    assert!(r.code == 2 && r.stderr.contains("incompatible with Kubernetes v1.19.0"), "{}", r.stderr);
+}

@@ -94,6 +94,7 @@ impl ChartOptions {
 /// empty ones dropped, each object's origin naming its template.
 pub fn render_jinja_chart(chart: &Chart, values: &Values, opts: &ChartOptions) -> Result<Vec<Object>> {
     check_engines(chart)?;
+    check_kube_version(chart, &opts.settings().kube_version)?;
     schema::validate_tree(chart, values)?;
     let rendered = engine::render_tree(chart, values, &opts.settings())?;
     let mut out = Vec::new();
@@ -101,6 +102,25 @@ pub fn render_jinja_chart(chart: &Chart, values: &Values, opts: &ChartOptions) -
         out.extend(output::decode_template_output(&r.text, &r.name)?);
     }
     Ok(out)
+}
+
+/// `kubeVersion` in `Chart.yaml` (any chart of the tree) must admit the target Kubernetes version.
+fn check_kube_version(chart: &Chart, kube_version: &str) -> Result<()> {
+    if let Some(range) = chart.meta.raw.get("kubeVersion").and_then(serde_json::Value::as_str)
+        && !range.trim().is_empty()
+    {
+        let ok = semver::satisfies(range, kube_version)
+            .map_err(|message| Error::Chart { path: chart.dir.join("Chart.yaml"), message })?;
+        if !ok {
+            return Err(Error::Chart {
+                path: chart.dir.join("Chart.yaml"),
+                message: format!(
+                    "chart requires kubeVersion: {range} which is incompatible with Kubernetes {kube_version} (see --kube-version)"
+                ),
+            });
+        }
+    }
+    chart.deps.iter().try_for_each(|d| check_kube_version(d, kube_version))
 }
 
 /// Every chart of the tree must be a Jinja chart (or have no templates).
