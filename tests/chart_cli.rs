@@ -289,3 +289,38 @@ fn aliases_tags_import_values_and_nested_include() {
     let r = run(&["render", d.path().to_str().unwrap(), "--kube-version", "1.19.0"]);
     assert!(r.code == 2 && r.stderr.contains("incompatible with Kubernetes v1.19.0"), "{}", r.stderr);
 }
+
+#[test]
+fn files_template_and_value_flags() {
+    let d = tree(&[
+        ("Chart.yaml", "apiVersion: v2\nname: t\nversion: 0.1.0\n"),
+        ("values.yaml", "motd: none\n"),
+        ("conf/a.txt", "alpha"),
+        ("conf/sub/b.txt", "beta"),
+        ("motd.txt", "hello\nworld\n"),
+        (
+            "templates/s.yaml.j2",
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  {{- Files.Glob(\"conf/*.txt\").AsSecrets() | nindent(2) }}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  base: {{ Template.BasePath }}\n  motd: {{ Values.motd | quote }}\n  lit: {{ Values.lit | quote }}\n  bytes: {{ Files.GetBytes(\"conf/a.txt\") | length }}\n",
+        ),
+    ]);
+    let r = run_in(d.path(), &["render", ".", "--set-file", "motd=motd.txt", "--set-literal", "lit=a,b\\c"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for want in ["a.txt: YWxwaGE=", "base: t/templates", "motd: |\n    hello\n    world", "lit: a,b\\c", "bytes: 5"] {
+        assert!(r.stdout.contains(want), "missing {want:?} in\n{}", r.stdout);
+    }
+    assert!(!r.stdout.contains("b.txt"), "Glob's * does not cross /: {}", r.stdout);
+}
+
+#[test]
+fn plugin_init_runs_before_generate() {
+    let plugin = "kind: ConfigManagementPlugin\nmetadata: {name: two-step}\nspec:\n  init: {command: [sh, -c, 'printf \"apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: from-init}\\n\" > \"$TMPDIR_OUT/out.yaml\"']}\n  generate: {command: [sh, -c, 'cat \"$TMPDIR_OUT/out.yaml\"']}\n";
+    let d = tree(&[("p/two.yaml", plugin), ("src/x.txt", "")]);
+    let out = std::process::Command::new(common::bin())
+        .args(["render", "src", "--plugin-dir", "p", "--plugin", "two-step"])
+        .current_dir(d.path())
+        .env("TMPDIR_OUT", d.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("name: from-init"));
+}
