@@ -96,11 +96,20 @@ pub fn render_jinja_chart(chart: &Chart, values: &Values, opts: &ChartOptions) -
     check_engines(chart)?;
     check_kube_version(chart, &opts.settings().kube_version)?;
     schema::validate_tree(chart, values)?;
+    let start = std::time::Instant::now();
     let rendered = engine::render_tree(chart, values, &opts.settings())?;
+    let rendered_at = start.elapsed();
     let mut out = Vec::new();
     for r in rendered {
         out.extend(output::decode_template_output(&r.text, &r.name)?);
     }
+    tracing::debug!(
+        "chart {}: templates rendered in {:?}, {} objects decoded in {:?}",
+        chart.name(),
+        rendered_at,
+        out.len(),
+        start.elapsed() - rendered_at
+    );
     Ok(out)
 }
 
