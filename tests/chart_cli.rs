@@ -90,9 +90,16 @@ fn differential_against_real_helm() {
 
 #[test]
 fn go_template_chart_without_plugin_is_an_error() {
-    let r = run(&["render", GO, "--plugin-dir", "testdata/charts/no-plugins"]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("uses Go templates") && r.stderr.contains("plugin"), "{}", r.stderr);
+    let empty_config = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(common::bin())
+        .args(["render", GO, "--plugin-dir", "testdata/charts/no-plugins"])
+        .env("XDG_CONFIG_HOME", empty_config.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("uses Go templates") && stderr.contains("plugin"), "{stderr}");
 }
 
 #[test]

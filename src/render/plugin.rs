@@ -14,7 +14,7 @@
 //!
 //! The command runs in the source directory with the caller's environment
 //! plus Argo CD's (`ARGOCD_APP_NAME`, `ARGOCD_APP_NAMESPACE`,
-//! `ARGOCD_APP_REVISION`, `ARGOCD_APP_SOURCE_PATH`, `KUBE_VERSION`,
+//! `ARGOCD_APP_REVISION`, `ARGOCD_APP_SOURCE_PATH`, `ARGOCD_APP_SOURCE_REPO_URL`, `KUBE_VERSION`,
 //! `KUBE_API_VERSIONS`, `ARGOCD_ENV_<NAME>` parameters) and
 //! `KUBECTL_GITOPS_HELM_ARGS`: the chart flags (`-f` with absolute paths,
 //! `--set`...), one per line. Its stdout is decoded like any manifest stream.
@@ -233,6 +233,7 @@ impl Plugin {
             ("ARGOCD_APP_NAME".to_string(), app.name.clone()),
             ("ARGOCD_APP_NAMESPACE".to_string(), app.namespace.clone()),
             ("ARGOCD_APP_REVISION".to_string(), git_revision(src.root())),
+            ("ARGOCD_APP_SOURCE_REPO_URL".to_string(), git_origin_url(src.root())),
             ("ARGOCD_APP_SOURCE_PATH".to_string(), {
                 let p = src.display_path(src.dir());
                 if p.is_empty() { ".".to_string() } else { p }
@@ -310,6 +311,14 @@ fn git_revision(root: &Path) -> String {
     git2::Repository::open(root)
         .ok()
         .and_then(|r| r.head().ok().and_then(|h| h.peel_to_commit().ok()).map(|c| c.id().to_string()))
+        .unwrap_or_default()
+}
+
+/// The `origin` remote's URL at `root`, or "".
+fn git_origin_url(root: &Path) -> String {
+    git2::Repository::open(root)
+        .ok()
+        .and_then(|r| r.find_remote("origin").ok().and_then(|o| o.url().map(String::from)))
         .unwrap_or_default()
 }
 
