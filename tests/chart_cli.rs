@@ -269,13 +269,19 @@ fn aliases_tags_import_values_and_nested_include() {
         ),
         (
             "templates/cm.yaml",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: top}\ndata:\n  nested: {{ include(\"outer\", ctx) | quote }}\n  imported: {{ Values.fromNorth.zone | quote }}\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: top}\ndata:\n  nested: {{ include(\"outer\", ctx) | quote }}\n  imported: {{ Values.fromNorth.zone | quote }}\n  lib: {{ include(\"lib.tag\", ctx) }}\n",
         ),
         (
             "charts/sub/Chart.yaml",
             "apiVersion: v2\nname: sub\nversion: 0.1.3\nannotations: {kubectl-gitops.io/template-engine: jinja}\n",
         ),
         ("charts/sub/values.yaml", "num: 1\ninfo: {zone: z1}\n"),
+        (
+            "charts/lib/Chart.yaml",
+            "apiVersion: v2\nname: lib\ntype: library\nversion: 1.0.0\nannotations: {kubectl-gitops.io/template-engine: jinja}\n",
+        ),
+        ("charts/lib/templates/_lib.tpl", "{% macro lib_tag(ctx) %}from-lib{% endmacro %}"),
+        ("charts/lib/templates/never.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: never}\n"),
         (
             "charts/sub/templates/cm.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ Chart.Name }}}\ndata: {num: {{ Values.num | quote }}, tpl: {{ Template.Name | quote }}}\n",
@@ -285,7 +291,7 @@ fn aliases_tags_import_values_and_nested_include() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out = &r.stdout;
     assert!(out.contains("nested: '[rel]'") || out.contains("nested: \"[rel]\""), "{out}");
-    assert!(out.contains("imported: z1"), "{out}");
+    assert!(out.contains("imported: z1") && out.contains("lib: from-lib") && !out.contains("never"), "{out}");
     assert!(
         out.contains("name: east")
             && out.contains("num: \"2\"")

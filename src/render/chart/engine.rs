@@ -122,6 +122,10 @@ pub fn render_tree(chart: &Chart, values: &Values, settings: &ReleaseSettings) -
     for node in &nodes {
         let chart_value = chart_object(node.chart);
         let files = Value::from_object(Files { entries: node.chart.files.clone() });
+        // A library chart only provides helpers.
+        if node.chart.is_library() {
+            continue;
+        }
         for t in node.chart.templates.iter().filter(|t| is_rendered(&t.rel)) {
             if base_name(&t.rel).starts_with('_') {
                 continue;

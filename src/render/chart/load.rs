@@ -86,6 +86,11 @@ impl Chart {
         &self.meta.version
     }
 
+    /// `type: library`: templates print nothing, helpers serve other charts.
+    pub fn is_library(&self) -> bool {
+        self.meta.raw.get("type").and_then(Value::as_str) == Some("library")
+    }
+
     /// The template language the chart declares, or infers from `.j2` files.
     pub fn engine(&self) -> Engine {
         let declared = self

@@ -169,6 +169,12 @@ pub fn render_chart(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Objec
         return plugin.render(src, &app_info(src, &opts.chart, &cwd), &opts.plugins);
     }
     check_engines(&chart)?;
+    if chart.is_library() {
+        return Err(Error::Chart {
+            path: chart.dir.join("Chart.yaml"),
+            message: "library charts are not installable: render a chart that depends on it".into(),
+        });
+    }
     let values = chart_values(&mut chart, &opts.chart.values, &cwd)?;
     render_jinja_chart(&chart, &values, &opts.chart)
 }
