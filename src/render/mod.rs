@@ -6,10 +6,12 @@
 
 pub mod chart;
 mod decode;
+mod jsonnet;
 mod plain;
 pub mod plugin;
 
 pub use decode::{decode_manifests, push_manifest};
+pub use jsonnet::{JsonnetOptions, JsonnetVar, evaluate_to_json, render_jsonnet};
 pub use plain::render_plain;
 
 use std::path::Path;
@@ -71,6 +73,7 @@ pub struct RenderOptions {
     pub plugins: plugin::PluginOptions,
     /// Where relative values files and `--set-file` paths are read from (default: the process's).
     pub cwd: Option<std::path::PathBuf>,
+    pub jsonnet: JsonnetOptions,
 }
 
 /// Render a local source with the tool [`detect`] picks.
@@ -78,8 +81,13 @@ pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
     if opts.plugins.force.is_some() {
         return chart::render_with_plugin(src, opts);
     }
-    match detect(src.path()) {
+    let mut tool = if jsonnet::is_forced(src, &opts.jsonnet) { Tool::Jsonnet } else { detect(src.path()) };
+    if tool == Tool::Directory && jsonnet::has_nested_jsonnet(src, &opts.directory)? {
+        tool = Tool::Jsonnet;
+    }
+    match tool {
         Tool::Directory => render_plain(src, &opts.directory),
+        Tool::Jsonnet => render_jsonnet(src, &opts.directory, &opts.jsonnet),
         Tool::Helm => chart::render_chart(src, opts),
         tool => Err(Error::Source {
             path: src.path().to_path_buf(),
