@@ -337,3 +337,44 @@ fn plugin_init_runs_before_generate() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("name: from-init"));
 }
+
+#[test]
+fn packaged_subcharts_need_the_plugin() {
+    let d = tree(&[
+        ("go/Chart.yaml", "apiVersion: v2\nname: top\nversion: 0.1.0\n"),
+        ("go/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-top\n"),
+        ("sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 0.1.0\n"),
+        ("sub/values.yaml", "greeting: hi\n"),
+        (
+            "sub/templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-sub\ndata:\n  g: {{ .Values.greeting }}\n",
+        ),
+        ("jinja/Chart.yaml", "apiVersion: v2\nname: top\nversion: 0.1.0\n"),
+        ("jinja/templates/cm.yaml.j2", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"),
+    ]);
+    for chart in ["go", "jinja"] {
+        std::fs::create_dir_all(d.path().join(chart).join("charts")).unwrap();
+        let status = std::process::Command::new("tar")
+            .args(["czf", &format!("{chart}/charts/sub-0.1.0.tgz"), "sub"])
+            .current_dir(d.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let r = run(&["render", d.path().join("jinja").to_str().unwrap()]);
+    assert!(r.code == 2 && r.stderr.contains("packaged subcharts"), "{}", r.stderr);
+    let Some(helm) = helm() else { return };
+    let out = std::process::Command::new(common::bin())
+        .args(["render", "go", "--plugin-dir", concat!(env!("CARGO_MANIFEST_DIR"), "/plugins"), "--release-name", "r"])
+        .args(["--set", "sub.greeting=hello"])
+        .env("HELM_BIN", &helm)
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains("name: r-top") && stdout.contains("name: r-sub") && stdout.contains("g: hello"),
+        "{stdout}"
+    );
+}

@@ -37,6 +37,8 @@ pub struct Chart {
     /// Files outside `templates/` and `charts/`, for `.Files` (relative path, bytes).
     pub files: Arc<Vec<(String, Vec<u8>)>>,
     pub deps: Vec<Chart>,
+    /// Packaged subcharts (`charts/*.tgz`): only a plugin (real helm) can render them.
+    pub packaged: Vec<PathBuf>,
 }
 
 /// One file under `templates/`.
@@ -152,6 +154,7 @@ pub fn load_chart(src: &LocalSource, dir: &Path) -> Result<Chart> {
     let mut templates = Vec::new();
     let mut files = Vec::new();
     let mut deps = Vec::new();
+    let mut packaged = Vec::new();
     let mut stack = vec![dir.clone()];
     while let Some(d) = stack.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))?.flatten().collect();
@@ -166,7 +169,7 @@ pub fn load_chart(src: &LocalSource, dir: &Path) -> Result<Chart> {
             }
             if is_dir {
                 if rel == "charts" {
-                    deps = load_subcharts(src, &real)?;
+                    (deps, packaged) = load_subcharts(src, &real)?;
                 } else {
                     stack.push(path);
                 }
@@ -198,14 +201,24 @@ pub fn load_chart(src: &LocalSource, dir: &Path) -> Result<Chart> {
     }
     templates.sort_by(|a, b| a.rel.cmp(&b.rel));
     files.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(Chart { meta, dir, display, values, schema, templates: Arc::new(templates), files: Arc::new(files), deps })
+    Ok(Chart {
+        meta,
+        dir,
+        display,
+        values,
+        schema,
+        templates: Arc::new(templates),
+        files: Arc::new(files),
+        deps,
+        packaged,
+    })
 }
 
-fn load_subcharts(src: &LocalSource, charts_dir: &Path) -> Result<Vec<Chart>> {
+fn load_subcharts(src: &LocalSource, charts_dir: &Path) -> Result<(Vec<Chart>, Vec<PathBuf>)> {
     let mut entries: Vec<_> =
         std::fs::read_dir(charts_dir).map_err(|e| Error::io(charts_dir, e))?.flatten().map(|e| e.path()).collect();
     entries.sort();
-    let mut out = Vec::new();
+    let (mut charts, mut packaged) = (Vec::new(), Vec::new());
     for p in entries {
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if name.starts_with('.') {
@@ -213,16 +226,13 @@ fn load_subcharts(src: &LocalSource, charts_dir: &Path) -> Result<Vec<Chart>> {
         }
         if p.is_dir() {
             if p.join("Chart.yaml").is_file() {
-                out.push(load_chart(src, &p)?);
+                charts.push(load_chart(src, &p)?);
             }
         } else if name.ends_with(".tgz") || name.ends_with(".tar.gz") {
-            return Err(chart_err(
-                &p,
-                "packaged subcharts are not supported by the built-in renderer; unpack it into charts/ as a directory",
-            ));
+            packaged.push(p);
         }
     }
-    Ok(out)
+    Ok((charts, packaged))
 }
 
 fn read_text(src: &LocalSource, path: &Path) -> Result<String> {

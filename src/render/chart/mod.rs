@@ -132,8 +132,16 @@ fn check_kube_version(chart: &Chart, kube_version: &str) -> Result<()> {
     chart.deps.iter().try_for_each(|d| check_kube_version(d, kube_version))
 }
 
-/// Every chart of the tree must be a Jinja chart (or have no templates).
+/// Every chart of the tree must be a Jinja chart (or have no templates), with unpacked subcharts.
 fn check_engines(chart: &Chart) -> Result<()> {
+    if let Some(p) = chart.packaged.first() {
+        return Err(Error::Chart {
+            path: p.clone(),
+            message:
+                "packaged subcharts are not supported by the built-in renderer; unpack it into charts/ as a directory"
+                    .into(),
+        });
+    }
     match chart.engine() {
         load::Engine::Jinja => {}
         load::Engine::Go => {
