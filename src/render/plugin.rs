@@ -182,16 +182,20 @@ fn parse_plugin(v: &Value, file: &Path) -> Result<Plugin> {
 impl Plugin {
     /// Does this plugin's `spec.discover` match the source directory?
     pub fn discovers(&self, dir: &Path) -> bool {
-        if let Some(pattern) = &self.discover_file_name {
-            let pattern = pattern.trim_start_matches("./");
-            if let Ok(g) = globset::GlobBuilder::new(pattern).literal_separator(true).build() {
-                let m = g.compile_matcher();
-                let found = std::fs::read_dir(dir)
-                    .map(|rd| rd.flatten().any(|e| m.is_match(e.file_name().to_string_lossy().as_ref())))
-                    .unwrap_or(false);
-                if found {
-                    return true;
-                }
+        // `fileName`: a glob relative to the directory, `*` not crossing `/` (Go's filepath.Glob).
+        if let Some(pattern) = &self.discover_file_name
+            && let Ok(g) = globset::GlobBuilder::new(pattern.trim_start_matches("./")).literal_separator(true).build()
+        {
+            let m = g.compile_matcher();
+            let depth = pattern.trim_start_matches("./").split('/').count();
+            let found = walkdir::WalkDir::new(dir)
+                .min_depth(1)
+                .max_depth(depth)
+                .into_iter()
+                .flatten()
+                .any(|e| e.path().strip_prefix(dir).is_ok_and(|rel| m.is_match(rel)));
+            if found {
+                return true;
             }
         }
         if let Some(pattern) = &self.discover_glob
@@ -359,6 +363,9 @@ mod tests {
         assert_eq!(plugins[0].name, "x");
         assert_eq!(plugins[0].generate, ["sh", "-c", "echo hi"]);
         assert!(!plugins[0].discovers(dir.path()));
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/b.cue"), "").unwrap();
+        assert!(!plugins[0].discovers(dir.path()), "fileName globs do not cross directories");
         std::fs::write(dir.path().join("a.cue"), "").unwrap();
         assert!(plugins[0].discovers(dir.path()));
         std::fs::write(&f, "kind: ConfigManagementPlugin\nmetadata: {name: x}\nspec: {}\n").unwrap();
