@@ -229,7 +229,8 @@ fn include(state: &State, helpers: &Helpers, name: &str, ctx: Option<Value>) -> 
     }
     // Inside a macro (no imports in scope): run the helper file for its macros.
     let tmpl = state.env().get_template(template)?;
-    let captured = tmpl.render_captured(ctx.clone())?;
+    // Like an import: helper files see only their macro arguments.
+    let captured = tmpl.render_captured(minijinja::context! {})?;
     captured.state().call_macro(&ident, &[ctx])
 }
 
