@@ -442,19 +442,41 @@ impl Object for Files {
 
 /// A minijinja error as ours, naming the template (the innermost one) and line.
 fn template_error(e: &JError, fallback: &str) -> Error {
+    // `fail`, `required` and helpers raise InvalidOperation: their text says it all.
+    let describe = |je: &JError| match (je.kind(), je.detail()) {
+        (ErrorKind::InvalidOperation, Some(d)) => d.to_string(),
+        (kind, Some(d)) => format!("{kind}: {d}"),
+        (kind, None) => kind.to_string(),
+    };
+    let mut located: &JError = e;
+    let mut message = describe(e);
     let mut inner: &dyn std::error::Error = e;
-    let mut file = e.name().unwrap_or(fallback).to_string();
-    let mut line = e.line().unwrap_or(0);
-    let mut message = e.detail().map_or_else(|| e.kind().to_string(), |d| format!("{}: {d}", e.kind()));
     while let Some(src) = inner.source() {
         if let Some(je) = src.downcast_ref::<JError>() {
-            if let Some(n) = je.name() {
-                file = n.to_string();
-                line = je.line().unwrap_or(0);
+            if je.name().is_some() {
+                located = je;
             }
-            message = je.detail().map_or_else(|| je.kind().to_string(), |d| format!("{}: {d}", je.kind()));
+            message = describe(je);
         }
         inner = src;
+    }
+    let file = located.name().unwrap_or(fallback).to_string();
+    let line = located.line().unwrap_or(0);
+    // Quote the failing source line: minijinja's messages do not name the expression.
+    if let (Some(source), true) = (located.template_source(), line > 0)
+        && let Some(text) = source.lines().nth(line - 1)
+    {
+        let mut text = text.trim();
+        // Line 1 starts with the helper imports we added.
+        while text.starts_with("{%- import ") && text.contains("__kg_helpers_") {
+            text = text.split_once("%}").map_or("", |(_, rest)| rest);
+        }
+        let text = if text.chars().count() > 120 {
+            format!("{}...", text.chars().take(120).collect::<String>())
+        } else {
+            text.to_string()
+        };
+        message = format!("{message} (in `{text}`)");
     }
     Error::Template { file, line, message }
 }
