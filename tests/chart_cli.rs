@@ -137,6 +137,10 @@ fn template_errors_name_file_and_line() {
     let d = jinja_chart("{{ required(\"image.tag is required\", Values.image) }}\n");
     let r = run(&["render", d.path().to_str().unwrap()]);
     assert!(r.stderr.contains("cm.yaml.j2:1") && r.stderr.contains("image.tag is required"), "{}", r.stderr);
+    let d =
+        jinja_chart("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  x: {{ Values.missing.deep }}\n");
+    let r = run(&["render", d.path().to_str().unwrap()]);
+    assert!(r.stderr.contains("cm.yaml.j2:5: undefined value (in `x: {{ Values.missing.deep }}`)"), "{}", r.stderr);
     let d = jinja_chart("{{ lookup(\"v1\", \"Secret\", \"ns\", \"s\") }}\n");
     let r = run(&["render", d.path().to_str().unwrap()]);
     assert!(r.stderr.contains("lookup is not available"), "{}", r.stderr);
