@@ -162,6 +162,7 @@ fn helpers_and_filters() {
         "  prefix: {{ \"v1.2\" | trimPrefix(\"v\") | quote }}\n",
         "  lower: {{ \"ABC\" | lower }}\n",
         "  default: {{ \"\" | default(\"fallback\") }}\n",
+        "  kube: {{ Capabilities.KubeVersion | quote }}\n",
         "  indent: |\n{{ \"a\\nb\" | indent(4) }}\n",
     ));
     let r = run(&["render", d.path().to_str().unwrap()]);
@@ -177,6 +178,7 @@ fn helpers_and_filters() {
         "lower: abc",
         "default: fallback",
         "indent: |\n    a\n    b",
+        "kube: v1.33.0",
     ] {
         assert!(r.stdout.contains(want), "missing {want:?} in\n{}", r.stdout);
     }

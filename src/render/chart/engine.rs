@@ -287,12 +287,7 @@ fn capabilities(settings: &ReleaseSettings) -> Value {
     Value::from_iter([
         (
             "KubeVersion".to_string(),
-            Value::from_serialize(serde_json::json!({
-                "Version": settings.kube_version,
-                "GitVersion": settings.kube_version,
-                "Major": major,
-                "Minor": minor,
-            })),
+            Value::from_object(KubeVersion { version: settings.kube_version.clone(), major, minor }),
         ),
         ("APIVersions".to_string(), api),
         ("HelmVersion".to_string(), Value::from_serialize(serde_json::json!({"Version": "v4.1.4"}))),
@@ -332,6 +327,34 @@ impl Object for Root {
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         Enumerator::Str(&ROOT_KEYS[..6])
+    }
+}
+
+/// `Capabilities.KubeVersion`: prints as the version (`v1.33.0`), with
+/// `Version`, `GitVersion`, `Major` and `Minor` fields.
+#[derive(Debug)]
+struct KubeVersion {
+    version: String,
+    major: String,
+    minor: String,
+}
+
+impl Object for KubeVersion {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(Value::from(match key.as_str()? {
+            "Version" | "GitVersion" => self.version.as_str(),
+            "Major" => self.major.as_str(),
+            "Minor" => self.minor.as_str(),
+            _ => return None,
+        }))
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.version)
     }
 }
 
