@@ -15,7 +15,6 @@ pub mod engine;
 pub mod funcs;
 pub mod ignore;
 pub mod load;
-pub mod output;
 pub mod schema;
 pub mod semver;
 pub mod strvals;
@@ -23,10 +22,12 @@ pub mod values;
 
 use std::path::Path;
 
+use super::decode::decode_manifests;
 use super::{RenderOptions, plugin};
 use crate::error::{Error, Result};
 use crate::model::Object;
 use crate::source::LocalSource;
+use crate::yaml::Dialect;
 use load::Chart;
 use values::{ValueOptions, Values};
 
@@ -101,7 +102,7 @@ pub fn render_jinja_chart(chart: &Chart, values: &Values, opts: &ChartOptions) -
     let rendered_at = start.elapsed();
     let mut out = Vec::new();
     for r in rendered {
-        out.extend(output::decode_template_output(&r.text, &r.name)?);
+        out.extend(decode_manifests(&r.text, &r.name, Dialect::Kubectl)?);
     }
     tracing::debug!(
         "chart {}: templates rendered in {:?}, {} objects decoded in {:?}",
