@@ -5,6 +5,7 @@
 //! Renderers are synchronous and do no network I/O.
 
 mod decode;
+pub mod kustomize;
 mod plain;
 
 pub use decode::{decode_manifests, push_manifest};
@@ -69,6 +70,7 @@ pub struct RenderOptions {
 pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
     match detect(src.path()) {
         Tool::Directory => render_plain(src, &opts.directory),
+        Tool::Kustomize => kustomize::render_kustomize(src),
         tool => Err(Error::Source {
             path: src.path().to_path_buf(),
             message: format!("this directory is a {} source, which this build cannot render yet", tool.name()),
