@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kubectl_gitops::render::kustomize::build;
+use kubectl_gitops::render::kustomize::{BuildOptions, build};
 use kubectl_gitops::source::LocalSource;
 use kubectl_gitops::yaml::{Dialect, parse_one, parse_stream};
 use serde_json::Value;
@@ -38,9 +38,12 @@ fn run_case(dir: &Path) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let input = dir.join("input");
     let run_dir = input.join(case["run_dir"].as_str().unwrap_or("."));
-    let legacy = case["options"]["reorder"].as_str() == Some("legacy");
+    let opts = BuildOptions {
+        legacy_order: case["options"]["reorder"].as_str() == Some("legacy"),
+        unrestricted_files: case["options"]["load_restrictor"].as_str() == Some("LoadRestrictionsNone"),
+    };
     let src = LocalSource::with_root(&input, &run_dir).map_err(|e| e.to_string())?;
-    let result = build(&src, legacy);
+    let result = build(&src, &opts);
     if case["expect_error"].as_bool() == Some(true) {
         let err = match result {
             Ok(_) => return Err("expected an error, got success".into()),

@@ -45,7 +45,18 @@ const MAX_ALIAS_NODES: usize = 1_000_000;
 /// Parse every document of a YAML stream. Documents that are empty (or only
 /// comments) are returned as `Value::Null`; callers decide whether to skip.
 pub fn parse_stream(text: &str, dialect: Dialect) -> Result<Vec<Document>, YamlError> {
+    compose(text, dialect, false)
+}
+
+/// Like [`parse_stream`], but a repeated mapping key replaces the earlier
+/// value instead of being an error (how kustomize reads kustomization files).
+pub fn parse_stream_last_key_wins(text: &str, dialect: Dialect) -> Result<Vec<Document>, YamlError> {
+    compose(text, dialect, true)
+}
+
+fn compose(text: &str, dialect: Dialect, last_key_wins: bool) -> Result<Vec<Document>, YamlError> {
     let mut c = Composer {
+        last_key_wins,
         parser: Parser::new_from_str(text),
         dialect,
         anchors: HashMap::new(),
@@ -91,6 +102,7 @@ struct Composer<'a> {
     anchors: HashMap<usize, Value>,
     alias_nodes: usize,
     last_span: Span,
+    last_key_wins: bool,
 }
 
 impl<'a> Composer<'a> {
@@ -182,7 +194,7 @@ impl<'a> Composer<'a> {
                     _ => return Err(self.err(vspan, "map merge requires maps or a sequence of maps".into())),
                 },
                 Some(k) => {
-                    if map.contains_key(&k) {
+                    if map.contains_key(&k) && !self.last_key_wins {
                         return Err(self.err(kspan, format!("key {k:?} already set in map")));
                     }
                     map.insert(k, value);

@@ -37,9 +37,20 @@ use target::Target;
 #[derive(Debug, Clone)]
 pub struct KustError(pub String);
 
+/// How to build (kustomize's `--reorder` and `--load-restrictor` flags).
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Sort the output in kustomize's legacy kind order (`--reorder legacy`).
+    pub legacy_order: bool,
+    /// Let a kustomization read files outside its own directory (still
+    /// inside the source root): `--load-restrictor LoadRestrictionsNone`.
+    pub unrestricted_files: bool,
+}
+
 /// State shared by every target of one build.
 pub struct Build<'a> {
     pub src: &'a LocalSource,
+    pub opts: BuildOptions,
     stack: RefCell<Vec<PathBuf>>,
 }
 
@@ -92,9 +103,9 @@ impl<'a> Build<'a> {
 /// Build the kustomization at the source path; objects in kustomize's
 /// output order (what `kustomize build --reorder none` prints, or with
 /// `legacy_order` what `--reorder legacy` prints).
-pub fn build(src: &LocalSource, legacy_order: bool) -> Result<Vec<Object>> {
+pub fn build(src: &LocalSource, opts: &BuildOptions) -> Result<Vec<Object>> {
     let dir = src.dir().to_path_buf();
-    let build = Build { src, stack: RefCell::new(Vec::new()) };
+    let build = Build { src, opts: opts.clone(), stack: RefCell::new(Vec::new()) };
     let top_label = build.display_kfile(&dir);
     let wrap = |message: String| Error::Kustomize { file: src.display_path(&dir), message };
     let loaded = kustomization::load(&dir, &top_label).map_err(|e| wrap(e.0))?;
@@ -102,7 +113,7 @@ pub fn build(src: &LocalSource, legacy_order: bool) -> Result<Vec<Object>> {
         return Err(wrap(format!("{top_label}: a Component cannot be built on its own; list it under `components`")));
     }
     let mut sort = loaded.k.sort_options.clone();
-    if legacy_order && sort.is_none() {
+    if opts.legacy_order && sort.is_none() {
         sort = Some(kustomization::SortOptions { order: "legacy".into(), legacy_sort_options: None });
     }
     let _guard = build.enter(&dir).map_err(wrap)?;
@@ -124,5 +135,5 @@ pub fn build(src: &LocalSource, legacy_order: bool) -> Result<Vec<Object>> {
 
 /// Render a kustomization source (the [`crate::render::render`] entry).
 pub fn render_kustomize(src: &LocalSource) -> Result<Vec<Object>> {
-    build(src, false)
+    build(src, &BuildOptions::default())
 }

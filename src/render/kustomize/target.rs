@@ -42,7 +42,7 @@ impl<'b> Target<'b> {
     fn restricted(&self, rel: &str) -> Result<PathBuf, String> {
         let joined = crate::source::lexical_normalize(&self.dir.join(rel));
         let real = joined.canonicalize().unwrap_or_else(|_| joined.clone());
-        if !real.starts_with(&self.dir) {
+        if !self.build.opts.unrestricted_files && !real.starts_with(&self.dir) {
             return Err(format!(
                 "security; file '{}' is not in or below '{}'",
                 self.build.display(&real),
@@ -278,7 +278,14 @@ fn copy_merge_metadata(res: &mut Res, old: &Res) {
 
 /// Decode a manifest stream into build resources.
 pub fn decode_resources(text: &str, label: &str) -> Result<Vec<Res>, String> {
-    let objs = decode_manifests(text, label, Dialect::Kustomize).map_err(|e| e.to_string())?;
+    let objs = decode_manifests(text, label, Dialect::Kustomize).map_err(|e| {
+        // Word duplicate keys as go-yaml does, which kustomize users know.
+        let msg = e.to_string();
+        match (msg.find("key \""), msg.find("\" already set in map")) {
+            (Some(a), Some(b)) if a < b => format!("{}mapping key {} already defined", &msg[..a], &msg[a + 4..b + 1]),
+            _ => msg,
+        }
+    })?;
     Ok(objs.into_iter().map(Res::new).collect())
 }
 
