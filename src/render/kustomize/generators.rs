@@ -106,6 +106,21 @@ fn pairs(t: &Target, g: &Generator) -> Result<Vec<(String, Vec<u8>)>, String> {
     Ok(out)
 }
 
+/// Base64 as kyaml writes generated data: lines of 70 characters, each
+/// ending in a newline once the text is 70 characters or longer.
+fn encode_base64(bytes: &[u8]) -> String {
+    let enc = base64::engine::general_purpose::STANDARD.encode(bytes);
+    if enc.len() < 70 {
+        return enc;
+    }
+    let mut out = String::with_capacity(enc.len() + enc.len() / 70 + 1);
+    for chunk in enc.as_bytes().chunks(70) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out
+}
+
 /// Build one ConfigMap (`secret == false`) or Secret from a generator entry.
 pub fn generate(t: &Target, g: &Generator, secret: bool) -> Result<Res, String> {
     let kind = if secret { "Secret" } else { "ConfigMap" };
@@ -134,19 +149,18 @@ pub fn generate(t: &Target, g: &Generator, secret: bool) -> Result<Res, String> 
     obj.insert("apiVersion".into(), json!("v1"));
     obj.insert("kind".into(), json!(kind));
     obj.insert("metadata".into(), Value::Object(meta));
-    let b64 = base64::engine::general_purpose::STANDARD;
     let mut data = Map::new();
     let mut binary = Map::new();
     for (k, v) in pairs(t, g)? {
         if secret {
-            data.insert(k, Value::String(b64.encode(&v)));
+            data.insert(k, Value::String(encode_base64(&v)));
         } else {
             match String::from_utf8(v) {
                 Ok(s) => {
                     data.insert(k, Value::String(s));
                 }
                 Err(e) => {
-                    binary.insert(k, Value::String(b64.encode(e.as_bytes())));
+                    binary.insert(k, Value::String(encode_base64(e.as_bytes())));
                 }
             }
         }

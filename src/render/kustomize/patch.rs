@@ -222,7 +222,12 @@ pub fn apply_patch(t: &Target, p: &Patch, ra: &mut Vec<Res>) -> Result<(), Strin
                 let mut keep = vec![true; ra.len()];
                 for (i, r) in ra.iter_mut().enumerate() {
                     if sel.matches(r)? {
-                        keep[i] = apply_smp(r, &patches[0], &p.options)?;
+                        // The patch takes the target's group/version (kustomize's `SetGvk`).
+                        let mut patch = patches[0].clone();
+                        if let Value::Object(m) = &mut patch {
+                            m.insert("apiVersion".into(), Value::String(r.obj.api_version().to_string()));
+                        }
+                        keep[i] = apply_smp(r, &patch, &p.options)?;
                     }
                 }
                 let mut it = keep.into_iter();

@@ -286,11 +286,28 @@ pub fn decode_resources(text: &str, label: &str) -> Result<Vec<Res>, String> {
             _ => msg,
         }
     })?;
-    Ok(objs.into_iter().map(Res::new).collect())
+    Ok(objs.into_iter().map(|o| Res::new(stringify_meta(o))).collect())
 }
 
 impl KustError {
     pub fn new(msg: impl Into<String>) -> Self {
         KustError(msg.into())
     }
+}
+
+/// Label and annotation values are strings; kustomize writes a `true` or
+/// `8080` there as the string it reads as.
+fn stringify_meta(mut o: crate::model::Object) -> crate::model::Object {
+    for field in ["labels", "annotations"] {
+        if let Some(serde_json::Value::Object(m)) = o.metadata_mut().get_mut(field) {
+            for v in m.values_mut() {
+                match v {
+                    serde_json::Value::Bool(b) => *v = serde_json::Value::String(b.to_string()),
+                    serde_json::Value::Number(n) => *v = serde_json::Value::String(n.to_string()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    o
 }
