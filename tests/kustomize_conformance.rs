@@ -39,7 +39,8 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let input = dir.join("input");
     let run_dir = input.join(case["run_dir"].as_str().unwrap_or("."));
     let opts = BuildOptions {
-        legacy_order: case["options"]["reorder"].as_str() == Some("legacy"),
+        // No `--reorder` flag means kustomize's default, the legacy order.
+        legacy_order: matches!(case["options"]["reorder"].as_str(), Some("legacy") | None),
         unrestricted_files: case["options"]["load_restrictor"].as_str() == Some("LoadRestrictionsNone"),
     };
     let src = LocalSource::with_root(&input, &run_dir).map_err(|e| e.to_string())?;

@@ -299,6 +299,7 @@ pub fn load(dir: &Path, label: &str) -> Result<Loaded, KustError> {
         ("transformers", k.transformers.is_some(), "transformer plugins (KRM functions) are not supported"),
         ("generators", k.generators.is_some(), "generator plugins (KRM functions) are not supported"),
         ("validators", k.validators.is_some(), "validator plugins are not supported"),
+        ("buildMetadata", !k.build_metadata.is_empty(), "origin and transformer annotations are not supported"),
     ];
     for (field, present, why) in unsupported {
         if present {
@@ -317,7 +318,7 @@ pub fn load(dir: &Path, label: &str) -> Result<Loaded, KustError> {
             }
         }
         "Component" => {
-            if k.api_version != API_VERSION_ALPHA {
+            if !k.api_version.is_empty() && k.api_version != API_VERSION_ALPHA {
                 return Err(KustError::new(format!(
                     "{label}: apiVersion for Component should be {API_VERSION_ALPHA}"
                 )));

@@ -109,9 +109,6 @@ pub fn build(src: &LocalSource, opts: &BuildOptions) -> Result<Vec<Object>> {
     let top_label = build.display_kfile(&dir);
     let wrap = |message: String| Error::Kustomize { file: src.display_path(&dir), message };
     let loaded = kustomization::load(&dir, &top_label).map_err(|e| wrap(e.0))?;
-    if loaded.k.kind == "Component" {
-        return Err(wrap(format!("{top_label}: a Component cannot be built on its own; list it under `components`")));
-    }
     let mut sort = loaded.k.sort_options.clone();
     if opts.legacy_order && sort.is_none() {
         sort = Some(kustomization::SortOptions { order: "legacy".into(), legacy_sort_options: None });

@@ -11,27 +11,31 @@ use super::resource::{Res, ResId};
 
 /// Which resources `referrer` could name (kustomize's
 /// `SubsetThatCouldBeReferencedByResource`).
-fn could_be_referenced(ra: &[Res], referrer: usize) -> Vec<usize> {
+fn could_be_referenced(ra: &[Res], referrer: usize) -> Result<Vec<usize>, String> {
     let rid = ra[referrer].cur_id();
     if rid.is_cluster_scoped() {
-        return (0..ra.len()).collect();
+        return Ok((0..ra.len()).collect());
     }
     let mut rb_namespaces = HashSet::new();
     if matches!(rid.kind.as_str(), "RoleBinding" | "ClusterRoleBinding")
         && let Some(Value::Array(subjects)) = ra[referrer].data().get("subjects")
     {
         for s in subjects {
-            if let Some(ns) = s.get("namespace").and_then(Value::as_str) {
-                rb_namespaces.insert(ns.to_string());
+            match s.get("namespace") {
+                None => {}
+                Some(Value::String(ns)) if !ns.is_empty() => {
+                    rb_namespaces.insert(ns.to_string());
+                }
+                Some(_) => return Err(format!("Invalid Input: namespace is blank for resource {rid:?}", rid = rid.to_string())),
             }
         }
     }
-    (0..ra.len())
+    Ok((0..ra.len())
         .filter(|&i| {
             let id = ra[i].cur_id();
             id.is_cluster_scoped() || id.ns_equals(&rid) || rb_namespaces.contains(&id.namespace)
         })
-        .collect()
+        .collect())
 }
 
 struct Ctx<'a> {
@@ -175,7 +179,10 @@ pub fn fix(ra: &mut [Res]) -> Result<(), String> {
                 if !spec.gvk.matches(&org.group, &org.version, &org.kind) {
                     continue;
                 }
-                let cands = candidates.get_or_insert_with(|| could_be_referenced(ra, referrer)).clone();
+                if candidates.is_none() {
+                    candidates = Some(could_be_referenced(ra, referrer)?);
+                }
+                let cands = candidates.clone().unwrap_or_default();
                 let mut data = Value::Object(ra[referrer].data().clone());
                 let ctx = Ctx { ra, referrer, referrer_id: cur.clone(), referral: &nr.referral, spec, candidates: &cands };
                 visit(&mut data, &spec.path, false, Create::Nothing, &mut |n| ctx.set(n)).map_err(|e| {
