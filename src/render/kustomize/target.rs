@@ -55,8 +55,9 @@ impl<'b> Target<'b> {
     /// kustomize's `accumulateTarget`.
     pub fn accumulate(&self, ra: &mut Vec<Res>) -> Result<(), String> {
         self.accumulate_resources(ra).map_err(|e| format!("accumulating resources: {e}"))?;
-        self.accumulate_components(ra).map_err(|e| format!("accumulating components: {e}"))?;
+        // Generators run before components (kustomize v5.5 order).
         self.run_generators(ra)?;
+        self.accumulate_components(ra).map_err(|e| format!("accumulating components: {e}"))?;
         self.run_transformers(ra)?;
         Ok(())
     }
