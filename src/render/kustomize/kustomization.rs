@@ -197,7 +197,9 @@ pub struct Kustomization {
     pub api_version: String,
     #[serde(default)]
     pub kind: String,
-    pub metadata: Option<Value>,
+    /// Accepted and unused (kustomize ignores it too).
+    #[serde(rename = "metadata")]
+    pub _metadata: Option<Value>,
     #[serde(default)]
     pub resources: Vec<String>,
     #[serde(default)]

@@ -11,10 +11,10 @@ use super::resource::{Res, ResId};
 
 /// Which resources `referrer` could name (kustomize's
 /// `SubsetThatCouldBeReferencedByResource`).
-fn could_be_referenced(ra: &[Res], referrer: usize) -> Result<Vec<usize>, String> {
-    let rid = ra[referrer].cur_id();
+fn could_be_referenced(ra: &[Res], cur: &[ResId], renamed: &[usize], referrer: usize) -> Result<Vec<usize>, String> {
+    let rid = &cur[referrer];
     if rid.is_cluster_scoped() {
-        return Ok((0..ra.len()).collect());
+        return Ok(renamed.to_vec());
     }
     let mut rb_namespaces = HashSet::new();
     if matches!(rid.kind.as_str(), "RoleBinding" | "ClusterRoleBinding")
@@ -30,16 +30,20 @@ fn could_be_referenced(ra: &[Res], referrer: usize) -> Result<Vec<usize>, String
             }
         }
     }
-    Ok((0..ra.len())
+    Ok(renamed
+        .iter()
+        .copied()
         .filter(|&i| {
-            let id = ra[i].cur_id();
-            id.is_cluster_scoped() || id.ns_equals(&rid) || rb_namespaces.contains(&id.namespace)
+            let id = &cur[i];
+            id.is_cluster_scoped() || id.ns_equals(rid) || rb_namespaces.contains(&id.namespace)
         })
         .collect())
 }
 
 struct Ctx<'a> {
     ra: &'a [Res],
+    cur: &'a [ResId],
+    prev: &'a [Vec<ResId>],
     referrer: usize,
     referrer_id: ResId,
     referral: &'a GvkSel,
@@ -59,7 +63,7 @@ fn role_ref_gvk(r: &Res) -> Option<GvkSel> {
 impl Ctx<'_> {
     fn select(&self, old: &str, candidates: &[usize], identical: fn(&[Res], &[usize]) -> bool) -> Result<Option<usize>, String> {
         let ra = self.ra;
-        let prev_sel = |i: usize, sel: &GvkSel| ra[i].prev_ids().iter().any(|p| sel.matches(&p.group, &p.version, &p.kind));
+        let prev_sel = |i: usize, sel: &GvkSel| self.prev[i].iter().any(|p| sel.matches(&p.group, &p.version, &p.kind));
         let mut c: Vec<usize> = candidates
             .iter()
             .copied()
@@ -73,8 +77,8 @@ impl Ctx<'_> {
         }
         if !self.referrer_id.is_cluster_scoped() {
             c.retain(|&i| {
-                let id = ra[i].cur_id();
-                id.is_cluster_scoped() || id.kind == "ServiceAccount" || self.referrer_id.ns_equals(&id)
+                let id = &self.cur[i];
+                id.is_cluster_scoped() || id.kind == "ServiceAccount" || self.referrer_id.ns_equals(id)
             });
         }
         if c.len() == 1 {
@@ -90,7 +94,7 @@ impl Ctx<'_> {
             1 => Ok(Some(c[0])),
             _ if identical(ra, &c) => Ok(Some(c[0])),
             _ => {
-                let ids: Vec<String> = c.iter().map(|&i| ra[i].cur_id().to_string()).collect();
+                let ids: Vec<String> = c.iter().map(|&i| self.cur[i].to_string()).collect();
                 Err(format!("found multiple possible referrals: {}", ids.join(", ")))
             }
         }
@@ -119,7 +123,7 @@ impl Ctx<'_> {
                 let by_org: Vec<usize> =
                     self.candidates.iter().copied().filter(|&i| self.ra[i].org_id().effective_namespace() == ns).collect();
                 filtered = if by_org.is_empty() {
-                    self.candidates.iter().copied().filter(|&i| self.ra[i].cur_id().effective_namespace() == ns).collect()
+                    self.candidates.iter().copied().filter(|&i| self.cur[i].effective_namespace() == ns).collect()
                 } else {
                     by_org
                 };
@@ -167,26 +171,51 @@ fn names_and_namespaces_same(ra: &[Res], c: &[usize]) -> bool {
     c.iter().all(|&i| ra[i].obj.name() == ra[c[0]].obj.name() && ra[i].obj.namespace() == ra[c[0]].obj.namespace())
 }
 
+/// Does `v` hold a non-null node at `path` (lists searched element-wise)?
+fn has_path(v: &Value, path: &[String]) -> bool {
+    let Some(first) = path.first() else { return !v.is_null() };
+    match v {
+        Value::Object(m) => m.get(first.trim_end_matches("[]")).is_some_and(|c| has_path(c, &path[1..])),
+        Value::Array(items) => items.iter().any(|i| has_path(i, path)),
+        _ => false,
+    }
+}
+
 /// Fix every name reference in `ra`.
 pub fn fix(ra: &mut [Res]) -> Result<(), String> {
     let refs = &defaults().name_refs;
+    let cur: Vec<ResId> = ra.iter().map(Res::cur_id).collect();
+    let prev: Vec<Vec<ResId>> = ra.iter().map(Res::prev_ids).collect();
+    // Only renamed resources can be referrals (kustomize matches former names).
+    let renamed: Vec<usize> = (0..ra.len()).filter(|&i| !prev[i].is_empty()).collect();
     for referrer in 0..ra.len() {
         let org = ra[referrer].org_id();
-        let cur = ra[referrer].cur_id();
         let mut candidates: Option<Vec<usize>> = None;
         for nr in refs {
             for spec in &nr.specs {
                 if !spec.gvk.matches(&org.group, &org.version, &org.kind) {
                     continue;
                 }
+                if !has_path_map(ra[referrer].data(), &spec.path) {
+                    continue;
+                }
                 if candidates.is_none() {
-                    candidates = Some(could_be_referenced(ra, referrer)?);
+                    candidates = Some(could_be_referenced(ra, &cur, &renamed, referrer)?);
                 }
                 let cands = candidates.clone().unwrap_or_default();
                 let mut data = Value::Object(ra[referrer].data().clone());
-                let ctx = Ctx { ra, referrer, referrer_id: cur.clone(), referral: &nr.referral, spec, candidates: &cands };
+                let ctx = Ctx {
+                    ra,
+                    cur: &cur,
+                    prev: &prev,
+                    referrer,
+                    referrer_id: cur[referrer].clone(),
+                    referral: &nr.referral,
+                    spec,
+                    candidates: &cands,
+                };
                 visit(&mut data, &spec.path, false, Create::Nothing, &mut |n| ctx.set(n)).map_err(|e| {
-                    format!("updating name reference in '{}' field of '{}': {e}", spec.path_text, cur)
+                    format!("updating name reference in '{}' field of '{}': {e}", spec.path_text, cur[referrer])
                 })?;
                 if let Value::Object(m) = data {
                     *ra[referrer].data_mut() = m;
@@ -195,4 +224,9 @@ pub fn fix(ra: &mut [Res]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+fn has_path_map(m: &serde_json::Map<String, Value>, path: &[String]) -> bool {
+    let Some(first) = path.first() else { return true };
+    m.get(first.trim_end_matches("[]")).is_some_and(|c| has_path(c, &path[1..]))
 }

@@ -259,7 +259,18 @@ fn json6902(sel: Sel, jp: &json_patch::Patch, ra: &mut [Res], label: &str) -> Re
         }
         r.store_previous_id();
         let mut data = Value::Object(std::mem::take(r.data_mut()));
-        let out = json_patch::patch(&mut data, jp);
+        let mut out = Ok(());
+        for op in &jp.0 {
+            // Like kustomize (json-patch's EnsurePathExistsOnAdd), `add`
+            // creates missing parent mappings.
+            if let json_patch::PatchOperation::Add(add) = op {
+                ensure_parents(&mut data, add.path.as_str());
+            }
+            out = json_patch::patch(&mut data, std::slice::from_ref(op));
+            if out.is_err() {
+                break;
+            }
+        }
         if let Value::Object(m) = data {
             *r.data_mut() = m;
         }
@@ -302,4 +313,19 @@ pub fn patches_strategic_merge(t: &Target, entry: &str, ra: &mut Vec<Res>) -> Re
         }
     }
     Ok(())
+}
+
+fn ensure_parents(doc: &mut Value, pointer: &str) {
+    let parts: Vec<String> = pointer.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")).collect();
+    let mut cur = doc;
+    for part in parts.iter().take(parts.len().saturating_sub(1)) {
+        cur = match cur {
+            Value::Object(m) => m.entry(part.clone()).or_insert_with(|| Value::Object(Default::default())),
+            Value::Array(a) => match part.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+                Some(v) => v,
+                None => return,
+            },
+            _ => return,
+        };
+    }
 }

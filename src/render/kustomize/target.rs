@@ -85,9 +85,8 @@ impl<'b> Target<'b> {
                 }
                 .map_err(|e| format!("accumulating resources from '{entry}': {e}"))?;
                 let text = String::from_utf8(text).map_err(|_| format!("{entry}: not UTF-8"))?;
-                for r in self.build.decode(&text, &joined).map_err(|e| format!("accumulating resources from '{entry}': {e}"))? {
-                    append(ra, r)?;
-                }
+                let decoded = self.build.decode(&text, &joined).map_err(|e| format!("accumulating resources from '{entry}': {e}"))?;
+                append_all(ra, decoded)?;
             }
         }
         Ok(())
@@ -200,9 +199,21 @@ pub fn append(ra: &mut Vec<Res>, r: Res) -> Result<(), String> {
     Ok(())
 }
 
+/// The identity `append` compares: group, version, kind, name, effective namespace.
+fn id_key(r: &Res) -> (String, String, String, String, String) {
+    let id = r.cur_id();
+    let ns = id.effective_namespace().to_string();
+    (id.group, id.version, id.kind, id.name, ns)
+}
+
+/// Add many resources; each current id must be new.
 pub fn append_all(ra: &mut Vec<Res>, more: Vec<Res>) -> Result<(), String> {
+    let mut seen: std::collections::HashSet<_> = ra.iter().map(id_key).collect();
     for r in more {
-        append(ra, r)?;
+        if !seen.insert(id_key(&r)) {
+            return Err(format!("may not add resource with an already registered id: {}", r.cur_id()));
+        }
+        ra.push(r);
     }
     Ok(())
 }

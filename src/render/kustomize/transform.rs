@@ -90,8 +90,7 @@ pub fn annotations(pairs: &StrMap, ra: &mut [Res]) -> Result<(), String> {
 /// `namespace`.
 pub fn namespace(ns: &str, ra: &mut [Res]) -> Result<(), String> {
     let specs = &defaults().namespace;
-    for i in 0..ra.len() {
-        let r = &mut ra[i];
+    for r in ra.iter_mut() {
         if r.data().is_empty() {
             continue;
         }
@@ -130,12 +129,11 @@ pub fn namespace(ns: &str, ra: &mut [Res]) -> Result<(), String> {
             }
             out.map_err(|e| format!("namespace transformation failed: {e}"))?;
         }
-        let id = ra[i].cur_id();
-        let n = ra.iter().filter(|o| {
-            let oi = o.cur_id();
-            oi.group == id.group && oi.version == id.version && oi.kind == id.kind && oi.name == id.name && oi.ns_equals(&id)
-        });
-        if n.count() != 1 {
+    }
+    let mut seen = std::collections::HashSet::new();
+    for r in ra.iter() {
+        let id = r.cur_id();
+        if !seen.insert((id.group.clone(), id.version.clone(), id.kind.clone(), id.name.clone(), id.effective_namespace().to_string())) {
             return Err(format!("namespace transformation produces ID conflict: {id}"));
         }
     }
