@@ -47,6 +47,9 @@ pub enum Error {
     /// A kustomization failed to build (`file` is its directory).
     #[error("kustomize build {file}: {message}")]
     Kustomize { file: String, message: String },
+    /// An object's sync annotations (wave, hook, policies) are invalid.
+    #[error("{origin}: {key}: {message}")]
+    Plan { origin: Origin, key: Box<ObjectKey>, message: String },
 }
 
 impl Error {

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::KustError;
 use crate::render::KUSTOMIZATION_FILES;
-use crate::yaml::{Dialect, parse_stream_last_key_wins};
+use crate::yaml::{Dialect, DuplicateKeys, parse_stream_with};
 
 pub const API_VERSION_BETA: &str = "kustomize.config.k8s.io/v1beta1";
 pub const API_VERSION_ALPHA: &str = "kustomize.config.k8s.io/v1alpha1";
@@ -281,7 +281,7 @@ pub fn find_file(dir: &Path) -> Result<PathBuf, KustError> {
 pub fn load(dir: &Path, label: &str) -> Result<Loaded, KustError> {
     let file = find_file(dir)?;
     let text = std::fs::read_to_string(&file).map_err(|e| KustError::new(format!("{label}: {e}")))?;
-    let docs = parse_stream_last_key_wins(&text, Dialect::Kustomize)
+    let docs = parse_stream_with(&text, Dialect::Kustomize, DuplicateKeys::LastWins)
         .map_err(|e| KustError::new(format!("{label}: invalid YAML: line {}: {}", e.line, e.message)))?;
     if docs.len() > 1 {
         return Err(KustError::new(format!("{label}: a kustomization file holds one YAML document")));
