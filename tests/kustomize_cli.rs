@@ -126,7 +126,15 @@ fn render_err(files: &[(&str, &str)], dir: &str) -> String {
 
 #[test]
 fn out_of_scope_fields_are_refused_by_name() {
-    for field in ["helmCharts: [{name: x}]", "vars: []", "openapi: {path: s.json}", "crds: [c.yaml]", "configurations: [c.yaml]", "transformers: [t.yaml]", "generators: [g.yaml]"] {
+    for field in [
+        "helmCharts: [{name: x}]",
+        "vars: []",
+        "openapi: {path: s.json}",
+        "crds: [c.yaml]",
+        "configurations: [c.yaml]",
+        "transformers: [t.yaml]",
+        "generators: [g.yaml]",
+    ] {
         let name = field.split(':').next().unwrap();
         let err = render_err(&[("app/kustomization.yaml", &format!("resources: []\n{field}\n"))], "app");
         assert!(err.contains(&format!("unsupported field {name}")), "{err}");
@@ -148,7 +156,10 @@ fn files_outside_the_kustomization_and_cycles_are_refused() {
         "app",
     );
     assert!(err.contains("security; file '/shared/p.yaml' is not in or below '/app'"), "{err}");
-    let err = render_err(&[("a/kustomization.yaml", "resources: [../b]\n"), ("b/kustomization.yaml", "resources: [../a]\n")], "a");
+    let err = render_err(
+        &[("a/kustomization.yaml", "resources: [../b]\n"), ("b/kustomization.yaml", "resources: [../a]\n")],
+        "a",
+    );
     assert!(err.contains("cycle detected"), "{err}");
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("x.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n").unwrap();

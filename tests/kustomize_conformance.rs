@@ -34,8 +34,9 @@ fn docs(text: &str) -> Vec<Value> {
 
 /// Run one case: `Ok(())` when it conforms, else a reason.
 fn run_case(dir: &Path) -> Result<(), String> {
-    let case = parse_one(&std::fs::read_to_string(dir.join("case.yaml")).map_err(|e| e.to_string())?, Dialect::Kustomize)
-        .map_err(|e| e.to_string())?;
+    let case =
+        parse_one(&std::fs::read_to_string(dir.join("case.yaml")).map_err(|e| e.to_string())?, Dialect::Kustomize)
+            .map_err(|e| e.to_string())?;
     let input = dir.join("input");
     let run_dir = input.join(case["run_dir"].as_str().unwrap_or("."));
     let opts = BuildOptions {
@@ -86,10 +87,15 @@ fn main() {
         std::process::exit(1);
     };
     let skip_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/kustomize-skip.yaml");
-    let skip = parse_one(&std::fs::read_to_string(&skip_file).expect("skip file"), Dialect::Kustomize).expect("skip yaml");
+    let skip =
+        parse_one(&std::fs::read_to_string(&skip_file).expect("skip file"), Dialect::Kustomize).expect("skip yaml");
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let mut cases: Vec<PathBuf> =
-        std::fs::read_dir(&suite).expect("suite dir").flatten().map(|e| e.path()).filter(|p| p.join("case.yaml").is_file()).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&suite)
+        .expect("suite dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("case.yaml").is_file())
+        .collect();
     cases.sort();
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for dir in &cases {

@@ -182,7 +182,8 @@ pub fn visit(
                 if !can_create {
                     return Ok(());
                 }
-                let fresh = if path.len() == 1 && last == Create::Scalar { Value::Null } else { Value::Object(Map::new()) };
+                let fresh =
+                    if path.len() == 1 && last == Create::Scalar { Value::Null } else { Value::Object(Map::new()) };
                 m.insert(name.to_string(), fresh);
             }
             let Some(child) = m.get_mut(name) else { return Ok(()) };

@@ -97,7 +97,10 @@ fn pairs(t: &Target, g: &Generator) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut seen = std::collections::HashSet::new();
     for (k, _) in &out {
         if !is_config_key(k) {
-            return Err(format!("{k:?} is not a valid key name for a {}", if g.type_.is_empty() { "ConfigMap" } else { "Secret" }));
+            return Err(format!(
+                "{k:?} is not a valid key name for a {}",
+                if g.type_.is_empty() { "ConfigMap" } else { "Secret" }
+            ));
         }
         if !seen.insert(k.clone()) {
             return Err(format!("configmap {} illegally repeats the key `{k}`", g.name));

@@ -31,7 +31,9 @@ impl<'de> Deserialize<'de> for StrMap {
                 Value::Null => String::new(),
                 Value::Bool(b) => b.to_string(),
                 Value::Number(n) => n.to_string(),
-                other => return Err(serde::de::Error::custom(format!("value of {k:?} must be a string, found {other}"))),
+                other => {
+                    return Err(serde::de::Error::custom(format!("value of {k:?} must be a string, found {other}")));
+                }
             };
             out.1.push(k.clone());
             out.0.insert(k, s);
@@ -288,16 +290,24 @@ pub fn load(dir: &Path, label: &str) -> Result<Loaded, KustError> {
     }
     let value = docs.into_iter().next().map(|d| d.value).unwrap_or(Value::Null);
     let value = if value.is_null() { Value::Object(Map::new()) } else { value };
-    let mut k: Kustomization = serde_json::from_value(value)
-        .map_err(|e| KustError::new(format!("{label}: invalid Kustomization: {e}")))?;
+    let mut k: Kustomization =
+        serde_json::from_value(value).map_err(|e| KustError::new(format!("{label}: invalid Kustomization: {e}")))?;
     let unsupported = [
         ("vars", k.vars.is_some(), "`vars` is deprecated; use `replacements`"),
         ("openapi", k.openapi.is_some(), "custom OpenAPI schemas are not supported"),
         ("crds", k.crds.is_some(), "CRD schema files are not supported"),
         ("configurations", k.configurations.is_some(), "custom transformer configurations are not supported"),
-        ("helmCharts", k.helm_charts.is_some(), "Helm chart inflation is not supported here; render the chart as its own source"),
+        (
+            "helmCharts",
+            k.helm_charts.is_some(),
+            "Helm chart inflation is not supported here; render the chart as its own source",
+        ),
         ("helmGlobals", k.helm_globals.is_some(), "Helm chart inflation is not supported"),
-        ("helmChartInflationGenerator", k.helm_chart_inflation_generator.is_some(), "Helm chart inflation is not supported"),
+        (
+            "helmChartInflationGenerator",
+            k.helm_chart_inflation_generator.is_some(),
+            "Helm chart inflation is not supported",
+        ),
         ("transformers", k.transformers.is_some(), "transformer plugins (KRM functions) are not supported"),
         ("generators", k.generators.is_some(), "generator plugins (KRM functions) are not supported"),
         ("validators", k.validators.is_some(), "validator plugins are not supported"),
@@ -321,12 +331,14 @@ pub fn load(dir: &Path, label: &str) -> Result<Loaded, KustError> {
         }
         "Component" => {
             if !k.api_version.is_empty() && k.api_version != API_VERSION_ALPHA {
-                return Err(KustError::new(format!(
-                    "{label}: apiVersion for Component should be {API_VERSION_ALPHA}"
-                )));
+                return Err(KustError::new(format!("{label}: apiVersion for Component should be {API_VERSION_ALPHA}")));
             }
         }
-        other => return Err(KustError::new(format!("{label}: unknown kind {other:?} (expected Kustomization or Component)"))),
+        other => {
+            return Err(KustError::new(format!(
+                "{label}: unknown kind {other:?} (expected Kustomization or Component)"
+            )));
+        }
     }
     let legacy_images = std::mem::take(&mut k.image_tags);
     k.images.extend(legacy_images);

@@ -26,7 +26,12 @@ fn could_be_referenced(ra: &[Res], cur: &[ResId], renamed: &[usize], referrer: u
                 Some(Value::String(ns)) if !ns.is_empty() => {
                     rb_namespaces.insert(ns.to_string());
                 }
-                Some(_) => return Err(format!("Invalid Input: namespace is blank for resource {rid:?}", rid = rid.to_string())),
+                Some(_) => {
+                    return Err(format!(
+                        "Invalid Input: namespace is blank for resource {rid:?}",
+                        rid = rid.to_string()
+                    ));
+                }
             }
         }
     }
@@ -61,7 +66,12 @@ fn role_ref_gvk(r: &Res) -> Option<GvkSel> {
 }
 
 impl Ctx<'_> {
-    fn select(&self, old: &str, candidates: &[usize], identical: fn(&[Res], &[usize]) -> bool) -> Result<Option<usize>, String> {
+    fn select(
+        &self,
+        old: &str,
+        candidates: &[usize],
+        identical: fn(&[Res], &[usize]) -> bool,
+    ) -> Result<Option<usize>, String> {
         let ra = self.ra;
         let prev_sel = |i: usize, sel: &GvkSel| self.prev[i].iter().any(|p| sel.matches(&p.group, &p.version, &p.kind));
         let mut c: Vec<usize> = candidates
@@ -120,8 +130,12 @@ impl Ctx<'_> {
         let cands: &[usize] = match m.get("namespace").and_then(Value::as_str) {
             None => self.candidates,
             Some(ns) => {
-                let by_org: Vec<usize> =
-                    self.candidates.iter().copied().filter(|&i| self.ra[i].org_id().effective_namespace() == ns).collect();
+                let by_org: Vec<usize> = self
+                    .candidates
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.ra[i].org_id().effective_namespace() == ns)
+                    .collect();
                 filtered = if by_org.is_empty() {
                     self.candidates.iter().copied().filter(|&i| self.cur[i].effective_namespace() == ns).collect()
                 } else {

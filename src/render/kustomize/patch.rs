@@ -46,7 +46,9 @@ impl Sel {
     pub fn matches(&self, r: &Res) -> Result<bool, String> {
         let (cur, org) = (r.cur_id(), r.org_id());
         let m = |re: &Option<Regex>, a: &str, b: &str| re.as_ref().is_none_or(|re| re.is_match(a) || re.is_match(b));
-        if !m(&self.namespace, org.effective_namespace(), cur.effective_namespace()) || !m(&self.name, &org.name, &cur.name) {
+        if !m(&self.namespace, org.effective_namespace(), cur.effective_namespace())
+            || !m(&self.name, &org.name, &cur.name)
+        {
             return Ok(false);
         }
         let one = |re: &Option<Regex>, a: &str| re.as_ref().is_none_or(|re| re.is_match(a));
@@ -165,7 +167,11 @@ fn get_by_id(ra: &[Res], id: &ResId) -> Result<usize, String> {
         .enumerate()
         .filter(|(_, r)| {
             let eq = |o: &ResId| {
-                o.group == id.group && o.version == id.version && o.kind == id.kind && o.name == id.name && o.ns_equals(id)
+                o.group == id.group
+                    && o.version == id.version
+                    && o.kind == id.kind
+                    && o.name == id.name
+                    && o.ns_equals(id)
             };
             eq(&r.cur_id()) || r.prev_ids().iter().any(eq)
         })
@@ -235,7 +241,8 @@ pub fn apply_patch(t: &Target, p: &Patch, ra: &mut Vec<Res>) -> Result<(), Strin
             } else {
                 for patch in &patches {
                     let id = patch_id(patch);
-                    let i = get_by_id(ra, &id).map_err(|e| format!("no resource matches strategic merge patch \"{id}\": {e}"))?;
+                    let i = get_by_id(ra, &id)
+                        .map_err(|e| format!("no resource matches strategic merge patch \"{id}\": {e}"))?;
                     if !apply_smp(&mut ra[i], patch, &p.options)? {
                         ra.remove(i);
                     }
@@ -286,13 +293,15 @@ pub fn apply_json6902(t: &Target, p: &Patch, ra: &mut [Res]) -> Result<(), Strin
     let Some(target) = &p.target else { return Err(format!("{label}: must specify a target for patchesJson6902")) };
     let value = crate::yaml::parse_one(&text, Dialect::Kustomize)
         .map_err(|e| format!("{label}: invalid JSON patch: line {}: {}", e.line, e.message))?;
-    let jp: json_patch::Patch = serde_json::from_value(value).map_err(|e| format!("{label}: invalid JSON patch: {e}"))?;
+    let jp: json_patch::Patch =
+        serde_json::from_value(value).map_err(|e| format!("{label}: invalid JSON patch: {e}"))?;
     json6902(Sel::new(target)?, &jp, ra, &label)
 }
 
 /// Every entry of `patchesStrategicMerge` (a file name or inline YAML).
 pub fn patches_strategic_merge(t: &Target, entry: &str, ra: &mut Vec<Res>) -> Result<(), String> {
-    let inline = crate::yaml::parse_stream(entry, Dialect::Kustomize).ok().filter(|d| d.iter().any(|d| d.value.is_object()));
+    let inline =
+        crate::yaml::parse_stream(entry, Dialect::Kustomize).ok().filter(|d| d.iter().any(|d| d.value.is_object()));
     let (docs, label): (Vec<Value>, String) = match inline {
         Some(d) => (d.into_iter().map(|d| d.value).collect(), t.label.clone()),
         None => {

@@ -97,7 +97,8 @@ fn selected_by(id: &ResId, s: (&str, &str, &str, &str, &str)) -> bool {
     let (g, v, k, n, ns) = s;
     (n.is_empty() || n == id.name)
         && (ns.is_empty() || {
-            let sel = ResId { group: g.into(), version: v.into(), kind: k.into(), name: n.into(), namespace: ns.into() };
+            let sel =
+                ResId { group: g.into(), version: v.into(), kind: k.into(), name: n.into(), namespace: ns.into() };
             sel.effective_namespace() == id.effective_namespace()
         })
         && (g.is_empty() || g == id.group)
@@ -110,7 +111,11 @@ impl IdSel {
         (&self.group, &self.version, &self.kind, &self.name, &self.namespace)
     }
     fn id_empty(&self) -> bool {
-        self.group.is_empty() && self.version.is_empty() && self.kind.is_empty() && self.name.is_empty() && self.namespace.is_empty()
+        self.group.is_empty()
+            && self.version.is_empty()
+            && self.kind.is_empty()
+            && self.name.is_empty()
+            && self.namespace.is_empty()
     }
     fn meta_match(&self, r: &Res) -> Result<bool, String> {
         Ok(matches_selector(&self.label_selector, r.obj.labels())?
@@ -168,14 +173,23 @@ fn lookup<'v>(v: &'v Value, path: &[String]) -> Option<&'v Value> {
 }
 
 /// Every node at `path` (creating it when `create`), mutably visited.
-fn visit_path(v: &mut Value, path: &[String], create: bool, f: &mut dyn FnMut(&mut Value) -> Result<(), String>) -> Result<usize, String> {
+fn visit_path(
+    v: &mut Value,
+    path: &[String],
+    create: bool,
+    f: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<usize, String> {
     let Some(first) = path.first() else {
         f(v)?;
         return Ok(1);
     };
     let rest = &path[1..];
     if v.is_null() && create {
-        *v = if first.starts_with('[') || first.parse::<usize>().is_ok() { Value::Array(vec![]) } else { Value::Object(Map::new()) };
+        *v = if first.starts_with('[') || first.parse::<usize>().is_ok() {
+            Value::Array(vec![])
+        } else {
+            Value::Object(Map::new())
+        };
     }
     match v {
         Value::Object(m) => {
@@ -270,17 +284,22 @@ fn set_value(opts: Option<&Options>, target: &mut Value, value: &Value) -> Resul
 fn load(t: &Target, raw: &[Value]) -> Result<Vec<Replacement>, String> {
     let mut out = Vec::new();
     for v in raw {
-        let r: Replacement = serde_json::from_value(v.clone()).map_err(|e| format!("{}: invalid replacement: {e}", t.label))?;
+        let r: Replacement =
+            serde_json::from_value(v.clone()).map_err(|e| format!("{}: invalid replacement: {e}", t.label))?;
         if !r.path.is_empty() {
             let text = String::from_utf8(t.read_file(&r.path)?).map_err(|_| format!("{}: not UTF-8", r.path))?;
-            for d in parse_stream(&text, Dialect::Kustomize).map_err(|e| format!("{}: line {}: {}", r.path, e.line, e.message))? {
+            for d in parse_stream(&text, Dialect::Kustomize)
+                .map_err(|e| format!("{}: line {}: {}", r.path, e.line, e.message))?
+            {
                 let items = match d.value {
                     Value::Array(a) => a,
                     Value::Null => vec![],
                     other => vec![other],
                 };
                 for item in items {
-                    out.push(serde_json::from_value(item).map_err(|e| format!("{}: invalid replacement: {e}", r.path))?);
+                    out.push(
+                        serde_json::from_value(item).map_err(|e| format!("{}: invalid replacement: {e}", r.path))?,
+                    );
                 }
             }
         } else {
@@ -318,7 +337,8 @@ pub fn run(t: &Target, raw: &[Value], ra: &mut [Res]) -> Result<(), String> {
         }
         for tsel in &r.targets {
             let Some(select) = &tsel.select else { return Err("target must specify resources to select".into()) };
-            let paths = if tsel.field_paths.is_empty() { vec!["metadata.name".to_string()] } else { tsel.field_paths.clone() };
+            let paths =
+                if tsel.field_paths.is_empty() { vec!["metadata.name".to_string()] } else { tsel.field_paths.clone() };
             for res in ra.iter_mut() {
                 if !select.meta_match(res)? {
                     continue;
@@ -339,7 +359,9 @@ pub fn run(t: &Target, raw: &[Value], ra: &mut [Res]) -> Result<(), String> {
                 let create = tsel.options.as_ref().is_some_and(|o| o.create);
                 for p in &paths {
                     let mut data = Value::Object(std::mem::take(res.data_mut()));
-                    let n = visit_path(&mut data, &split(p), create, &mut |node| set_value(tsel.options.as_ref(), node, &value));
+                    let n = visit_path(&mut data, &split(p), create, &mut |node| {
+                        set_value(tsel.options.as_ref(), node, &value)
+                    });
                     if let Value::Object(m) = data {
                         *res.data_mut() = m;
                     }

@@ -42,7 +42,13 @@ const DELETE_PRIM_PREFIX: &str = "$deleteFromPrimitiveList/";
 
 /// Apply `patch` to `target` for an object of `group/version/kind`.
 /// Returns `false` when the patch deletes the whole object.
-pub fn strategic_merge(target: &mut Value, patch: &Value, group: &str, version: &str, kind: &str) -> Result<bool, String> {
+pub fn strategic_merge(
+    target: &mut Value,
+    patch: &Value,
+    group: &str,
+    version: &str,
+    kind: &str,
+) -> Result<bool, String> {
     let def = root_def(group, version, kind);
     let out = merge_value(Some(std::mem::take(target)), patch, def)?;
     match out {
@@ -78,7 +84,11 @@ fn merge_value(dest: Option<Value>, patch: &Value, def: Option<u16>) -> Result<O
     }
 }
 
-fn merge_map(dest: Option<Map<String, Value>>, patch: &Map<String, Value>, def: Option<u16>) -> Result<Option<Map<String, Value>>, String> {
+fn merge_map(
+    dest: Option<Map<String, Value>>,
+    patch: &Map<String, Value>,
+    def: Option<u16>,
+) -> Result<Option<Map<String, Value>>, String> {
     match directive(patch)? {
         Some("delete") => return Ok(None),
         Some("replace") => {
@@ -248,7 +258,7 @@ fn merge_list(dest: Option<Vec<Value>>, patch: &[Value], f: &SchemaField) -> Res
     Ok(Some(out))
 }
 
-fn reorder(list: &mut Vec<Value>, order: &[Value], keys: &[&str]) {
+fn reorder(list: &mut [Value], order: &[Value], keys: &[&str]) {
     let rank = |v: &Value| -> usize {
         order
             .iter()
@@ -306,8 +316,10 @@ mod tests {
         let out = smp(t, p);
         assert_eq!(out["metadata"]["finalizers"], json!(["b"]));
         assert_eq!(out["spec"]["template"]["spec"]["containers"], json!([{"name": "b"}, {"name": "a", "image": "x"}]));
-        let out = smp(json!({"spec": {"strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}}}),
-            json!({"spec": {"strategy": {"$retainKeys": ["type"], "type": "Recreate"}}}));
+        let out = smp(
+            json!({"spec": {"strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}}}),
+            json!({"spec": {"strategy": {"$retainKeys": ["type"], "type": "Recreate"}}}),
+        );
         assert_eq!(out["spec"]["strategy"], json!({"type": "Recreate"}));
     }
 }

@@ -65,13 +65,16 @@ impl<'b> Target<'b> {
     fn accumulate_resources(&self, ra: &mut Vec<Res>) -> Result<(), String> {
         for entry in &self.k.resources {
             if is_remote(entry) {
-                return Err(format!("{}: unsupported remote resource '{entry}': only local paths are supported", self.label));
+                return Err(format!(
+                    "{}: unsupported remote resource '{entry}': only local paths are supported",
+                    self.label
+                ));
             }
             let joined = crate::source::lexical_normalize(&self.dir.join(entry));
             if joined.is_dir() {
-                let sub = self.build_subdir(&joined, false).map_err(|e| {
-                    format!("accumulation err='accumulating resources from '{entry}': {e}'")
-                })?;
+                let sub = self
+                    .build_subdir(&joined, false)
+                    .map_err(|e| format!("accumulation err='accumulating resources from '{entry}': {e}'"))?;
                 append_all(ra, sub)?;
             } else {
                 let text = if joined.exists() {
@@ -85,7 +88,10 @@ impl<'b> Target<'b> {
                 }
                 .map_err(|e| format!("accumulating resources from '{entry}': {e}"))?;
                 let text = String::from_utf8(text).map_err(|_| format!("{entry}: not UTF-8"))?;
-                let decoded = self.build.decode(&text, &joined).map_err(|e| format!("accumulating resources from '{entry}': {e}"))?;
+                let decoded = self
+                    .build
+                    .decode(&text, &joined)
+                    .map_err(|e| format!("accumulating resources from '{entry}': {e}"))?;
                 append_all(ra, decoded)?;
             }
         }
@@ -140,7 +146,12 @@ impl<'b> Target<'b> {
     }
 
     fn run_generators(&self, ra: &mut Vec<Res>) -> Result<(), String> {
-        let gens = self.k.config_map_generator.iter().map(|g| (g, false)).chain(self.k.secret_generator.iter().map(|g| (g, true)));
+        let gens = self
+            .k
+            .config_map_generator
+            .iter()
+            .map(|g| (g, false))
+            .chain(self.k.secret_generator.iter().map(|g| (g, true)));
         for (g, secret) in gens {
             let res = generate(self, g, secret).map_err(|e| format!("{}: {e}", self.label))?;
             absorb(ra, res)?;
@@ -231,7 +242,9 @@ fn absorb(ra: &mut Vec<Res>, mut res: Res) -> Result<(), String> {
                 g == id.group && v == id.version && k == id.kind && n == id.name && ns_eq
             };
             hit(&oc.group, &oc.version, &oc.kind, &oc.name, oc.ns_equals(&id))
-                || o.prev_ids().iter().any(|p| hit(&p.group, &p.version, &p.kind, &p.name, p.effective_namespace() == id.effective_namespace()))
+                || o.prev_ids().iter().any(|p| {
+                    hit(&p.group, &p.version, &p.kind, &p.name, p.effective_namespace() == id.effective_namespace())
+                })
         })
         .map(|(i, _)| i)
         .collect();

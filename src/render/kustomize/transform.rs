@@ -100,14 +100,14 @@ pub fn namespace(ns: &str, ra: &mut [Res]) -> Result<(), String> {
         if !is_cluster_scoped(&group, &kind) {
             r.obj.set_namespace(Some(ns));
         }
-        if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
-            if let Some(Value::Array(subjects)) = r.data_mut().get_mut("subjects") {
-                for s in subjects.iter_mut() {
-                    if let Value::Object(m) = s
-                        && m.get("name").and_then(Value::as_str) == Some("default")
-                    {
-                        m.insert("namespace".into(), Value::String(ns.into()));
-                    }
+        if (kind == "RoleBinding" || kind == "ClusterRoleBinding")
+            && let Some(Value::Array(subjects)) = r.data_mut().get_mut("subjects")
+        {
+            for s in subjects.iter_mut() {
+                if let Value::Object(m) = s
+                    && m.get("name").and_then(Value::as_str) == Some("default")
+                {
+                    m.insert("namespace".into(), Value::String(ns.into()));
                 }
             }
         }
@@ -133,7 +133,13 @@ pub fn namespace(ns: &str, ra: &mut [Res]) -> Result<(), String> {
     let mut seen = std::collections::HashSet::new();
     for r in ra.iter() {
         let id = r.cur_id();
-        if !seen.insert((id.group.clone(), id.version.clone(), id.kind.clone(), id.name.clone(), id.effective_namespace().to_string())) {
+        if !seen.insert((
+            id.group.clone(),
+            id.version.clone(),
+            id.kind.clone(),
+            id.name.clone(),
+            id.effective_namespace().to_string(),
+        )) {
             return Err(format!("namespace transformation produces ID conflict: {id}"));
         }
     }
@@ -187,7 +193,8 @@ pub fn replicas(rep: &Replica, ra: &mut [Res]) -> Result<(), String> {
         }
     }
     if !found {
-        let gvks: Vec<String> = defaults().replicas.iter().map(|s| format!("{}.{}.{}", s.gvk.kind, s.gvk.version, s.gvk.group)).collect();
+        let gvks: Vec<String> =
+            defaults().replicas.iter().map(|s| format!("{}.{}.{}", s.gvk.kind, s.gvk.version, s.gvk.group)).collect();
         return Err(format!(
             "resource with name {} does not match a config with the following GVK [{}]",
             rep.name,
@@ -347,7 +354,10 @@ pub fn sort(opts: Option<&SortOptions>, out: &mut [Object]) -> Result<(), String
         }
         "legacy" => {
             let (first, last): (Vec<&str>, Vec<&str>) = match &o.legacy_sort_options {
-                Some(l) => (l.order_first.iter().map(String::as_str).collect(), l.order_last.iter().map(String::as_str).collect()),
+                Some(l) => (
+                    l.order_first.iter().map(String::as_str).collect(),
+                    l.order_last.iter().map(String::as_str).collect(),
+                ),
                 None => (ORDER_FIRST.to_vec(), ORDER_LAST.to_vec()),
             };
             let rank = |k: &str| -> i64 {
@@ -359,11 +369,7 @@ pub fn sort(opts: Option<&SortOptions>, out: &mut [Object]) -> Result<(), String
                 }
                 0
             };
-            out.sort_by(|a, b| {
-                rank(a.kind())
-                    .cmp(&rank(b.kind()))
-                    .then_with(|| legacy_id(a).cmp(&legacy_id(b)))
-            });
+            out.sort_by(|a, b| rank(a.kind()).cmp(&rank(b.kind())).then_with(|| legacy_id(a).cmp(&legacy_id(b))));
             Ok(())
         }
         _ => Err("the field 'sortOptions.order' must be one of [fifo, legacy]".into()),
