@@ -14,13 +14,15 @@ use serde_json::Value;
 
 fn suite_dir() -> Option<PathBuf> {
     if let Ok(d) = std::env::var("KUSTOMIZE_CONFORMANCE_DIR") {
-        return Some(PathBuf::from(d));
+        return PathBuf::from(d).canonicalize().ok();
     }
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     // The shared directory sits beside the checkout (or beside its worktree folder).
     [manifest.join("../shared/conformance/kustomize"), manifest.join("../../shared/conformance/kustomize")]
         .into_iter()
         .find(|p| p.is_dir())
+        // Canonical, so the source root matches paths behind symlinks.
+        .and_then(|p| p.canonicalize().ok())
 }
 
 fn docs(text: &str) -> Vec<Value> {

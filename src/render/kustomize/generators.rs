@@ -180,7 +180,7 @@ pub fn generate(t: &Target, g: &Generator, secret: bool) -> Result<Res, String> 
     if opts.immutable == Some(true) {
         obj.insert("immutable".into(), json!(true));
     }
-    let origin = Origin::new(t.label.clone(), 0, 0);
+    let origin = Origin::new(t.label.trim_start_matches('/'), 0, 0);
     let obj = Object::new(Value::Object(obj), origin).map_err(|e| e.to_string())?;
     let mut res = Res::new(obj);
     res.needs_hash = opts.disable_name_suffix_hash != Some(true);

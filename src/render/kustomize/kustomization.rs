@@ -19,7 +19,7 @@ pub const API_VERSION_ALPHA: &str = "kustomize.config.k8s.io/v1alpha1";
 /// A string-to-string map that also accepts numbers and booleans, as
 /// kustomize's YAML-to-JSON step turns them into strings for labels.
 #[derive(Debug, Clone, Default)]
-pub struct StrMap(pub BTreeMap<String, String>, pub Vec<String>);
+pub struct StrMap(pub BTreeMap<String, String>);
 
 impl<'de> Deserialize<'de> for StrMap {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -35,7 +35,6 @@ impl<'de> Deserialize<'de> for StrMap {
                     return Err(serde::de::Error::custom(format!("value of {k:?} must be a string, found {other}")));
                 }
             };
-            out.1.push(k.clone());
             out.0.insert(k, s);
         }
         Ok(out)

@@ -107,7 +107,11 @@ pub fn build(src: &LocalSource, opts: &BuildOptions) -> Result<Vec<Object>> {
     let dir = src.dir().to_path_buf();
     let build = Build { src, opts: opts.clone(), stack: RefCell::new(Vec::new()) };
     let top_label = build.display_kfile(&dir);
-    let wrap = |message: String| Error::Kustomize { file: src.display_path(&dir), message };
+    let shown = match src.display_path(&dir) {
+        d if d.is_empty() => ".".to_string(),
+        d => d,
+    };
+    let wrap = |message: String| Error::Kustomize { file: shown.clone(), message };
     let loaded = kustomization::load(&dir, &top_label).map_err(|e| wrap(e.0))?;
     let mut sort = loaded.k.sort_options.clone();
     if opts.legacy_order && sort.is_none() {
