@@ -68,6 +68,37 @@ fn generated_overlay(seed: u64) -> Vec<(String, String)> {
     files
 }
 
+/// Components, replacements, `patchesStrategicMerge`, `patchesJson6902`,
+/// generator `replace`, env files and `labels` with selectors.
+fn component_overlay(seed: u64) -> Vec<(String, String)> {
+    let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1);
+    let port = 8000 + rng.next(1000);
+    vec![
+        (
+            "base/app.yaml".into(),
+            format!(
+                "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  selector:\n    matchLabels: {{app: db}}\n  template:\n    metadata:\n      labels: {{app: db}}\n    spec:\n      containers:\n      - name: db\n        image: postgres:16\n        ports:\n        - {{containerPort: {port}, name: sql}}\n        env:\n        - name: PGPORT\n          value: \"0\"\n        - name: PASSWORD\n          valueFrom:\n            secretKeyRef: {{name: db-secret, key: password}}\n  volumeClaimTemplates:\n  - metadata: {{name: data}}\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources: {{requests: {{storage: 1Gi}}}}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: db\nspec:\n  selector: {{app: db}}\n  ports:\n  - port: {port}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: db\nspec:\n  podSelector:\n    matchLabels: {{app: db}}\n  ingress:\n  - from:\n    - podSelector:\n        matchLabels: {{role: client}}\n"
+            ),
+        ),
+        ("base/db.env".into(), format!("# settings\nMAX_CONN={}\nLOG=verbose\n", 10 + rng.next(90))),
+        (
+            "base/kustomization.yaml".into(),
+            "resources: [app.yaml]\nsecretGenerator:\n- name: db-secret\n  envs: [db.env]\n  literals: [password=one]\n".into(),
+        ),
+        (
+            "comp/kustomization.yaml".into(),
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nlabels:\n- pairs: {monitored: \"true\"}\n  includeSelectors: true\npatchesStrategicMerge:\n- |-\n  apiVersion: apps/v1\n  kind: StatefulSet\n  metadata:\n    name: db\n  spec:\n    template:\n      spec:\n        containers:\n        - name: exporter\n          image: exporter:1\n".into(),
+        ),
+        ("overlay/port.yaml".into(), "- op: replace\n  path: /spec/serviceName\n  value: db-headless\n".into()),
+        (
+            "overlay/kustomization.yaml".into(),
+            format!(
+                "resources: [../base]\ncomponents: [../comp]\nnamePrefix: p{seed}-\nnamespace: data\nsecretGenerator:\n- name: db-secret\n  behavior: replace\n  literals: [password=two]\npatchesJson6902:\n- target: {{group: apps, version: v1, kind: StatefulSet, name: db}}\n  path: port.yaml\nreplacements:\n- source: {{kind: Service, name: db, fieldPath: spec.ports.0.port}}\n  targets:\n  - select: {{kind: StatefulSet}}\n    fieldPaths:\n    - spec.template.spec.containers.[name=db].env.[name=PGPORT].value\n- source: {{kind: StatefulSet, fieldPath: metadata.name}}\n  targets:\n  - select: {{kind: Service}}\n    fieldPaths: [metadata.annotations.backend]\n    options: {{create: true}}\n"
+            ),
+        ),
+    ]
+}
+
 fn docs(text: &str) -> Vec<Value> {
     parse_stream(text, Dialect::Kustomize).unwrap().into_iter().map(|d| d.value).filter(|v| !v.is_null()).collect()
 }
@@ -78,8 +109,8 @@ fn differential_against_kubectl_kustomize() {
         eprintln!("SKIPPED differential_against_kubectl_kustomize: kubectl is not installed");
         return;
     }
-    for seed in 1..=4 {
-        let files = generated_overlay(seed);
+    for seed in 1..=6 {
+        let files = if seed <= 4 { generated_overlay(seed) } else { component_overlay(seed) };
         let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
         let dir = tree(&refs);
         let out = Command::new("kubectl")
@@ -168,4 +199,30 @@ fn files_outside_the_kustomization_and_cycles_are_refused() {
     let r = run(&["render", t.path().join("app").to_str().unwrap()]);
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(r.stderr.contains("is not in or below '/app'"), "{}", r.stderr);
+}
+
+#[test]
+fn component_overlay_applies_every_step() {
+    let files = component_overlay(5);
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    let dir = repo(&refs);
+    let src = LocalSource::with_root(dir.path(), &dir.path().join("overlay")).unwrap();
+    let objs = build(&src, &BuildOptions::default()).unwrap();
+    let text: String = objs.iter().map(|o| kubectl_gitops::yaml::to_yaml_string(&o.to_value())).collect();
+    for want in [
+        "name: p5-db",
+        "namespace: data",
+        "image: exporter:1",
+        "monitored: \"true\"",
+        "serviceName: db-headless",
+        "backend: p5-db",
+        "secretKeyRef:\n",
+        "name: p5-db-secret-",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    let sts = objs.iter().find(|o| o.kind() == "StatefulSet").unwrap();
+    let env = &sts.data()["spec"]["template"]["spec"]["containers"];
+    let db = env.as_array().unwrap().iter().find(|c| c["name"] == "db").unwrap();
+    assert_ne!(db["env"][0]["value"], serde_json::json!("0"), "replacement applied");
 }
