@@ -338,3 +338,37 @@ fn ensure_parents(doc: &mut Value, pointer: &str) {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn label_selectors() {
+        let labels = json!({"app": "web", "tier": "front"});
+        let m = labels.as_object();
+        for (sel, want) in [
+            ("", true),
+            ("app=web", true),
+            ("app==web,tier=front", true),
+            ("app!=web", false),
+            ("app in (api, web)", true),
+            ("app notin (web)", false),
+            ("tier", true),
+            ("!tier", false),
+            ("missing", false),
+            ("!missing", true),
+        ] {
+            assert_eq!(matches_selector(sel, m).unwrap(), want, "{sel}");
+        }
+        assert!(matches_selector("app in web", m).is_err());
+    }
+
+    #[test]
+    fn json_patch_add_creates_parents() {
+        let mut doc = json!({"metadata": {"name": "x"}});
+        ensure_parents(&mut doc, "/metadata/annotations/a~1b");
+        assert_eq!(doc, json!({"metadata": {"name": "x", "annotations": {}}}));
+    }
+}

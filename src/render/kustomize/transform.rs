@@ -382,3 +382,36 @@ fn legacy_id(o: &Object) -> String {
     let ns = o.namespace().unwrap_or("~X");
     format!("{g}_{v}_{}|{ns}|{}", o.kind(), o.name())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_references_split_like_kustomize() {
+        assert_eq!(split_image("nginx"), ("nginx", "", ""));
+        assert_eq!(split_image("nginx:1.25"), ("nginx", "1.25", ""));
+        assert_eq!(split_image("localhost:5000/app:v1"), ("localhost:5000/app", "v1", ""));
+        assert_eq!(split_image("app@sha256:abc"), ("app", "", "sha256:abc"));
+        assert_eq!(split_image("r.io/app:v1@sha256:abc"), ("r.io/app", "v1", "sha256:abc"));
+    }
+
+    #[test]
+    fn images_keep_or_replace_tag_and_digest() {
+        let img = |name: &str, tag: Option<&str>, digest: &str| Image {
+            name: name.into(),
+            new_name: String::new(),
+            new_tag: tag.map(|t| Value::String(t.into())),
+            digest: digest.into(),
+            tag_suffix: String::new(),
+        };
+        let re = |i: &Image| {
+            regex::Regex::new(&format!("^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$", i.name)).unwrap()
+        };
+        let i = img("nginx", Some("2"), "");
+        assert_eq!(new_image("nginx:1@sha256:x", &i, &re(&i)).as_deref(), Some("nginx:2"));
+        assert_eq!(new_image("nginx-extra:1", &i, &re(&i)), None);
+        let i = img("nginx", None, "sha256:d");
+        assert_eq!(new_image("nginx:1", &i, &re(&i)).as_deref(), Some("nginx@sha256:d"));
+    }
+}
