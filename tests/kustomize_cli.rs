@@ -173,6 +173,9 @@ fn out_of_scope_fields_are_refused_by_name() {
     }
     let err = render_err(&[("app/kustomization.yaml", "resources: [https://github.com/x/y//base]\n")], "app");
     assert!(err.contains("unsupported remote resource"), "{err}");
+    let fn_config = "apiVersion: example.com/v1\nkind: MyTransformer\nmetadata:\n  name: t\n  annotations:\n    config.kubernetes.io/function: |\n      container:\n        image: example/fn\n";
+    let err = render_err(&[("app/kustomization.yaml", "transformers: [fn.yaml]\n"), ("app/fn.yaml", fn_config)], "app");
+    assert!(err.contains("unsupported plugin example.com/v1/MyTransformer"), "{err}");
     let err = render_err(&[("app/kustomization.yaml", "resourcez: []\n")], "app");
     assert!(err.contains("unknown field `resourcez`"), "{err}");
 }

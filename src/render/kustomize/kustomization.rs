@@ -48,7 +48,7 @@ impl StrMap {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct FieldSpec {
     #[serde(default)]
     pub group: String,
@@ -249,8 +249,10 @@ pub struct Kustomization {
     pub helm_charts: Option<Value>,
     pub helm_globals: Option<Value>,
     pub helm_chart_inflation_generator: Option<Value>,
-    pub transformers: Option<Value>,
-    pub generators: Option<Value>,
+    #[serde(default)]
+    pub transformers: Vec<String>,
+    #[serde(default)]
+    pub generators: Vec<String>,
     pub validators: Option<Value>,
 }
 
@@ -307,8 +309,6 @@ pub fn load(dir: &Path, label: &str) -> Result<Loaded, KustError> {
             k.helm_chart_inflation_generator.is_some(),
             "Helm chart inflation is not supported",
         ),
-        ("transformers", k.transformers.is_some(), "transformer plugins (KRM functions) are not supported"),
-        ("generators", k.generators.is_some(), "generator plugins (KRM functions) are not supported"),
         ("validators", k.validators.is_some(), "validator plugins are not supported"),
         ("buildMetadata", !k.build_metadata.is_empty(), "origin and transformer annotations are not supported"),
     ];

@@ -14,6 +14,7 @@ mod generators;
 mod kustomization;
 mod nameref;
 mod patch;
+mod plugins;
 mod replacements;
 mod resource;
 mod smp;

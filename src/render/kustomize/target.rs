@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::generators::generate;
 use super::kustomization::{Kustomization, Loaded, load};
 use super::resource::{Behavior, Res};
-use super::{Build, KustError, patch, replacements, transform};
+use super::{Build, KustError, patch, plugins, replacements, transform};
 use crate::render::decode_manifests;
 use crate::yaml::Dialect;
 
@@ -98,7 +98,7 @@ impl<'b> Target<'b> {
         Ok(())
     }
 
-    fn build_subdir(&self, dir: &Path, component: bool) -> Result<Vec<Res>, String> {
+    pub fn build_subdir(&self, dir: &Path, component: bool) -> Result<Vec<Res>, String> {
         self.build.src.confine(dir).map_err(|e| e.to_string())?;
         let real = dir.canonicalize().map_err(|e| e.to_string())?;
         let shown = self.build.display(&real);
@@ -156,6 +156,11 @@ impl<'b> Target<'b> {
             let res = generate(self, g, secret).map_err(|e| format!("{}: {e}", self.label))?;
             absorb(ra, res)?;
         }
+        for config in plugins::load_configs(self, &self.k.generators)? {
+            for res in plugins::generate(self, &config)? {
+                absorb(ra, res)?;
+            }
+        }
         Ok(())
     }
 
@@ -191,6 +196,9 @@ impl<'b> Target<'b> {
         }
         if !k.replacements.is_empty() {
             replacements::run(self, &k.replacements, ra)?;
+        }
+        for config in plugins::load_configs(self, &k.transformers)? {
+            plugins::transform(self, &config, ra)?;
         }
         Ok(())
     }
@@ -231,7 +239,7 @@ pub fn append_all(ra: &mut Vec<Res>, more: Vec<Res>) -> Result<(), String> {
 
 /// Add a generated resource, merging into or replacing an existing one
 /// per its behavior (kustomize's `appendReplaceOrMerge`).
-fn absorb(ra: &mut Vec<Res>, mut res: Res) -> Result<(), String> {
+pub fn absorb(ra: &mut Vec<Res>, mut res: Res) -> Result<(), String> {
     let id = res.cur_id();
     let matches: Vec<usize> = ra
         .iter()

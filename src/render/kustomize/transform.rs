@@ -148,6 +148,18 @@ pub fn namespace(ns: &str, ra: &mut [Res]) -> Result<(), String> {
 
 /// `namePrefix` (`prefix == true`) or `nameSuffix`.
 pub fn prefix_suffix(affix: &str, prefix: bool, ra: &mut [Res]) {
+    let name_spec = Spec {
+        gvk: Default::default(),
+        path: vec!["metadata".into(), "name".into()],
+        path_text: "metadata/name".into(),
+        create: false,
+    };
+    prefix_suffix_specs(affix, prefix, std::slice::from_ref(&name_spec), ra);
+}
+
+/// A prefix or suffix on the fields `specs` name (a plugin's `fieldSpecs`);
+/// `metadata/name` also records the rename for name references.
+pub fn prefix_suffix_specs(affix: &str, prefix: bool, specs: &[Spec], ra: &mut [Res]) {
     for r in ra.iter_mut() {
         let org = r.org_id();
         let skip = org.kind == "CustomResourceDefinition"
@@ -156,16 +168,38 @@ pub fn prefix_suffix(affix: &str, prefix: bool, ra: &mut [Res]) {
         if skip {
             continue;
         }
-        if prefix {
-            r.prefixes.push(affix.to_string());
-        } else {
-            r.suffixes.push(affix.to_string());
+        for s in specs {
+            if !s.gvk.matches(&org.group, &org.version, &org.kind) {
+                continue;
+            }
+            if s.path_text == "metadata/name" {
+                if affix.is_empty() {
+                    continue;
+                }
+                if prefix {
+                    r.prefixes.push(affix.to_string());
+                } else {
+                    r.suffixes.push(affix.to_string());
+                }
+                r.store_previous_id();
+            }
+            let mut v = Value::Object(std::mem::take(r.data_mut()));
+            let _ = visit(&mut v, &s.path, false, Create::Nothing, &mut |n| {
+                if let Value::String(name) = n {
+                    *name = if prefix { format!("{affix}{name}") } else { format!("{name}{affix}") };
+                }
+                Ok(())
+            });
+            if let Value::Object(m) = v {
+                *r.data_mut() = m;
+            }
         }
-        r.store_previous_id();
-        let name = r.obj.name();
-        let new = if prefix { format!("{affix}{name}") } else { format!("{name}{affix}") };
-        r.obj.set_name(&new);
     }
+}
+
+/// Labels or annotations (`what`) on the fields `specs` name (plugin configs).
+pub fn map_with_specs(specs: &[Spec], pairs: &StrMap, ra: &mut [Res], what: &str) -> Result<(), String> {
+    apply_map(specs, pairs, ra, what)
 }
 
 /// `replicas`: set the count on every workload with that (current or former) name.
