@@ -163,8 +163,8 @@ fn out_of_scope_fields_are_refused_by_name() {
         "openapi: {path: s.json}",
         "crds: [c.yaml]",
         "configurations: [c.yaml]",
-        "transformers: [t.yaml]",
-        "generators: [g.yaml]",
+        "validators: [v.yaml]",
+        "buildMetadata: [originAnnotations]",
     ] {
         let name = field.split(':').next().unwrap();
         let err = render_err(&[("app/kustomization.yaml", &format!("resources: []\n{field}\n"))], "app");
