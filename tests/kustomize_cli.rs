@@ -164,7 +164,7 @@ fn out_of_scope_fields_are_refused_by_name() {
         "crds: [c.yaml]",
         "configurations: [c.yaml]",
         "validators: [v.yaml]",
-        "buildMetadata: [originAnnotations]",
+        "buildMetadata: [transformerAnnotations]",
     ] {
         let name = field.split(':').next().unwrap();
         let err = render_err(&[("app/kustomization.yaml", &format!("resources: []\n{field}\n"))], "app");

@@ -183,6 +183,11 @@ pub fn generate(t: &Target, g: &Generator, secret: bool) -> Result<Res, String> 
     let origin = Origin::new(t.label.trim_start_matches('/'), 0, 0);
     let obj = Object::new(Value::Object(obj), origin).map_err(|e| e.to_string())?;
     let mut res = Res::new(obj);
+    res.korigin = Some(super::resource::KOrigin::Generated {
+        configured_in: super::resource::relative_path(&t.build.top, &t.file),
+        kind: format!("{kind}Generator"),
+        name: String::new(),
+    });
     res.needs_hash = opts.disable_name_suffix_hash != Some(true);
     res.behavior = Some(behavior);
     Ok(res)

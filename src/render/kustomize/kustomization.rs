@@ -310,7 +310,6 @@ pub fn load(dir: &Path, label: &str) -> Result<Loaded, KustError> {
             "Helm chart inflation is not supported",
         ),
         ("validators", k.validators.is_some(), "validator plugins are not supported"),
-        ("buildMetadata", !k.build_metadata.is_empty(), "origin and transformer annotations are not supported"),
     ];
     for (field, present, why) in unsupported {
         if present {

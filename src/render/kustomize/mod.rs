@@ -52,6 +52,8 @@ pub struct BuildOptions {
 pub struct Build<'a> {
     pub src: &'a LocalSource,
     pub opts: BuildOptions,
+    /// The directory built; origin paths are relative to it.
+    pub top: PathBuf,
     stack: RefCell<Vec<PathBuf>>,
 }
 
@@ -106,7 +108,7 @@ impl<'a> Build<'a> {
 /// `legacy_order` what `--reorder legacy` prints).
 pub fn build(src: &LocalSource, opts: &BuildOptions) -> Result<Vec<Object>> {
     let dir = src.dir().to_path_buf();
-    let build = Build { src, opts: opts.clone(), stack: RefCell::new(Vec::new()) };
+    let build = Build { src, opts: opts.clone(), top: dir.clone(), stack: RefCell::new(Vec::new()) };
     let top_label = build.display_kfile(&dir);
     let shown = match src.display_path(&dir) {
         d if d.is_empty() => ".".to_string(),
@@ -114,6 +116,17 @@ pub fn build(src: &LocalSource, opts: &BuildOptions) -> Result<Vec<Object>> {
     };
     let wrap = |message: String| Error::Kustomize { file: shown.clone(), message };
     let loaded = kustomization::load(&dir, &top_label).map_err(|e| wrap(e.0))?;
+    let mut origin_annotations = false;
+    for m in &loaded.k.build_metadata {
+        match m.as_str() {
+            "originAnnotations" => origin_annotations = true,
+            other => {
+                return Err(wrap(format!(
+                    "{top_label}: unsupported field buildMetadata: option {other:?} is not supported (only originAnnotations)"
+                )));
+            }
+        }
+    }
     let mut sort = loaded.k.sort_options.clone();
     if opts.legacy_order && sort.is_none() {
         sort = Some(kustomization::SortOptions { order: "legacy".into(), legacy_sort_options: None });
@@ -130,6 +143,14 @@ pub fn build(src: &LocalSource, opts: &BuildOptions) -> Result<Vec<Object>> {
     }
     nameref::fix(&mut ra).map_err(wrap)?;
     ra.retain(|r| r.obj.annotation("config.kubernetes.io/local-config") != Some("true"));
+    if origin_annotations {
+        for r in ra.iter_mut() {
+            if let Some(o) = &r.korigin {
+                let text = o.annotation();
+                r.obj.set_annotation("config.kubernetes.io/origin", &text);
+            }
+        }
+    }
     let mut out: Vec<Object> = ra.into_iter().map(|r| r.obj).collect();
     transform::sort(sort.as_ref(), &mut out).map_err(wrap)?;
     Ok(out)

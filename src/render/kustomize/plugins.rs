@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::fieldspec::Spec;
 use super::generators;
 use super::kustomization::{FieldSpec, Generator, Image, Patch, Replica, Selector, StrMap};
-use super::resource::Res;
+use super::resource::{KOrigin, Res, relative_path};
 use super::target::Target;
 use super::{patch, replacements, transform};
 use crate::yaml::{Dialect, parse_stream};
@@ -20,28 +20,41 @@ fn is_remote(s: &str) -> bool {
     s.contains("://") || s.starts_with("github.com/") || s.starts_with("git@")
 }
 
-/// The plugin configs an entry list names, in order.
-pub fn load_configs(t: &Target, entries: &[String]) -> Result<Vec<Value>, String> {
+/// The plugin configs an entry list names, in order, each with the file it
+/// was configured in (relative to the top kustomization, for origins).
+pub fn load_configs(t: &Target, entries: &[String]) -> Result<Vec<(Value, String)>, String> {
     let mut out = Vec::new();
     for entry in entries {
         if is_remote(entry) {
             return Err(format!("{}: unsupported remote plugin config '{entry}'", t.label));
         }
         let joined = crate::source::lexical_normalize(&t.dir.join(entry));
-        let docs: Vec<Value> = if !entry.contains('\n') && joined.is_dir() {
-            t.build_subdir(&joined, false)?.into_iter().map(|r| r.obj.into_value()).collect()
+        let top = &t.build.top;
+        let kfile = relative_path(top, &t.file);
+        let docs: Vec<(Value, String)> = if !entry.contains('\n') && joined.is_dir() {
+            t.build_subdir(&joined, false)?
+                .into_iter()
+                .map(|r| {
+                    let from = match &r.korigin {
+                        Some(KOrigin::Path(p)) => p.clone(),
+                        _ => kfile.clone(),
+                    };
+                    (r.obj.into_value(), from)
+                })
+                .collect()
         } else if !entry.contains('\n') && joined.is_file() {
+            let from = relative_path(top, &joined);
             let text = String::from_utf8(t.read_file(entry)?).map_err(|_| format!("{entry}: not UTF-8"))?;
             parse_stream(&text, Dialect::Kustomize)
                 .map_err(|e| format!("{entry}: invalid YAML: line {}: {}", e.line, e.message))?
                 .into_iter()
-                .map(|d| d.value)
+                .map(|d| (d.value, from.clone()))
                 .collect()
         } else {
             let docs = parse_stream(entry, Dialect::Kustomize)
                 .map_err(|e| format!("{}: invalid plugin config: {}", t.label, e.message))?;
-            let docs: Vec<Value> = docs.into_iter().map(|d| d.value).collect();
-            if !docs.iter().any(Value::is_object) {
+            let docs: Vec<(Value, String)> = docs.into_iter().map(|d| (d.value, kfile.clone())).collect();
+            if !docs.iter().any(|(v, _)| v.is_object()) {
                 return Err(format!(
                     "{}: plugin config '{entry}' is neither a file, a directory nor inline YAML",
                     t.label
@@ -49,7 +62,7 @@ pub fn load_configs(t: &Target, entries: &[String]) -> Result<Vec<Value>, String
             }
             docs
         };
-        out.extend(docs.into_iter().filter(|v| !v.is_null()));
+        out.extend(docs.into_iter().filter(|(v, _)| !v.is_null()));
     }
     Ok(out)
 }
@@ -86,13 +99,21 @@ fn parse<T: for<'de> Deserialize<'de>>(t: &Target, kind: &str, m: Map<String, Va
     serde_json::from_value(Value::Object(m)).map_err(|e| format!("{}: invalid {kind} config: {e}", t.label))
 }
 
-/// Run a generator config.
-pub fn generate(t: &Target, config: &Value) -> Result<Vec<Res>, String> {
+/// Run a generator config (`from`: the file it is configured in).
+pub fn generate(t: &Target, config: &Value, from: &str) -> Result<Vec<Res>, String> {
     let kind = builtin(t, config)?;
     let secret = match kind {
         "ConfigMapGenerator" => false,
         "SecretGenerator" => true,
-        "IAMPolicyGenerator" => return iam_policy(t, config).map(|r| vec![r]),
+        "IAMPolicyGenerator" => {
+            let mut res = iam_policy(t, config)?;
+            res.korigin = Some(KOrigin::Generated {
+                configured_in: from.to_string(),
+                kind: kind.to_string(),
+                name: meta(config, "name"),
+            });
+            return Ok(vec![res]);
+        }
         other => return Err(format!("{}: unsupported builtin generator {other}", t.label)),
     };
     let mut g: Generator = parse(t, kind, body(config))?;
@@ -102,7 +123,13 @@ pub fn generate(t: &Target, config: &Value) -> Result<Vec<Res>, String> {
     if g.namespace.is_empty() {
         g.namespace = meta(config, "namespace");
     }
-    Ok(vec![generators::generate(t, &g, secret).map_err(|e| format!("{}: {e}", t.label))?])
+    let mut res = generators::generate(t, &g, secret).map_err(|e| format!("{}: {e}", t.label))?;
+    res.korigin = Some(KOrigin::Generated {
+        configured_in: from.to_string(),
+        kind: kind.to_string(),
+        name: meta(config, "name"),
+    });
+    Ok(vec![res])
 }
 
 /// kustomize's `IAMPolicyGenerator` (GKE workload identity): a

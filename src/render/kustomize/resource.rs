@@ -67,8 +67,34 @@ pub struct PrevId {
     pub kind: String,
 }
 
+/// Where a resource came from, for `buildMetadata: [originAnnotations]`:
+/// a file (`path`, relative to the top kustomization) or a generator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KOrigin {
+    Path(String),
+    Generated { configured_in: String, kind: String, name: String },
+}
+
+impl KOrigin {
+    /// The `config.kubernetes.io/origin` annotation value kustomize writes.
+    pub fn annotation(&self) -> String {
+        match self {
+            KOrigin::Path(p) => format!("path: {p}\n"),
+            KOrigin::Generated { configured_in, kind, name } => {
+                let mut s =
+                    format!("configuredIn: {configured_in}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n");
+                if !name.is_empty() {
+                    s.push_str(&format!("  name: {name}\n"));
+                }
+                s
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Res {
+    pub korigin: Option<KOrigin>,
     pub obj: Object,
     pub prev: Vec<PrevId>,
     pub prefixes: Vec<String>,
@@ -80,7 +106,15 @@ pub struct Res {
 
 impl Res {
     pub fn new(obj: Object) -> Self {
-        Res { obj, prev: Vec::new(), prefixes: Vec::new(), suffixes: Vec::new(), needs_hash: false, behavior: None }
+        Res {
+            korigin: None,
+            obj,
+            prev: Vec::new(),
+            prefixes: Vec::new(),
+            suffixes: Vec::new(),
+            needs_hash: false,
+            behavior: None,
+        }
     }
 
     pub fn cur_id(&self) -> ResId {
@@ -157,4 +191,14 @@ fn same_ending(a: &[String], b: &[String]) -> bool {
 /// `group/version` split as kustomize does (`v1` is the core group).
 pub fn split_api_version(av: &str) -> (&str, &str) {
     av.rsplit_once('/').unwrap_or(("", av))
+}
+
+/// `to` relative to the directory `from` (both absolute, lexically normalized).
+pub fn relative_path(from: &std::path::Path, to: &std::path::Path) -> String {
+    let f: Vec<_> = from.components().collect();
+    let t: Vec<_> = to.components().collect();
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); f.len() - common];
+    parts.extend(t[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    parts.join("/")
 }

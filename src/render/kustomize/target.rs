@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::generators::generate;
 use super::kustomization::{Kustomization, Loaded, load};
-use super::resource::{Behavior, Res};
+use super::resource::{Behavior, KOrigin, Res, relative_path};
 use super::{Build, KustError, patch, plugins, replacements, transform};
 use crate::render::decode_manifests;
 use crate::yaml::Dialect;
@@ -19,6 +19,8 @@ pub struct Target<'b> {
     pub dir: PathBuf,
     /// Root-relative label of the kustomization file, for messages.
     pub label: String,
+    /// The kustomization file.
+    pub file: PathBuf,
     pub build: &'b Build<'b>,
 }
 
@@ -29,7 +31,7 @@ fn is_remote(s: &str) -> bool {
 impl<'b> Target<'b> {
     pub fn new(loaded: Loaded, build: &'b Build<'b>) -> Self {
         let label = build.display(&loaded.file);
-        Target { k: loaded.k, dir: loaded.dir, label, build }
+        Target { k: loaded.k, dir: loaded.dir, label, file: loaded.file, build }
     }
 
     /// Read a file the kustomization names; it must be in or below the
@@ -88,10 +90,14 @@ impl<'b> Target<'b> {
                 }
                 .map_err(|e| format!("accumulating resources from '{entry}': {e}"))?;
                 let text = String::from_utf8(text).map_err(|_| format!("{entry}: not UTF-8"))?;
-                let decoded = self
+                let mut decoded = self
                     .build
                     .decode(&text, &joined)
                     .map_err(|e| format!("accumulating resources from '{entry}': {e}"))?;
+                let origin = KOrigin::Path(relative_path(&self.build.top, &joined));
+                for r in decoded.iter_mut() {
+                    r.korigin = Some(origin.clone());
+                }
                 append_all(ra, decoded)?;
             }
         }
@@ -156,8 +162,8 @@ impl<'b> Target<'b> {
             let res = generate(self, g, secret).map_err(|e| format!("{}: {e}", self.label))?;
             absorb(ra, res)?;
         }
-        for config in plugins::load_configs(self, &self.k.generators)? {
-            for res in plugins::generate(self, &config)? {
+        for (config, from) in plugins::load_configs(self, &self.k.generators)? {
+            for res in plugins::generate(self, &config, &from)? {
                 absorb(ra, res)?;
             }
         }
@@ -197,7 +203,7 @@ impl<'b> Target<'b> {
         if !k.replacements.is_empty() {
             replacements::run(self, &k.replacements, ra)?;
         }
-        for config in plugins::load_configs(self, &k.transformers)? {
+        for (config, _) in plugins::load_configs(self, &k.transformers)? {
             plugins::transform(self, &config, ra)?;
         }
         Ok(())
@@ -269,6 +275,8 @@ pub fn absorb(ra: &mut Vec<Res>, mut res: Res) -> Result<(), String> {
                 Behavior::Replace | Behavior::Merge => {
                     copy_merge_metadata(&mut res, old);
                     if behavior == Behavior::Merge {
+                        // A merge keeps the original's origin; a replace has its own.
+                        res.korigin = old.korigin.clone();
                         for field in ["data", "binaryData"] {
                             if let Some(serde_json::Value::Object(od)) = old.data().get(field) {
                                 let mut merged = od.clone();
