@@ -24,7 +24,7 @@ pub use request::Target;
 
 use std::collections::BTreeSet;
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
@@ -86,6 +86,18 @@ impl Cluster {
         self.concurrency
     }
 
+    /// Run futures with at most `concurrency` in flight (a slow one does not
+    /// hold back the others), results in input order.
+    fn bounded<T, F: std::future::Future<Output = T>>(&self, futures: impl Iterator<Item = F>) -> Vec<T> {
+        let mut results: Vec<(usize, T)> = self.rt.block_on(
+            futures::stream::iter(futures.enumerate().map(|(i, f)| async move { (i, f.await) }))
+                .buffer_unordered(self.concurrency)
+                .collect(),
+        );
+        results.sort_unstable_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
+    }
+
     /// Discover the resources of the group-versions of `gvks`.
     pub fn discover<'a>(&self, gvks: impl IntoIterator<Item = &'a Gvk>) -> Result<Discovery> {
         let gvs: BTreeSet<(String, String)> = gvks.into_iter().map(|g| (g.group.clone(), g.version.clone())).collect();
@@ -95,24 +107,14 @@ impl Cluster {
     /// Read collections, concurrently; each result holds the items of one
     /// request (all pages), with `apiVersion` and `kind` set.
     pub fn list(&self, requests: &[ListRequest]) -> Result<Vec<Vec<Value>>> {
-        self.rt.block_on(
-            futures::stream::iter(requests.iter())
-                .map(|r| list_all(&self.client, r))
-                .buffered(self.concurrency)
-                .try_collect(),
-        )
+        self.bounded(requests.iter().map(|r| list_all(&self.client, r))).into_iter().collect()
     }
 
     /// Server-side apply each object (field manager `kubectl-gitops`),
     /// concurrently; results in input order. An object's namespace is taken
     /// from its metadata.
     pub fn apply(&self, objects: &[(&ResourceInfo, &Value)], opts: ApplyOptions) -> Vec<Result<Value>> {
-        self.rt.block_on(
-            futures::stream::iter(objects.iter())
-                .map(|(res, obj)| apply_one(&self.client, res, obj, opts))
-                .buffered(self.concurrency)
-                .collect(),
-        )
+        self.bounded(objects.iter().map(|(res, obj)| apply_one(&self.client, res, obj, opts)))
     }
 }
 
@@ -128,12 +130,7 @@ pub struct GetRequest {
 impl Cluster {
     /// Read single objects, concurrently; `None` when absent. Results in input order.
     pub fn get(&self, requests: &[GetRequest]) -> Vec<Result<Option<Value>>> {
-        self.rt.block_on(
-            futures::stream::iter(requests.iter())
-                .map(|r| get_one(&self.client, r))
-                .buffered(self.concurrency)
-                .collect(),
-        )
+        self.bounded(requests.iter().map(|r| get_one(&self.client, r)))
     }
 }
 
@@ -192,12 +189,7 @@ impl Cluster {
     /// already gone counts as deleted (`Ok(false)`); `Ok(true)` when this
     /// request deleted it.
     pub fn delete(&self, requests: &[DeleteRequest], propagation: Propagation, dry_run: bool) -> Vec<Result<bool>> {
-        self.rt.block_on(
-            futures::stream::iter(requests.iter())
-                .map(|r| delete_one(&self.client, r, propagation, dry_run))
-                .buffered(self.concurrency)
-                .collect(),
-        )
+        self.bounded(requests.iter().map(|r| delete_one(&self.client, r, propagation, dry_run)))
     }
 }
 
