@@ -274,6 +274,19 @@ fn new_objects_are_shown_whole_and_nothing_is_created() {
     );
     assert!(r.stdout.contains("+++ MERGED/v1.Namespace..diff-new\n"), "{}", r.stdout);
     assert!(!c.kubectl(&["get", "namespace", "diff-new"]).status.success(), "diff created the namespace");
+
+    // Without the Namespace in the set, the missing namespace is an error, as in kubectl.
+    let dir =
+        tree(&[("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: diff-missing\n")]);
+    let r = diff(c, dir.path(), &[]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(
+            "ConfigMap diff-missing/c (cm.yaml:1): patch configmaps in namespace diff-missing failed (HTTP 404)"
+        ),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -186,6 +186,10 @@ fn resource_version(v: &Value) -> Option<&str> {
     v.pointer("/metadata/resourceVersion").and_then(Value::as_str)
 }
 
+fn namespace_created(created: &HashSet<String>, o: &Object) -> bool {
+    o.namespace().is_some_and(|ns| created.contains(ns))
+}
+
 /// The dry-run saw a newer (or no) object than the LIST did.
 fn is_stale(c: &Comparison) -> bool {
     c.prediction == Prediction::DryRun
@@ -201,6 +205,11 @@ fn object_error(c: &Comparison, e: Error) -> Error {
 
 /// Server-side apply dry-run of `out[i]` for each index, filling `predicted`.
 fn dry_run(cluster: &Cluster, out: &mut [Comparison], indices: &[usize]) -> Result<()> {
+    let created: HashSet<String> = out
+        .iter()
+        .filter(|c| c.desired.group().is_empty() && c.desired.kind() == "Namespace" && c.live.is_none())
+        .map(|c| c.desired.name().to_string())
+        .collect();
     let values: Vec<Value> = indices.iter().map(|&i| out[i].desired.to_value()).collect();
     let batch: Vec<(&ResourceInfo, &Value)> = indices
         .iter()
@@ -216,7 +225,7 @@ fn dry_run(cluster: &Cluster, out: &mut [Comparison], indices: &[usize]) -> Resu
                 c.prediction = Prediction::DryRun;
             }
             // A new object whose namespace the set itself creates.
-            Err(Error::Api(f)) if f.code == 404 && c.live.is_none() => {
+            Err(Error::Api(f)) if f.code == 404 && c.live.is_none() && namespace_created(&created, &c.desired) => {
                 c.predicted = c.desired.to_value();
                 c.prediction = Prediction::Desired;
             }
