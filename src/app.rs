@@ -4,13 +4,13 @@ use std::io::{self, Write};
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, ClusterArgs, Command, DiffArgs, DiffFormat, RenderArgs, SourceArgs};
+use crate::cli::{Cli, ClusterArgs, Command, DiffArgs, DiffFormat, JsonnetArgs, RenderArgs, SourceArgs};
 use crate::cluster::{Cluster, ConnectOptions, compare};
 use crate::diff::{Action, DiffOptions, diff_object};
 use crate::error::{Error, Result};
 use crate::normalize::{NormalizeOptions, ObjectSet, normalize};
 use crate::output::write_objects;
-use crate::render::{RenderOptions, render};
+use crate::render::{JsonnetOptions, JsonnetVar, RenderOptions, render};
 use crate::source::{DirectoryOptions, LocalSource};
 
 /// Run a parsed command line; returns the process exit code.
@@ -36,6 +36,32 @@ fn render_options(args: &SourceArgs) -> RenderOptions {
             include: args.include.clone(),
             exclude: args.exclude.clone(),
         },
+        jsonnet: jsonnet_options(&args.jsonnet),
+    }
+}
+
+fn jsonnet_options(a: &JsonnetArgs) -> JsonnetOptions {
+    let vars = |groups: [(&[crate::cli::NameValue], bool, bool); 4]| {
+        groups
+            .into_iter()
+            .flat_map(|(list, code, file)| list.iter().map(move |nv| JsonnetVar::new(&nv.name, &nv.value, code, file)))
+            .collect()
+    };
+    JsonnetOptions {
+        main: a.jsonnet_main.clone(),
+        jpath: a.jpath.clone(),
+        ext_vars: vars([
+            (&a.ext_str, false, false),
+            (&a.ext_code, true, false),
+            (&a.ext_str_file, false, true),
+            (&a.ext_code_file, true, true),
+        ]),
+        tlas: vars([
+            (&a.tla_str, false, false),
+            (&a.tla_code, true, false),
+            (&a.tla_str_file, false, true),
+            (&a.tla_code_file, true, true),
+        ]),
     }
 }
 

@@ -47,6 +47,9 @@ pub enum Error {
     /// An object's sync annotations (wave, hook, policies) are invalid.
     #[error("{origin}: {key}: {message}")]
     Plan { origin: Origin, key: Box<ObjectKey>, message: String },
+    /// A Jsonnet program failed (with its stack trace), or its output is not manifests.
+    #[error("{file}: {message}")]
+    Jsonnet { file: String, message: String },
     /// The kubeconfig (or in-cluster config) cannot be loaded or used.
     #[error("cluster configuration: {0}")]
     ClusterConfig(String),
