@@ -8,6 +8,8 @@ pub const HOOK: &str = "argocd.argoproj.io/hook";
 pub const SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
 /// The field manager used for server-side apply.
 pub const FIELD_MANAGER: &str = "kubectl-gitops";
+/// kubectl's client-side apply annotation (noise in a diff).
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// Argo CD's hook deletion policy annotation.
 pub const HOOK_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
 /// Helm's hook annotation.

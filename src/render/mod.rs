@@ -5,10 +5,12 @@
 //! Renderers are synchronous and do no network I/O.
 
 mod decode;
+mod jsonnet;
 pub mod kustomize;
 mod plain;
 
 pub use decode::{decode_manifests, push_manifest};
+pub use jsonnet::{JsonnetOptions, JsonnetVar, evaluate_to_json, render_jsonnet};
 pub use plain::render_plain;
 
 use std::path::Path;
@@ -64,13 +66,19 @@ pub fn detect(dir: &Path) -> Tool {
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
     pub directory: DirectoryOptions,
+    pub jsonnet: JsonnetOptions,
 }
 
 /// Render a local source with the tool [`detect`] picks.
 pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
-    match detect(src.path()) {
+    let mut tool = if jsonnet::is_forced(src, &opts.jsonnet) { Tool::Jsonnet } else { detect(src.path()) };
+    if tool == Tool::Directory && jsonnet::has_nested_jsonnet(src, &opts.directory)? {
+        tool = Tool::Jsonnet;
+    }
+    match tool {
         Tool::Directory => render_plain(src, &opts.directory),
         Tool::Kustomize => kustomize::render_kustomize(src),
+        Tool::Jsonnet => render_jsonnet(src, &opts.directory, &opts.jsonnet),
         tool => Err(Error::Source {
             path: src.path().to_path_buf(),
             message: format!("this directory is a {} source, which this build cannot render yet", tool.name()),

@@ -7,7 +7,7 @@
 
 mod walk;
 
-pub use walk::{DirectoryOptions, list_manifest_files};
+pub use walk::{DirectoryOptions, list_files, list_manifest_files};
 
 use std::path::{Component, Path, PathBuf};
 
