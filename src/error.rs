@@ -44,6 +44,9 @@ pub enum Error {
     /// Bad flags or arguments.
     #[error("{0}")]
     Usage(String),
+    /// A kustomization failed to build (`file` is its directory).
+    #[error("kustomize build {file}: {message}")]
+    Kustomize { file: String, message: String },
     /// An object's sync annotations (wave, hook, policies) are invalid.
     #[error("{origin}: {key}: {message}")]
     Plan { origin: Origin, key: Box<ObjectKey>, message: String },

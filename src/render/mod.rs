@@ -6,6 +6,7 @@
 
 mod decode;
 mod jsonnet;
+pub mod kustomize;
 mod plain;
 
 pub use decode::{decode_manifests, push_manifest};
@@ -76,6 +77,7 @@ pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
     }
     match tool {
         Tool::Directory => render_plain(src, &opts.directory),
+        Tool::Kustomize => kustomize::render_kustomize(src),
         Tool::Jsonnet => render_jsonnet(src, &opts.directory, &opts.jsonnet),
         tool => Err(Error::Source {
             path: src.path().to_path_buf(),
