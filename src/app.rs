@@ -4,7 +4,9 @@ use std::io::{self, Write};
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, Command, JsonnetArgs, RenderArgs, SourceArgs};
+use crate::cli::{Cli, ClusterArgs, Command, DiffArgs, DiffFormat, JsonnetArgs, RenderArgs, SourceArgs};
+use crate::cluster::{Cluster, ConnectOptions, compare};
+use crate::diff::{Action, DiffOptions, diff_object};
 use crate::error::{Error, Result};
 use crate::normalize::{NormalizeOptions, ObjectSet, normalize};
 use crate::output::write_objects;
@@ -15,6 +17,7 @@ use crate::source::{DirectoryOptions, LocalSource};
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Render(args) => render_cmd(args),
+        Command::Diff(args) => diff_cmd(args),
         Command::Version => {
             println!("kubectl-gitops {}", env!("CARGO_PKG_VERSION"));
             Ok(0)
@@ -78,4 +81,43 @@ fn render_cmd(args: RenderArgs) -> Result<i32> {
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     write_objects(&mut out, &set, args.output).and_then(|_| out.flush()).map_err(|e| Error::io("<stdout>", e))?;
     Ok(0)
+}
+
+fn connect(args: &ClusterArgs) -> Result<Cluster> {
+    Cluster::connect(&ConnectOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        namespace: args.namespace.clone(),
+        concurrency: args.concurrency,
+    })
+}
+
+fn diff_cmd(args: DiffArgs) -> Result<i32> {
+    let src = LocalSource::open(&args.source.source)?;
+    let objects = render(&src, &render_options(&args.source, args.cluster.namespace.as_deref()))?;
+    let cluster = connect(&args.cluster)?;
+    let resolved = compare::prepare(&cluster, objects)?;
+    let comparisons = compare::compare(&cluster, &resolved)?;
+    let opts = DiffOptions::default();
+    let diffs: Vec<_> = comparisons.iter().map(|c| diff_object(c.live.as_ref(), Some(&c.predicted), &opts)).collect();
+    let changed = diffs.iter().any(|d| d.action != Action::None);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.output {
+        DiffFormat::Json => crate::output::write_json(&mut out, &serde_json::json!({"items": diffs}))
+            .map_err(|e| Error::io("<stdout>", e))?,
+        DiffFormat::Text => {
+            if let Some(program) = std::env::var("KUBECTL_EXTERNAL_DIFF").ok().filter(|p| !p.trim().is_empty()) {
+                out.flush().map_err(|e| Error::io("<stdout>", e))?;
+                return crate::external_diff::run(&program, &diffs);
+            }
+            let tty = io::IsTerminal::is_terminal(&io::stdout());
+            for d in diffs.iter().filter(|d| d.action != Action::None) {
+                let text = if tty { crate::diff::colorize(&d.diff) } else { d.diff.clone() };
+                out.write_all(text.as_bytes()).map_err(|e| Error::io("<stdout>", e))?;
+            }
+        }
+    }
+    out.flush().map_err(|e| Error::io("<stdout>", e))?;
+    Ok(i32::from(changed))
 }

@@ -12,6 +12,8 @@ pub const FIELD_MANAGER: &str = "kubectl-gitops";
 /// (rendered by the built-in minijinja renderer) or `go` (helm's own syntax,
 /// rendered by a plugin such as `plugins/helm.yaml`).
 pub const CHART_TEMPLATE_ENGINE: &str = "kubectl-gitops.io/template-engine";
+/// kubectl's client-side apply annotation (noise in a diff).
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// Argo CD's hook deletion policy annotation.
 pub const HOOK_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
 /// Helm's hook annotation.

@@ -7,6 +7,7 @@
 pub mod chart;
 mod decode;
 mod jsonnet;
+pub mod kustomize;
 mod plain;
 pub mod plugin;
 
@@ -87,12 +88,9 @@ pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
     }
     match tool {
         Tool::Directory => render_plain(src, &opts.directory),
+        Tool::Kustomize => kustomize::render_kustomize(src),
         Tool::Jsonnet => render_jsonnet(src, &opts.directory, &opts.jsonnet),
         Tool::Helm => chart::render_chart(src, opts),
-        tool => Err(Error::Source {
-            path: src.path().to_path_buf(),
-            message: format!("this directory is a {} source, which this build cannot render yet", tool.name()),
-        }),
     }
 }
 
