@@ -29,13 +29,16 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-fn render_options(args: &SourceArgs) -> RenderOptions {
+fn render_options(args: &SourceArgs, namespace: Option<&str>) -> RenderOptions {
     RenderOptions {
+        chart: crate::render::chart::ChartOptions::from_args(&args.chart, namespace),
+        plugins: crate::render::plugin::PluginOptions::from_args(&args.chart),
         directory: DirectoryOptions {
             recursive: args.recursive,
             include: args.include.clone(),
             exclude: args.exclude.clone(),
         },
+        cwd: None,
         jsonnet: jsonnet_options(&args.jsonnet),
     }
 }
@@ -68,7 +71,7 @@ fn jsonnet_options(a: &JsonnetArgs) -> JsonnetOptions {
 /// Render and normalize a local source: the pipeline's offline half.
 pub fn render_source(args: &SourceArgs, namespace: Option<&str>) -> Result<ObjectSet> {
     let src = LocalSource::open(&args.source)?;
-    let objects = render(&src, &render_options(args))?;
+    let objects = render(&src, &render_options(args, namespace))?;
     normalize(objects, &NormalizeOptions { default_namespace: namespace.map(String::from) })
 }
 
@@ -91,7 +94,7 @@ fn connect(args: &ClusterArgs) -> Result<Cluster> {
 
 fn diff_cmd(args: DiffArgs) -> Result<i32> {
     let src = LocalSource::open(&args.source.source)?;
-    let objects = render(&src, &render_options(&args.source))?;
+    let objects = render(&src, &render_options(&args.source, args.cluster.namespace.as_deref()))?;
     let cluster = connect(&args.cluster)?;
     let resolved = compare::prepare(&cluster, objects)?;
     let comparisons = compare::compare(&cluster, &resolved)?;

@@ -44,6 +44,15 @@ pub enum Error {
     /// Bad flags or arguments.
     #[error("{0}")]
     Usage(String),
+    /// A chart, its values or its schema is invalid (`path` names the file or chart).
+    #[error("{}: {message}", path.display())]
+    Chart { path: PathBuf, message: String },
+    /// A chart template failed to render (`file` is the template, `line` 0 when unknown).
+    #[error("{file}{}: {message}", if *line > 0 { format!(":{line}") } else { String::new() })]
+    Template { file: String, line: usize, message: String },
+    /// A render plugin failed or printed invalid output.
+    #[error("plugin {plugin}: {message}")]
+    Plugin { plugin: String, message: String },
     /// A kustomization failed to build (`file` is its directory).
     #[error("kustomize build {file}: {message}")]
     Kustomize { file: String, message: String },
