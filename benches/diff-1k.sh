@@ -51,6 +51,14 @@ kubectl apply --server-side --field-manager=kubectl-gitops -f "$WORK/a" >/dev/nu
 kubectl apply --server-side -f "$WORK/b" >/dev/null 2>&1 || true
 kubectl apply --server-side -f "$WORK/b" >/dev/null
 
+# Let the deployment controller finish with every Deployment first (it
+# annotates them), so neither tool races it.
+for s in a b; do
+  for n in $(seq 0 9); do
+    kubectl wait deploy --all -n "$s-$n" --for=jsonpath='{.status.observedGeneration}'=1 --timeout=600s >/dev/null
+  done
+done
+
 objects() { cat "$1"/*.yaml | grep -c '^kind:'; }
 
 timed() { # timed LABEL CMD... ; prints seconds, checks exit 0 (no differences)
@@ -67,7 +75,7 @@ timed() { # timed LABEL CMD... ; prints seconds, checks exit 0 (no differences)
   awk -v s="$start" -v e="$end" -v l="$label" 'BEGIN { printf "%-60s %7.2f s\n", l, e - s }'
 }
 
-echo "objects per scenario: $(objects "$WORK/a") (10 namespaces); nproc $(nproc)"
+echo "objects per scenario: $(objects "$WORK/a") (10 namespaces); nproc $(nproc); load average $(cut -d" " -f1-3 /proc/loadavg)"
 for s in a b; do
   timed "scenario $s: kubectl gitops diff" "$BIN" diff "$WORK/$s"
   timed "scenario $s: kubectl diff --server-side (--field-manager=kubectl-gitops)" \

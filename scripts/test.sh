@@ -3,6 +3,9 @@
 # test. Installs what the tests need first (see scripts/install-test-cluster.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A real helm for the chart differential tests (skipped, visibly, if it cannot be installed).
+KUBECTL_GITOPS_HELM="$(bash scripts/install-helm.sh || true)"
+export KUBECTL_GITOPS_HELM
 # The cluster tests need etcd and kube-apiserver (tests/support/cluster.rs).
 bash scripts/install-test-cluster.sh
 # The reference C++ jsonnet for tests/jsonnet_reference.rs (a virtualenv

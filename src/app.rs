@@ -35,13 +35,16 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-fn render_options(args: &SourceArgs) -> RenderOptions {
+fn render_options(args: &SourceArgs, namespace: Option<&str>) -> RenderOptions {
     RenderOptions {
+        chart: crate::render::chart::ChartOptions::from_args(&args.chart, namespace),
+        plugins: crate::render::plugin::PluginOptions::from_args(&args.chart),
         directory: DirectoryOptions {
             recursive: args.recursive,
             include: args.include.clone(),
             exclude: args.exclude.clone(),
         },
+        cwd: None,
         jsonnet: jsonnet_options(&args.jsonnet),
     }
 }
@@ -74,7 +77,7 @@ fn jsonnet_options(a: &JsonnetArgs) -> JsonnetOptions {
 /// Render and normalize a local source: the pipeline's offline half.
 pub fn render_source(args: &SourceArgs, namespace: Option<&str>) -> Result<ObjectSet> {
     let src = LocalSource::open(&args.source)?;
-    let objects = render(&src, &render_options(args))?;
+    let objects = render(&src, &render_options(args, namespace))?;
     normalize(objects, &NormalizeOptions { default_namespace: namespace.map(String::from) })
 }
 
@@ -97,7 +100,7 @@ fn connect(args: &ClusterArgs) -> Result<Cluster> {
 
 fn diff_cmd(args: DiffArgs) -> Result<i32> {
     let src = LocalSource::open(&args.source.source)?;
-    let mut objects = render(&src, &render_options(&args.source))?;
+    let mut objects = render(&src, &render_options(&args.source, args.cluster.namespace.as_deref()))?;
     let cluster = connect(&args.cluster)?;
     let parent = args.name.as_deref().map(|app| args.applyset_parent.reference(cluster.default_namespace(), app));
     if let Some(p) = &parent {
@@ -170,7 +173,7 @@ fn prune_diffs(
 
 fn sync_cmd(args: SyncArgs) -> Result<i32> {
     let src = LocalSource::open(&args.source.source)?;
-    let objects = render(&src, &render_options(&args.source))?;
+    let objects = render(&src, &render_options(&args.source, args.cluster.namespace.as_deref()))?;
     let cluster = connect(&args.cluster)?;
     let opts = SyncOptions {
         app: args.name.clone(),

@@ -50,7 +50,56 @@ pub struct SourceArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
     #[command(flatten)]
+    pub chart: Box<ChartArgs>,
+    #[command(flatten)]
     pub jsonnet: Box<JsonnetArgs>,
+}
+
+/// Chart (helm-style) settings and render plugins.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ChartArgs {
+    /// Release name for a chart (`Release.Name`; default `release-name`).
+    #[arg(help_heading = "Charts and plugins", long, value_name = "NAME")]
+    pub release_name: Option<String>,
+    /// Values file for a chart, merged in order; repeatable.
+    #[arg(help_heading = "Charts and plugins", short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// Set chart values (helm syntax: a.b=1,l[0]=x); repeatable.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Set chart values, always as strings; repeatable.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "KEY=VALUE")]
+    pub set_string: Vec<String>,
+    /// Set a chart value to a file's content (KEY=PATH); repeatable.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+    /// Set chart values from JSON (KEY=JSON or a JSON object); repeatable.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "KEY=JSON")]
+    pub set_json: Vec<String>,
+    /// Set a chart value to a literal string (no escapes, commas kept); repeatable.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "KEY=VALUE")]
+    pub set_literal: Vec<String>,
+    /// Kubernetes version charts see as `Capabilities.KubeVersion`.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "VERSION")]
+    pub kube_version: Option<String>,
+    /// Extra API versions for `Capabilities.APIVersions` (group/version or group/version/Kind); repeatable.
+    #[arg(help_heading = "Charts and plugins", short = 'a', long = "api-versions", value_name = "VERSION")]
+    pub api_versions: Vec<String>,
+    /// Directory of render plugins (ConfigManagementPlugin YAML files); repeatable.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "DIR")]
+    pub plugin_dir: Vec<PathBuf>,
+    /// Also use plugins found in the config repo (`.kubectl-gitops/plugins/`): they run commands.
+    #[arg(help_heading = "Charts and plugins", long)]
+    pub allow_repo_plugins: bool,
+    /// Render the source with this plugin (by metadata.name), whatever its type.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "NAME")]
+    pub plugin: Option<String>,
+    /// Plugin parameter passed as ARGOCD_ENV_NAME=VALUE; repeatable.
+    #[arg(help_heading = "Charts and plugins", long = "plugin-env", value_name = "NAME=VALUE")]
+    pub plugin_env: Vec<String>,
+    /// Seconds a plugin command may run.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "SECONDS", default_value_t = 90)]
+    pub plugin_timeout: u64,
 }
 
 /// How Jsonnet sources are evaluated (flags named as the `jsonnet` CLI names them).

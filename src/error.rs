@@ -44,6 +44,24 @@ pub enum Error {
     /// Bad flags or arguments.
     #[error("{0}")]
     Usage(String),
+    /// A chart, its values or its schema is invalid (`path` names the file or chart).
+    #[error("{}: {message}", path.display())]
+    Chart { path: PathBuf, message: String },
+    /// A chart template failed to render (`file` is the template, `line` 0 when unknown).
+    #[error("{file}{}: {message}", if *line > 0 { format!(":{line}") } else { String::new() })]
+    Template { file: String, line: usize, message: String },
+    /// A render plugin failed or printed invalid output.
+    #[error("plugin {plugin}: {message}")]
+    Plugin { plugin: String, message: String },
+    /// A kustomization failed to build (`file` is its directory).
+    #[error("kustomize build {file}: {message}")]
+    Kustomize { file: String, message: String },
+    /// An object's sync annotations (wave, hook, policies) are invalid.
+    #[error("{origin}: {key}: {message}")]
+    Plan { origin: Origin, key: Box<ObjectKey>, message: String },
+    /// A Jsonnet program failed (with its stack trace), or its output is not manifests.
+    #[error("{file}: {message}")]
+    Jsonnet { file: String, message: String },
     /// The kubeconfig (or in-cluster config) cannot be loaded or used.
     #[error("cluster configuration: {0}")]
     ClusterConfig(String),
@@ -64,12 +82,6 @@ pub enum Error {
     /// The `KUBECTL_EXTERNAL_DIFF` program could not run or failed.
     #[error("external diff program: {0}")]
     ExternalDiff(String),
-    /// An object's sync annotations (wave, hook, policies) are invalid.
-    #[error("{origin}: {key}: {message}")]
-    Plan { origin: Origin, key: Box<ObjectKey>, message: String },
-    /// A Jsonnet program failed (with its stack trace), or its output is not manifests.
-    #[error("{file}: {message}")]
-    Jsonnet { file: String, message: String },
     /// Another sync of the same app holds the lock (an unexpired Lease).
     #[error("{0}")]
     Locked(String),

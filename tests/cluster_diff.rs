@@ -220,6 +220,13 @@ fn change_shows_exactly_that_field_and_masks_secrets() {
     for secret in ["aHVudGVyMg==", "aHVudGVyMw==", "hunter2", "hunter3", "YWRtaW4=", "s3cr3t"] {
         assert!(!r.stdout.contains(secret) && !r.stderr.contains(secret), "secret value printed");
     }
+    // Not in the most verbose logs either (kube, hyper and our own traces).
+    let traced = diff(c, changed.path(), &["-vvv"]);
+    assert_eq!(traced.code, 1, "{}", traced.stderr);
+    assert!(traced.stderr.contains("compare"), "trace logging is on");
+    for secret in ["aHVudGVyMg==", "aHVudGVyMw==", "hunter2", "hunter3", "YWRtaW4=", "s3cr3t"] {
+        assert!(!traced.stderr.contains(secret), "secret value logged");
+    }
     // Nothing was written.
     let image =
         c.kubectl_ok(&["get", "deploy", "web", "-n", ns, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
@@ -267,6 +274,19 @@ fn new_objects_are_shown_whole_and_nothing_is_created() {
     );
     assert!(r.stdout.contains("+++ MERGED/v1.Namespace..diff-new\n"), "{}", r.stdout);
     assert!(!c.kubectl(&["get", "namespace", "diff-new"]).status.success(), "diff created the namespace");
+
+    // Without the Namespace in the set, the missing namespace is an error, as in kubectl.
+    let dir =
+        tree(&[("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: diff-missing\n")]);
+    let r = diff(c, dir.path(), &[]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(
+            "ConfigMap diff-missing/c (cm.yaml:1): patch configmaps in namespace diff-missing failed (HTTP 404)"
+        ),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -324,4 +344,42 @@ fn forbidden_requests_name_verb_resource_and_namespace() {
     let r = diff(c, dir.path(), &["--context", "restricted"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("forbidden: cannot list deployments.apps in namespace diff-rbac"), "{}", r.stderr);
+}
+
+#[test]
+fn namespace_from_flag_then_context_and_exec_credentials() {
+    let c = cluster::shared();
+    c.create_namespace("diff-ns-flag");
+    c.create_namespace("diff-ns-ctx");
+    let dir = tree(&[("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n")]);
+    let r = diff(c, dir.path(), &["-n", "diff-ns-flag"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("+++ MERGED/v1.ConfigMap.diff-ns-flag.c\n"), "{}", r.stdout);
+
+    // A user authenticated by an exec credential plugin, in a context with a namespace.
+    let plugin = tree(&[(
+        "cred.sh",
+        &format!(
+            "#!/bin/sh\nprintf '{{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{}\"}}}}'\n",
+            cluster::ADMIN_TOKEN
+        ),
+    )]);
+    let script = plugin.path().join("cred.sh");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let extra = tree(&[(
+        "exec.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Config\nusers:\n- name: exec-user\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {}\n      interactiveMode: Never\ncontexts:\n- name: exec\n  context: {{cluster: test, user: exec-user, namespace: diff-ns-ctx}}\n",
+            script.display()
+        ),
+    )]);
+    let kubeconfig = std::env::join_paths([extra.path().join("exec.yaml"), c.kubeconfig.clone()]).unwrap();
+    let out = Command::new(common::bin())
+        .args(["diff", dir.path().to_str().unwrap(), "--context", "exec"])
+        .env("KUBECONFIG", &kubeconfig)
+        .env_remove("KUBECTL_EXTERNAL_DIFF")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("+++ MERGED/v1.ConfigMap.diff-ns-ctx.c\n"));
 }

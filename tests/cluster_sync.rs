@@ -276,6 +276,9 @@ fn create_namespace_and_missing_namespace() {
     let r = sync(dir.path(), ns, "cns", &[]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--create-namespace"), "{}", r.stderr);
+    let r = sync_ok(dir.path(), ns, "cns", &["--create-namespace", "--dry-run"]);
+    assert!(r.stdout.contains("(dry run): 2 created"), "{}{}", r.stdout, r.stderr);
+    assert!(!cluster::shared().kubectl(&["get", "namespace", ns]).status.success());
     let r = sync_ok(dir.path(), ns, "cns", &["--create-namespace"]);
     assert!(r.stderr.contains("Namespace sync-created-ns created: CreateNamespace"), "{}", r.stderr);
     assert!(exists("configmap", ns, "c"));

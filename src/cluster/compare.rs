@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::{ApplyOptions, Cluster, Discovery, ListRequest, ResourceInfo};
+use super::{ApplyOptions, Cluster, Discovery, GetRequest, ListRequest, ResourceInfo};
 use crate::diff::managed::provably_unchanged;
 use crate::error::{Error, Result};
 use crate::keys;
@@ -161,30 +161,82 @@ pub fn compare_with(cluster: &Cluster, resolved: &Resolved, force: bool) -> Resu
     }
     tracing::info!(objects = objects.len(), lists = lists.len(), dry_runs = to_dry_run.len(), "compare");
 
-    let values: Vec<Value> = to_dry_run.iter().map(|&i| out[i].desired.to_value()).collect();
-    let batch: Vec<(&ResourceInfo, &Value)> = to_dry_run
+    dry_run(cluster, &mut out, &to_dry_run, force)?;
+    // A controller may have written an object between our LIST and its
+    // dry-run (the dry-run result then carries a newer resourceVersion):
+    // read those objects again and redo their dry-runs, at most twice.
+    for _ in 0..2 {
+        let stale: Vec<usize> = to_dry_run.iter().copied().filter(|&i| is_stale(&out[i])).collect();
+        if stale.is_empty() {
+            break;
+        }
+        tracing::debug!(objects = stale.len(), "live state changed during the diff, reading again");
+        let gets: Vec<GetRequest> = stale
+            .iter()
+            .map(|&i| {
+                let o = &out[i].desired;
+                let r = out[i].resource.clone().expect("dry-run only with a resource");
+                let namespace = if r.namespaced { o.namespace().unwrap_or("").to_string() } else { String::new() };
+                GetRequest { resource: r, namespace, name: o.name().to_string() }
+            })
+            .collect();
+        for (&i, fresh) in stale.iter().zip(cluster.get(&gets)) {
+            out[i].live = fresh.map_err(|e| object_error(&out[i], e))?;
+        }
+        dry_run(cluster, &mut out, &stale, force)?;
+    }
+    Ok(out)
+}
+
+fn resource_version(v: &Value) -> Option<&str> {
+    v.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+}
+
+fn namespace_created(created: &HashSet<String>, o: &Object) -> bool {
+    o.namespace().is_some_and(|ns| created.contains(ns))
+}
+
+/// The dry-run saw a newer (or no) object than the LIST did.
+fn is_stale(c: &Comparison) -> bool {
+    c.prediction == Prediction::DryRun
+        && match &c.live {
+            Some(l) => resource_version(l) != resource_version(&c.predicted),
+            None => resource_version(&c.predicted).is_some_and(|rv| !rv.is_empty()),
+        }
+}
+
+fn object_error(c: &Comparison, e: Error) -> Error {
+    Error::Object { key: Box::new(c.desired.key()), origin: c.desired.origin.clone(), source: Box::new(e) }
+}
+
+/// Server-side apply dry-run of `out[i]` for each index, filling `predicted`.
+fn dry_run(cluster: &Cluster, out: &mut [Comparison], indices: &[usize], force: bool) -> Result<()> {
+    let created: HashSet<String> = out
+        .iter()
+        .filter(|c| c.desired.group().is_empty() && c.desired.kind() == "Namespace" && c.live.is_none())
+        .map(|c| c.desired.name().to_string())
+        .collect();
+    let values: Vec<Value> = indices.iter().map(|&i| out[i].desired.to_value()).collect();
+    let batch: Vec<(&ResourceInfo, &Value)> = indices
         .iter()
         .zip(&values)
-        .map(|(&i, v)| (resources[i].as_ref().expect("dry-run only with a resource"), v))
+        .map(|(&i, v)| (out[i].resource.as_ref().expect("dry-run only with a resource"), v))
         .collect();
     let results = cluster.apply(&batch, ApplyOptions { dry_run: true, force });
-    for (&i, result) in to_dry_run.iter().zip(results) {
+    for (&i, result) in indices.iter().zip(results) {
         let c = &mut out[i];
         match result {
-            Ok(v) => c.predicted = v,
+            Ok(v) => {
+                c.predicted = v;
+                c.prediction = Prediction::DryRun;
+            }
             // A new object whose namespace the set itself creates.
-            Err(Error::Api(f)) if f.code == 404 && c.live.is_none() => {
+            Err(Error::Api(f)) if f.code == 404 && c.live.is_none() && namespace_created(&created, &c.desired) => {
                 c.predicted = c.desired.to_value();
                 c.prediction = Prediction::Desired;
             }
-            Err(e) => {
-                return Err(Error::Object {
-                    key: Box::new(c.desired.key()),
-                    origin: c.desired.origin.clone(),
-                    source: Box::new(e),
-                });
-            }
+            Err(e) => return Err(object_error(c, e)),
         }
     }
-    Ok(out)
+    Ok(())
 }

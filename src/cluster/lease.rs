@@ -95,12 +95,12 @@ impl Cluster {
     pub fn lock(&self, namespace: &str, name: &str, duration: Duration) -> Result<Lock> {
         let res = lease_resource();
         let holder = holder_identity();
-        let current = self.get(&res, namespace, name)?;
+        let current = self.get_object(&res, namespace, name)?;
         let created = match current {
             None => match self.create(&res, &lease_body(namespace, name, &holder, duration, 0)) {
                 Ok(v) => v,
                 Err(Error::Api(f)) if f.code == 409 => {
-                    let now = self.get(&res, namespace, name)?.unwrap_or(Value::Null);
+                    let now = self.get_object(&res, namespace, name)?.unwrap_or(Value::Null);
                     return Err(held(namespace, name, &now));
                 }
                 Err(e) => return Err(e),
@@ -143,13 +143,13 @@ impl Cluster {
     /// Stop renewing and delete the Lease.
     pub fn unlock(&self, lock: Lock) -> Result<()> {
         lock.renewer.abort();
-        let req = super::write::DeleteRequest {
+        let req = super::DeleteRequest {
             resource: lease_resource(),
             namespace: lock.namespace.clone(),
             name: lock.name.clone(),
             uid: None,
         };
-        self.delete(&[req], super::write::Cascade::Background, false).pop().unwrap_or(Ok(()))
+        self.delete(&[req], super::Propagation::Background, false).pop().expect("one result").map(|_| ())
     }
 }
 

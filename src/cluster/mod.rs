@@ -5,8 +5,9 @@
 //!
 //! - [`Cluster::connect`]: kubeconfig/context/namespace/in-cluster ([`config`]).
 //! - [`Cluster::discover`]: group/version/kind -> resource and scope ([`Discovery`]).
-//! - [`Cluster::list`]: live objects, one LIST per resource and namespace.
+//! - [`Cluster::list`]: live objects, one LIST per resource and namespace; [`Cluster::get`] for single objects.
 //! - [`Cluster::apply`]: server-side apply (field manager [`keys::FIELD_MANAGER`]), dry-run or real.
+//! - [`Cluster::delete`]: deletion with a propagation policy and a uid precondition.
 //!
 //! [`compare`] builds on these: it pairs each desired object with its live
 //! state and the state the server predicts after an apply (diff, sync).
@@ -25,7 +26,7 @@ pub use request::Target;
 
 use std::collections::BTreeSet;
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
@@ -87,6 +88,18 @@ impl Cluster {
         self.concurrency
     }
 
+    /// Run futures with at most `concurrency` in flight (a slow one does not
+    /// hold back the others), results in input order.
+    fn bounded<T, F: std::future::Future<Output = T>>(&self, futures: impl Iterator<Item = F>) -> Vec<T> {
+        let mut results: Vec<(usize, T)> = self.rt.block_on(
+            futures::stream::iter(futures.enumerate().map(|(i, f)| async move { (i, f.await) }))
+                .buffer_unordered(self.concurrency)
+                .collect(),
+        );
+        results.sort_unstable_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
+    }
+
     /// Discover the resources of the group-versions of `gvks`.
     pub fn discover<'a>(&self, gvks: impl IntoIterator<Item = &'a Gvk>) -> Result<Discovery> {
         let gvs: BTreeSet<(String, String)> = gvks.into_iter().map(|g| (g.group.clone(), g.version.clone())).collect();
@@ -96,24 +109,114 @@ impl Cluster {
     /// Read collections, concurrently; each result holds the items of one
     /// request (all pages), with `apiVersion` and `kind` set.
     pub fn list(&self, requests: &[ListRequest]) -> Result<Vec<Vec<Value>>> {
-        self.rt.block_on(
-            futures::stream::iter(requests.iter())
-                .map(|r| list_all(&self.client, r))
-                .buffered(self.concurrency)
-                .try_collect(),
-        )
+        self.bounded(requests.iter().map(|r| list_all(&self.client, r))).into_iter().collect()
     }
 
     /// Server-side apply each object (field manager `kubectl-gitops`),
     /// concurrently; results in input order. An object's namespace is taken
     /// from its metadata.
     pub fn apply(&self, objects: &[(&ResourceInfo, &Value)], opts: ApplyOptions) -> Vec<Result<Value>> {
-        self.rt.block_on(
-            futures::stream::iter(objects.iter())
-                .map(|(res, obj)| apply_one(&self.client, res, obj, opts))
-                .buffered(self.concurrency)
-                .collect(),
-        )
+        self.bounded(objects.iter().map(|(res, obj)| apply_one(&self.client, res, obj, opts)))
+    }
+}
+
+/// One object to read.
+#[derive(Debug, Clone)]
+pub struct GetRequest {
+    pub resource: ResourceInfo,
+    /// `""` for cluster-scoped objects.
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Cluster {
+    /// Read single objects, concurrently; `None` when absent. Results in input order.
+    pub fn get(&self, requests: &[GetRequest]) -> Vec<Result<Option<Value>>> {
+        self.bounded(requests.iter().map(|r| get_one(&self.client, r)))
+    }
+}
+
+async fn get_one(client: &kube::Client, r: &GetRequest) -> Result<Option<Value>> {
+    let resource = r.resource.resource_name();
+    let target = Target { verb: "get", resource: &resource, namespace: &r.namespace, name: &r.name };
+    let req = kube::core::Request::new(r.resource.collection_path(&r.namespace));
+    match request::send::<Value>(client, &target, || req.get(&r.name, &kube::api::GetParams::default())).await {
+        Ok(mut v) => {
+            if let Value::Object(m) = &mut v {
+                m.entry("apiVersion").or_insert_with(|| json!(r.resource.api_version()));
+                m.entry("kind").or_insert_with(|| json!(r.resource.kind));
+            }
+            Ok(Some(v))
+        }
+        Err(Error::Api(f)) if f.code == 404 => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// How dependents of a deleted object are handled (`--cascade`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Propagation {
+    /// Delete now, garbage-collect dependents in the background (kubectl's default).
+    #[default]
+    Background,
+    /// Delete dependents first.
+    Foreground,
+    /// Leave dependents in place.
+    Orphan,
+}
+
+impl Propagation {
+    fn as_str(self) -> &'static str {
+        match self {
+            Propagation::Background => "Background",
+            Propagation::Foreground => "Foreground",
+            Propagation::Orphan => "Orphan",
+        }
+    }
+}
+
+/// One object to delete.
+#[derive(Debug, Clone)]
+pub struct DeleteRequest {
+    pub resource: ResourceInfo,
+    /// `""` for cluster-scoped objects.
+    pub namespace: String,
+    pub name: String,
+    /// Only delete this exact object (`preconditions.uid`), not a same-named successor.
+    pub uid: Option<String>,
+}
+
+impl Cluster {
+    /// Delete objects, concurrently; results in input order. An object
+    /// already gone counts as deleted (`Ok(false)`); `Ok(true)` when this
+    /// request deleted it.
+    pub fn delete(&self, requests: &[DeleteRequest], propagation: Propagation, dry_run: bool) -> Vec<Result<bool>> {
+        self.bounded(requests.iter().map(|r| delete_one(&self.client, r, propagation, dry_run)))
+    }
+}
+
+async fn delete_one(client: &kube::Client, r: &DeleteRequest, propagation: Propagation, dry_run: bool) -> Result<bool> {
+    let resource = r.resource.resource_name();
+    let target = Target { verb: "delete", resource: &resource, namespace: &r.namespace, name: &r.name };
+    let path = format!("{}/{}", r.resource.collection_path(&r.namespace), r.name);
+    let mut body = json!({"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": propagation.as_str()});
+    if dry_run {
+        body["dryRun"] = json!(["All"]);
+    }
+    if let Some(uid) = &r.uid {
+        body["preconditions"] = json!({"uid": uid});
+    }
+    let bytes = serde_json::to_vec(&body).expect("JSON");
+    let build = || {
+        http::Request::delete(&path)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(bytes.clone())
+            .map_err(kube::core::request::Error::BuildRequest)
+    };
+    match request::send::<Value>(client, &target, build).await {
+        Ok(_) => Ok(true),
+        Err(Error::Api(f)) if f.code == 404 => Ok(false),
+        Err(e) => Err(e),
     }
 }
 

@@ -79,3 +79,35 @@ fn into_error(target: &Target<'_>, e: kube::Error) -> Error {
         other => failure(target, 0, other.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: u16) -> kube::Error {
+        kube::Error::Api(Box::new(kube::core::Status { code, message: "m".into(), ..Default::default() }))
+    }
+
+    #[test]
+    fn only_throttling_server_errors_and_connection_failures_are_retried() {
+        for code in [429, 500, 502, 503, 504] {
+            assert!(transient(&api(code)), "{code}");
+        }
+        for code in [400, 401, 403, 404, 409, 422, 501] {
+            assert!(!transient(&api(code)), "{code}");
+        }
+        assert!(transient(&kube::Error::Service("connection reset by peer".into())));
+    }
+
+    #[test]
+    fn forbidden_names_verb_resource_and_namespace() {
+        let t = Target { verb: "patch", resource: "deployments.apps", namespace: "team-a", name: "web" };
+        let e = into_error(&t, api(403));
+        assert_eq!(e.to_string(), "forbidden: cannot patch deployments.apps in namespace team-a: m");
+        let t = Target { verb: "list", resource: "clusterroles.rbac.authorization.k8s.io", namespace: "", name: "" };
+        assert_eq!(
+            into_error(&t, api(403)).to_string(),
+            "forbidden: cannot list clusterroles.rbac.authorization.k8s.io cluster-wide: m"
+        );
+    }
+}

@@ -1,5 +1,5 @@
-//! Single-object reads and writes used by `sync`: get, create, replace,
-//! delete (with a propagation policy and a uid precondition), and discovery
+//! Single-object writes used by `sync` (create, replace), a one-object
+//! get, and discovery
 //! by group-kind (the ApplySet parent records kinds without versions) or of
 //! every listable resource (prune safety checks, cascading deletions).
 
@@ -9,11 +9,12 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use super::request::{Target, send};
-use super::{Cluster, Discovery, ResourceInfo};
+use super::{Cluster, Discovery, GetRequest, Propagation, ResourceInfo};
 use crate::error::{Error, Result};
 use crate::model::Gvk;
 
-/// How a deletion treats the object's dependents (`--cascade`).
+/// How a deletion treats the object's dependents (`--cascade`): the CLI's
+/// spelling of [`Propagation`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Cascade {
     /// Delete dependents in the background (kubectl's default).
@@ -25,14 +26,14 @@ pub enum Cascade {
     Orphan,
 }
 
-/// One object to delete: its resource, namespace, name and the uid it must still have.
-#[derive(Debug, Clone)]
-pub struct DeleteRequest {
-    pub resource: ResourceInfo,
-    pub namespace: String,
-    pub name: String,
-    /// Precondition: the server deletes only the object with this uid.
-    pub uid: Option<String>,
+impl From<Cascade> for Propagation {
+    fn from(c: Cascade) -> Propagation {
+        match c {
+            Cascade::Background => Propagation::Background,
+            Cascade::Foreground => Propagation::Foreground,
+            Cascade::Orphan => Propagation::Orphan,
+        }
+    }
 }
 
 fn not_found(e: &Error) -> bool {
@@ -41,18 +42,9 @@ fn not_found(e: &Error) -> bool {
 
 impl Cluster {
     /// Read one object; `None` when it does not exist.
-    pub fn get(&self, res: &ResourceInfo, namespace: &str, name: &str) -> Result<Option<Value>> {
-        self.rt.block_on(get_one(&self.client, res, namespace, name))
-    }
-
-    /// Read several objects concurrently (`None` for missing ones), in input order.
-    pub fn get_many(&self, items: &[(&ResourceInfo, &str, &str)]) -> Result<Vec<Option<Value>>> {
-        self.rt.block_on(
-            futures::stream::iter(items.iter())
-                .map(|(r, ns, name)| get_one(&self.client, r, ns, name))
-                .buffered(self.concurrency)
-                .try_collect(),
-        )
+    pub fn get_object(&self, res: &ResourceInfo, namespace: &str, name: &str) -> Result<Option<Value>> {
+        let req = GetRequest { resource: res.clone(), namespace: namespace.to_string(), name: name.to_string() };
+        self.get(&[req]).pop().expect("one result")
     }
 
     /// Create an object (POST); the server's object is returned.
@@ -77,17 +69,6 @@ impl Cluster {
         let body = serde_json::to_vec(obj).map_err(|e| Error::Usage(e.to_string()))?;
         let pp = kube::api::PostParams { dry_run: false, field_manager: Some(crate::keys::FIELD_MANAGER.into()) };
         self.rt.block_on(send(&self.client, &target, || req.replace(name, &pp, body.clone())))
-    }
-
-    /// Delete objects concurrently; an object already gone counts as deleted.
-    /// Results in input order.
-    pub fn delete(&self, items: &[DeleteRequest], cascade: Cascade, dry_run: bool) -> Vec<Result<()>> {
-        self.rt.block_on(
-            futures::stream::iter(items.iter())
-                .map(|d| delete_one(&self.client, d, cascade, dry_run))
-                .buffered(self.concurrency)
-                .collect(),
-        )
     }
 
     /// Resolve group-kinds (`Kind` or `Kind.group`, the ApplySet form) to
@@ -118,44 +99,6 @@ impl Cluster {
     /// Every namespaced resource that can be listed, in its group's preferred version.
     pub fn namespaced_listable(&self) -> Result<Vec<ResourceInfo>> {
         self.rt.block_on(namespaced_listable(&self.client, self.concurrency))
-    }
-}
-
-async fn get_one(client: &kube::Client, res: &ResourceInfo, namespace: &str, name: &str) -> Result<Option<Value>> {
-    let resource = res.resource_name();
-    let target = Target { verb: "get", resource: &resource, namespace, name };
-    let req = kube::core::Request::new(res.collection_path(namespace));
-    match send::<Value>(client, &target, || req.get(name, &kube::api::GetParams::default())).await {
-        Ok(mut v) => {
-            if let Value::Object(m) = &mut v {
-                m.insert("apiVersion".into(), Value::String(res.api_version()));
-                m.insert("kind".into(), Value::String(res.kind.clone()));
-            }
-            Ok(Some(v))
-        }
-        Err(e) if not_found(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-async fn delete_one(client: &kube::Client, d: &DeleteRequest, cascade: Cascade, dry_run: bool) -> Result<()> {
-    let resource = d.resource.resource_name();
-    let target = Target { verb: "delete", resource: &resource, namespace: &d.namespace, name: &d.name };
-    let req = kube::core::Request::new(d.resource.collection_path(&d.namespace));
-    let dp = kube::api::DeleteParams {
-        dry_run,
-        propagation_policy: Some(match cascade {
-            Cascade::Background => kube::api::PropagationPolicy::Background,
-            Cascade::Foreground => kube::api::PropagationPolicy::Foreground,
-            Cascade::Orphan => kube::api::PropagationPolicy::Orphan,
-        }),
-        preconditions: d.uid.clone().map(|uid| kube::api::Preconditions { uid: Some(uid), resource_version: None }),
-        ..Default::default()
-    };
-    match send::<Value>(client, &target, || req.delete(&d.name, &dp)).await {
-        Ok(_) => Ok(()),
-        Err(e) if not_found(&e) => Ok(()),
-        Err(e) => Err(e),
     }
 }
 

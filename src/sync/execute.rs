@@ -16,8 +16,7 @@ use super::report::{Entry, Outcome, SyncReport};
 use super::{SyncOptions, SyncUi, resource_of, unchanged};
 use crate::applyset::Inventory;
 use crate::cluster::compare::{Comparison, Resolved};
-use crate::cluster::write::{Cascade, DeleteRequest};
-use crate::cluster::{ApplyOptions, Cluster, Discovery, ListRequest, ResourceInfo};
+use crate::cluster::{ApplyOptions, Cluster, DeleteRequest, Discovery, ListRequest, Propagation, ResourceInfo};
 use crate::error::{Error, Result};
 use crate::health::{HealthStatus, assess_for_wait};
 use crate::model::{Gvk, ObjectKey};
@@ -178,7 +177,7 @@ impl Exec<'_> {
             if let Some(policies) = &t.hook {
                 let ns = t.object.namespace().unwrap_or("");
                 created = true;
-                if self.cluster.get(&res, ns, t.object.name())?.is_some() {
+                if self.cluster.get_object(&res, ns, t.object.name())?.is_some() {
                     if policies.contains(&HookDeletePolicy::BeforeHookCreation) {
                         let req = DeleteRequest {
                             resource: res.clone(),
@@ -186,7 +185,7 @@ impl Exec<'_> {
                             name: t.object.name().to_string(),
                             uid: None,
                         };
-                        self.cluster.delete(&[req], Cascade::Background, false).pop().expect("one result")?;
+                        self.cluster.delete(&[req], Propagation::Background, false).pop().expect("one result")?;
                         self.wait_gone(&res, &key)?;
                     } else {
                         created = false;
@@ -246,7 +245,7 @@ impl Exec<'_> {
     }
 
     fn wait_gone(&self, res: &ResourceInfo, key: &ObjectKey) -> Result<()> {
-        while self.cluster.get(res, &key.namespace, &key.name)?.is_some() {
+        while self.cluster.get_object(res, &key.namespace, &key.name)?.is_some() {
             if Instant::now() > self.deadline {
                 return Err(Error::SyncFailed(format!("timed out waiting for the previous {key} to be deleted")));
             }
@@ -332,7 +331,7 @@ impl Exec<'_> {
                 uid: None,
             })
             .collect();
-        for (w, r) in hooks.iter().zip(self.cluster.delete(&reqs, Cascade::Background, false)) {
+        for (w, r) in hooks.iter().zip(self.cluster.delete(&reqs, Propagation::Background, false)) {
             r?;
             let e = Entry::new(&w.key, Outcome::Deleted, "hook delete policy");
             ui.object(&e, false);
@@ -370,9 +369,10 @@ impl Exec<'_> {
         }
         let reqs: Vec<DeleteRequest> = items.iter().map(LiveItem::delete_request).collect();
         let mut first_error = None;
-        for (item, r) in items.iter().zip(self.cluster.delete(&reqs, self.opts.cascade, false)) {
+        for (item, r) in items.iter().zip(self.cluster.delete(&reqs, self.opts.cascade.into(), false)) {
             let e = match r {
-                Ok(()) => Entry::new(&item.key(), Outcome::Pruned, ""),
+                Ok(true) => Entry::new(&item.key(), Outcome::Pruned, ""),
+                Ok(false) => Entry::new(&item.key(), Outcome::Pruned, "already gone"),
                 Err(err) => {
                     first_error.get_or_insert_with(|| format!("pruning {}: {err}", item.key()));
                     Entry::new(&item.key(), Outcome::Failed, err.to_string())

@@ -178,9 +178,25 @@ pub fn sync(
     let plan = plan(set)?;
     let parent = parent::read(cluster, reference, opts.adopt)?;
 
+    // The app's namespace holds the parent and the lock. A missing one is
+    // an error unless the set or --create-namespace creates it (in the write
+    // phase; for the preflight it counts as created by the set).
+    let in_set = set.iter().any(|o| o.group().is_empty() && o.kind() == "Namespace" && o.name() == parent_ns);
+    let ns_missing = parent.live.is_none() && !in_set && !namespace_exists(cluster, &parent_ns)?;
+    if ns_missing && !opts.create_namespace {
+        return Err(Error::Refused(format!(
+            "namespace {parent_ns} (the app's namespace, which holds its ApplySet parent) does not exist: \
+             create it, or pass --create-namespace"
+        )));
+    }
+
     // Preflight: dry-run every non-hook object (hooks are recreated, not updated).
     let applied: HashSet<ObjectKey> = plan.tasks().filter(|t| !t.is_hook()).map(|t| t.object.key()).collect();
-    let members: Vec<Object> = set.iter().filter(|o| applied.contains(&o.key())).cloned().collect();
+    let mut members: Vec<Object> = set.iter().filter(|o| applied.contains(&o.key())).cloned().collect();
+    if ns_missing {
+        let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": parent_ns}});
+        members.push(Object::new(ns, crate::model::Origin::new("--create-namespace", 0, 0)).expect("valid Namespace"));
+    }
     let sub = compare::Resolved {
         set: normalize_with(members, &NormalizeOptions::default(), &resolved.discovery)?,
         discovery: resolved.discovery.clone(),
@@ -227,6 +243,11 @@ pub fn sync(
         ..Default::default()
     };
     if opts.dry_run {
+        if ns_missing {
+            let e = Entry::new(&ObjectKey::new("", "Namespace", "", &parent_ns), Outcome::Created, "CreateNamespace");
+            ui.object(&e, true);
+            report.push(e);
+        }
         dry_run_report(cluster, &plan, &comparisons, &prune_plan, opts, &mut report, ui)?;
         return Ok(report);
     }
@@ -264,7 +285,7 @@ fn lock_fresh(cluster: &Cluster, parent: &parent::Parent, duration: Duration) ->
     let (ns, name) = (&parent.reference.namespace, &parent.reference.name);
     let lock = cluster.lock(ns, name, duration)?;
     let rv = |v: Option<&serde_json::Value>| v.and_then(|p| p.pointer("/metadata/resourceVersion")).cloned();
-    let fresh = match cluster.get(&parent::parent_resource(&parent.reference), ns, name) {
+    let fresh = match cluster.get_object(&parent::parent_resource(&parent.reference), ns, name) {
         Ok(now) => rv(now.as_ref()) == rv(parent.live.as_ref()),
         Err(e) => {
             let _ = cluster.unlock(lock);
@@ -386,12 +407,8 @@ fn ensure_namespace(
     ui: &mut dyn SyncUi,
 ) -> Result<()> {
     let res = namespace_resource();
-    match cluster.get(&res, "", ns) {
-        Ok(Some(_)) => return Ok(()),
-        // A user without cluster-wide rights: the writes will tell.
-        Err(Error::Api(f)) if f.code == 403 && !opts.create_namespace => return Ok(()),
-        Ok(None) => {}
-        Err(e) => return Err(e),
+    if namespace_exists(cluster, ns)? {
+        return Ok(());
     }
     let from_set = set.iter().find(|o| o.group().is_empty() && o.kind() == "Namespace" && o.name() == ns);
     if !opts.create_namespace && from_set.is_none() {
@@ -414,6 +431,16 @@ fn ensure_namespace(
         report.push(e);
     }
     Ok(())
+}
+
+/// Whether namespace `ns` exists; a user who may not read namespaces is
+/// told by the writes instead (counted as existing).
+fn namespace_exists(cluster: &Cluster, ns: &str) -> Result<bool> {
+    match cluster.get_object(&namespace_resource(), "", ns) {
+        Ok(found) => Ok(found.is_some()),
+        Err(Error::Api(f)) if f.code == 403 => Ok(true),
+        Err(e) => Err(e),
+    }
 }
 
 /// `90s`, `5m`, `1h`, `250ms` or plain seconds.
@@ -476,9 +503,15 @@ fn preflight_hooks(
     if hooks.is_empty() {
         return Ok(());
     }
-    let gets: Vec<(&ResourceInfo, &str, &str)> =
-        hooks.iter().map(|(o, r)| (r, o.namespace().unwrap_or(""), o.name())).collect();
-    let live = cluster.get_many(&gets)?;
+    let gets: Vec<crate::cluster::GetRequest> = hooks
+        .iter()
+        .map(|(o, r)| crate::cluster::GetRequest {
+            resource: r.clone(),
+            namespace: o.namespace().unwrap_or("").to_string(),
+            name: o.name().to_string(),
+        })
+        .collect();
+    let live: Vec<Option<serde_json::Value>> = cluster.get(&gets).into_iter().collect::<Result<_>>()?;
     let absent: Vec<(&Object, &ResourceInfo, serde_json::Value)> =
         hooks.iter().zip(live).filter(|(_, l)| l.is_none()).map(|((o, r), _)| (*o, r, o.to_value())).collect();
     let batch: Vec<(&ResourceInfo, &serde_json::Value)> = absent.iter().map(|(_, r, v)| (*r, v)).collect();

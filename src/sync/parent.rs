@@ -63,7 +63,7 @@ fn annotation<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 /// Read the parent and check that it is ours (or `adopt`).
 pub fn read(cluster: &Cluster, reference: ParentRef, adopt: bool) -> Result<Parent> {
     let id = reference.id();
-    let live = cluster.get(&parent_resource(&reference), &reference.namespace, &reference.name)?;
+    let live = cluster.get_object(&parent_resource(&reference), &reference.namespace, &reference.name)?;
     let mut recorded = Inventory::default();
     if let Some(l) = &live {
         let place = format!("{} {}/{}", reference.kind, reference.namespace, reference.name);

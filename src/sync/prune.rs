@@ -13,8 +13,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde_json::Value;
 
 use crate::applyset::{Inventory, PART_OF_LABEL};
-use crate::cluster::write::DeleteRequest;
-use crate::cluster::{Cluster, ListRequest, ResourceInfo};
+use crate::cluster::{Cluster, DeleteRequest, ListRequest, ResourceInfo};
 use crate::error::Result;
 use crate::model::{Object, ObjectKey, Origin};
 use crate::plan::object_options;
