@@ -6,7 +6,8 @@ use clap::CommandFactory;
 
 use crate::applyset::ParentRef;
 use crate::cli::{
-    Cli, ClusterArgs, Command, DiffArgs, DiffFormat, JsonnetArgs, RenderArgs, SourceArgs, SyncArgs, SyncFormat,
+    Cli, ClusterArgs, Command, DiffArgs, DiffFormat, HistoryArgs, HistoryFormat, JsonnetArgs, RenderArgs, SourceArgs,
+    StatusArgs, StatusFormat, SyncArgs, SyncFormat,
 };
 use crate::cluster::{Cluster, ConnectOptions, compare};
 use crate::diff::{Action, DiffOptions, diff_object};
@@ -24,6 +25,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Render(args) => render_cmd(args),
         Command::Diff(args) => diff_cmd(args),
         Command::Sync(args) => sync_cmd(args),
+        Command::History(args) => history_cmd(args),
+        Command::Status(args) => status_cmd(args),
         Command::Version => {
             println!("kubectl-gitops {}", env!("CARGO_PKG_VERSION"));
             Ok(0)
@@ -171,6 +174,78 @@ fn prune_diffs(
     Ok(out)
 }
 
+/// The render flags given, by flag name (recorded in the history).
+fn render_parameters(args: &SourceArgs, namespace: Option<&str>) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut p = std::collections::BTreeMap::new();
+    let mut put = |k: &str, v: Vec<String>| {
+        if !v.is_empty() {
+            p.insert(k.to_string(), v);
+        }
+    };
+    let paths = |v: &[std::path::PathBuf]| v.iter().map(|x| x.display().to_string()).collect::<Vec<_>>();
+    let nvs = |v: &[crate::cli::NameValue]| v.iter().map(|x| format!("{}={}", x.name, x.value)).collect::<Vec<_>>();
+    let (c, j) = (&args.chart, &args.jsonnet);
+    put("namespace", namespace.map(String::from).into_iter().collect());
+    put("recursive", if args.recursive { vec!["true".into()] } else { vec![] });
+    put("include", args.include.clone());
+    put("exclude", args.exclude.clone());
+    put("release-name", c.release_name.clone().into_iter().collect());
+    put("values", paths(&c.values));
+    put("set", c.set.clone());
+    put("set-string", c.set_string.clone());
+    put("set-file", c.set_file.clone());
+    put("set-json", c.set_json.clone());
+    put("set-literal", c.set_literal.clone());
+    put("kube-version", c.kube_version.clone().into_iter().collect());
+    put("api-versions", c.api_versions.clone());
+    put("plugin", c.plugin.clone().into_iter().collect());
+    put("plugin-env", c.plugin_env.clone());
+    put("jsonnet-main", j.jsonnet_main.as_deref().map(|x| x.display().to_string()).into_iter().collect());
+    put("jpath", paths(&j.jpath));
+    put("ext-str", nvs(&j.ext_str));
+    put("ext-code", nvs(&j.ext_code));
+    put("ext-str-file", nvs(&j.ext_str_file));
+    put("ext-code-file", nvs(&j.ext_code_file));
+    put("tla-str", nvs(&j.tla_str));
+    put("tla-code", nvs(&j.tla_code));
+    put("tla-str-file", nvs(&j.tla_str_file));
+    put("tla-code-file", nvs(&j.tla_code_file));
+    p
+}
+
+/// Where a local source's objects come from: its path and the hash of what it renders to.
+fn local_history_source(
+    args: &SourceArgs,
+    namespace: &str,
+    objects: &[crate::model::Object],
+) -> Result<crate::history::HistorySource> {
+    let path = std::fs::canonicalize(&args.source).map_err(|e| Error::io(&args.source, e))?;
+    let dir = if path.is_dir() { path.clone() } else { path.parent().map(std::path::Path::to_path_buf).unwrap_or_default() };
+    let set = normalize(objects.to_vec(), &NormalizeOptions { default_namespace: Some(namespace.to_string()) })?;
+    Ok(crate::history::HistorySource {
+        repo_url: path.display().to_string(),
+        path: String::new(),
+        target_revision: String::new(),
+        revision: crate::status::local_revision(&set),
+        tool: crate::render::detect(&dir).name().to_string(),
+        parameters: render_parameters(args, Some(namespace)),
+    })
+}
+
+fn history_template(
+    args: &SourceArgs,
+    cluster: &Cluster,
+    objects: &[crate::model::Object],
+) -> Result<crate::history::HistoryEntry> {
+    Ok(crate::history::HistoryEntry {
+        id: 0,
+        deployed_at: String::new(),
+        user: cluster.user().to_string(),
+        source: local_history_source(args, cluster.default_namespace(), objects)?,
+        result: String::new(),
+    })
+}
+
 fn sync_cmd(args: SyncArgs) -> Result<i32> {
     let src = LocalSource::open(&args.source.source)?;
     let objects = render(&src, &render_options(&args.source, args.cluster.namespace.as_deref()))?;
@@ -189,6 +264,8 @@ fn sync_cmd(args: SyncArgs) -> Result<i32> {
         create_namespace: args.create_namespace,
         lock_duration: args.lock_duration,
         parent_kind: args.applyset_parent,
+        history: Some(history_template(&args.source, &cluster, &objects)?),
+        history_limit: args.revision_history_limit,
     };
     let mut ui = TerminalUi::new(args.yes);
     let report = crate::sync::sync(&cluster, objects, &opts, &mut ui)?;
@@ -204,4 +281,46 @@ fn sync_cmd(args: SyncArgs) -> Result<i32> {
         Some(e) => Err(Error::SyncFailed(e)),
         None => Ok(0),
     }
+}
+
+fn history_cmd(args: HistoryArgs) -> Result<i32> {
+    let cluster = connect(&args.cluster)?;
+    let reference = args.applyset_parent.reference(cluster.default_namespace(), &args.app);
+    let place = format!("{}/{} -n {}", reference.kind.to_lowercase(), reference.name, reference.namespace);
+    let parent = crate::sync::parent::read(&cluster, reference, true)?;
+    if parent.live.is_none() {
+        return Err(Error::Usage(format!(
+            "app {:?} has no history: its ApplySet parent {place} does not exist (sync it first, or check -n)",
+            args.app
+        )));
+    }
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let value = serde_json::to_value(&parent.history).expect("history serializes");
+    match args.output {
+        HistoryFormat::Table => crate::status::write_history(&mut out, &parent.history),
+        HistoryFormat::Json => crate::output::write_json(&mut out, &value),
+        HistoryFormat::Yaml => out.write_all(crate::yaml::to_yaml_string(&value).as_bytes()),
+    }
+    .and_then(|_| out.flush())
+    .map_err(|e| Error::io("<stdout>", e))?;
+    Ok(0)
+}
+
+fn status_cmd(args: StatusArgs) -> Result<i32> {
+    let src = LocalSource::open(&args.source.source)?;
+    let objects = render(&src, &render_options(&args.source, args.cluster.namespace.as_deref()))?;
+    let cluster = connect(&args.cluster)?;
+    let revision = local_history_source(&args.source, cluster.default_namespace(), &objects)?.revision;
+    let status = crate::status::status(&cluster, objects, &args.name, args.applyset_parent, revision)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.output {
+        StatusFormat::Json => crate::output::write_json(&mut out, &status),
+        StatusFormat::Text => crate::status::write_status(&mut out, &status, false),
+        StatusFormat::Wide => crate::status::write_status(&mut out, &status, true),
+    }
+    .and_then(|_| out.flush())
+    .map_err(|e| Error::io("<stdout>", e))?;
+    Ok(0)
 }

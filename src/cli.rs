@@ -25,6 +25,10 @@ pub enum Command {
     Diff(DiffArgs),
     /// Apply the source to the cluster (server-side apply, ApplySet ownership, waves and hooks); `--prune` deletes what is no longer rendered.
     Sync(SyncArgs),
+    /// Show an app's sync history (kept in its ApplySet parent).
+    History(HistoryArgs),
+    /// Show an app's sync status, health and revisions (exit 0).
+    Status(StatusArgs),
     /// Print the version.
     Version,
     /// Print a shell completion script.
@@ -281,9 +285,66 @@ pub struct SyncArgs {
     /// How long the sync lock lasts without renewal (a crashed run's lock expires after it).
     #[arg(long, default_value = "60s", value_parser = crate::sync::parse_duration)]
     pub lock_duration: std::time::Duration,
+    /// Sync history entries kept in the app's ApplySet parent.
+    #[arg(long, default_value_t = crate::history::DEFAULT_LIMIT, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub revision_history_limit: usize,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = SyncFormat::Text)]
     pub output: SyncFormat,
+}
+
+/// `history` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryFormat {
+    /// A table: ID, DEPLOYED AT, REVISION, TOOL, USER, RESULT.
+    Table,
+    /// The entries as YAML.
+    Yaml,
+    /// The entries as JSON.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The app's name (as given to `sync --name`).
+    #[arg(value_name = "APP")]
+    pub app: String,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The kind of the app's ApplySet parent (as given to sync).
+    #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
+    pub applyset_parent: crate::sync::parent::ParentKind,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = HistoryFormat::Table)]
+    pub output: HistoryFormat,
+}
+
+/// `status` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    /// A summary: sync status, health, revisions, counts.
+    Text,
+    /// The summary and one line per object with its own status and health.
+    Wide,
+    /// Everything as JSON.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The app's name (as given to `sync --name`).
+    #[arg(long)]
+    pub name: String,
+    /// The kind of the app's ApplySet parent (as given to sync).
+    #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
+    pub applyset_parent: crate::sync::parent::ParentKind,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = StatusFormat::Text)]
+    pub output: StatusFormat,
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub mod output;
 pub mod plan;
 pub mod render;
 pub mod source;
+pub mod status;
 pub mod sync;
 pub mod yaml;
 
