@@ -220,7 +220,8 @@ fn local_history_source(
     objects: &[crate::model::Object],
 ) -> Result<crate::history::HistorySource> {
     let path = std::fs::canonicalize(&args.source).map_err(|e| Error::io(&args.source, e))?;
-    let dir = if path.is_dir() { path.clone() } else { path.parent().map(std::path::Path::to_path_buf).unwrap_or_default() };
+    let dir =
+        if path.is_dir() { path.clone() } else { path.parent().map(std::path::Path::to_path_buf).unwrap_or_default() };
     let set = normalize(objects.to_vec(), &NormalizeOptions { default_namespace: Some(namespace.to_string()) })?;
     Ok(crate::history::HistorySource {
         repo_url: path.display().to_string(),

@@ -209,9 +209,8 @@ pub fn write_status<W: Write>(out: &mut W, s: &AppStatus, wide: bool) -> io::Res
     )?;
     if wide {
         writeln!(out)?;
-        let mut rows = vec![
-            ["GROUP", "KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH", "MESSAGE"].map(String::from).to_vec(),
-        ];
+        let mut rows =
+            vec![["GROUP", "KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH", "MESSAGE"].map(String::from).to_vec()];
         for o in &s.objects {
             rows.push(vec![
                 o.group.clone(),

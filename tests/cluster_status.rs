@@ -127,7 +127,8 @@ fn history_in_a_configmap_parent_and_with_prune() {
 #[test]
 fn status_follows_live_edits_source_changes_and_deletions() {
     let ns = new_ns("status");
-    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports: [{port: 80, protocol: TCP}]\n---\n";
+    let svc =
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports: [{port: 80, protocol: TCP}]\n---\n";
     let dir = tree(&[("a.yaml", &format!("{}{}{svc}", cm("one", "", "1"), cm("two", "", "1")))]);
 
     // Before the first sync: everything Missing, nothing deployed.
@@ -199,4 +200,24 @@ fn status_follows_live_edits_source_changes_and_deletions() {
     sync_ok(dir.path(), &ns, "web", &["--prune", "--yes"]);
     let s = status(dir.path(), "web", &ns);
     assert_eq!((s["sync"].as_str(), s["health"].as_str()), (Some("Synced"), Some("Healthy")), "{s:#}");
+}
+
+#[test]
+fn a_failed_sync_is_recorded_as_failed_and_status_shows_progress() {
+    let ns = new_ns("hist-failed");
+    // Without a kubelet the Deployment never becomes available: --wait times out.
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: never\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: never}}\n  template:\n    metadata: {labels: {app: never}}\n    spec:\n      containers: [{name: c, image: nginx}]\n---\n";
+    let dir = tree(&[("a.yaml", deploy)]);
+    let r = sync_support::sync(dir.path(), &ns, "slow", &["--wait", "--timeout", "2s"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let h = history("slow", &ns, &[]);
+    assert_eq!(ids(&h), [1]);
+    let result = h[0]["result"].as_str().unwrap();
+    assert!(result.starts_with("Failed: ") && result.contains("timed out"), "{result}");
+    let s = status(dir.path(), "slow", &ns);
+    assert_eq!(s["sync"], "Synced", "{s:#}");
+    assert_eq!(s["health"], "Progressing", "{s:#}");
+    // No successful sync yet: nothing counts as deployed.
+    assert_eq!(s["deployedRevision"], Value::Null);
+    assert_eq!(s["lastSync"]["result"], h[0]["result"]);
 }

@@ -321,11 +321,8 @@ fn lock_fresh(cluster: &Cluster, parent: &parent::Parent, duration: Duration) ->
 /// parent's history, to be written with its next update.
 pub(crate) fn add_history(parent: &mut parent::Parent, opts: &SyncOptions, result: String) {
     if let Some(template) = &opts.history {
-        let entry = crate::history::HistoryEntry {
-            deployed_at: crate::history::now_rfc3339(),
-            result,
-            ..template.clone()
-        };
+        let entry =
+            crate::history::HistoryEntry { deployed_at: crate::history::now_rfc3339(), result, ..template.clone() };
         crate::history::record(&mut parent.history, entry, opts.history_limit);
         parent.history_pending = true;
     }
