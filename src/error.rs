@@ -44,6 +44,12 @@ pub enum Error {
     /// Bad flags or arguments.
     #[error("{0}")]
     Usage(String),
+    /// A git repository could not be fetched or read (`repo` is redacted).
+    #[error("{repo}: {message}")]
+    Git { repo: String, message: String },
+    /// An Application file is invalid (`field` is the path inside the document).
+    #[error("{file}:{line}: {field}: {message}")]
+    App { file: String, line: usize, field: String, message: String },
 }
 
 impl Error {

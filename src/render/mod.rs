@@ -14,7 +14,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::model::Object;
-use crate::source::{DirectoryOptions, LocalSource};
+use crate::source::{BuildEnv, DirectoryOptions, LocalSource};
 
 /// The tool a source directory is rendered with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,11 +63,15 @@ pub fn detect(dir: &Path) -> Tool {
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
     pub directory: DirectoryOptions,
+    /// The tool to use instead of [`detect`]'s choice (an Application's explicit block).
+    pub tool: Option<Tool>,
+    /// Facts about the source (app name, repo, resolved commit) for renderers that expose them.
+    pub build: BuildEnv,
 }
 
 /// Render a local source with the tool [`detect`] picks.
 pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
-    match detect(src.path()) {
+    match opts.tool.unwrap_or_else(|| detect(src.path())) {
         Tool::Directory => render_plain(src, &opts.directory),
         tool => Err(Error::Source {
             path: src.path().to_path_buf(),
