@@ -11,5 +11,7 @@ pub fn init(verbosity: u8) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // git2 logs credential helper command lines and output, which can hold secrets.
+    let filter = filter.add_directive("git2=off".parse().expect("a valid directive"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
 }
