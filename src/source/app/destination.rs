@@ -81,10 +81,12 @@ mod tests {
         let cluster = |name: &str, server: &str| NamedCluster {
             name: name.into(),
             cluster: Some(Cluster { server: Some(server.into()), ..Default::default() }),
+            other: Default::default(),
         };
         let context = |name: &str, cluster: &str| NamedContext {
             name: name.into(),
             context: Some(Context { cluster: cluster.into(), ..Default::default() }),
+            other: Default::default(),
         };
         Kubeconfig {
             clusters: vec![cluster("prod", "https://prod.example.com:6443"), cluster("dev", "https://dev.example.com")],

@@ -147,9 +147,7 @@ impl AppSource {
             Some(ExplicitTool::Kustomize) => Some(Tool::Kustomize),
             Some(ExplicitTool::Helm) => Some(Tool::Helm),
             // Argo CD's directory type also evaluates the *.jsonnet files it finds.
-            Some(ExplicitTool::Directory) => {
-                Some(if detect(dir) == Tool::Jsonnet { Tool::Jsonnet } else { Tool::Directory })
-            }
+            Some(ExplicitTool::Directory) => Some(if has_jsonnet(dir) { Tool::Jsonnet } else { Tool::Directory }),
             None => Some(detect(dir)),
         })
     }
@@ -176,6 +174,12 @@ impl AppSource {
             None => DirectoryOptions::default(),
         }
     }
+}
+
+fn has_jsonnet(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().any(|e| e.file_name().to_string_lossy().ends_with(".jsonnet")))
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
