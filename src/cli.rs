@@ -49,7 +49,7 @@ pub struct SourceArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
     #[command(flatten)]
-    pub remote: RemoteSourceArgs,
+    pub remote: Box<RemoteSourceArgs>,
 }
 
 #[derive(Debug, Args)]

@@ -1,0 +1,216 @@
+//! `render -f APP` and `apps -f DIR`: Argo CD Application files pointing at
+//! git repositories created by the tests (local paths, file://, git://).
+
+mod git_support;
+
+use git_support::{Env, GitDaemon, Repo, cm};
+use serde_json::Value;
+
+fn app(name: &str, repo: &str, path: &str, extra_source: &str, extra_spec: &str) -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: {name}
+  namespace: argocd
+spec:
+  project: team-a
+  source:
+    repoURL: {repo}
+    targetRevision: HEAD
+    path: {path}
+{extra_source}  destination:
+    server: https://kubernetes.default.svc
+    namespace: {name}-ns
+{extra_spec}"
+    )
+}
+
+/// A config repo with one directory per tool.
+fn config_repo() -> (Repo, String) {
+    let repo = Repo::new();
+    repo.write("plain/top.yaml", &cm("top"));
+    repo.write("plain/sub/nested.yaml", &cm("nested"));
+    repo.write("plain/skip/skipped.yaml", &cm("skipped"));
+    repo.write(
+        "plain/svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: explicit\nspec: {}\n",
+    );
+    repo.write("kust/kustomization.yaml", "resources: [cm.yaml]\n");
+    repo.write("kust/cm.yaml", &cm("k"));
+    repo.write("chart/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+    repo.write("jsonnet/main.jsonnet", "{}\n");
+    repo.write("plugin/cdk8s.yaml", "x: 1\n");
+    let sha = repo.commit("tools");
+    repo.run(&["tag", "v1"]);
+    (repo, sha)
+}
+
+fn json_items(stdout: &str) -> Vec<Value> {
+    let list: Value = serde_json::from_str(stdout).unwrap();
+    list["items"].as_array().unwrap().clone()
+}
+
+#[test]
+fn render_app_with_a_directory_block() {
+    let (repo, sha) = config_repo();
+    let env = Env::new();
+    let dir = repo.tmp.path().join("apps");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A relative local repoURL is taken from the Application file's directory.
+    let block = "    directory:\n      recurse: true\n      exclude: 'skip/*'\n";
+    std::fs::write(dir.join("web.yaml"), app("web", "../work", "plain", block, "")).unwrap();
+    let file = dir.join("web.yaml");
+    let r = env.run(repo.tmp.path(), &["render", "-f", file.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("is commit {sha}")), "{}", r.stderr);
+    let items = json_items(&r.stdout);
+    let names: Vec<(&str, &str)> = items
+        .iter()
+        .map(|o| (o["metadata"]["name"].as_str().unwrap(), o["metadata"]["namespace"].as_str().unwrap()))
+        .collect();
+    assert_eq!(names, [("nested", "web-ns"), ("top", "web-ns"), ("web", "explicit")]);
+    // -n wins over the destination namespace.
+    let r = env.run(repo.tmp.path(), &["render", "-f", file.to_str().unwrap(), "-n", "other", "-o", "json"]);
+    assert_eq!(json_items(&r.stdout)[0]["metadata"]["namespace"], "other");
+    // Without the block: not recursive.
+    std::fs::write(&file, app("web", "../work", "plain", "", "")).unwrap();
+    let r = env.run(repo.tmp.path(), &["render", "-f", file.to_str().unwrap(), "-o", "name"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "configmap/top\nservice/web\n");
+    // include
+    let block = "    directory:\n      recurse: true\n      include: 'sub/*'\n";
+    std::fs::write(&file, app("web", "../work", "plain", block, "")).unwrap();
+    let r = env.run(repo.tmp.path(), &["render", "-f", file.to_str().unwrap(), "-o", "name"]);
+    assert_eq!(r.stdout, "configmap/nested\n", "{}", r.stderr);
+}
+
+#[test]
+fn render_app_from_a_git_server_with_revision_override() {
+    let (repo, v1) = config_repo();
+    repo.write("plain/later.yaml", &cm("later"));
+    repo.commit("later");
+    repo.publish("cfg");
+    let daemon = GitDaemon::start(&repo.served);
+    let env = Env::new();
+    let file = repo.tmp.path().join("app.yaml");
+    std::fs::write(&file, app("web", &daemon.url("cfg"), "plain", "", "  revisionHistoryLimit: 3\n  colour: blue\n"))
+        .unwrap();
+    let f = file.to_str().unwrap();
+    let r = env.run(repo.tmp.path(), &["render", "-f", f, "-o", "name"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "configmap/later\nconfigmap/top\nservice/web\n");
+    assert!(r.stderr.contains("spec.colour: unknown field"), "unknown fields are named: {}", r.stderr);
+    let r = env.run(repo.tmp.path(), &["render", "-f", f, "--revision", "v1", "-o", "name"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "configmap/top\nservice/web\n");
+    assert!(r.stderr.contains(&v1), "{}", r.stderr);
+    let r = env.run(repo.tmp.path(), &["render", "-f", f, "--revision", "v1", "--offline", "-o", "name"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn apps_lists_every_tool() {
+    let (repo, sha) = config_repo();
+    let url = format!("file://{}", repo.publish("cfg").display());
+    let dir = repo.tmp.path().join("apps");
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |file: &str, text: String| std::fs::write(dir.join(file), text).unwrap();
+    write("1-plain.yaml", app("plain", &url, "plain", "    directory:\n      recurse: true\n", ""));
+    write(
+        "2-kust.yaml",
+        app("kust", &url, "kust", "", "  syncPolicy:\n    automated: {prune: true, selfHeal: true}\n"),
+    );
+    write("3-chart.yaml", app("chart", &url, "chart", "    helm:\n      releaseName: r\n", ""));
+    write(
+        "4-more.yaml",
+        format!(
+            "{}---\n{}",
+            app("jsonnet", &url, "jsonnet", "", ""),
+            app("plugin", &url, "plugin", "    plugin:\n      name: cdk8s\n", "")
+        ),
+    );
+    write(
+        "5-kust-explicit.yaml",
+        app("kust-explicit", &url, "plain", "    kustomize:\n      namePrefix: p-\n      images: [nginx:1.27]\n", ""),
+    );
+    let env = Env::new();
+    let d = dir.to_str().unwrap();
+    let r = env.run(repo.tmp.path(), &["apps", "-f", d]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<Vec<&str>> = r.stdout.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(lines[0], ["NAME", "PROJECT", "REPO", "REVISION", "PATH", "DESTINATION", "NAMESPACE", "TOOL"]);
+    let tools: Vec<(&str, &str)> = lines[1..].iter().map(|l| (l[0], l[7])).collect();
+    assert_eq!(
+        tools,
+        [
+            ("plain", "Directory"),
+            ("kust", "Kustomize"),
+            ("chart", "Helm"),
+            ("jsonnet", "Jsonnet"),
+            ("plugin", "Plugin"),
+            ("kust-explicit", "Kustomize")
+        ]
+    );
+    assert_eq!(lines[1][1..7], ["team-a", url.as_str(), "HEAD", "plain", "https://kubernetes.default.svc", "plain-ns"]);
+
+    let r = env.run(repo.tmp.path(), &["apps", "-f", d, "-o", "wide", "--offline"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let kust = r.stdout.lines().find(|l| l.starts_with("kust ")).unwrap();
+    assert!(kust.contains("Auto-Prune-SelfHeal") && kust.contains(&sha) && kust.contains("2-kust.yaml:1"), "{kust}");
+
+    let r = env.run(repo.tmp.path(), &["apps", "-f", d, "-o", "json"]);
+    let apps: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(apps[1]["name"], "kust");
+    assert_eq!(apps[1]["syncPolicy"]["automated"]["prune"], true);
+    assert_eq!(apps[4]["source"]["plugin"]["name"], "cdk8s");
+    assert_eq!(apps[5]["source"]["kustomize"]["images"][0], "nginx:1.27");
+    assert_eq!(apps[2]["commit"], sha.as_str());
+    let r = env.run(repo.tmp.path(), &["apps", "-f", d, "-o", "yaml"]);
+    assert!(r.stdout.starts_with("- ") && r.stdout.contains("\n  name: plain\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("\n  tool: Kustomize\n"), "{}", r.stdout);
+
+    // Sources that cannot be resolved are listed with a warning.
+    write("6-gone.yaml", app("gone", "file:///nonexistent/repo.git", "x", "", ""));
+    let r = env.run(repo.tmp.path(), &["apps", "-f", d]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.lines().any(|l| l.starts_with("gone ") && l.ends_with("unknown")), "{}", r.stdout);
+    assert!(r.stderr.contains("Application gone:"), "{}", r.stderr);
+}
+
+#[test]
+fn unsupported_sources_are_clear_errors() {
+    let (repo, _) = config_repo();
+    let env = Env::new();
+    let dir = repo.tmp.path();
+    let run = |text: String, extra: &[&str]| {
+        let file = dir.join("app.yaml");
+        std::fs::write(&file, text).unwrap();
+        let mut args = vec!["render", "-f", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        env.run(dir, &args)
+    };
+    let r = run(app("c", "https://charts.example.com", "", "    chart: nginx\n", ""), &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("Helm repositories are not supported yet"), "{}", r.stderr);
+    let multi = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: m}\nspec:\n  sources:\n  - repoURL: work\n    path: plain\n  destination: {server: https://kubernetes.default.svc}\n";
+    let r = run(multi.to_string(), &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("multi-source Applications) is not supported yet"), "{}", r.stderr);
+    let r = run(app("p", "work", "plugin", "    plugin:\n      name: x\n", ""), &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("config management plugins"), "{}", r.stderr);
+    let two = format!("{}---\n{}", app("a", "work", "plain", "", ""), app("b", "work", "kust", "", ""));
+    let r = run(two.clone(), &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("choose one with --app-name"), "{}", r.stderr);
+    let r = run(two, &["--app-name", "a", "-o", "name"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "configmap/top\nservice/web\n");
+    let r = run(app("bad", "work", "plain", "    directory:\n      recurse: maybe\n", ""), &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("app.yaml:1: spec.source.directory.recurse: expected a boolean"), "{}", r.stderr);
+    let r = run(app("esc", "work", "../..", "", ""), &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("must stay inside the repository"), "{}", r.stderr);
+}
