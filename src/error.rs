@@ -44,6 +44,9 @@ pub enum Error {
     /// Bad flags or arguments.
     #[error("{0}")]
     Usage(String),
+    /// An object's sync annotations (wave, hook, policies) are invalid.
+    #[error("{origin}: {key}: {message}")]
+    Plan { origin: Origin, key: Box<ObjectKey>, message: String },
     /// A git repository could not be fetched or read (`repo` is redacted).
     #[error("{repo}: {message}")]
     Git { repo: String, message: String },

@@ -8,3 +8,11 @@ pub const HOOK: &str = "argocd.argoproj.io/hook";
 pub const SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
 /// The field manager used for server-side apply.
 pub const FIELD_MANAGER: &str = "kubectl-gitops";
+/// Argo CD's hook deletion policy annotation.
+pub const HOOK_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
+/// Helm's hook annotation.
+pub const HELM_HOOK: &str = "helm.sh/hook";
+/// Helm's hook weight (the wave of a Helm hook).
+pub const HELM_HOOK_WEIGHT: &str = "helm.sh/hook-weight";
+/// Helm's hook deletion policy.
+pub const HELM_HOOK_DELETE_POLICY: &str = "helm.sh/hook-delete-policy";

@@ -5,13 +5,16 @@
 //! `ARCHITECTURE.md` for a walk through one command.
 
 pub mod app;
+pub mod applyset;
 pub mod cli;
 pub mod error;
+pub mod health;
 pub mod keys;
 pub mod logging;
 pub mod model;
 pub mod normalize;
 pub mod output;
+pub mod plan;
 pub mod render;
 pub mod source;
 pub mod yaml;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::model::Object;
-use crate::yaml::write_yaml;
+use crate::yaml::write_yaml_map;
 
 /// `-o` formats for object sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -32,7 +32,7 @@ pub fn write_objects<'a, W: Write>(
                 if i > 0 {
                     buf.push_str("---\n");
                 }
-                write_yaml(&mut buf, &Value::Object(o.data().clone()));
+                write_yaml_map(&mut buf, o.data());
                 if buf.len() > 1 << 16 {
                     out.write_all(buf.as_bytes())?;
                     buf.clear();

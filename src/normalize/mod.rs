@@ -11,7 +11,7 @@ mod builtin_kinds;
 mod order;
 mod scope;
 
-pub use order::{install_cmp, install_rank};
+pub use order::{install_cmp, install_key, install_rank};
 pub use scope::{OfflineScopes, Scope, ScopeLookup, builtin_plural, builtin_scope, crd_scope};
 
 use std::collections::HashMap;
@@ -87,19 +87,20 @@ pub fn normalize_with(
         }
     }
     check_unique(&objects)?;
-    objects.sort_by(install_cmp);
+    objects.sort_by_cached_key(install_key);
     Ok(ObjectSet { objects })
 }
 
 fn check_unique(objects: &[Object]) -> Result<(), Error> {
     let mut seen: HashMap<ObjectKey, usize> = HashMap::with_capacity(objects.len());
     for (i, o) in objects.iter().enumerate() {
-        if let Some(&first) = seen.get(&o.key()) {
+        let key = o.key();
+        if let Some(&first) = seen.get(&key) {
             let (a, b) = (&objects[first].origin, &o.origin);
             let (first, second) = if a <= b { (a.clone(), b.clone()) } else { (b.clone(), a.clone()) };
-            return Err(Error::Duplicate { key: Box::new(o.key()), first, second });
+            return Err(Error::Duplicate { key: Box::new(key), first, second });
         }
-        seen.insert(o.key(), i);
+        seen.insert(key, i);
     }
     Ok(())
 }

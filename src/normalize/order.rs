@@ -52,7 +52,18 @@ pub fn install_rank(kind: &str) -> usize {
     INSTALL_ORDER.iter().position(|k| *k == kind).unwrap_or(INSTALL_ORDER.len())
 }
 
-/// The total order of a normalized set.
+/// The sort key of the install order: rank, kind, group, namespace, name.
+pub fn install_key(o: &Object) -> (usize, String, String, String, String) {
+    (
+        install_rank(o.kind()),
+        o.kind().to_string(),
+        o.group().to_string(),
+        o.namespace().unwrap_or("").to_string(),
+        o.name().to_string(),
+    )
+}
+
+/// The total order of a normalized set (same order as [`install_key`]).
 pub fn install_cmp(a: &Object, b: &Object) -> Ordering {
     install_rank(a.kind())
         .cmp(&install_rank(b.kind()))

@@ -18,6 +18,15 @@ pub fn to_yaml_string(v: &Value) -> String {
     out
 }
 
+/// Append one mapping as a YAML document (no leading `---`) to `out`.
+pub fn write_yaml_map(out: &mut String, m: &serde_json::Map<String, Value>) {
+    if m.is_empty() {
+        out.push_str("{}\n");
+    } else {
+        write_map(out, m, 0);
+    }
+}
+
 /// Append one value as a YAML document (no leading `---`) to `out`.
 pub fn write_yaml(out: &mut String, v: &Value) {
     match v {

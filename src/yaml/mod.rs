@@ -10,7 +10,7 @@
 mod emit;
 mod resolve;
 
-pub use emit::{to_yaml_string, write_yaml};
+pub use emit::{to_yaml_string, write_yaml, write_yaml_map};
 pub use resolve::{Dialect, float_to_json};
 
 use std::collections::HashMap;
@@ -45,9 +45,24 @@ const MAX_ALIAS_NODES: usize = 1_000_000;
 /// Parse every document of a YAML stream. Documents that are empty (or only
 /// comments) are returned as `Value::Null`; callers decide whether to skip.
 pub fn parse_stream(text: &str, dialect: Dialect) -> Result<Vec<Document>, YamlError> {
+    parse_stream_with(text, dialect, DuplicateKeys::Error)
+}
+
+/// What a repeated mapping key means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicateKeys {
+    /// An error (manifests: what kubectl's strict field validation does).
+    Error,
+    /// The last value wins (go-yaml's non-strict decoding: Helm values, live objects).
+    LastWins,
+}
+
+/// [`parse_stream`] with an explicit duplicate-key rule.
+pub fn parse_stream_with(text: &str, dialect: Dialect, duplicates: DuplicateKeys) -> Result<Vec<Document>, YamlError> {
     let mut c = Composer {
         parser: Parser::new_from_str(text),
         dialect,
+        duplicates,
         anchors: HashMap::new(),
         alias_nodes: 0,
         last_span: Span::default(),
@@ -88,6 +103,7 @@ pub fn parse_one(text: &str, dialect: Dialect) -> Result<Value, YamlError> {
 struct Composer<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     dialect: Dialect,
+    duplicates: DuplicateKeys,
     anchors: HashMap<usize, Value>,
     alias_nodes: usize,
     last_span: Span,
@@ -182,7 +198,7 @@ impl<'a> Composer<'a> {
                     _ => return Err(self.err(vspan, "map merge requires maps or a sequence of maps".into())),
                 },
                 Some(k) => {
-                    if map.contains_key(&k) {
+                    if self.duplicates == DuplicateKeys::Error && map.contains_key(&k) {
                         return Err(self.err(kspan, format!("key {k:?} already set in map")));
                     }
                     map.insert(k, value);
@@ -318,6 +334,12 @@ mod tests {
         let e = parse_one("a: 1\nb: 2\na: 3\n", Dialect::Kubectl).unwrap_err();
         assert_eq!(e.line, 3);
         assert!(e.message.contains("\"a\" already set"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_keys_can_be_lenient() {
+        let docs = parse_stream_with("a: 1\na: 2\n", Dialect::Kubectl, DuplicateKeys::LastWins).unwrap();
+        assert_eq!(docs[0].value, json!({"a": 2}));
     }
 
     #[test]

@@ -1,0 +1,327 @@
+//! The sync plan: which rendered objects are applied in which phase and wave,
+//! which are hooks, and which are skipped. Pure: the executor in `sync`
+//! walks the plan against the cluster.
+//!
+//! Follows Argo CD: phases PreSync, Sync, PostSync (SyncFail only when the
+//! sync fails); waves from `argocd.argoproj.io/sync-wave` (Helm hooks: their
+//! `helm.sh/hook-weight`); within a wave the install order (Namespaces, CRDs,
+//! then Helm's kind order). Helm hooks map as Argo CD maps them:
+//! pre-install/pre-upgrade -> PreSync, post-install/post-upgrade -> PostSync,
+//! `crd-install` is an ordinary resource, other Helm hook types never run.
+
+use std::fmt;
+
+use crate::error::{Error, Result};
+use crate::keys::{
+    HELM_HOOK, HELM_HOOK_DELETE_POLICY, HELM_HOOK_WEIGHT, HOOK, HOOK_DELETE_POLICY, SYNC_OPTIONS, SYNC_WAVE,
+};
+use crate::model::{Object, ObjectKey};
+use crate::normalize::install_key;
+
+/// A sync phase, in execution order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    PreSync,
+    Sync,
+    PostSync,
+    SyncFail,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Phase::PreSync => "PreSync",
+            Phase::Sync => "Sync",
+            Phase::PostSync => "PostSync",
+            Phase::SyncFail => "SyncFail",
+        })
+    }
+}
+
+/// When a hook object is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookDeletePolicy {
+    /// Delete the previous run's object before creating the hook (the default).
+    BeforeHookCreation,
+    /// Delete once the hook is healthy.
+    HookSucceeded,
+    /// Delete when the hook failed.
+    HookFailed,
+}
+
+/// Per-object sync options (`argocd.argoproj.io/sync-options`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectOptions {
+    /// `Prune=false` clears it: never pruned.
+    pub prune: bool,
+    /// `Delete=false` clears it: never deleted, not even when the app is.
+    pub delete: bool,
+    /// `PruneLast=true`: pruned after every other step.
+    pub prune_last: bool,
+}
+
+impl Default for ObjectOptions {
+    fn default() -> Self {
+        ObjectOptions { prune: true, delete: true, prune_last: false }
+    }
+}
+
+/// Parse an object's sync options; unknown options are ignored with a warning.
+pub fn object_options(o: &Object) -> ObjectOptions {
+    let mut opts = ObjectOptions::default();
+    for item in o.annotation(SYNC_OPTIONS).unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match item {
+            "Prune=false" => opts.prune = false,
+            "Prune=true" => opts.prune = true,
+            "Delete=false" => opts.delete = false,
+            "Delete=true" => opts.delete = true,
+            "PruneLast=true" => opts.prune_last = true,
+            "PruneLast=false" => opts.prune_last = false,
+            other => tracing::debug!("{}: sync option {other:?} has no effect here", o.key()),
+        }
+    }
+    opts
+}
+
+/// One object to apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub object: Object,
+    pub phase: Phase,
+    pub wave: i64,
+    /// `Some` for hooks, with their delete policies.
+    pub hook: Option<Vec<HookDeletePolicy>>,
+    pub options: ObjectOptions,
+}
+
+impl Task {
+    pub fn is_hook(&self) -> bool {
+        self.hook.is_some()
+    }
+}
+
+/// The objects of one (phase, wave), in install order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub phase: Phase,
+    pub wave: i64,
+    pub tasks: Vec<Task>,
+}
+
+/// The whole plan.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncPlan {
+    /// PreSync, Sync and PostSync steps in execution order.
+    pub steps: Vec<Step>,
+    /// SyncFail hooks, run only when the sync fails.
+    pub sync_fail: Vec<Task>,
+    /// Objects never applied, with the reason (Skip hooks, unsupported Helm hooks).
+    pub skipped: Vec<(ObjectKey, String)>,
+}
+
+impl SyncPlan {
+    /// Every task of the normal phases, in execution order.
+    pub fn tasks(&self) -> impl Iterator<Item = &Task> {
+        self.steps.iter().flat_map(|s| s.tasks.iter())
+    }
+}
+
+enum Classified {
+    Task(Task),
+    Skip(String),
+}
+
+fn invalid(o: &Object, message: String) -> Error {
+    Error::Plan { origin: o.origin.clone(), key: Box::new(o.key()), message }
+}
+
+fn parse_wave(o: &Object, key: &str) -> Result<Option<i64>> {
+    match o.annotation(key) {
+        None => Ok(None),
+        Some(v) => v
+            .trim()
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| invalid(o, format!("annotation {key}: {v:?} is not an integer"))),
+    }
+}
+
+fn classify(o: &Object) -> Result<Classified> {
+    let options = object_options(o);
+    let argo_wave = parse_wave(o, SYNC_WAVE)?;
+    if let Some(hooks) = o.annotation(HOOK) {
+        let mut phases = Vec::new();
+        for h in hooks.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match h {
+                "PreSync" => phases.push(Phase::PreSync),
+                "Sync" => phases.push(Phase::Sync),
+                "PostSync" => phases.push(Phase::PostSync),
+                "SyncFail" => phases.push(Phase::SyncFail),
+                "Skip" => return Ok(Classified::Skip("hook Skip".into())),
+                "PostDelete" => return Ok(Classified::Skip("PostDelete hooks run only when an app is deleted".into())),
+                other => return Err(invalid(o, format!("annotation {HOOK}: unknown hook type {other:?}"))),
+            }
+        }
+        let Some(&phase) = phases.iter().min() else {
+            return Err(invalid(o, format!("annotation {HOOK} is empty")));
+        };
+        if phases.len() > 1 {
+            return Err(invalid(
+                o,
+                format!("annotation {HOOK}: one object in several phases ({hooks}) is not supported"),
+            ));
+        }
+        let policies = delete_policies(o, o.annotation(HOOK_DELETE_POLICY))?;
+        return Ok(Classified::Task(Task {
+            object: o.clone(),
+            phase,
+            wave: argo_wave.unwrap_or(0),
+            hook: Some(policies),
+            options,
+        }));
+    }
+    if let Some(helm) = o.annotation(HELM_HOOK) {
+        let types: Vec<&str> = helm.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        if !(types.len() == 1 && types[0] == "crd-install") {
+            let phase = if types.iter().any(|t| matches!(*t, "pre-install" | "pre-upgrade")) {
+                Phase::PreSync
+            } else if types.iter().any(|t| matches!(*t, "post-install" | "post-upgrade")) {
+                Phase::PostSync
+            } else {
+                return Ok(Classified::Skip(format!("Helm hook {helm:?} has no sync phase")));
+            };
+            let wave = match argo_wave {
+                Some(w) => w,
+                None => parse_wave(o, HELM_HOOK_WEIGHT)?.unwrap_or(0),
+            };
+            let policies = delete_policies(o, o.annotation(HELM_HOOK_DELETE_POLICY))?;
+            return Ok(Classified::Task(Task { object: o.clone(), phase, wave, hook: Some(policies), options }));
+        }
+    }
+    Ok(Classified::Task(Task {
+        object: o.clone(),
+        phase: Phase::Sync,
+        wave: argo_wave.unwrap_or(0),
+        hook: None,
+        options,
+    }))
+}
+
+fn delete_policies(o: &Object, value: Option<&str>) -> Result<Vec<HookDeletePolicy>> {
+    let mut out = Vec::new();
+    for p in value.unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        out.push(match p {
+            "BeforeHookCreation" | "before-hook-creation" => HookDeletePolicy::BeforeHookCreation,
+            "HookSucceeded" | "hook-succeeded" => HookDeletePolicy::HookSucceeded,
+            "HookFailed" | "hook-failed" => HookDeletePolicy::HookFailed,
+            other => return Err(invalid(o, format!("unknown hook delete policy {other:?}"))),
+        });
+    }
+    if out.is_empty() {
+        out.push(HookDeletePolicy::BeforeHookCreation);
+    }
+    Ok(out)
+}
+
+/// Build the plan of a normalized set.
+pub fn plan<'a>(objects: impl IntoIterator<Item = &'a Object>) -> Result<SyncPlan> {
+    let mut tasks = Vec::new();
+    let mut plan = SyncPlan::default();
+    for o in objects {
+        match classify(o)? {
+            Classified::Task(t) if t.phase == Phase::SyncFail => plan.sync_fail.push(t),
+            Classified::Task(t) => tasks.push(t),
+            Classified::Skip(reason) => plan.skipped.push((o.key(), reason)),
+        }
+    }
+    tasks.sort_by_cached_key(|t| (t.phase, t.wave, install_key(&t.object)));
+    for t in tasks {
+        match plan.steps.last_mut() {
+            Some(step) if step.phase == t.phase && step.wave == t.wave => step.tasks.push(t),
+            _ => plan.steps.push(Step { phase: t.phase, wave: t.wave, tasks: vec![t] }),
+        }
+    }
+    plan.sync_fail.sort_by_cached_key(|t| (t.wave, install_key(&t.object)));
+    Ok(plan)
+}
+
+/// The mass-prune guard: deleting more than half of the app's live members,
+/// and at least 10 objects, needs explicit confirmation.
+pub fn is_mass_prune(to_delete: usize, live_members: usize) -> bool {
+    to_delete >= 10 && to_delete * 2 > live_members
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Origin;
+    use serde_json::json;
+
+    fn obj(kind: &str, name: &str, ann: serde_json::Value) -> Object {
+        let api = if kind == "Job" { "batch/v1" } else { "v1" };
+        Object::new(
+            json!({"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": "n", "annotations": ann}}),
+            Origin::new("f.yaml", 0, 1),
+        )
+        .unwrap()
+    }
+
+    fn order(p: &SyncPlan) -> Vec<String> {
+        p.tasks().map(|t| format!("{}:{}:{}", t.phase, t.wave, t.object.name())).collect()
+    }
+
+    #[test]
+    fn phases_waves_then_install_order() {
+        let objs = vec![
+            obj("ConfigMap", "late", json!({SYNC_WAVE: "5"})),
+            obj("Service", "svc", json!({})),
+            obj("ConfigMap", "cfg", json!({})),
+            obj("Job", "migrate", json!({HOOK: "PreSync"})),
+            obj("Job", "smoke", json!({HOOK: "PostSync", HOOK_DELETE_POLICY: "HookSucceeded"})),
+            obj("ConfigMap", "early", json!({SYNC_WAVE: "-1"})),
+            obj("Job", "notify", json!({HOOK: "SyncFail"})),
+            obj("Job", "helm-pre", json!({HELM_HOOK: "pre-install,pre-upgrade", HELM_HOOK_WEIGHT: "-2"})),
+            obj("Job", "helm-test", json!({HELM_HOOK: "test"})),
+            obj("ConfigMap", "skipped", json!({HOOK: "Skip"})),
+            obj("ConfigMap", "crd-install", json!({HELM_HOOK: "crd-install"})),
+        ];
+        let p = plan(&objs).unwrap();
+        assert_eq!(
+            order(&p),
+            [
+                "PreSync:-2:helm-pre",
+                "PreSync:0:migrate",
+                "Sync:-1:early",
+                "Sync:0:cfg",
+                "Sync:0:crd-install",
+                "Sync:0:svc",
+                "Sync:5:late",
+                "PostSync:0:smoke",
+            ]
+        );
+        assert_eq!(p.steps.len(), 6);
+        assert_eq!(p.sync_fail.len(), 1);
+        let skipped: Vec<&str> = p.skipped.iter().map(|(k, _)| k.name.as_str()).collect();
+        assert_eq!(skipped, ["helm-test", "skipped"]);
+        let smoke = p.tasks().find(|t| t.object.name() == "smoke").unwrap();
+        assert_eq!(smoke.hook, Some(vec![HookDeletePolicy::HookSucceeded]));
+        let migrate = p.tasks().find(|t| t.object.name() == "migrate").unwrap();
+        assert_eq!(migrate.hook, Some(vec![HookDeletePolicy::BeforeHookCreation]));
+    }
+
+    #[test]
+    fn bad_annotations_name_the_object() {
+        let err = plan(&[obj("ConfigMap", "x", json!({SYNC_WAVE: "soon"}))]).unwrap_err().to_string();
+        assert!(err.contains("f.yaml:1") && err.contains("ConfigMap n/x") && err.contains("not an integer"), "{err}");
+        assert!(plan(&[obj("Job", "x", json!({HOOK: "Later"}))]).is_err());
+    }
+
+    #[test]
+    fn sync_options_and_mass_prune_guard() {
+        let o = obj("ConfigMap", "x", json!({SYNC_OPTIONS: "Prune=false, PruneLast=true"}));
+        assert_eq!(object_options(&o), ObjectOptions { prune: false, delete: true, prune_last: true });
+        assert!(!is_mass_prune(9, 10));
+        assert!(is_mass_prune(10, 19));
+        assert!(!is_mass_prune(10, 20));
+    }
+}
