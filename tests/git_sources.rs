@@ -258,3 +258,31 @@ fn ssh_url_errors_do_not_show_the_password() {
     assert!(!r.all().contains("pw-s3cret"), "{}", r.all());
     assert!(r.stderr.contains(&format!("ssh://git:***@127.0.0.1:{port}/r.git")), "{}", r.stderr);
 }
+
+#[test]
+fn concurrent_runs_share_one_cache() {
+    let f = fixture();
+    f.repo.publish("cfg");
+    let server = HttpGit::start(&f.repo.served, None);
+    let env = std::sync::Arc::new(Env::new());
+    let url = server.url("cfg");
+    let runs: Vec<_> = (0..4)
+        .map(|i| {
+            let (env, url) = (env.clone(), url.clone());
+            let rev = if i % 2 == 0 { "main" } else { "feature" };
+            std::thread::spawn(move || {
+                let r = env.run(
+                    &std::env::temp_dir(),
+                    &["render", "--repo", &url, "--revision", rev, "--path", "app", "-o", "name"],
+                );
+                (rev, r.code, r.stdout, r.stderr)
+            })
+        })
+        .collect();
+    for run in runs {
+        let (rev, code, stdout, stderr) = run.join().unwrap();
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stdout, if rev == "main" { ONE_TWO } else { ALL });
+    }
+    assert_eq!(names(&env, &url, &["--offline", "--revision", "v1"]).0, ONE);
+}
