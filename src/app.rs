@@ -10,7 +10,7 @@ use crate::normalize::{NormalizeOptions, ObjectSet, normalize};
 use crate::output::write_objects;
 use crate::render::{RenderOptions, render};
 use crate::source::git::{DEFAULT_REVISION, GitSpec};
-use crate::source::{DirectoryOptions, Resolved, SourceRequest, app_rows, resolve};
+use crate::source::{DirectoryOptions, Resolved, SourceRequest, app_rows, merge_source_objects, resolve};
 
 /// Run a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
@@ -73,14 +73,17 @@ pub fn render_source(args: &SourceArgs, namespace: Option<&str>) -> Result<Objec
 /// `namespace` wins over an Application's destination namespace.
 pub fn render_resolved(args: &SourceArgs, namespace: Option<&str>) -> Result<(ObjectSet, Resolved)> {
     let resolved = resolve(&source_request(args)?, render_options(args), None)?;
-    let objects = render(&resolved.source, &resolved.options)?;
+    let mut objects = Vec::new();
+    for part in &resolved.parts {
+        merge_source_objects(&mut objects, render(&part.source, &part.options)?);
+    }
     let default_namespace = namespace.map(String::from).or_else(|| resolved.default_namespace.clone());
     Ok((normalize(objects, &NormalizeOptions { default_namespace })?, resolved))
 }
 
 fn render_cmd(args: RenderArgs) -> Result<i32> {
     let (set, resolved) = render_resolved(&args.source, args.namespace.as_deref())?;
-    if let Some(co) = &resolved.checkout {
+    for co in resolved.parts.iter().filter_map(|p| p.checkout.as_ref()) {
         eprintln!("source: {} at {} is commit {}", co.repo, co.revision, co.commit);
     }
     let stdout = io::stdout();

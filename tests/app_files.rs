@@ -193,10 +193,6 @@ fn unsupported_sources_are_clear_errors() {
     let r = run(app("c", "https://charts.example.com", "", "    chart: nginx\n", ""), &[]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("Helm repositories are not supported yet"), "{}", r.stderr);
-    let multi = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: m}\nspec:\n  sources:\n  - repoURL: work\n    path: plain\n  destination: {server: https://kubernetes.default.svc}\n";
-    let r = run(multi.to_string(), &[]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("multi-source Applications) is not supported yet"), "{}", r.stderr);
     let r = run(app("p", "work", "plugin", "    plugin:\n      name: x\n", ""), &[]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("config management plugins"), "{}", r.stderr);
@@ -213,4 +209,50 @@ fn unsupported_sources_are_clear_errors() {
     let r = run(app("esc", "work", "../..", "", ""), &[]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("must stay inside the repository"), "{}", r.stderr);
+}
+
+#[test]
+fn multi_source_apps_render_every_source_in_order() {
+    let (repo, sha) = config_repo();
+    let other = Repo::new();
+    other.write("extra/cm.yaml", &cm("extra"));
+    // The same object as config_repo's plain/top.yaml: the later source wins.
+    other.write("extra/top.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: top\ndata:\n  from: second\n");
+    let other_sha = other.commit("extra");
+    let url = format!("file://{}", other.publish("other").display());
+    let env = Env::new();
+    let file = repo.tmp.path().join("multi.yaml");
+    let text = format!(
+        "apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {{name: multi}}
+spec:
+  sources:
+  - repoURL: work
+    path: plain
+  - repoURL: {url}
+    targetRevision: main
+    path: extra
+  - repoURL: {url}
+    ref: values
+  destination: {{server: https://kubernetes.default.svc, namespace: multi}}
+"
+    );
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    let r = env.run(repo.tmp.path(), &["render", "-f", f, "-o", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let items = json_items(&r.stdout);
+    let names: Vec<&str> = items.iter().map(|o| o["metadata"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["extra", "top", "web"]);
+    let top = items.iter().find(|o| o["metadata"]["name"] == "top").unwrap();
+    assert_eq!(top["data"]["from"], "second");
+    assert!(r.stderr.contains("produced by several sources"), "{}", r.stderr);
+    assert!(r.stderr.contains(&sha) && r.stderr.contains(&other_sha), "each source's commit is reported: {}", r.stderr);
+    let r = env.run(repo.tmp.path(), &["render", "-f", f, "--revision", "main"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("single-source"), "{}", r.stderr);
+    let r = env.run(repo.tmp.path(), &["apps", "-f", f]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("work (+2)"), "{}", r.stdout);
 }

@@ -10,7 +10,7 @@ pub mod git;
 mod resolve;
 mod walk;
 
-pub use resolve::{BuildEnv, Resolved, SourceRequest, app_rows, git_spec, resolve};
+pub use resolve::{BuildEnv, Resolved, ResolvedPart, SourceRequest, app_rows, git_spec, merge_source_objects, resolve};
 pub use walk::{DirectoryOptions, list_manifest_files};
 
 use std::path::{Component, Path, PathBuf};

@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use super::LocalSource;
-use super::app::{self, Application};
+use super::app::{self, AppSource, Application};
 use super::git::{self, Cache, Checkout, GitSpec, RepoUrl};
 use crate::error::{Error, Result};
+use crate::model::Object;
 use crate::render::RenderOptions;
 
 /// Where the manifests come from.
@@ -44,6 +45,9 @@ pub struct BuildEnv {
     pub revision: Option<String>,
     /// The path inside the repository.
     pub path: Option<String>,
+    /// A multi-source Application's reference sources: `ref` name -> the
+    /// root of that source's checkout (for `$name/...` value files).
+    pub refs: std::collections::BTreeMap<String, PathBuf>,
 }
 
 impl BuildEnv {
@@ -68,15 +72,23 @@ impl BuildEnv {
     }
 }
 
-/// A source ready to render.
+/// One source ready to render.
 #[derive(Debug, Clone)]
-pub struct Resolved {
+pub struct ResolvedPart {
     pub source: LocalSource,
     pub options: RenderOptions,
+    pub checkout: Option<Checkout>,
+}
+
+/// A resolved request: one part, or one per rendered source of a
+/// multi-source Application (rendered in order; where two sources produce
+/// the same object, the later one wins, as in Argo CD).
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub parts: Vec<ResolvedPart>,
     /// The namespace for namespaced objects that set none (an Application's destination namespace).
     pub default_namespace: Option<String>,
     pub app: Option<Application>,
-    pub checkout: Option<Checkout>,
 }
 
 /// Resolve `req`. `base` holds the settings from flags; an Application's
@@ -85,54 +97,88 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
     let cache = || cache.cloned().map_or_else(Cache::from_env, Ok);
     match req {
         SourceRequest::Local(path) => Ok(Resolved {
-            source: LocalSource::open(path)?,
-            options: base,
+            parts: vec![ResolvedPart { source: LocalSource::open(path)?, options: base, checkout: None }],
             default_namespace: None,
             app: None,
-            checkout: None,
         }),
         SourceRequest::Git(spec) => {
             let co = git::checkout(spec, &cache()?)?;
             let mut options = base;
             options.build = build_env(&co, None);
-            Ok(Resolved { source: co.source.clone(), options, default_namespace: None, app: None, checkout: Some(co) })
+            Ok(Resolved {
+                parts: vec![ResolvedPart { source: co.source.clone(), options, checkout: Some(co) }],
+                default_namespace: None,
+                app: None,
+            })
         }
         SourceRequest::App { file, name, revision, offline } => {
             let app = app::select(app::load(file)?, name.as_deref(), file)?;
-            let spec = git_spec(&app, file, revision.as_deref(), *offline)?;
-            let co = git::checkout(&spec, &cache()?)?;
-            let src = app.source.as_ref().expect("checked by git_spec");
-            let app_error = |m: String| Error::Source { path: PathBuf::from(&app.file), message: m };
-            let tool = src.tool(co.source.path()).map_err(|m| app_error(format!("spec.source: {m}")))?;
-            let Some(tool) = tool else {
-                return Err(app_error("config management plugins (spec.source.plugin) are not supported yet".into()));
+            let cache = cache()?;
+            let sources: Vec<&AppSource> = match &app.source {
+                // Argo CD ignores `source` when `sources` is set.
+                Some(s) if app.sources.is_empty() => vec![s],
+                _ => app.sources.iter().collect(),
             };
-            let mut options = base;
-            options.tool = Some(tool);
-            if src.directory.is_some() {
-                options.directory = src.directory_options();
+            if sources.len() > 1 && revision.is_some() {
+                return Err(Error::Usage("--revision applies to single-source Applications only".into()));
             }
-            options.build = build_env(&co, Some(&app));
+            // Reference sources (`ref` without a path) only lend their files to the others.
+            let mut refs = std::collections::BTreeMap::new();
+            for src in sources.iter().filter(|s| s.reference.is_some()) {
+                let co = git::checkout(&git_spec(&app, src, file, None, *offline)?, &cache)?;
+                refs.insert(src.reference.clone().expect("filtered"), co.source.root().to_path_buf());
+            }
+            let mut parts = Vec::new();
+            for (i, src) in sources.iter().enumerate() {
+                if src.reference.is_some() && src.path.is_empty() && src.chart.is_none() {
+                    continue;
+                }
+                let field =
+                    if app.sources.is_empty() { "spec.source".to_string() } else { format!("spec.sources[{i}]") };
+                let co = git::checkout(&git_spec(&app, src, file, revision.as_deref(), *offline)?, &cache)?;
+                let app_error =
+                    |m: String| Error::Source { path: PathBuf::from(&app.file), message: format!("{field}: {m}") };
+                let tool = src.tool(co.source.path()).map_err(app_error)?;
+                let Some(tool) = tool else {
+                    return Err(app_error("config management plugins (plugin) are not supported yet".into()));
+                };
+                let mut options = base.clone();
+                options.tool = Some(tool);
+                if src.directory.is_some() {
+                    options.directory = src.directory_options();
+                }
+                options.build = build_env(&co, Some(&app));
+                options.build.refs = refs.clone();
+                parts.push(ResolvedPart { source: co.source.clone(), options, checkout: Some(co) });
+            }
+            if parts.is_empty() {
+                return Err(Error::Source {
+                    path: PathBuf::from(&app.file),
+                    message: "spec.sources: only reference sources (ref without path); nothing to render".into(),
+                });
+            }
             let default_namespace = app.destination.namespace.clone().filter(|n| !n.is_empty());
-            Ok(Resolved { source: co.source.clone(), options, default_namespace, app: Some(app), checkout: Some(co) })
+            Ok(Resolved { parts, default_namespace, app: Some(app) })
         }
     }
 }
 
-/// The git checkout an Application's source asks for. A relative local
+/// The git checkout one source of an Application asks for. A relative local
 /// `repoURL` is taken relative to the Application file's directory.
-pub fn git_spec(app: &Application, file: &Path, revision: Option<&str>, offline: bool) -> Result<GitSpec> {
-    let app_error = |m: &str| Error::Source { path: PathBuf::from(&app.file), message: m.to_string() };
-    let src = match (&app.source, app.sources.len()) {
-        (Some(s), _) => s,
-        (None, _) => {
-            return Err(app_error("spec.sources (multi-source Applications) is not supported yet; use spec.source"));
-        }
-    };
+pub fn git_spec(
+    app: &Application,
+    src: &AppSource,
+    file: &Path,
+    revision: Option<&str>,
+    offline: bool,
+) -> Result<GitSpec> {
     if let Some(chart) = &src.chart {
-        return Err(app_error(&format!(
-            "spec.source.chart ({chart:?}): Helm repositories are not supported yet; point repoURL at a git repository"
-        )));
+        return Err(Error::Source {
+            path: PathBuf::from(&app.file),
+            message: format!(
+                "chart {chart:?}: Helm repositories are not supported yet; point repoURL at a git repository"
+            ),
+        });
     }
     let mut repo = src.repo_url.clone();
     if let Ok(url) = RepoUrl::parse(&repo)
@@ -159,6 +205,7 @@ fn build_env(co: &Checkout, app: Option<&Application>) -> BuildEnv {
         target_revision: Some(co.revision.clone()),
         revision: Some(co.commit.clone()),
         path: Some(if co.path.is_empty() { ".".into() } else { co.path.clone() }),
+        refs: Default::default(),
     }
 }
 
@@ -171,12 +218,16 @@ pub fn app_rows(apps: Vec<Application>, file: &Path, offline: bool, cache: Optio
     let mut fetched: Vec<String> = Vec::new();
     apps.into_iter()
         .map(|a| {
-            let resolved = git_spec(&a, file, None, offline).and_then(|mut spec| {
+            let src = a
+                .source
+                .clone()
+                .or_else(|| a.sources.iter().find(|s| s.reference.is_none() || !s.path.is_empty()).cloned())
+                .unwrap_or_default();
+            let resolved = git_spec(&a, &src, file, None, offline).and_then(|mut spec| {
                 spec.offline |= fetched.contains(&spec.repo);
                 fetched.push(spec.repo.clone());
                 git::checkout(&spec, cache.as_ref().map_err(|e| Error::Usage(e.to_string()))?)
             });
-            let src = a.source.clone().or_else(|| a.sources.first().cloned()).unwrap_or_default();
             match resolved {
                 Ok(co) => app::AppRow { tool: src.tool_name(Some(co.source.path())), commit: Some(co.commit), app: a },
                 Err(e) => {
@@ -186,4 +237,24 @@ pub fn app_rows(apps: Vec<Application>, file: &Path, offline: bool, cache: Optio
             }
         })
         .collect()
+}
+
+/// Add the objects of the next source of a multi-source Application: an
+/// object that an earlier source also produced is replaced (the later source
+/// wins, with a warning, as Argo CD's RepeatedResourceWarning). Duplicates
+/// within one source are left for normalization to report.
+pub fn merge_source_objects(acc: &mut Vec<Object>, next: Vec<Object>) {
+    if acc.is_empty() {
+        *acc = next;
+        return;
+    }
+    let keys: std::collections::HashSet<_> = next.iter().map(Object::key).collect();
+    acc.retain(|o| {
+        let repeated = keys.contains(&o.key());
+        if repeated {
+            tracing::warn!("{} is produced by several sources; the later one wins", o.key());
+        }
+        !repeated
+    });
+    acc.extend(next);
 }
