@@ -286,3 +286,28 @@ fn concurrent_runs_share_one_cache() {
     }
     assert_eq!(names(&env, &url, &["--offline", "--revision", "v1"]).0, ONE);
 }
+
+#[test]
+fn resolved_sources_expose_the_build_environment() {
+    use kubectl_gitops::render::RenderOptions;
+    use kubectl_gitops::source::git::{Cache, GitSpec};
+    use kubectl_gitops::source::{SourceRequest, resolve};
+
+    let f = fixture();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = Cache::at(cache_dir.path());
+    let spec =
+        GitSpec { repo: f.repo.work.display().to_string(), revision: "v1".into(), path: "app".into(), offline: false };
+    let r = resolve(&SourceRequest::Git(spec), RenderOptions::default(), Some(&cache)).unwrap();
+    let part = &r.parts[0];
+    assert_eq!(part.checkout.as_ref().unwrap().commit, f.c1);
+    assert!(part.source.root().starts_with(cache_dir.path().join("trees")), "rendered from a snapshot");
+    assert!(part.source.path().ends_with(format!("{}/app", f.c1)));
+    let vars = part.options.build.argocd_vars();
+    let get = |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+    assert_eq!(get("ARGOCD_APP_REVISION"), Some(f.c1.clone()));
+    assert_eq!(get("ARGOCD_APP_REVISION_SHORT"), Some(f.c1[..7].to_string()));
+    assert_eq!(get("ARGOCD_APP_SOURCE_PATH").as_deref(), Some("app"));
+    assert_eq!(get("ARGOCD_APP_SOURCE_TARGET_REVISION").as_deref(), Some("v1"));
+    assert_eq!(get("ARGOCD_APP_NAME"), None, "no Application, no app name");
+}
