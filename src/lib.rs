@@ -9,6 +9,7 @@ pub mod applyset;
 pub mod cli;
 pub mod error;
 pub mod health;
+pub mod history;
 pub mod keys;
 pub mod logging;
 pub mod model;

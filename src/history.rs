@@ -1,0 +1,113 @@
+//! Sync history: the entries an app's ApplySet parent keeps, newest last,
+//! bounded by `revisionHistoryLimit`. Pure: (de)serialization and trimming;
+//! `sync` stores the encoded list in the parent (data key [`DATA_KEY`]).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Key in the parent's `data` holding the JSON list of entries.
+pub const DATA_KEY: &str = "history";
+/// Default number of entries kept (Argo CD's `revisionHistoryLimit` default).
+pub const DEFAULT_LIMIT: usize = 10;
+
+/// Where the synced objects came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct HistorySource {
+    /// Repository URL (credentials removed), or the local path.
+    pub repo_url: String,
+    /// Path inside the repository.
+    #[serde(default)]
+    pub path: String,
+    /// The revision as asked (`main`, a tag, a SHA); empty for a local directory.
+    #[serde(default)]
+    pub target_revision: String,
+    /// The resolved commit SHA, or `local:<sha256 of the rendered set>` for a working directory.
+    pub revision: String,
+    /// `Directory`, `Kustomize`, `Helm`, `Jsonnet`, `Plugin`.
+    #[serde(default)]
+    pub tool: String,
+    /// Render parameters (flags such as `--set`, value files, namespace), to re-render identically.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Vec<String>>,
+}
+
+/// One recorded sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    /// Increasing id, starting at 1.
+    pub id: u64,
+    /// RFC 3339 time the sync finished.
+    pub deployed_at: String,
+    /// The kubeconfig user (or context) that ran the sync.
+    pub user: String,
+    pub source: HistorySource,
+    /// `Succeeded` or `Failed: <reason>`.
+    pub result: String,
+}
+
+/// Decode the stored list (an absent key is an empty history).
+pub fn decode(bytes: Option<&[u8]>) -> Result<Vec<HistoryEntry>> {
+    match bytes {
+        None => Ok(Vec::new()),
+        Some(b) => {
+            serde_json::from_slice(b).map_err(|e| Error::Usage(format!("the app's stored history is unreadable: {e}")))
+        }
+    }
+}
+
+/// Encode the list for storage.
+pub fn encode(entries: &[HistoryEntry]) -> Vec<u8> {
+    serde_json::to_vec(entries).expect("history entries serialize")
+}
+
+/// Append an entry (its id is the last id + 1) and keep the newest `limit`.
+pub fn record(entries: &mut Vec<HistoryEntry>, mut entry: HistoryEntry, limit: usize) -> u64 {
+    entry.id = entries.last().map_or(1, |e| e.id + 1);
+    let id = entry.id;
+    entries.push(entry);
+    let limit = limit.max(1);
+    if entries.len() > limit {
+        entries.drain(..entries.len() - limit);
+    }
+    id
+}
+
+/// The entry with this id.
+pub fn find(entries: &[HistoryEntry], id: u64) -> Option<&HistoryEntry> {
+    entries.iter().find(|e| e.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(rev: &str) -> HistoryEntry {
+        HistoryEntry {
+            id: 0,
+            deployed_at: "2026-11-25T17:00:00Z".into(),
+            user: "admin".into(),
+            source: HistorySource { repo_url: "file:///repo".into(), revision: rev.into(), ..Default::default() },
+            result: "Succeeded".into(),
+        }
+    }
+
+    #[test]
+    fn ids_increase_and_the_limit_trims_the_oldest() {
+        let mut h = Vec::new();
+        for i in 0..5 {
+            record(&mut h, entry(&format!("r{i}")), 3);
+        }
+        assert_eq!(h.iter().map(|e| e.id).collect::<Vec<_>>(), [3, 4, 5]);
+        assert_eq!(find(&h, 4).unwrap().source.revision, "r3");
+        assert!(find(&h, 1).is_none());
+        let back = decode(Some(&encode(&h))).unwrap();
+        assert_eq!(back, h);
+        assert!(decode(None).unwrap().is_empty());
+        assert!(decode(Some(b"not json")).is_err());
+    }
+}
