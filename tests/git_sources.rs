@@ -310,4 +310,9 @@ fn resolved_sources_expose_the_build_environment() {
     assert_eq!(get("ARGOCD_APP_SOURCE_PATH").as_deref(), Some("app"));
     assert_eq!(get("ARGOCD_APP_SOURCE_TARGET_REVISION").as_deref(), Some("v1"));
     assert_eq!(get("ARGOCD_APP_NAME"), None, "no Application, no app name");
+    let h = part.history_source();
+    assert_eq!(
+        (h.revision.as_str(), h.target_revision.as_str(), h.path.as_str(), h.tool.as_str()),
+        (f.c1.as_str(), "v1", "app", "Directory")
+    );
 }

@@ -8,8 +8,9 @@ use super::LocalSource;
 use super::app::{self, AppSource, Application};
 use super::git::{self, Cache, Checkout, GitSpec, RepoUrl};
 use crate::error::{Error, Result};
+use crate::history::HistorySource;
 use crate::model::Object;
-use crate::render::RenderOptions;
+use crate::render::{RenderOptions, detect};
 
 /// Where the manifests come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,4 +258,24 @@ pub fn merge_source_objects(acc: &mut Vec<Object>, next: Vec<Object>) {
         !repeated
     });
     acc.extend(next);
+}
+
+impl ResolvedPart {
+    /// What sync history records about this source. For a local directory
+    /// `repo_url` is its path and `revision` is left empty (the caller
+    /// records a hash of the rendered set instead).
+    pub fn history_source(&self) -> HistorySource {
+        let tool = self.options.tool.unwrap_or_else(|| detect(self.source.path())).name().to_string();
+        match &self.checkout {
+            Some(co) => HistorySource {
+                repo_url: co.repo.clone(),
+                path: co.path.clone(),
+                target_revision: co.revision.clone(),
+                revision: co.commit.clone(),
+                tool,
+                parameters: Default::default(),
+            },
+            None => HistorySource { repo_url: self.source.path().display().to_string(), tool, ..Default::default() },
+        }
+    }
 }
