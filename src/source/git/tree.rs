@@ -92,12 +92,13 @@ fn object_error(repo_label: &str, path: &Path, e: &git2::Error) -> Error {
 pub fn snapshot(repo: &Repository, commit: &Commit<'_>, trees_dir: &Path, repo_label: &str) -> Result<PathBuf> {
     let sha = commit.id().to_string();
     let target = trees_dir.join(&sha);
-    let tree = commit.tree().map_err(|e| object_error(repo_label, Path::new(&sha), &e))?;
-    check_symlinks(repo, &tree, repo_label)?;
     if target.is_dir() {
+        // Only trees that passed the checks below are ever renamed into place.
         tracing::debug!("reusing extracted tree {}", target.display());
         return Ok(target);
     }
+    let tree = commit.tree().map_err(|e| object_error(repo_label, Path::new(&sha), &e))?;
+    check_symlinks(repo, &tree, repo_label)?;
     std::fs::create_dir_all(trees_dir).map_err(|e| Error::io(trees_dir, e))?;
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let tmp = trees_dir.join(format!(".tmp-{sha}-{}-{nanos}", std::process::id()));
