@@ -164,7 +164,7 @@ fn apps_lists_every_tool() {
     assert_eq!(apps[1]["name"], "kust");
     assert_eq!(apps[1]["syncPolicy"]["automated"]["prune"], true);
     assert_eq!(apps[4]["source"]["plugin"]["name"], "cdk8s");
-    assert_eq!(apps[5]["source"]["kustomize"]["images"][0], "nginx:1.27");
+    assert_eq!(apps[5]["source"]["kustomize"]["images"][0], serde_json::json!({"name": "nginx", "newTag": "1.27"}));
     assert_eq!(apps[2]["commit"], sha.as_str());
     let r = env.run(repo.tmp.path(), &["apps", "-f", d, "-o", "yaml"]);
     assert!(r.stdout.starts_with("- ") && r.stdout.contains("\n  name: plain\n"), "{}", r.stdout);

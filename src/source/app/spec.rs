@@ -97,13 +97,62 @@ pub struct KustomizeSpec {
     pub name_suffix: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    /// `name[=newName][:tag][@digest]` overrides, as `kustomize edit set image` takes them.
-    pub images: Vec<String>,
+    /// Image overrides, written as `kustomize edit set image` takes them.
+    pub images: Vec<KustomizeImage>,
     pub common_labels: BTreeMap<String, String>,
     pub common_annotations: BTreeMap<String, String>,
     pub force_common_labels: bool,
     pub force_common_annotations: bool,
     pub replicas: Vec<KustomizeReplica>,
+}
+
+/// One image override: an entry of a kustomization's `images:`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KustomizeImage {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_tag: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+impl KustomizeImage {
+    /// Parse `kustomize edit set image` syntax: `image=newimage[:tag|@digest]`,
+    /// `image:tag` or `image@digest`.
+    pub fn parse(arg: &str) -> std::result::Result<Self, String> {
+        // (name, tag, digest) of `<image>[:tag|@digest]`; a bare name only when allowed.
+        let split = |s: &str, bare_ok: bool| -> Option<(String, Option<String>, Option<String>)> {
+            if let Some((name, digest)) = s.split_once('@') {
+                return Some((name.to_string(), None, Some(digest.to_string())));
+            }
+            if let Some((name, tag)) = s.rsplit_once(':')
+                && tag.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            {
+                return Some((name.to_string(), Some(tag.to_string()), None));
+            }
+            (bare_ok && !s.is_empty()).then(|| (s.to_string(), None, None))
+        };
+        let parsed = match arg.split('=').collect::<Vec<_>>().as_slice() {
+            [name, new] => split(new, true).map(|(n, tag, digest)| KustomizeImage {
+                name: name.to_string(),
+                new_name: Some(n),
+                new_tag: tag,
+                digest,
+            }),
+            _ => split(arg, false).map(|(name, tag, digest)| KustomizeImage {
+                name,
+                new_name: None,
+                new_tag: tag,
+                digest,
+            }),
+        };
+        parsed.ok_or_else(|| {
+            format!("{arg:?} is not an image override (image=newimage:tag, image=newimage@digest, image:tag or image@digest)")
+        })
+    }
 }
 
 /// One `source.kustomize.replicas` entry.
@@ -463,7 +512,14 @@ fn read_kustomize(mut f: Fields<'_>) -> Result<KustomizeSpec> {
         name_prefix: f.string("namePrefix")?.unwrap_or_default(),
         name_suffix: f.string("nameSuffix")?.unwrap_or_default(),
         namespace: f.string("namespace")?.filter(|s| !s.is_empty()),
-        images: f.strings("images")?,
+        images: {
+            let field = f.path_of("images");
+            let raw = f.strings("images")?;
+            raw.iter()
+                .enumerate()
+                .map(|(i, s)| KustomizeImage::parse(s).map_err(|e| f.loc().err(&format!("{field}[{i}]"), e)))
+                .collect::<Result<Vec<_>>>()?
+        },
         common_labels: f.string_map("commonLabels")?,
         common_annotations: f.string_map("commonAnnotations")?,
         force_common_labels: f.bool("forceCommonLabels")?.unwrap_or(false),

@@ -112,7 +112,16 @@ fn reads_kustomize_helm_and_plugin_blocks() {
         (ks.name_prefix.as_str(), ks.name_suffix.as_str(), ks.namespace.as_deref()),
         ("pre-", "-suf", Some("kns"))
     );
-    assert_eq!(ks.images, ["nginx=nginx:1.27", "app@sha256:abc"]);
+    let img = |name: &str, new_name: Option<&str>, tag: Option<&str>, digest: Option<&str>| KustomizeImage {
+        name: name.into(),
+        new_name: new_name.map(String::from),
+        new_tag: tag.map(String::from),
+        digest: digest.map(String::from),
+    };
+    assert_eq!(
+        ks.images,
+        [img("nginx", Some("nginx"), Some("1.27"), None), img("app", None, None, Some("sha256:abc"))]
+    );
     assert_eq!(ks.common_labels, BTreeMap::from([("team".to_string(), "a".to_string())]));
     assert_eq!(ks.common_annotations["note"], "x");
     assert_eq!(
@@ -220,4 +229,26 @@ fn tool_detection_follows_argo_cd_order() {
     assert_eq!(explicit.tool(d), Ok(Some(Tool::Jsonnet)), "a directory block evaluates jsonnet files");
     let both = AppSource { helm: Some(HelmSpec::default()), ..explicit };
     assert!(both.explicit_tool().unwrap_err().contains("multiple tool blocks"));
+}
+
+#[test]
+fn kustomize_image_overrides_parse_like_kustomize_edit_set_image() {
+    let p = |s: &str| KustomizeImage::parse(s).unwrap();
+    assert_eq!(
+        p("node:8.15.0"),
+        KustomizeImage { name: "node".into(), new_tag: Some("8.15.0".into()), ..Default::default() }
+    );
+    assert_eq!(
+        p("mysql=mariadb"),
+        KustomizeImage { name: "mysql".into(), new_name: Some("mariadb".into()), ..Default::default() }
+    );
+    let reg = p("postgres=registry:5000/my/postgres:latest");
+    assert_eq!((reg.new_name.as_deref(), reg.new_tag.as_deref()), (Some("registry:5000/my/postgres"), Some("latest")));
+    let untagged = p("app=registry:5000/app");
+    assert_eq!((untagged.new_name.as_deref(), untagged.new_tag), (Some("registry:5000/app"), None));
+    assert_eq!(p("alpine@sha256:24a0").digest.as_deref(), Some("sha256:24a0"));
+    assert!(KustomizeImage::parse("justaname").is_err());
+    let text = FULL.replace("    directory:\n", "    kustomize:\n      images: ['ok:1', 'bad']\n    directory:\n");
+    let e = load_str(&text).unwrap_err().to_string();
+    assert!(e.contains("spec.source.kustomize.images[1]: \"bad\" is not an image override"), "{e}");
 }
