@@ -182,6 +182,74 @@ pub struct HelmSpec {
     pub namespace: Option<String>,
 }
 
+/// `source.helm` as `helm template` arguments, the way Argo CD passes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HelmSetArgs {
+    /// `--set name=value`
+    pub set: Vec<String>,
+    /// `--set-string name=value`
+    pub set_string: Vec<String>,
+    /// `--set-file name=path` (path relative to the source directory)
+    pub set_file: Vec<String>,
+}
+
+impl HelmSpec {
+    /// `parameters` and `fileParameters` as `--set`, `--set-string` and
+    /// `--set-file` arguments: one per name (the last entry wins), commas in
+    /// values escaped unless already escaped or the value is a `{a,b}` list.
+    pub fn set_args(&self) -> HelmSetArgs {
+        fn escape(v: &str) -> String {
+            if v.starts_with('{') && v.ends_with('}') {
+                return v.to_string();
+            }
+            let mut out = String::with_capacity(v.len());
+            let mut prev = None;
+            for c in v.chars() {
+                if c == ',' && prev != Some('\\') {
+                    out.push_str("\\,");
+                } else {
+                    out.push(c);
+                }
+                prev = Some(c);
+            }
+            out
+        }
+        let mut args = HelmSetArgs::default();
+        let last = |name: &str, i: usize| self.parameters.iter().rposition(|q| q.name == name) == Some(i);
+        for (i, p) in self.parameters.iter().enumerate() {
+            if !last(&p.name, i) {
+                continue;
+            }
+            let arg = format!("{}={}", p.name, escape(&p.value));
+            if p.force_string { args.set_string.push(arg) } else { args.set.push(arg) }
+        }
+        let last_file = |name: &str, i: usize| self.file_parameters.iter().rposition(|q| q.name == name) == Some(i);
+        for (i, p) in self.file_parameters.iter().enumerate() {
+            if last_file(&p.name, i) {
+                args.set_file.push(format!("{}={}", p.name, escape(&p.path)));
+            }
+        }
+        args
+    }
+
+    /// The inline values (`valuesObject`, else `values` read as YAML), which
+    /// Argo CD passes after the value files and before the `--set` family.
+    pub fn inline_values(&self) -> std::result::Result<Option<Value>, String> {
+        if let Some(v) = &self.values_object {
+            return Ok(Some(v.clone()));
+        }
+        match self.values.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(text) => match crate::yaml::parse_one(text, crate::yaml::Dialect::Kubectl) {
+                Ok(v @ Value::Object(_)) => Ok(Some(v)),
+                Ok(Value::Null) => Ok(None),
+                Ok(_) => Err("helm.values must be a YAML mapping".into()),
+                Err(e) => Err(format!("helm.values: line {}: {}", e.line, e.message)),
+            },
+        }
+    }
+}
+
 /// `--set name=value` (`force_string`: `--set-string`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

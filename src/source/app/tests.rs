@@ -252,3 +252,35 @@ fn kustomize_image_overrides_parse_like_kustomize_edit_set_image() {
     let e = load_str(&text).unwrap_err().to_string();
     assert!(e.contains("spec.source.kustomize.images[1]: \"bad\" is not an image override"), "{e}");
 }
+
+#[test]
+fn helm_blocks_become_helm_arguments() {
+    let param = |name: &str, value: &str, force_string: bool| HelmParameter {
+        name: name.into(),
+        value: value.into(),
+        force_string,
+    };
+    let spec = HelmSpec {
+        parameters: vec![
+            param("a", "1,2", false),
+            param("list", "{x,y}", false),
+            param("esc", "p\\,q", true),
+            param("a", "3", false),
+        ],
+        file_parameters: vec![HelmFileParameter { name: "cfg".into(), path: "files/c.txt".into() }],
+        values: Some("replicas: 2\nenabled: yes\n".into()),
+        ..Default::default()
+    };
+    let args = spec.set_args();
+    assert_eq!(args.set, ["list={x,y}", "a=3"]);
+    assert_eq!(args.set_string, ["esc=p\\,q"]);
+    assert_eq!(args.set_file, ["cfg=files/c.txt"]);
+    let values = spec.inline_values().unwrap().unwrap();
+    assert_eq!(values["replicas"], 2);
+    assert_eq!(values["enabled"], true);
+    let with_object = HelmSpec { values_object: Some(serde_json::json!({"o": 1})), ..spec.clone() };
+    assert_eq!(with_object.inline_values().unwrap().unwrap()["o"], 1, "valuesObject wins over values");
+    let escaped = HelmSpec { parameters: vec![param("k", "a,b", false)], ..Default::default() };
+    assert_eq!(escaped.set_args().set, ["k=a\\,b"]);
+    assert!(HelmSpec { values: Some("- a list".into()), ..Default::default() }.inline_values().is_err());
+}
