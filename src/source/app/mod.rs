@@ -8,6 +8,7 @@
 
 mod destination;
 mod fields;
+mod read;
 mod show;
 mod spec;
 
@@ -18,6 +19,7 @@ pub use spec::*;
 use std::path::{Path, PathBuf};
 
 use fields::Loc;
+use read::read_application;
 
 use crate::error::{Error, Result};
 use crate::render::{Tool, detect};
