@@ -272,6 +272,40 @@ pub struct PluginSpec {
     pub parameters: Vec<PluginParameter>,
 }
 
+impl PluginSpec {
+    /// The environment Argo CD gives a plugin for this block: `env` entries
+    /// as `ARGOCD_ENV_<NAME>`, the parameters as one JSON list in
+    /// `ARGOCD_APP_PARAMETERS` and one variable each: `PARAM_<NAME>`,
+    /// `PARAM_<NAME>_<INDEX>` for arrays, `PARAM_<NAME>_<KEY>` for maps
+    /// (names upper-cased, characters outside `[A-Za-z0-9_]` made `_`).
+    pub fn plugin_env(&self) -> Vec<(String, String)> {
+        let sanitize = |s: &str| {
+            s.chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_uppercase() } else { '_' })
+                .collect::<String>()
+        };
+        let mut env: Vec<(String, String)> =
+            self.env.iter().map(|(k, v)| (format!("ARGOCD_ENV_{k}"), v.clone())).collect();
+        if !self.parameters.is_empty() {
+            let json = serde_json::to_string(&self.parameters).unwrap_or_else(|_| "[]".into());
+            env.push(("ARGOCD_APP_PARAMETERS".into(), json));
+        }
+        for p in &self.parameters {
+            let base = format!("PARAM_{}", sanitize(&p.name));
+            match &p.value {
+                PluginValue::String(v) => env.push((base, v.clone())),
+                PluginValue::Array(items) => {
+                    env.extend(items.iter().enumerate().map(|(i, v)| (format!("{base}_{i}"), v.clone())))
+                }
+                PluginValue::Map(m) => {
+                    env.extend(m.iter().map(|(k, v)| (format!("{base}_{}", sanitize(k)), v.clone())))
+                }
+            }
+        }
+        env
+    }
+}
+
 /// One plugin parameter: a string, an array or a map.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PluginParameter {

@@ -284,3 +284,28 @@ fn helm_blocks_become_helm_arguments() {
     assert_eq!(escaped.set_args().set, ["k=a\\,b"]);
     assert!(HelmSpec { values: Some("- a list".into()), ..Default::default() }.inline_values().is_err());
 }
+
+#[test]
+fn plugin_blocks_become_plugin_environment() {
+    let spec = PluginSpec {
+        name: Some("cdk8s".into()),
+        env: vec![("FOO".into(), "bar".into())],
+        parameters: vec![
+            PluginParameter { name: "image-tag".into(), value: PluginValue::String("v1".into()) },
+            PluginParameter { name: "hosts".into(), value: PluginValue::Array(vec!["a".into(), "b".into()]) },
+            PluginParameter {
+                name: "labels".into(),
+                value: PluginValue::Map(BTreeMap::from([("team.io/owner".to_string(), "x".to_string())])),
+            },
+        ],
+    };
+    let env = spec.plugin_env();
+    let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(get("ARGOCD_ENV_FOO"), Some("bar"));
+    assert_eq!(get("PARAM_IMAGE_TAG"), Some("v1"));
+    assert_eq!(get("PARAM_HOSTS_1"), Some("b"));
+    assert_eq!(get("PARAM_LABELS_TEAM_IO_OWNER"), Some("x"));
+    let params: serde_json::Value = serde_json::from_str(get("ARGOCD_APP_PARAMETERS").unwrap()).unwrap();
+    assert_eq!(params[0], serde_json::json!({"name": "image-tag", "string": "v1"}));
+    assert_eq!(params[1]["array"], serde_json::json!(["a", "b"]));
+}
