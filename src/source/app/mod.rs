@@ -8,6 +8,7 @@
 
 mod destination;
 mod fields;
+mod kustomize_edit;
 mod read;
 mod show;
 mod spec;
