@@ -158,6 +158,30 @@ fn apps_lists_every_tool() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let kust = r.stdout.lines().find(|l| l.starts_with("kust ")).unwrap();
     assert!(kust.contains("Auto-Prune-SelfHeal") && kust.contains(&sha) && kust.contains("2-kust.yaml:1"), "{kust}");
+    assert_eq!(kust.split_whitespace().nth(9), Some("-"), "no kubeconfig, no context: {kust}");
+
+    // With a kubeconfig, destinations resolve to contexts (the in-cluster server is the current one).
+    let kubeconfig = repo.tmp.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncurrent-context: prod-admin\nclusters:\n- name: prod\n  cluster: {server: 'https://prod.example.com'}\ncontexts:\n- name: prod-admin\n  context: {cluster: prod, user: admin}\nusers:\n- name: admin\n  user: {token: t}\n",
+    )
+    .unwrap();
+    write(
+        "7-named.yaml",
+        app("named", &url, "plain", "", "").replace("server: https://kubernetes.default.svc", "name: nope"),
+    );
+    let env = Env::new().set("KUBECONFIG", kubeconfig.to_str().unwrap());
+    let r = env.run(repo.tmp.path(), &["apps", "-f", d, "-o", "wide"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let context = |name: &str| {
+        let line = r.stdout.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap();
+        line.split_whitespace().nth(9).unwrap().to_string()
+    };
+    assert_eq!(context("kust"), "prod-admin");
+    assert_eq!(context("named"), "-");
+    assert!(r.stderr.contains("destination nope: no kubeconfig context has this name"), "{}", r.stderr);
+    std::fs::remove_file(dir.join("7-named.yaml")).unwrap();
 
     let r = env.run(repo.tmp.path(), &["apps", "-f", d, "-o", "json"]);
     let apps: Value = serde_json::from_str(&r.stdout).unwrap();

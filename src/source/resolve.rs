@@ -210,12 +210,14 @@ fn build_env(co: &Checkout, app: Option<&Application>) -> BuildEnv {
     }
 }
 
-/// Rows for `apps`: each Application with its tool and resolved commit.
-/// Sources are resolved (each repository fetched once) to detect the tool;
-/// a source that cannot be resolved gets a warning and the tool its block
-/// names, or `unknown`.
+/// Rows for `apps`: each Application with its tool, resolved commit and
+/// kubeconfig context. Sources are resolved (each repository fetched once)
+/// to detect the tool; a source that cannot be resolved gets a warning and
+/// the tool its block names, or `unknown`. Destinations are matched against
+/// the kubeconfig when there is one.
 pub fn app_rows(apps: Vec<Application>, file: &Path, offline: bool, cache: Option<&Cache>) -> Vec<app::AppRow> {
     let cache = cache.cloned().map_or_else(Cache::from_env, Ok);
+    let kubeconfig = kube::config::Kubeconfig::read().ok();
     let mut fetched: Vec<String> = Vec::new();
     apps.into_iter()
         .map(|a| {
@@ -229,13 +231,22 @@ pub fn app_rows(apps: Vec<Application>, file: &Path, offline: bool, cache: Optio
                 fetched.push(spec.repo.clone());
                 git::checkout(&spec, cache.as_ref().map_err(|e| Error::Usage(e.to_string()))?)
             });
-            match resolved {
-                Ok(co) => app::AppRow { tool: src.tool_name(Some(co.source.path())), commit: Some(co.commit), app: a },
+            let context = match app::resolve_destination(&a.destination, kubeconfig.as_ref()) {
+                Ok(d) => Some(d.context.unwrap_or_else(|| "in-cluster".into())),
+                Err(e) if kubeconfig.is_some() => {
+                    tracing::warn!("Application {}: {e}", a.name);
+                    None
+                }
+                Err(_) => None,
+            };
+            let (tool, commit) = match resolved {
+                Ok(co) => (src.tool_name(Some(co.source.path())), Some(co.commit)),
                 Err(e) => {
                     tracing::warn!("Application {}: {e}", a.name);
-                    app::AppRow { tool: src.tool_name(None), commit: None, app: a }
+                    (src.tool_name(None), None)
                 }
-            }
+            };
+            app::AppRow { tool, commit, context, app: a }
         })
         .collect()
 }

@@ -365,6 +365,7 @@ impl Env {
             .env_remove("KUBECTL_GITOPS_GIT_TOKEN")
             .env_remove("KUBECTL_GITOPS_GIT_USERNAME")
             .env_remove("SSH_AUTH_SOCK")
+            .env_remove("KUBECONFIG")
             .env_remove("RUST_LOG");
         for (k, v) in &self.vars {
             cmd.env(k, v);

@@ -16,7 +16,7 @@ pub enum AppsFormat {
     /// Columns NAME, PROJECT, REPO, REVISION, PATH, DESTINATION, NAMESPACE, TOOL.
     #[default]
     Table,
-    /// The table plus SYNC, COMMIT and FILE.
+    /// The table plus SYNC, CONTEXT, COMMIT and FILE.
     Wide,
     /// A JSON array of the parsed Applications (plus `tool` and `commit`).
     Json,
@@ -32,6 +32,8 @@ pub struct AppRow {
     pub tool: String,
     /// The resolved commit, when the source was resolved.
     pub commit: Option<String>,
+    /// The kubeconfig context the destination resolves to (`in-cluster`: the pod's config).
+    pub context: Option<String>,
 }
 
 fn sync_summary(app: &Application) -> String {
@@ -73,6 +75,7 @@ fn cells(row: &AppRow, wide: bool) -> Vec<String> {
     ];
     if wide {
         c.push(sync_summary(app));
+        c.push(row.context.clone().unwrap_or_else(|| "-".into()));
         c.push(row.commit.clone().unwrap_or_else(|| "-".into()));
         c.push(app.file.clone());
     }
@@ -89,7 +92,7 @@ pub fn write_apps<W: Write>(out: &mut W, rows: &[AppRow], format: AppsFormat) ->
                     .map(String::from)
                     .into();
             if wide {
-                header.extend(["SYNC", "COMMIT", "FILE"].map(String::from));
+                header.extend(["SYNC", "CONTEXT", "COMMIT", "FILE"].map(String::from));
             }
             let table: Vec<Vec<String>> = std::iter::once(header).chain(rows.iter().map(|r| cells(r, wide))).collect();
             let widths: Vec<usize> =
@@ -133,6 +136,9 @@ fn as_value(row: &AppRow) -> Value {
         obj.insert("tool".into(), Value::String(row.tool.clone()));
         if let Some(c) = &row.commit {
             obj.insert("commit".into(), Value::String(c.clone()));
+        }
+        if let Some(c) = &row.context {
+            obj.insert("context".into(), Value::String(c.clone()));
         }
     }
     v
