@@ -316,3 +316,10 @@ fn resolved_sources_expose_the_build_environment() {
         (f.c1.as_str(), "v1", "app", "Directory")
     );
 }
+
+#[test]
+fn command_line_definition_is_consistent() {
+    // Catches clashing flags when commands flatten the shared source flags.
+    use clap::CommandFactory;
+    kubectl_gitops::cli::Cli::command().debug_assert();
+}
