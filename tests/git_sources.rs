@@ -323,3 +323,19 @@ fn command_line_definition_is_consistent() {
     use clap::CommandFactory;
     kubectl_gitops::cli::Cli::command().debug_assert();
 }
+
+#[test]
+fn a_token_as_the_url_user_name_works_and_is_not_printed() {
+    const TOKEN: &str = "ghp_t0kenAsUser";
+    let f = fixture();
+    f.repo.publish("cfg");
+    let server = HttpGit::start(&f.repo.served, Some((TOKEN, "")));
+    let env = Env::new();
+    let r = env.run(
+        &std::env::temp_dir(),
+        &["render", "--repo", &server.url_with(TOKEN, "cfg"), "--path", "app", "-o", "name", "-vvv"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, ONE_TWO);
+    assert!(!r.all().contains(TOKEN), "{}", r.all());
+}

@@ -53,7 +53,9 @@ impl Auth {
 
     /// The secrets this fetch may use, to scrub them from messages.
     pub(crate) fn secrets(&self) -> Vec<String> {
-        self.url.password.iter().chain(self.token.iter()).cloned().collect()
+        let http_user =
+            self.url.user.iter().filter(|_| matches!(self.url.transport, Transport::Http | Transport::Https));
+        self.url.password.iter().chain(self.token.iter()).chain(http_user).cloned().collect()
     }
 
     fn user(&self, from_url: Option<&str>) -> String {
@@ -94,7 +96,13 @@ impl Auth {
         let user = self.user(from_url);
         let (cred, what) = match m {
             Method::UrlPassword => {
-                let pw = self.url.password.as_deref()?;
+                // `https://TOKEN@host/...` (a token as the user name, empty password) works as with git.
+                let http = matches!(self.url.transport, Transport::Http | Transport::Https);
+                let pw = match (self.url.password.as_deref(), &self.url.user) {
+                    (Some(pw), _) => pw,
+                    (None, Some(_)) if http => "",
+                    _ => return None,
+                };
                 (Cred::userpass_plaintext(&user, pw).ok()?, "the URL's credentials".to_string())
             }
             Method::EnvToken => {
