@@ -339,3 +339,43 @@ fn a_token_as_the_url_user_name_works_and_is_not_printed() {
     assert_eq!(r.stdout, ONE_TWO);
     assert!(!r.all().contains(TOKEN), "{}", r.all());
 }
+
+#[test]
+fn ssh_url_with_host_key_checking_key_files_and_ssh_agent() {
+    let f = fixture();
+    let bare = f.repo.publish("cfg");
+    let server = git_support::SshServer::start();
+    let url = server.url(&bare);
+    let tmp = std::env::temp_dir();
+    let ssh_dir = |env: &Env| {
+        let d = env.home.path().join(".ssh");
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    };
+
+    // An unknown host key is refused, without a prompt.
+    let env = Env::new();
+    std::fs::copy(&server.user_key, ssh_dir(&env).join("id_ed25519")).unwrap();
+    let r = env.run(&tmp, &["render", "--repo", &url]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("hostkey"), "{}", r.stderr);
+
+    // Known host, key in ~/.ssh: every revision kind works.
+    std::fs::write(ssh_dir(&env).join("known_hosts"), &server.known_hosts_line).unwrap();
+    check_revisions(&env, &url, &f);
+
+    // Known host, no key file, the key in ssh-agent.
+    let agent = git_support::SshAgent::start(&server.user_key);
+    let env = Env::new().set("SSH_AUTH_SOCK", agent.socket.to_str().unwrap());
+    std::fs::write(ssh_dir(&env).join("known_hosts"), &server.known_hosts_line).unwrap();
+    let (out, err) = names(&env, &url, &["--revision", "feature", "-v"]);
+    assert_eq!(out, ALL);
+    assert!(err.contains(&f.c3), "{err}");
+
+    // Neither: a clear error.
+    let env = Env::new();
+    std::fs::write(ssh_dir(&env).join("known_hosts"), &server.known_hosts_line).unwrap();
+    let r = env.run(&tmp, &["render", "--repo", &url]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("authentication failed"), "{}", r.stderr);
+}

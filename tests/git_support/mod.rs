@@ -378,3 +378,105 @@ impl Env {
         }
     }
 }
+
+/// `sshd` on 127.0.0.1 with its own host key and one authorized user key,
+/// logging in as the current user (git runs `git-upload-pack` through it).
+pub struct SshServer {
+    child: Child,
+    pub port: u16,
+    pub user: String,
+    /// The unencrypted private key the server accepts.
+    pub user_key: PathBuf,
+    /// A `known_hosts` line for this server.
+    pub known_hosts_line: String,
+    _dir: tempfile::TempDir,
+}
+
+impl SshServer {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let keygen = |name: &str| {
+            let out = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f"])
+                .arg(d.join(name))
+                .output()
+                .expect("run ssh-keygen");
+            assert!(out.status.success(), "ssh-keygen: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        keygen("host_key");
+        keygen("user_key");
+        std::fs::copy(d.join("user_key.pub"), d.join("authorized_keys")).unwrap();
+        let port = free_port();
+        let config = format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {dir}/host_key\nAuthorizedKeysFile {dir}/authorized_keys\n\
+             PubkeyAuthentication yes\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
+             StrictModes no\nPermitRootLogin prohibit-password\nPidFile {dir}/sshd.pid\nLogLevel ERROR\n",
+            dir = d.display()
+        );
+        std::fs::write(d.join("sshd_config"), config).unwrap();
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(d.join("sshd_config"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sshd (scripts/install-test-git.sh installs it)");
+        wait_listening(port);
+        let host_pub = std::fs::read_to_string(d.join("host_key.pub")).unwrap();
+        let mut parts = host_pub.split_whitespace();
+        let known_hosts_line = format!("[127.0.0.1]:{port} {} {}\n", parts.next().unwrap(), parts.next().unwrap());
+        let user =
+            String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap().trim().to_string();
+        SshServer { child, port, user, user_key: d.join("user_key"), known_hosts_line, _dir: dir }
+    }
+
+    /// `ssh://user@127.0.0.1:port/<absolute path>`
+    pub fn url(&self, repo: &Path) -> String {
+        format!("ssh://{}@127.0.0.1:{}{}", self.user, self.port, repo.display())
+    }
+}
+
+impl Drop for SshServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An `ssh-agent` holding one key, on its own socket.
+pub struct SshAgent {
+    child: Child,
+    pub socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SshAgent {
+    pub fn start(key: &Path) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("agent.sock");
+        let child = Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(&socket)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ssh-agent");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !socket.exists() {
+            assert!(Instant::now() < deadline, "ssh-agent did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let out = Command::new("ssh-add").arg(key).env("SSH_AUTH_SOCK", &socket).output().expect("run ssh-add");
+        assert!(out.status.success(), "ssh-add: {}", String::from_utf8_lossy(&out.stderr));
+        SshAgent { child, socket, _dir: dir }
+    }
+}
+
+impl Drop for SshAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
