@@ -28,7 +28,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   apt-get update -qq >&2
   apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >&2
 fi
-[ -d /run/sshd ] || mkdir -p /run/sshd
+[ -d /run/sshd ] || mkdir -p /run/sshd 2>/dev/null || log "cannot create /run/sshd; sshd may refuse to start"
 chmod 0755 /run/sshd 2>/dev/null || true
 
 have_git_tools || { log "git daemon / git http-backend not found"; exit 1; }
