@@ -100,6 +100,7 @@ pub fn snapshot(repo: &Repository, commit: &Commit<'_>, trees_dir: &Path, repo_l
     let tree = commit.tree().map_err(|e| object_error(repo_label, Path::new(&sha), &e))?;
     check_symlinks(repo, &tree, repo_label)?;
     std::fs::create_dir_all(trees_dir).map_err(|e| Error::io(trees_dir, e))?;
+    remove_abandoned(trees_dir);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let tmp = trees_dir.join(format!(".tmp-{sha}-{}-{nanos}", std::process::id()));
     let result = write_tree(repo, &tree, &tmp, Path::new(""), repo_label).and_then(|_| verify_links(&tmp, repo_label));
@@ -115,6 +116,21 @@ pub fn snapshot(repo: &Repository, commit: &Commit<'_>, trees_dir: &Path, repo_l
     }
     tracing::debug!("extracted {sha} to {}", target.display());
     Ok(target)
+}
+
+/// Remove temporary extraction directories left by runs that died more
+/// than an hour ago (a live run finishes its extraction long before).
+fn remove_abandoned(trees_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(trees_dir) else { return };
+    let hour = std::time::Duration::from_secs(3600);
+    for e in entries.flatten() {
+        let old =
+            e.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age > hour);
+        if old && e.file_name().to_string_lossy().starts_with(".tmp-") {
+            tracing::debug!("removing abandoned {}", e.path().display());
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 fn write_tree(repo: &Repository, tree: &Tree<'_>, out: &Path, rel: &Path, repo_label: &str) -> Result<()> {
