@@ -227,6 +227,16 @@ fn unsupported_sources_are_clear_errors() {
     let r = run(two, &["--app-name", "a", "-o", "name"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, "configmap/top\nservice/web\n");
+    // Tool-block settings are never dropped: until a renderer applies them, they are an error.
+    for block in [
+        "    kustomize:\n      namePrefix: p-\n",
+        "    helm:\n      releaseName: r\n",
+        "    directory:\n      jsonnet:\n        libs: [vendor]\n",
+    ] {
+        let r = run(app("blk", "work", "plain", block, ""), &[]);
+        assert_eq!(r.code, 2, "{block}");
+        assert!(r.stderr.contains("cannot be applied by this build yet"), "{block}: {}", r.stderr);
+    }
     let r = run(app("bad", "work", "plain", "    directory:\n      recurse: maybe\n", ""), &[]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("app.yaml:1: spec.source.directory.recurse: expected a boolean"), "{}", r.stderr);

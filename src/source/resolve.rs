@@ -143,6 +143,9 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                 let Some(tool) = tool else {
                     return Err(app_error("config management plugins (plugin) are not supported yet".into()));
                 };
+                if let Some(what) = unwired_settings(src) {
+                    return Err(app_error(format!("{what} cannot be applied by this build yet")));
+                }
                 let mut options = base.clone();
                 options.tool = Some(tool);
                 if src.directory.is_some() {
@@ -195,6 +198,32 @@ pub fn git_spec(
         path: PathBuf::from(&src.path),
         offline,
     })
+}
+
+/// Tool-block settings that no renderer option carries yet. Rendering
+/// without them would give different objects than Argo CD, so they are an
+/// error rather than dropped. (Each entry goes away when its renderer takes
+/// the setting: see `KustomizeSpec::edit_kustomization`,
+/// `HelmSpec::set_args`, `PluginSpec::plugin_env`.)
+fn unwired_settings(src: &AppSource) -> Option<String> {
+    if let Some(k) = &src.kustomize
+        && k.has_edits()
+    {
+        return Some(
+            "kustomize (namePrefix, nameSuffix, namespace, images, commonLabels, commonAnnotations, replicas)".into(),
+        );
+    }
+    if let Some(h) = &src.helm
+        && *h != app::HelmSpec::default()
+    {
+        return Some("helm (releaseName, valueFiles, values, parameters, ...)".into());
+    }
+    if let Some(d) = &src.directory
+        && d.jsonnet != app::JsonnetSpec::default()
+    {
+        return Some("directory.jsonnet (extVars, tlas, libs)".into());
+    }
+    None
 }
 
 fn build_env(co: &Checkout, app: Option<&Application>) -> BuildEnv {
