@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-git.sh
+# The reference C++ jsonnet for tests/jsonnet_reference.rs (a virtualenv
+# outside the repo); if it cannot be installed that test says so and skips.
+bash scripts/install-jsonnet-ref.sh >/dev/null || echo "warning: reference jsonnet not installed; jsonnet_reference will skip" >&2
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked --all-targets

@@ -4,11 +4,11 @@ use std::io::{self, Write};
 
 use clap::CommandFactory;
 
-use crate::cli::{AppsArgs, Cli, Command, RenderArgs, SourceArgs};
+use crate::cli::{AppsArgs, Cli, Command, JsonnetArgs, RenderArgs, SourceArgs};
 use crate::error::{Error, Result};
 use crate::normalize::{NormalizeOptions, ObjectSet, normalize};
 use crate::output::write_objects;
-use crate::render::{RenderOptions, render};
+use crate::render::{JsonnetOptions, JsonnetVar, RenderOptions, render};
 use crate::source::git::{DEFAULT_REVISION, GitSpec};
 use crate::source::{DirectoryOptions, Resolved, SourceRequest, app_rows, merge_source_objects, resolve};
 
@@ -35,7 +35,33 @@ fn render_options(args: &SourceArgs) -> RenderOptions {
             include: args.include.clone(),
             exclude: args.exclude.clone(),
         },
+        jsonnet: jsonnet_options(&args.jsonnet),
         ..Default::default()
+    }
+}
+
+fn jsonnet_options(a: &JsonnetArgs) -> JsonnetOptions {
+    let vars = |groups: [(&[crate::cli::NameValue], bool, bool); 4]| {
+        groups
+            .into_iter()
+            .flat_map(|(list, code, file)| list.iter().map(move |nv| JsonnetVar::new(&nv.name, &nv.value, code, file)))
+            .collect()
+    };
+    JsonnetOptions {
+        main: a.jsonnet_main.clone(),
+        jpath: a.jpath.clone(),
+        ext_vars: vars([
+            (&a.ext_str, false, false),
+            (&a.ext_code, true, false),
+            (&a.ext_str_file, false, true),
+            (&a.ext_code_file, true, true),
+        ]),
+        tlas: vars([
+            (&a.tla_str, false, false),
+            (&a.tla_code, true, false),
+            (&a.tla_str_file, false, true),
+            (&a.tla_code_file, true, true),
+        ]),
     }
 }
 

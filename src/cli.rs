@@ -50,6 +50,72 @@ pub struct SourceArgs {
     pub exclude: Vec<String>,
     #[command(flatten)]
     pub remote: Box<RemoteSourceArgs>,
+    #[command(flatten)]
+    pub jsonnet: Box<JsonnetArgs>,
+}
+
+/// How Jsonnet sources are evaluated (flags named as the `jsonnet` CLI names them).
+#[derive(Debug, Args, Default)]
+pub struct JsonnetArgs {
+    /// Evaluate only this Jsonnet file (relative to the source directory) instead of every `*.jsonnet` file.
+    #[arg(help_heading = "Jsonnet", long, value_name = "FILE")]
+    pub jsonnet_main: Option<PathBuf>,
+    /// Library search directory for imports; repeatable, the right-most wins.
+    #[arg(help_heading = "Jsonnet", short = 'J', long, value_name = "DIR")]
+    pub jpath: Vec<PathBuf>,
+    /// External variable as a string (`NAME` alone: from the environment); repeatable.
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME[=VALUE]", value_parser = parse_var_inline)]
+    pub ext_str: Vec<NameValue>,
+    /// External variable as Jsonnet code (`NAME` alone: from the environment); repeatable.
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME[=CODE]", value_parser = parse_var_inline)]
+    pub ext_code: Vec<NameValue>,
+    /// External variable as a string read from a file; repeatable.
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME=FILE", value_parser = parse_var_file)]
+    pub ext_str_file: Vec<NameValue>,
+    /// External variable as Jsonnet code read from a file; repeatable.
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME=FILE", value_parser = parse_var_file)]
+    pub ext_code_file: Vec<NameValue>,
+    /// Top-level argument as a string (`NAME` alone: from the environment); repeatable.
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME[=VALUE]", value_parser = parse_var_inline)]
+    pub tla_str: Vec<NameValue>,
+    /// Top-level argument as Jsonnet code (`NAME` alone: from the environment); repeatable.
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME[=CODE]", value_parser = parse_var_inline)]
+    pub tla_code: Vec<NameValue>,
+    /// Top-level argument as a string read from a file; repeatable.
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME=FILE", value_parser = parse_var_file)]
+    pub tla_str_file: Vec<NameValue>,
+    /// Top-level argument as Jsonnet code read from a file; repeatable.
+    #[arg(help_heading = "Jsonnet", long, value_name = "NAME=FILE", value_parser = parse_var_file)]
+    pub tla_code_file: Vec<NameValue>,
+}
+
+/// A `NAME=VALUE` flag value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameValue {
+    pub name: String,
+    pub value: String,
+}
+
+/// `NAME=VALUE`, or `NAME` alone to take the value from the environment variable NAME (as `jsonnet --ext-str` does).
+fn parse_var_inline(s: &str) -> Result<NameValue, String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok(NameValue { name: name.into(), value: value.into() }),
+        Some(_) => Err("the variable name before `=` is empty".into()),
+        None if s.is_empty() => Err("expected NAME=VALUE or NAME".into()),
+        None => std::env::var(s)
+            .map(|value| NameValue { name: s.into(), value })
+            .map_err(|_| format!("no `=VALUE` given and the environment variable {s} is not set")),
+    }
+}
+
+/// `NAME=FILE`.
+fn parse_var_file(s: &str) -> Result<NameValue, String> {
+    match s.split_once('=') {
+        Some((name, file)) if !name.is_empty() && !file.is_empty() => {
+            Ok(NameValue { name: name.into(), value: file.into() })
+        }
+        _ => Err("expected NAME=FILE".into()),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -98,4 +164,23 @@ pub struct AppsArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = AppsFormat::Table)]
     pub output: AppsFormat,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonnet_variable_flags() {
+        assert_eq!(parse_var_inline("a=b=c"), Ok(NameValue { name: "a".into(), value: "b=c".into() }));
+        assert_eq!(parse_var_inline("a="), Ok(NameValue { name: "a".into(), value: String::new() }));
+        assert!(parse_var_inline("=x").is_err());
+        assert!(parse_var_inline("").is_err());
+        let path = std::env::var("PATH").unwrap();
+        assert_eq!(parse_var_inline("PATH"), Ok(NameValue { name: "PATH".into(), value: path }));
+        assert!(parse_var_inline("KGO_SURELY_NOT_SET_ANYWHERE").unwrap_err().contains("is not set"));
+        assert_eq!(parse_var_file("x=f.txt"), Ok(NameValue { name: "x".into(), value: "f.txt".into() }));
+        assert!(parse_var_file("x").is_err());
+        assert!(parse_var_file("x=").is_err());
+    }
 }

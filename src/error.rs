@@ -47,6 +47,9 @@ pub enum Error {
     /// An object's sync annotations (wave, hook, policies) are invalid.
     #[error("{origin}: {key}: {message}")]
     Plan { origin: Origin, key: Box<ObjectKey>, message: String },
+    /// A Jsonnet program failed (with its stack trace), or its output is not manifests.
+    #[error("{file}: {message}")]
+    Jsonnet { file: String, message: String },
     /// A git repository could not be fetched or read (`repo` is redacted).
     #[error("{repo}: {message}")]
     Git { repo: String, message: String },

@@ -5,9 +5,11 @@
 //! Renderers are synchronous and do no network I/O.
 
 mod decode;
+mod jsonnet;
 mod plain;
 
 pub use decode::{decode_manifests, push_manifest};
+pub use jsonnet::{JsonnetOptions, JsonnetVar, evaluate_to_json, render_jsonnet};
 pub use plain::render_plain;
 
 use std::path::Path;
@@ -67,12 +69,22 @@ pub struct RenderOptions {
     pub tool: Option<Tool>,
     /// Facts about the source (app name, repo, resolved commit) for renderers that expose them.
     pub build: BuildEnv,
+    pub jsonnet: JsonnetOptions,
 }
 
 /// Render a local source with the tool [`detect`] picks.
 pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
-    match opts.tool.unwrap_or_else(|| detect(src.path())) {
+    let mut tool = match opts.tool {
+        Some(tool) => tool,
+        None if jsonnet::is_forced(src, &opts.jsonnet) => Tool::Jsonnet,
+        None => detect(src.path()),
+    };
+    if tool == Tool::Directory && jsonnet::has_nested_jsonnet(src, &opts.directory)? {
+        tool = Tool::Jsonnet;
+    }
+    match tool {
         Tool::Directory => render_plain(src, &opts.directory),
+        Tool::Jsonnet => render_jsonnet(src, &opts.directory, &opts.jsonnet),
         tool => Err(Error::Source {
             path: src.path().to_path_buf(),
             message: format!("this directory is a {} source, which this build cannot render yet", tool.name()),

@@ -11,7 +11,7 @@ mod resolve;
 mod walk;
 
 pub use resolve::{BuildEnv, Resolved, ResolvedPart, SourceRequest, app_rows, git_spec, merge_source_objects, resolve};
-pub use walk::{DirectoryOptions, list_manifest_files};
+pub use walk::{DirectoryOptions, list_files, list_manifest_files};
 
 use std::path::{Component, Path, PathBuf};
 

@@ -41,6 +41,11 @@ fn is_manifest(name: &str) -> bool {
 
 /// The manifest files of the source, sorted by path. A file source yields itself.
 pub fn list_manifest_files(src: &LocalSource, opts: &DirectoryOptions) -> Result<Vec<PathBuf>> {
+    list_files(src, opts, is_manifest)
+}
+
+/// Like [`list_manifest_files`], for the files whose name `accept` takes.
+pub fn list_files(src: &LocalSource, opts: &DirectoryOptions, accept: fn(&str) -> bool) -> Result<Vec<PathBuf>> {
     let base = src.path();
     if !base.is_dir() {
         return Ok(vec![base.to_path_buf()]);
@@ -67,7 +72,7 @@ pub fn list_manifest_files(src: &LocalSource, opts: &DirectoryOptions) -> Result
         if entry.path_is_symlink() {
             src.confine(entry.path())?;
         }
-        if !entry.file_type().is_file() || !is_manifest(&entry.file_name().to_string_lossy()) {
+        if !entry.file_type().is_file() || !accept(&entry.file_name().to_string_lossy()) {
             continue;
         }
         let rel = entry.path().strip_prefix(base).unwrap_or(entry.path());

@@ -1,0 +1,1 @@
+(import 'lib.libsonnet').cm('single') + { data: { greeting: std.extVar('greeting') } }

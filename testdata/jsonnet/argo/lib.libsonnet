@@ -1,0 +1,1 @@
+{ cm(name):: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: name } } }

@@ -1,0 +1,2 @@
+// Both implementations must fail.
+{ a: error 'boom' }

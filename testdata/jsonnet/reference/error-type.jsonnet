@@ -1,0 +1,2 @@
+// Both implementations must fail.
+{ a: 1 - 'x' }
