@@ -228,11 +228,7 @@ fn unsupported_sources_are_clear_errors() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, "configmap/top\nservice/web\n");
     // Tool-block settings are never dropped: until a renderer applies them, they are an error.
-    for block in [
-        "    kustomize:\n      namePrefix: p-\n",
-        "    helm:\n      releaseName: r\n",
-        "    directory:\n      jsonnet:\n        libs: [vendor]\n",
-    ] {
+    for block in ["    kustomize:\n      namePrefix: p-\n", "    helm:\n      releaseName: r\n"] {
         let r = run(app("blk", "work", "plain", block, ""), &[]);
         assert_eq!(r.code, 2, "{block}");
         assert!(r.stderr.contains("cannot be applied by this build yet"), "{block}: {}", r.stderr);
@@ -289,4 +285,34 @@ spec:
     let r = env.run(repo.tmp.path(), &["apps", "-f", f]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("work (+2)"), "{}", r.stdout);
+}
+
+#[test]
+fn render_app_with_a_jsonnet_directory_block() {
+    let repo = Repo::new();
+    repo.write(
+        "jsonnet/main.jsonnet",
+        "local helper = import 'helper.libsonnet';\nfunction(replicas=1) {\n  apiVersion: 'v1',\n  kind: 'ConfigMap',\n  metadata: { name: std.extVar('name') },\n  data: { replicas: std.toString(replicas), lib: helper.x, rev: std.extVar('rev') },\n}\n",
+    );
+    repo.write("shared/helper.libsonnet", "{ x: 'from-lib' }\n");
+    let sha = repo.commit("jsonnet");
+    let env = Env::new();
+    let file = repo.tmp.path().join("app.yaml");
+    let block = |libs: &str| {
+        format!(
+            "    directory:\n      jsonnet:\n        extVars:\n        - {{name: name, value: cm-$ARGOCD_APP_NAME}}\n        - {{name: rev, value: '${{ARGOCD_APP_REVISION_SHORT}}'}}\n        tlas:\n        - {{name: replicas, value: '1 + 2', code: true}}\n        libs: [{libs}]\n"
+        )
+    };
+    std::fs::write(&file, app("web", "work", "jsonnet", &block("shared"), "")).unwrap();
+    let r = env.run(repo.tmp.path(), &["render", "-f", file.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let items = json_items(&r.stdout);
+    assert_eq!(items.len(), 1, "{}", r.stdout);
+    assert_eq!(items[0]["metadata"]["name"], "cm-web");
+    assert_eq!(items[0]["metadata"]["namespace"], "web-ns");
+    assert_eq!(items[0]["data"], serde_json::json!({"replicas": "3", "lib": "from-lib", "rev": &sha[..7]}));
+    std::fs::write(&file, app("web", "work", "jsonnet", &block("'../..'"), "")).unwrap();
+    let r = env.run(repo.tmp.path(), &["render", "-f", file.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("outside the source root"), "{}", r.stderr);
 }

@@ -10,7 +10,7 @@ use super::git::{self, Cache, Checkout, GitSpec, RepoUrl};
 use crate::error::{Error, Result};
 use crate::history::HistorySource;
 use crate::model::Object;
-use crate::render::{RenderOptions, detect};
+use crate::render::{JsonnetVar, RenderOptions, detect};
 
 /// Where the manifests come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,11 +148,15 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                 }
                 let mut options = base.clone();
                 options.tool = Some(tool);
-                if src.directory.is_some() {
-                    options.directory = src.directory_options();
-                }
                 options.build = build_env(&co, Some(&app));
                 options.build.refs = refs.clone();
+                if let Some(dir) = &src.directory {
+                    options.directory = src.directory_options();
+                    apply_jsonnet(&mut options, &dir.jsonnet, &co.source).map_err(|e| match e {
+                        Error::PathEscape { .. } => e,
+                        other => app_error(format!("directory.jsonnet: {other}")),
+                    })?;
+                }
                 parts.push(ResolvedPart { source: co.source.clone(), options, checkout: Some(co) });
             }
             if parts.is_empty() {
@@ -204,7 +208,8 @@ pub fn git_spec(
 /// without them would give different objects than Argo CD, so they are an
 /// error rather than dropped. (Each entry goes away when its renderer takes
 /// the setting: see `KustomizeSpec::edit_kustomization`,
-/// `HelmSpec::set_args`, `PluginSpec::plugin_env`.)
+/// `HelmSpec::set_args`, `PluginSpec::plugin_env`; `directory.jsonnet` is
+/// applied by [`apply_jsonnet`].)
 fn unwired_settings(src: &AppSource) -> Option<String> {
     if let Some(k) = &src.kustomize
         && k.has_edits()
@@ -218,12 +223,70 @@ fn unwired_settings(src: &AppSource) -> Option<String> {
     {
         return Some("helm (releaseName, valueFiles, values, parameters, ...)".into());
     }
-    if let Some(d) = &src.directory
-        && d.jsonnet != app::JsonnetSpec::default()
-    {
-        return Some("directory.jsonnet (extVars, tlas, libs)".into());
-    }
     None
+}
+
+/// `directory.jsonnet` onto the Jsonnet renderer's options, after the
+/// flags' own: values have the build environment substituted (`$ARGOCD_APP_NAME`,
+/// as Argo CD does), `libs` are directories of the repository (relative to its
+/// root, and they must stay inside it).
+fn apply_jsonnet(options: &mut RenderOptions, spec: &app::JsonnetSpec, src: &LocalSource) -> Result<()> {
+    let env = options.build.argocd_vars();
+    let var = |v: &app::JsonnetVar| JsonnetVar::new(&v.name, &envsubst(&v.value, &env), v.code, false);
+    options.jsonnet.ext_vars.extend(spec.ext_vars.iter().map(var));
+    options.jsonnet.tlas.extend(spec.tlas.iter().map(var));
+    let root = LocalSource::with_root(src.root(), src.root())?;
+    for lib in &spec.libs {
+        let dir = root.confine(&src.root().join(lib.trim_start_matches('/')))?;
+        options.jsonnet.jpath.push(dir);
+    }
+    Ok(())
+}
+
+/// Substitute `$NAME` and `${NAME}` from `vars` as Argo CD does (Go's
+/// `os.Expand`): unknown names become empty, `$$` is a `$`, a `$` not
+/// followed by a name stays.
+pub fn envsubst(s: &str, vars: &[(&str, String)]) -> String {
+    let lookup = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let special = |c: char| "*#$@!?-".contains(c) || c.is_ascii_digit();
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let Some(first) = after.chars().next() else {
+            out.push('$');
+            rest = after;
+            break;
+        };
+        if first == '{' {
+            match after.find('}') {
+                Some(end) if end > 1 => {
+                    out.push_str(&lookup(&after[1..end]));
+                    rest = &after[end + 1..];
+                }
+                // `${}` or an unclosed `${`: invalid syntax, the characters are eaten.
+                Some(end) => rest = &after[end + 1..],
+                None => rest = &after[1..],
+            }
+        } else if first == '$' {
+            out.push('$');
+            rest = &after[1..];
+        } else if special(first) {
+            out.push_str(&lookup(&after[..1]));
+            rest = &after[1..];
+        } else {
+            let len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            if len == 0 {
+                out.push('$');
+            } else {
+                out.push_str(&lookup(&after[..len]));
+            }
+            rest = &after[len..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn build_env(co: &Checkout, app: Option<&Application>) -> BuildEnv {
@@ -317,5 +380,22 @@ impl ResolvedPart {
             },
             None => HistorySource { repo_url: self.source.path().display().to_string(), tool, ..Default::default() },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::envsubst;
+
+    #[test]
+    fn envsubst_expands_like_go_os_expand() {
+        let vars = vec![("ARGOCD_APP_NAME", "web".to_string()), ("A", "1".to_string())];
+        assert_eq!(envsubst("app-$ARGOCD_APP_NAME", &vars), "app-web");
+        assert_eq!(envsubst("${ARGOCD_APP_NAME}-x", &vars), "web-x");
+        assert_eq!(envsubst("$UNKNOWN.$A", &vars), ".1");
+        assert_eq!(envsubst("cost $$5", &vars), "cost $5");
+        assert_eq!(envsubst("a $ b $", &vars), "a $ b $");
+        assert_eq!(envsubst("bad ${} and ${A", &vars), "bad  and A");
+        assert_eq!(envsubst("no vars", &vars), "no vars");
     }
 }
