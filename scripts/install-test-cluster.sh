@@ -9,6 +9,13 @@ set -euo pipefail
 CACHE="${KUBECTL_GITOPS_TEST_CACHE:-$HOME/.cache/kubectl-gitops-test}"
 BIN="$CACHE/bin"
 mkdir -p "$BIN"
+# Bump when the build changes, so cached binaries of an older build are rebuilt.
+STAMP_VALUE="1.20.2 reflect2-go1.18-fix-2"
+STAMP="$BIN/build-stamp"
+built() {
+  [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kube-controller-manager" ] \
+    && [ "$(cat "$STAMP" 2>/dev/null)" = "$STAMP_VALUE" ]
+}
 
 log() { echo "[install-test-cluster] $*" >&2; }
 
@@ -17,7 +24,7 @@ command -v etcd >/dev/null 2>&1 || [ -x /usr/bin/etcd ] || need_pkgs+=(etcd-serv
 command -v jq >/dev/null 2>&1 || need_pkgs+=(jq)
 command -v rsync >/dev/null 2>&1 || need_pkgs+=(rsync)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
-if [ ! -x "$BIN/kube-apiserver" ] || [ ! -x "$BIN/kube-controller-manager" ]; then
+if ! built; then
   [ -x /usr/lib/go-1.19/bin/go ] || need_pkgs+=(golang-1.19-go)
   command -v make >/dev/null 2>&1 || need_pkgs+=(make)
   command -v dpkg-source >/dev/null 2>&1 || need_pkgs+=(dpkg-dev)
@@ -30,7 +37,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   apt-get install -y -qq "${need_pkgs[@]}" >&2
 fi
 
-if [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kube-controller-manager" ]; then
+if built; then
   log "binaries present in $BIN"
   exit 0
 fi
@@ -64,6 +71,35 @@ fi
 SRC=$(ls -d "$WORK"/kubernetes-*/ | head -n1)
 SRC=${SRC%/}
 cd "$SRC"
+# The vendored github.com/modern-go/reflect2 v1.0.1 links to
+# reflect.mapiterinit with its pre-Go-1.18 signature (it returned the
+# iterator; since 1.18 the caller passes one in). Built with Go 1.19, every
+# map that json-iterator encodes then reads a garbage pointer and the API
+# server dies with "fatal error: fault" under load. Use the new signature,
+# as reflect2 v1.0.2 does, and give its `hiter` the runtime's full layout
+# (v1.0.1 declares only the first two fields, too small to pass in).
+R2=vendor/github.com/modern-go/reflect2
+if ! grep -q checkBucket "$R2/unsafe_link.go"; then
+  grep -q '// rest fields are ignored' "$R2/unsafe_link.go"
+  sed -i 's|^\t// rest fields are ignored$|\tt           unsafe.Pointer\n\th           unsafe.Pointer\n\tbuckets     unsafe.Pointer\n\tbptr        unsafe.Pointer\n\toverflow    unsafe.Pointer\n\toldoverflow unsafe.Pointer\n\tstartBucket uintptr\n\toffset      uint8\n\twrapped     bool\n\tB           uint8\n\ti           uint8\n\tbucket      uintptr\n\tcheckBucket uintptr|' "$R2/unsafe_link.go"
+  grep -q checkBucket "$R2/unsafe_link.go"
+fi
+if ! grep -q newHiter "$R2/unsafe_map.go"; then
+  log "patching vendored reflect2 for Go >= 1.18"
+  sed -i 's|^func mapiterinit(rtype unsafe.Pointer, m unsafe.Pointer) \*hiter$|func mapiterinit(rtype unsafe.Pointer, m unsafe.Pointer, it *hiter)|' "$R2/unsafe_link.go"
+  grep -q 'm unsafe.Pointer, it \*hiter)$' "$R2/unsafe_link.go"
+  sed -i 's|hiter:      mapiterinit(type2.rtype, \*(\*unsafe.Pointer)(obj)),|hiter:      newHiter(type2.rtype, *(*unsafe.Pointer)(obj)),|' "$R2/unsafe_map.go"
+  grep -q 'hiter:      newHiter(' "$R2/unsafe_map.go"
+  cat >> "$R2/unsafe_map.go" <<'GO'
+
+// newHiter starts a map iteration (Go >= 1.18: the caller allocates the iterator).
+func newHiter(rtype unsafe.Pointer, m unsafe.Pointer) *hiter {
+	it := new(hiter)
+	mapiterinit(rtype, m, it)
+	return it
+}
+GO
+fi
 mkdir -p .go/src/k8s.io
 [ -e .go/src/k8s.io/kubernetes ] || ln -s "$SRC" .go/src/k8s.io/kubernetes
 export GOPATH="$SRC/.go" CGO_ENABLED=0 GO111MODULE=off
@@ -72,5 +108,10 @@ export GOCACHE="$CACHE/gocache"
 cd "$SRC/.go/src/k8s.io/kubernetes"
 log "building kube-apiserver and kube-controller-manager (several minutes)"
 make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >&2
-cp _output/local/bin/linux/amd64/kube-apiserver _output/local/bin/linux/amd64/kube-controller-manager "$BIN/"
+# Copy then rename: a running test cluster keeps its (old) executables.
+for b in kube-apiserver kube-controller-manager; do
+  cp "_output/local/bin/linux/amd64/$b" "$BIN/.$b.new"
+  mv -f "$BIN/.$b.new" "$BIN/$b"
+done
+echo "$STAMP_VALUE" > "$STAMP"
 log "binaries installed in $BIN"

@@ -4,8 +4,11 @@ use std::io::{self, Write};
 
 use clap::CommandFactory;
 
-use crate::cli::{AppsArgs, Cli, Command, JsonnetArgs, RenderArgs, SourceArgs};
+use crate::cli::{AppsArgs, Cli, ClusterArgs, Command, DiffArgs, DiffFormat, JsonnetArgs, RenderArgs, SourceArgs};
+use crate::cluster::{Cluster, ConnectOptions, compare};
+use crate::diff::{Action, DiffOptions, diff_object};
 use crate::error::{Error, Result};
+use crate::model::Object;
 use crate::normalize::{NormalizeOptions, ObjectSet, normalize};
 use crate::output::write_objects;
 use crate::render::{JsonnetOptions, JsonnetVar, RenderOptions, render};
@@ -16,6 +19,7 @@ use crate::source::{DirectoryOptions, Resolved, SourceRequest, app_rows, merge_s
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Render(args) => render_cmd(args),
+        Command::Diff(args) => diff_cmd(args),
         Command::Apps(args) => apps_cmd(args),
         Command::Version => {
             println!("kubectl-gitops {}", env!("CARGO_PKG_VERSION"));
@@ -28,15 +32,19 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-fn render_options(args: &SourceArgs) -> RenderOptions {
+fn render_options(args: &SourceArgs, namespace: Option<&str>) -> RenderOptions {
     RenderOptions {
+        chart: crate::render::chart::ChartOptions::from_args(&args.chart, namespace),
+        plugins: crate::render::plugin::PluginOptions::from_args(&args.chart),
         directory: DirectoryOptions {
             recursive: args.recursive,
             include: args.include.clone(),
             exclude: args.exclude.clone(),
         },
+        cwd: None,
         jsonnet: jsonnet_options(&args.jsonnet),
-        ..Default::default()
+        tool: None,
+        build: Default::default(),
     }
 }
 
@@ -90,6 +98,19 @@ pub fn source_request(args: &SourceArgs) -> Result<SourceRequest> {
     Ok(SourceRequest::Local(args.source.clone()))
 }
 
+/// Resolve and render a source (not normalized): every part of it, in order.
+pub fn render_parts(args: &SourceArgs, namespace: Option<&str>) -> Result<(Vec<Object>, Resolved)> {
+    let resolved = resolve(&source_request(args)?, render_options(args, namespace), None)?;
+    let mut objects = Vec::new();
+    for part in &resolved.parts {
+        merge_source_objects(&mut objects, render(&part.source, &part.options)?);
+    }
+    for co in resolved.parts.iter().filter_map(|p| p.checkout.as_ref()) {
+        eprintln!("source: {} at {} is commit {}", co.repo, co.revision, co.commit);
+    }
+    Ok((objects, resolved))
+}
+
 /// Render and normalize a source: the pipeline's offline half.
 pub fn render_source(args: &SourceArgs, namespace: Option<&str>) -> Result<ObjectSet> {
     render_resolved(args, namespace).map(|(set, _)| set)
@@ -98,24 +119,70 @@ pub fn render_source(args: &SourceArgs, namespace: Option<&str>) -> Result<Objec
 /// [`render_source`], also returning the resolved source (commit, Application).
 /// `namespace` wins over an Application's destination namespace.
 pub fn render_resolved(args: &SourceArgs, namespace: Option<&str>) -> Result<(ObjectSet, Resolved)> {
-    let resolved = resolve(&source_request(args)?, render_options(args), None)?;
-    let mut objects = Vec::new();
-    for part in &resolved.parts {
-        merge_source_objects(&mut objects, render(&part.source, &part.options)?);
-    }
+    let (objects, resolved) = render_parts(args, namespace)?;
     let default_namespace = namespace.map(String::from).or_else(|| resolved.default_namespace.clone());
     Ok((normalize(objects, &NormalizeOptions { default_namespace })?, resolved))
 }
 
 fn render_cmd(args: RenderArgs) -> Result<i32> {
-    let (set, resolved) = render_resolved(&args.source, args.namespace.as_deref())?;
-    for co in resolved.parts.iter().filter_map(|p| p.checkout.as_ref()) {
-        eprintln!("source: {} at {} is commit {}", co.repo, co.revision, co.commit);
-    }
+    let (set, _) = render_resolved(&args.source, args.namespace.as_deref())?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     write_objects(&mut out, &set, args.output).and_then(|_| out.flush()).map_err(|e| Error::io("<stdout>", e))?;
     Ok(0)
+}
+
+/// Connect as the flags say; an Application's destination fills in the
+/// context and namespace the flags leave open.
+fn connect(args: &ClusterArgs, resolved: &Resolved) -> Result<Cluster> {
+    let (mut context, mut namespace) = (args.context.clone(), args.namespace.clone());
+    if let Some(app) = &resolved.app {
+        namespace = namespace.or_else(|| app.destination.namespace.clone().filter(|n| !n.is_empty()));
+        if context.is_none() {
+            let kubeconfig = match &args.kubeconfig {
+                Some(path) => {
+                    Some(kube::config::Kubeconfig::read_from(path).map_err(|e| Error::ClusterConfig(e.to_string()))?)
+                }
+                None => kube::config::Kubeconfig::read().ok(),
+            };
+            context = crate::source::app::resolve_destination(&app.destination, kubeconfig.as_ref())?.context;
+        }
+    }
+    Cluster::connect(&ConnectOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context,
+        namespace,
+        concurrency: args.concurrency,
+    })
+}
+
+fn diff_cmd(args: DiffArgs) -> Result<i32> {
+    let (objects, resolved) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
+    let cluster = connect(&args.cluster, &resolved)?;
+    let resolved = compare::prepare(&cluster, objects)?;
+    let comparisons = compare::compare(&cluster, &resolved)?;
+    let opts = DiffOptions::default();
+    let diffs: Vec<_> = comparisons.iter().map(|c| diff_object(c.live.as_ref(), Some(&c.predicted), &opts)).collect();
+    let changed = diffs.iter().any(|d| d.action != Action::None);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.output {
+        DiffFormat::Json => crate::output::write_json(&mut out, &serde_json::json!({"items": diffs}))
+            .map_err(|e| Error::io("<stdout>", e))?,
+        DiffFormat::Text => {
+            if let Some(program) = std::env::var("KUBECTL_EXTERNAL_DIFF").ok().filter(|p| !p.trim().is_empty()) {
+                out.flush().map_err(|e| Error::io("<stdout>", e))?;
+                return crate::external_diff::run(&program, &diffs);
+            }
+            let tty = io::IsTerminal::is_terminal(&io::stdout());
+            for d in diffs.iter().filter(|d| d.action != Action::None) {
+                let text = if tty { crate::diff::colorize(&d.diff) } else { d.diff.clone() };
+                out.write_all(text.as_bytes()).map_err(|e| Error::io("<stdout>", e))?;
+            }
+        }
+    }
+    out.flush().map_err(|e| Error::io("<stdout>", e))?;
+    Ok(i32::from(changed))
 }
 
 fn apps_cmd(args: AppsArgs) -> Result<i32> {

@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Render a source into one normalized, ordered set of objects (no cluster needed).
     Render(RenderArgs),
+    /// Show what applying the source would change in the cluster (exit 0: none, 1: differences, 2: error).
+    Diff(DiffArgs),
     /// List the Argo CD Applications in a file or directory.
     Apps(AppsArgs),
     /// Print the version.
@@ -51,7 +53,56 @@ pub struct SourceArgs {
     #[command(flatten)]
     pub remote: Box<RemoteSourceArgs>,
     #[command(flatten)]
+    pub chart: Box<ChartArgs>,
+    #[command(flatten)]
     pub jsonnet: Box<JsonnetArgs>,
+}
+
+/// Chart (helm-style) settings and render plugins.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ChartArgs {
+    /// Release name for a chart (`Release.Name`; default `release-name`).
+    #[arg(help_heading = "Charts and plugins", long, value_name = "NAME")]
+    pub release_name: Option<String>,
+    /// Values file for a chart, merged in order; repeatable.
+    #[arg(help_heading = "Charts and plugins", short = 'f', long = "values", value_name = "FILE")]
+    pub values: Vec<PathBuf>,
+    /// Set chart values (helm syntax: a.b=1,l[0]=x); repeatable.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Set chart values, always as strings; repeatable.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "KEY=VALUE")]
+    pub set_string: Vec<String>,
+    /// Set a chart value to a file's content (KEY=PATH); repeatable.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "KEY=PATH")]
+    pub set_file: Vec<String>,
+    /// Set chart values from JSON (KEY=JSON or a JSON object); repeatable.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "KEY=JSON")]
+    pub set_json: Vec<String>,
+    /// Set a chart value to a literal string (no escapes, commas kept); repeatable.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "KEY=VALUE")]
+    pub set_literal: Vec<String>,
+    /// Kubernetes version charts see as `Capabilities.KubeVersion`.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "VERSION")]
+    pub kube_version: Option<String>,
+    /// Extra API versions for `Capabilities.APIVersions` (group/version or group/version/Kind); repeatable.
+    #[arg(help_heading = "Charts and plugins", short = 'a', long = "api-versions", value_name = "VERSION")]
+    pub api_versions: Vec<String>,
+    /// Directory of render plugins (ConfigManagementPlugin YAML files); repeatable.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "DIR")]
+    pub plugin_dir: Vec<PathBuf>,
+    /// Also use plugins found in the config repo (`.kubectl-gitops/plugins/`): they run commands.
+    #[arg(help_heading = "Charts and plugins", long)]
+    pub allow_repo_plugins: bool,
+    /// Render the source with this plugin (by metadata.name), whatever its type.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "NAME")]
+    pub plugin: Option<String>,
+    /// Plugin parameter passed as ARGOCD_ENV_NAME=VALUE; repeatable.
+    #[arg(help_heading = "Charts and plugins", long = "plugin-env", value_name = "NAME=VALUE")]
+    pub plugin_env: Vec<String>,
+    /// Seconds a plugin command may run.
+    #[arg(help_heading = "Charts and plugins", long, value_name = "SECONDS", default_value_t = 90)]
+    pub plugin_timeout: u64,
 }
 
 /// How Jsonnet sources are evaluated (flags named as the `jsonnet` CLI names them).
@@ -130,26 +181,63 @@ pub struct RenderArgs {
     pub output: OutputFormat,
 }
 
+/// Which cluster, as whom, and how hard to push it.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file (default: `KUBECONFIG`, several files allowed, else ~/.kube/config, else in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: its current context).
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Namespace for namespaced objects that do not set one (default: the context's namespace).
+    #[arg(short, long)]
+    pub namespace: Option<String>,
+    /// Requests to the API server in flight at once.
+    #[arg(long, default_value_t = crate::cluster::DEFAULT_CONCURRENCY, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    pub concurrency: usize,
+}
+
+/// `diff` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// Unified diffs with kubectl's headers (colour on a terminal; `KUBECTL_EXTERNAL_DIFF` honoured).
+    Text,
+    /// A JSON summary: per object its identity, action (add/change/delete/none) and diff.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = DiffFormat::Text)]
+    pub output: DiffFormat,
+}
+
 /// Take the source from a git repository or an Argo CD Application instead of a local directory.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RemoteSourceArgs {
     /// Git repository: a local repository path, or a file://, git://, http(s)://, ssh:// or user@host:path URL.
-    #[arg(long, value_name = "URL_OR_PATH", conflicts_with = "app")]
+    #[arg(help_heading = "Git and Argo CD sources", long, value_name = "URL_OR_PATH", conflicts_with = "app")]
     pub repo: Option<String>,
     /// Branch, tag, commit SHA (full or short) or HEAD (default: HEAD, or the Application's targetRevision).
-    #[arg(long, value_name = "REV")]
+    #[arg(help_heading = "Git and Argo CD sources", long, value_name = "REV")]
     pub revision: Option<String>,
     /// Directory inside the repository (default: its root).
-    #[arg(long, value_name = "DIR", requires = "repo")]
+    #[arg(help_heading = "Git and Argo CD sources", long, value_name = "DIR", requires = "repo")]
     pub path: Option<PathBuf>,
     /// Do not fetch: use the cached copy of the repository.
-    #[arg(long)]
+    #[arg(help_heading = "Git and Argo CD sources", long)]
     pub offline: bool,
-    /// An Argo CD Application file, or a directory of them.
-    #[arg(short = 'f', long = "app", value_name = "FILE_OR_DIR")]
+    /// An Argo CD Application file, or a directory of them (`-f` is the chart values flag here).
+    #[arg(help_heading = "Git and Argo CD sources", long = "app", value_name = "FILE_OR_DIR")]
     pub app: Option<PathBuf>,
     /// The Application to use when --app holds several.
-    #[arg(long, value_name = "NAME", requires = "app")]
+    #[arg(help_heading = "Git and Argo CD sources", long, value_name = "NAME", requires = "app")]
     pub app_name: Option<String>,
 }
 

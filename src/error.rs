@@ -44,18 +44,91 @@ pub enum Error {
     /// Bad flags or arguments.
     #[error("{0}")]
     Usage(String),
+    /// A chart, its values or its schema is invalid (`path` names the file or chart).
+    #[error("{}: {message}", path.display())]
+    Chart { path: PathBuf, message: String },
+    /// A chart template failed to render (`file` is the template, `line` 0 when unknown).
+    #[error("{file}{}: {message}", if *line > 0 { format!(":{line}") } else { String::new() })]
+    Template { file: String, line: usize, message: String },
+    /// A render plugin failed or printed invalid output.
+    #[error("plugin {plugin}: {message}")]
+    Plugin { plugin: String, message: String },
+    /// A kustomization failed to build (`file` is its directory).
+    #[error("kustomize build {file}: {message}")]
+    Kustomize { file: String, message: String },
     /// An object's sync annotations (wave, hook, policies) are invalid.
     #[error("{origin}: {key}: {message}")]
     Plan { origin: Origin, key: Box<ObjectKey>, message: String },
     /// A Jsonnet program failed (with its stack trace), or its output is not manifests.
     #[error("{file}: {message}")]
     Jsonnet { file: String, message: String },
+    /// The kubeconfig (or in-cluster config) cannot be loaded or used.
+    #[error("cluster configuration: {0}")]
+    ClusterConfig(String),
+    /// A request to the API server failed (after retries for transient errors).
+    #[error("{0}")]
+    Api(Box<ApiFailure>),
+    /// Rendered objects whose kind the cluster does not serve (and no CRD in the set defines).
+    #[error("{}", unknown_kinds_message(.0))]
+    UnknownKinds(Box<Vec<String>>),
+    /// A cluster request about one rendered object failed.
+    #[error("{key} ({origin}): {source}")]
+    Object {
+        key: Box<ObjectKey>,
+        origin: Origin,
+        #[source]
+        source: Box<Error>,
+    },
+    /// The `KUBECTL_EXTERNAL_DIFF` program could not run or failed.
+    #[error("external diff program: {0}")]
+    ExternalDiff(String),
     /// A git repository could not be fetched or read (`repo` is redacted).
     #[error("{repo}: {message}")]
     Git { repo: String, message: String },
     /// An Application file is invalid (`field` is the path inside the document).
     #[error("{file}:{line}: {field}: {message}")]
     App { file: String, line: usize, field: String, message: String },
+}
+
+/// A failed API request: what was asked and what the server said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiFailure {
+    pub verb: String,
+    /// Plural resource with its group: `deployments.apps`, `configmaps`.
+    pub resource: String,
+    /// `""` for cluster-scoped resources.
+    pub namespace: String,
+    /// `""` for collections.
+    pub name: String,
+    /// HTTP status, 0 when no response arrived.
+    pub code: u16,
+    pub message: String,
+}
+
+impl std::fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let place = if self.namespace.is_empty() {
+            "cluster-wide".to_string()
+        } else {
+            format!("in namespace {}", self.namespace)
+        };
+        match self.code {
+            403 => write!(f, "forbidden: cannot {} {} {place}: {}", self.verb, self.resource, self.message),
+            0 => write!(f, "{} {} {place}: {}", self.verb, self.resource, self.message),
+            code => write!(f, "{} {} {place} failed (HTTP {code}): {}", self.verb, self.resource, self.message),
+        }
+    }
+}
+
+fn unknown_kinds_message(items: &[String]) -> String {
+    let mut s = String::from(
+        "the cluster does not serve these kinds (and no CustomResourceDefinition in the set defines them):",
+    );
+    for i in items {
+        s.push_str("\n  ");
+        s.push_str(i);
+    }
+    s
 }
 
 impl Error {

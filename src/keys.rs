@@ -8,6 +8,12 @@ pub const HOOK: &str = "argocd.argoproj.io/hook";
 pub const SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
 /// The field manager used for server-side apply.
 pub const FIELD_MANAGER: &str = "kubectl-gitops";
+/// `Chart.yaml` annotation naming a chart's template language: `jinja`
+/// (rendered by the built-in minijinja renderer) or `go` (helm's own syntax,
+/// rendered by a plugin such as `plugins/helm.yaml`).
+pub const CHART_TEMPLATE_ENGINE: &str = "kubectl-gitops.io/template-engine";
+/// kubectl's client-side apply annotation (noise in a diff).
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// Argo CD's hook deletion policy annotation.
 pub const HOOK_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
 /// Helm's hook annotation.

@@ -7,7 +7,10 @@
 pub mod app;
 pub mod applyset;
 pub mod cli;
+pub mod cluster;
+pub mod diff;
 pub mod error;
+pub mod external_diff;
 pub mod health;
 pub mod history;
 pub mod keys;

@@ -12,7 +12,7 @@ mod order;
 mod scope;
 
 pub use order::{install_cmp, install_key, install_rank};
-pub use scope::{OfflineScopes, Scope, ScopeLookup, builtin_plural, builtin_scope, crd_scope};
+pub use scope::{OfflineScopes, Scope, ScopeLookup, builtin_kinds, builtin_plural, builtin_scope, crd_scope};
 
 use std::collections::HashMap;
 

@@ -31,6 +31,11 @@ pub fn builtin_scope(group: &str, kind: &str) -> Option<Scope> {
         .map(|e| if e.4 { Scope::Namespaced } else { Scope::Cluster })
 }
 
+/// Every built-in kind: (group, version, kind, plural, namespaced).
+pub fn builtin_kinds() -> &'static [(&'static str, &'static str, &'static str, &'static str, bool)] {
+    BUILTIN_KINDS
+}
+
 /// The plural resource name of a built-in kind.
 pub fn builtin_plural(group: &str, kind: &str) -> Option<&'static str> {
     BUILTIN_KINDS.iter().find(|e| e.0 == group && e.2 == kind).map(|e| e.3)

@@ -4,9 +4,12 @@
 //! (kustomization, chart, jsonnet, plain directory); [`render`] runs it.
 //! Renderers are synchronous and do no network I/O.
 
+pub mod chart;
 mod decode;
 mod jsonnet;
+pub mod kustomize;
 mod plain;
+pub mod plugin;
 
 pub use decode::{decode_manifests, push_manifest};
 pub use jsonnet::{JsonnetOptions, JsonnetVar, evaluate_to_json, render_jsonnet};
@@ -69,11 +72,20 @@ pub struct RenderOptions {
     pub tool: Option<Tool>,
     /// Facts about the source (app name, repo, resolved commit) for renderers that expose them.
     pub build: BuildEnv,
+    /// Chart settings (release, values, capabilities).
+    pub chart: chart::ChartOptions,
+    /// Render plugins (where to find them, how they run).
+    pub plugins: plugin::PluginOptions,
+    /// Where relative values files and `--set-file` paths are read from (default: the process's).
+    pub cwd: Option<std::path::PathBuf>,
     pub jsonnet: JsonnetOptions,
 }
 
 /// Render a local source with the tool [`detect`] picks.
 pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
+    if opts.plugins.force.is_some() {
+        return chart::render_with_plugin(src, opts);
+    }
     let mut tool = match opts.tool {
         Some(tool) => tool,
         None if jsonnet::is_forced(src, &opts.jsonnet) => Tool::Jsonnet,
@@ -84,10 +96,18 @@ pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
     }
     match tool {
         Tool::Directory => render_plain(src, &opts.directory),
+        Tool::Kustomize => kustomize::render_kustomize(src),
         Tool::Jsonnet => render_jsonnet(src, &opts.directory, &opts.jsonnet),
-        tool => Err(Error::Source {
-            path: src.path().to_path_buf(),
-            message: format!("this directory is a {} source, which this build cannot render yet", tool.name()),
-        }),
+        Tool::Helm => chart::render_chart(src, opts),
+    }
+}
+
+impl RenderOptions {
+    /// The directory relative value paths are read from.
+    pub fn cwd(&self) -> Result<std::path::PathBuf> {
+        match &self.cwd {
+            Some(c) => Ok(c.clone()),
+            None => std::env::current_dir().map_err(|e| Error::io(".", e)),
+        }
     }
 }

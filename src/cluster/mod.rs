@@ -1,0 +1,265 @@
+//! The only module that talks to the API server (kube + rustls; the only
+//! user of tokio). Everything here is a batch operation with bounded
+//! concurrency and a blocking interface, so the rest of the pipeline stays
+//! synchronous:
+//!
+//! - [`Cluster::connect`]: kubeconfig/context/namespace/in-cluster ([`config`]).
+//! - [`Cluster::discover`]: group/version/kind -> resource and scope ([`Discovery`]).
+//! - [`Cluster::list`]: live objects, one LIST per resource and namespace; [`Cluster::get`] for single objects.
+//! - [`Cluster::apply`]: server-side apply (field manager [`keys::FIELD_MANAGER`]), dry-run or real.
+//! - [`Cluster::delete`]: deletion with a propagation policy and a uid precondition.
+//!
+//! [`compare`] builds on these: it pairs each desired object with its live
+//! state and the state the server predicts after an apply (diff, sync).
+//! Every request retries transient failures with backoff ([`request`]).
+
+pub mod compare;
+mod config;
+mod discovery;
+mod request;
+
+pub use config::{ConnectOptions, DEFAULT_CONCURRENCY};
+pub use discovery::{Discovery, ResourceInfo};
+pub use request::Target;
+
+use std::collections::BTreeSet;
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::model::Gvk;
+
+/// A connection to one cluster, with the runtime that drives its requests.
+pub struct Cluster {
+    rt: tokio::runtime::Runtime,
+    client: kube::Client,
+    namespace: String,
+    concurrency: usize,
+}
+
+/// One collection to read: a resource in a namespace (`""`: all namespaces
+/// or cluster-scoped), optionally filtered by a label selector.
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    pub resource: ResourceInfo,
+    pub namespace: String,
+    pub label_selector: Option<String>,
+}
+
+/// Server-side apply settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApplyOptions {
+    /// `dryRun=All`: the server computes the result and stores nothing.
+    pub dry_run: bool,
+    /// Take over fields owned by other managers (`--force-conflicts`).
+    pub force: bool,
+}
+
+/// Items per page of a LIST.
+const PAGE: u32 = 500;
+
+impl Cluster {
+    /// Load the configuration and build a client (no request is sent yet).
+    pub fn connect(opts: &ConnectOptions) -> Result<Cluster> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("<tokio runtime>", e))?;
+        let config = rt.block_on(config::load(opts))?;
+        let namespace = config.default_namespace.clone();
+        let client = {
+            let _guard = rt.enter();
+            kube::Client::try_from(config).map_err(|e| Error::ClusterConfig(e.to_string()))?
+        };
+        Ok(Cluster { rt, client, namespace, concurrency: opts.concurrency.max(1) })
+    }
+
+    /// The namespace for objects that do not set one: `--namespace`, else the context's, else `default`.
+    pub fn default_namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// Run futures with at most `concurrency` in flight (a slow one does not
+    /// hold back the others), results in input order.
+    fn bounded<T, F: std::future::Future<Output = T>>(&self, futures: impl Iterator<Item = F>) -> Vec<T> {
+        let mut results: Vec<(usize, T)> = self.rt.block_on(
+            futures::stream::iter(futures.enumerate().map(|(i, f)| async move { (i, f.await) }))
+                .buffer_unordered(self.concurrency)
+                .collect(),
+        );
+        results.sort_unstable_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Discover the resources of the group-versions of `gvks`.
+    pub fn discover<'a>(&self, gvks: impl IntoIterator<Item = &'a Gvk>) -> Result<Discovery> {
+        let gvs: BTreeSet<(String, String)> = gvks.into_iter().map(|g| (g.group.clone(), g.version.clone())).collect();
+        self.rt.block_on(discovery::discover(&self.client, &gvs, self.concurrency))
+    }
+
+    /// Read collections, concurrently; each result holds the items of one
+    /// request (all pages), with `apiVersion` and `kind` set.
+    pub fn list(&self, requests: &[ListRequest]) -> Result<Vec<Vec<Value>>> {
+        self.bounded(requests.iter().map(|r| list_all(&self.client, r))).into_iter().collect()
+    }
+
+    /// Server-side apply each object (field manager `kubectl-gitops`),
+    /// concurrently; results in input order. An object's namespace is taken
+    /// from its metadata.
+    pub fn apply(&self, objects: &[(&ResourceInfo, &Value)], opts: ApplyOptions) -> Vec<Result<Value>> {
+        self.bounded(objects.iter().map(|(res, obj)| apply_one(&self.client, res, obj, opts)))
+    }
+}
+
+/// One object to read.
+#[derive(Debug, Clone)]
+pub struct GetRequest {
+    pub resource: ResourceInfo,
+    /// `""` for cluster-scoped objects.
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Cluster {
+    /// Read single objects, concurrently; `None` when absent. Results in input order.
+    pub fn get(&self, requests: &[GetRequest]) -> Vec<Result<Option<Value>>> {
+        self.bounded(requests.iter().map(|r| get_one(&self.client, r)))
+    }
+}
+
+async fn get_one(client: &kube::Client, r: &GetRequest) -> Result<Option<Value>> {
+    let resource = r.resource.resource_name();
+    let target = Target { verb: "get", resource: &resource, namespace: &r.namespace, name: &r.name };
+    let req = kube::core::Request::new(r.resource.collection_path(&r.namespace));
+    match request::send::<Value>(client, &target, || req.get(&r.name, &kube::api::GetParams::default())).await {
+        Ok(mut v) => {
+            if let Value::Object(m) = &mut v {
+                m.entry("apiVersion").or_insert_with(|| json!(r.resource.api_version()));
+                m.entry("kind").or_insert_with(|| json!(r.resource.kind));
+            }
+            Ok(Some(v))
+        }
+        Err(Error::Api(f)) if f.code == 404 => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// How dependents of a deleted object are handled (`--cascade`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Propagation {
+    /// Delete now, garbage-collect dependents in the background (kubectl's default).
+    #[default]
+    Background,
+    /// Delete dependents first.
+    Foreground,
+    /// Leave dependents in place.
+    Orphan,
+}
+
+impl Propagation {
+    fn as_str(self) -> &'static str {
+        match self {
+            Propagation::Background => "Background",
+            Propagation::Foreground => "Foreground",
+            Propagation::Orphan => "Orphan",
+        }
+    }
+}
+
+/// One object to delete.
+#[derive(Debug, Clone)]
+pub struct DeleteRequest {
+    pub resource: ResourceInfo,
+    /// `""` for cluster-scoped objects.
+    pub namespace: String,
+    pub name: String,
+    /// Only delete this exact object (`preconditions.uid`), not a same-named successor.
+    pub uid: Option<String>,
+}
+
+impl Cluster {
+    /// Delete objects, concurrently; results in input order. An object
+    /// already gone counts as deleted (`Ok(false)`); `Ok(true)` when this
+    /// request deleted it.
+    pub fn delete(&self, requests: &[DeleteRequest], propagation: Propagation, dry_run: bool) -> Vec<Result<bool>> {
+        self.bounded(requests.iter().map(|r| delete_one(&self.client, r, propagation, dry_run)))
+    }
+}
+
+async fn delete_one(client: &kube::Client, r: &DeleteRequest, propagation: Propagation, dry_run: bool) -> Result<bool> {
+    let resource = r.resource.resource_name();
+    let target = Target { verb: "delete", resource: &resource, namespace: &r.namespace, name: &r.name };
+    let path = format!("{}/{}", r.resource.collection_path(&r.namespace), r.name);
+    let mut body = json!({"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": propagation.as_str()});
+    if dry_run {
+        body["dryRun"] = json!(["All"]);
+    }
+    if let Some(uid) = &r.uid {
+        body["preconditions"] = json!({"uid": uid});
+    }
+    let bytes = serde_json::to_vec(&body).expect("JSON");
+    let build = || {
+        http::Request::delete(&path)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(bytes.clone())
+            .map_err(kube::core::request::Error::BuildRequest)
+    };
+    match request::send::<Value>(client, &target, build).await {
+        Ok(_) => Ok(true),
+        Err(Error::Api(f)) if f.code == 404 => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+async fn list_all(client: &kube::Client, r: &ListRequest) -> Result<Vec<Value>> {
+    let path = r.resource.collection_path(&r.namespace);
+    let resource = r.resource.resource_name();
+    let target = Target { verb: "list", resource: &resource, namespace: &r.namespace, name: "" };
+    let req = kube::core::Request::new(&path);
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut lp = kube::api::ListParams::default().limit(PAGE);
+        if let Some(sel) = &r.label_selector {
+            lp = lp.labels(sel);
+        }
+        if let Some(t) = &token {
+            lp = lp.continue_token(t);
+        }
+        let mut page: Value = request::send(client, &target, || req.list(&lp)).await?;
+        if let Some(Value::Array(batch)) = page.get_mut("items").map(Value::take) {
+            for mut item in batch {
+                // Built-in kinds come without apiVersion and kind in lists.
+                if let Value::Object(m) = &mut item {
+                    m.insert("apiVersion".into(), json!(r.resource.api_version()));
+                    m.insert("kind".into(), json!(r.resource.kind));
+                }
+                items.push(item);
+            }
+        }
+        token = page.pointer("/metadata/continue").and_then(Value::as_str).filter(|t| !t.is_empty()).map(String::from);
+        if token.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
+async fn apply_one(client: &kube::Client, res: &ResourceInfo, obj: &Value, opts: ApplyOptions) -> Result<Value> {
+    let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
+    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+    let resource = res.resource_name();
+    let target = Target { verb: "patch", resource: &resource, namespace: ns, name };
+    let req = kube::core::Request::new(res.collection_path(ns));
+    let mut pp = kube::api::PatchParams::apply(keys::FIELD_MANAGER);
+    pp.dry_run = opts.dry_run;
+    pp.force = opts.force;
+    let patch = kube::api::Patch::Apply(obj);
+    request::send(client, &target, || req.patch(name, &pp, &patch)).await
+}

@@ -1,0 +1,343 @@
+//! Reading a chart directory: `Chart.yaml`, `values.yaml`,
+//! `values.schema.json`, `templates/`, `charts/` (unpacked subcharts) and
+//! the remaining files (`.Files`), minus what `.helmignore` excludes.
+//! Every file is read through [`LocalSource::confine`], so symlinks cannot
+//! leave the source root.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::ignore::IgnoreRules;
+use super::semver;
+use super::values::{Values, load_values_yaml};
+use crate::error::{Error, Result};
+use crate::source::LocalSource;
+use crate::yaml::{Dialect, parse_one};
+
+/// The annotation in `Chart.yaml` that names a chart's template language:
+/// `jinja` (rendered natively) or `go` (helm's syntax, rendered by a plugin).
+pub const TEMPLATE_ENGINE_ANNOTATION: &str = crate::keys::CHART_TEMPLATE_ENGINE;
+
+/// Template files the renderer reads, by extension.
+pub const TEMPLATE_EXTENSIONS: &[&str] = &["yaml", "yml", "tpl", "j2"];
+
+/// A loaded chart and its subcharts.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub meta: Metadata,
+    /// Canonical chart directory.
+    pub dir: PathBuf,
+    /// Path of the chart directory for messages (relative to the source root).
+    pub display: String,
+    pub values: Values,
+    pub schema: Option<Arc<Value>>,
+    pub templates: Arc<Vec<TemplateFile>>,
+    /// Files outside `templates/` and `charts/`, for `.Files` (relative path, bytes).
+    pub files: Arc<Vec<(String, Vec<u8>)>>,
+    pub deps: Vec<Chart>,
+    /// Packaged subcharts (`charts/*.tgz`): only a plugin (real helm) can render them.
+    pub packaged: Vec<PathBuf>,
+}
+
+/// One file under `templates/`.
+#[derive(Debug, Clone)]
+pub struct TemplateFile {
+    /// Path relative to `templates/`, `/`-separated.
+    pub rel: String,
+    pub text: String,
+}
+
+/// `Chart.yaml`.
+#[derive(Debug, Clone)]
+pub struct Metadata {
+    pub name: String,
+    pub version: String,
+    /// The whole file, for `.Chart`.
+    pub raw: Map<String, Value>,
+    /// `None` when `Chart.yaml` declares no `dependencies`.
+    pub dependencies: Option<Vec<Dependency>>,
+}
+
+/// One entry of `dependencies:` in `Chart.yaml`.
+#[derive(Debug, Clone, Default)]
+pub struct Dependency {
+    pub name: String,
+    pub version: String,
+    pub alias: String,
+    pub condition: String,
+    pub tags: Vec<String>,
+    pub import_values: Vec<Value>,
+    pub enabled: bool,
+}
+
+impl Dependency {
+    /// Does a subchart of `version` satisfy this dependency's version range?
+    pub fn matches_version(&self, version: &str) -> bool {
+        self.version.trim().is_empty() || semver::satisfies(&self.version, version).unwrap_or(false)
+    }
+}
+
+impl Chart {
+    pub fn name(&self) -> &str {
+        &self.meta.name
+    }
+
+    pub fn version(&self) -> &str {
+        &self.meta.version
+    }
+
+    /// `type: library`: templates print nothing, helpers serve other charts.
+    pub fn is_library(&self) -> bool {
+        self.meta.raw.get("type").and_then(Value::as_str) == Some("library")
+    }
+
+    /// The template language the chart declares, or infers from `.j2` files.
+    pub fn engine(&self) -> Engine {
+        let declared = self
+            .meta
+            .raw
+            .get("annotations")
+            .and_then(|a| a.get(TEMPLATE_ENGINE_ANNOTATION))
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase);
+        match declared.as_deref() {
+            Some("jinja") => return Engine::Jinja,
+            Some("go") => return Engine::Go,
+            Some(_) => return Engine::Unknown,
+            None => {}
+        }
+        if self.templates.iter().any(|t| t.rel.ends_with(".j2")) {
+            Engine::Jinja
+        } else if self.templates.iter().any(|t| is_rendered(&t.rel)) {
+            Engine::Go
+        } else {
+            Engine::Jinja
+        }
+    }
+}
+
+/// A chart's template language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Jinja,
+    Go,
+    /// The annotation holds something else.
+    Unknown,
+}
+
+/// Is this template file one the renderer reads (by extension; `NOTES.txt` never)?
+pub fn is_rendered(rel: &str) -> bool {
+    let base = rel.rsplit('/').next().unwrap_or(rel);
+    base != "NOTES.txt" && TEMPLATE_EXTENSIONS.iter().any(|ext| base.ends_with(&format!(".{ext}")))
+}
+
+fn chart_err(path: &Path, message: impl Into<String>) -> Error {
+    Error::Chart { path: path.to_path_buf(), message: message.into() }
+}
+
+/// Load the chart in `dir` (inside `src`'s root), with its subcharts.
+pub fn load_chart(src: &LocalSource, dir: &Path) -> Result<Chart> {
+    let dir = src.confine(dir)?;
+    let display = src.display_path(&dir);
+    let display = if display.is_empty() { ".".to_string() } else { display };
+    let chart_yaml = dir.join("Chart.yaml");
+    let text = read_text(src, &chart_yaml)?;
+    let meta = parse_metadata(&text).map_err(|m| chart_err(&chart_yaml, m))?;
+    let rules = match std::fs::read_to_string(dir.join(".helmignore")) {
+        Ok(t) => IgnoreRules::parse(&t),
+        Err(_) => IgnoreRules::default(),
+    };
+    let mut values = Values::new();
+    let mut schema = None;
+    let mut templates = Vec::new();
+    let mut files = Vec::new();
+    let mut deps = Vec::new();
+    let mut packaged = Vec::new();
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))?.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let path = entry.path();
+            let rel = path.strip_prefix(&dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let real = src.confine(&path)?;
+            let is_dir = real.is_dir();
+            if rules.ignored(&rel, is_dir) {
+                continue;
+            }
+            if is_dir {
+                if rel == "charts" {
+                    (deps, packaged) = load_subcharts(src, &real)?;
+                } else {
+                    stack.push(path);
+                }
+                continue;
+            }
+            match rel.as_str() {
+                "Chart.yaml" => {}
+                "values.yaml" => {
+                    let t = read_text(src, &real)?;
+                    values =
+                        load_values_yaml(&t).map_err(|e| chart_err(&real, format!("cannot load values.yaml: {e}")))?;
+                }
+                "values.schema.json" => {
+                    let t = read_text(src, &real)?;
+                    let v: Value = serde_json::from_str(&t)
+                        .map_err(|e| chart_err(&real, format!("invalid JSON schema: line {}: {e}", e.line())))?;
+                    schema = Some(Arc::new(v));
+                }
+                _ if rel.starts_with("templates/") => {
+                    let text = read_text(src, &real)?;
+                    templates.push(TemplateFile { rel: rel["templates/".len()..].to_string(), text });
+                }
+                _ => {
+                    let bytes = std::fs::read(&real).map_err(|e| Error::io(&real, e))?;
+                    files.push((rel, bytes));
+                }
+            }
+        }
+    }
+    templates.sort_by(|a, b| a.rel.cmp(&b.rel));
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Chart {
+        meta,
+        dir,
+        display,
+        values,
+        schema,
+        templates: Arc::new(templates),
+        files: Arc::new(files),
+        deps,
+        packaged,
+    })
+}
+
+fn load_subcharts(src: &LocalSource, charts_dir: &Path) -> Result<(Vec<Chart>, Vec<PathBuf>)> {
+    let mut entries: Vec<_> =
+        std::fs::read_dir(charts_dir).map_err(|e| Error::io(charts_dir, e))?.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    let (mut charts, mut packaged) = (Vec::new(), Vec::new());
+    for p in entries {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            if p.join("Chart.yaml").is_file() {
+                charts.push(load_chart(src, &p)?);
+            }
+        } else if name.ends_with(".tgz") || name.ends_with(".tar.gz") {
+            packaged.push(p);
+        }
+    }
+    Ok((charts, packaged))
+}
+
+fn read_text(src: &LocalSource, path: &Path) -> Result<String> {
+    let real = src.confine(path)?;
+    std::fs::read_to_string(&real).map_err(|e| Error::io(&real, e))
+}
+
+/// Parse and check `Chart.yaml`.
+pub fn parse_metadata(text: &str) -> std::result::Result<Metadata, String> {
+    let raw = match parse_one(text, Dialect::Kubectl).map_err(|e| format!("invalid YAML: {e}"))? {
+        Value::Object(m) => m,
+        Value::Null => Map::new(),
+        _ => return Err("Chart.yaml must be a map".into()),
+    };
+    let str_field = |k: &str| -> std::result::Result<String, String> {
+        match raw.get(k) {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            Some(_) => Err(format!("field `{k}` must be a string")),
+        }
+    };
+    let api = str_field("apiVersion")?;
+    if api.is_empty() {
+        return Err("chart.metadata.apiVersion is required".into());
+    }
+    if api != "v2" && api != "v1" {
+        return Err(format!("apiVersion {api:?} is not supported (use v2)"));
+    }
+    let name = str_field("name")?;
+    if name.is_empty() {
+        return Err("chart.metadata.name is required".into());
+    }
+    if name.contains('/') || name.contains('\\') || name == "." || name == ".." {
+        return Err(format!("chart.metadata.name {name:?} is not a valid chart name"));
+    }
+    let version = str_field("version")?;
+    if version.is_empty() {
+        return Err("chart.metadata.version is required".into());
+    }
+    if semver::Version::parse(&version).is_none() {
+        return Err(format!("chart.metadata.version {version:?} is invalid (not semantic versioning)"));
+    }
+    let dependencies = match raw.get("dependencies") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => {
+            let mut deps = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                deps.push(parse_dependency(item).map_err(|e| format!("dependencies[{i}]: {e}"))?);
+            }
+            Some(deps)
+        }
+        Some(_) => return Err("field `dependencies` must be a list".into()),
+    };
+    Ok(Metadata { name, version, raw, dependencies })
+}
+
+fn parse_dependency(v: &Value) -> std::result::Result<Dependency, String> {
+    let Value::Object(m) = v else { return Err("must be a map".into()) };
+    let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let name = s("name");
+    if name.is_empty() {
+        return Err("`name` is required".into());
+    }
+    let tags = match m.get("tags") {
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(String::from).collect(),
+        _ => Vec::new(),
+    };
+    let import_values = match m.get("import-values") {
+        Some(Value::Array(a)) => a.clone(),
+        _ => Vec::new(),
+    };
+    Ok(Dependency {
+        name,
+        version: s("version"),
+        alias: s("alias"),
+        condition: s("condition"),
+        tags,
+        import_values,
+        enabled: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_is_checked() {
+        assert!(parse_metadata("apiVersion: v2\nname: a\nversion: 1.0.0\n").is_ok());
+        assert_eq!(parse_metadata("apiVersion: v2\nversion: 1.0.0\n").unwrap_err(), "chart.metadata.name is required");
+        assert!(parse_metadata("apiVersion: v2\nname: a\nversion: x\n").unwrap_err().contains("semantic"));
+        let m = parse_metadata(
+            "apiVersion: v2\nname: a\nversion: 1.0.0\ndependencies:\n- name: b\n  alias: c\n  tags: [x]\n",
+        )
+        .unwrap();
+        let d = &m.dependencies.unwrap()[0];
+        assert_eq!((d.name.as_str(), d.alias.as_str(), d.tags.len()), ("b", "c", 1));
+    }
+
+    #[test]
+    fn rendered_files() {
+        assert!(is_rendered("a/b.yaml"));
+        assert!(is_rendered("_helpers.tpl"));
+        assert!(!is_rendered("NOTES.txt"));
+        assert!(!is_rendered("x.txt"));
+    }
+}

@@ -1,0 +1,238 @@
+//! Helm-style charts whose templates are Jinja, rendered with minijinja.
+//!
+//! Pipeline: [`load::load_chart`] reads the chart tree, [`values`] builds
+//! `.Values` exactly as helm does (user values, dependencies, coalescing),
+//! [`schema`] validates them, [`engine`] renders every template with helm's
+//! built-in objects, and the output is decoded like `helm template`'s.
+//!
+//! A chart is a Jinja chart when its `Chart.yaml` has the annotation
+//! `kubectl-gitops.io/template-engine: jinja`, or, without that annotation,
+//! when one of its templates ends in `.j2`. Any other chart with templates
+//! is a Go-template chart: it is never given to minijinja; it renders
+//! through a plugin (`plugins/helm.yaml`) or fails with a clear error.
+
+pub mod engine;
+pub mod funcs;
+pub mod ignore;
+pub mod load;
+pub mod schema;
+pub mod semver;
+pub mod strvals;
+pub mod values;
+
+use std::path::Path;
+
+use super::decode::decode_manifests;
+use super::{RenderOptions, plugin};
+use crate::error::{Error, Result};
+use crate::model::Object;
+use crate::source::LocalSource;
+use crate::yaml::Dialect;
+use load::Chart;
+use values::{ValueOptions, Values};
+
+/// The top chart's `.Values` for the user's values, as `helm template`
+/// computes them; also applies the dependencies' conditions, tags, aliases
+/// and import-values to `chart`. Relative paths in `opts` are taken from `cwd`.
+pub fn chart_values(chart: &mut Chart, opts: &ValueOptions, cwd: &Path) -> Result<Values> {
+    let user = values::user_values(opts, cwd).map_err(Error::Usage)?;
+    let dir = chart.dir.clone();
+    let chart_err = |message: String| Error::Chart { path: dir.clone(), message };
+    values::process_dependencies(chart, &user).map_err(chart_err)?;
+    values::coalesce_values(chart, &user).map_err(chart_err)
+}
+
+/// Settings for rendering a chart (the `helm template` flags we support).
+#[derive(Debug, Clone, Default)]
+pub struct ChartOptions {
+    /// `--release-name` (helm's default: `release-name`).
+    pub release_name: Option<String>,
+    /// The release namespace (`--namespace`; default `default`).
+    pub namespace: Option<String>,
+    pub values: ValueOptions,
+    /// `Capabilities.KubeVersion` (default [`engine::DEFAULT_KUBE_VERSION`]).
+    pub kube_version: Option<String>,
+    /// Extra `Capabilities.APIVersions`.
+    pub api_versions: Vec<String>,
+}
+
+impl ChartOptions {
+    /// From the command line; `namespace` is the release namespace.
+    pub fn from_args(args: &crate::cli::ChartArgs, namespace: Option<&str>) -> Self {
+        ChartOptions {
+            release_name: args.release_name.clone(),
+            namespace: namespace.map(String::from),
+            values: ValueOptions {
+                files: args.values.clone(),
+                set: args.set.clone(),
+                set_string: args.set_string.clone(),
+                set_file: args.set_file.clone(),
+                set_json: args.set_json.clone(),
+                set_literal: args.set_literal.clone(),
+            },
+            kube_version: args.kube_version.clone(),
+            api_versions: args.api_versions.clone(),
+        }
+    }
+
+    fn settings(&self) -> engine::ReleaseSettings {
+        let mut s = engine::ReleaseSettings::default();
+        if let Some(n) = &self.release_name {
+            s.name = n.clone();
+        }
+        if let Some(n) = &self.namespace {
+            s.namespace = n.clone();
+        }
+        if let Some(v) = &self.kube_version {
+            s.kube_version = if v.starts_with('v') { v.clone() } else { format!("v{v}") };
+        }
+        s.api_versions = self.api_versions.clone();
+        s
+    }
+}
+
+/// Render a Jinja chart like `helm template`: every template's documents,
+/// empty ones dropped, each object's origin naming its template.
+pub fn render_jinja_chart(chart: &Chart, values: &Values, opts: &ChartOptions) -> Result<Vec<Object>> {
+    check_engines(chart)?;
+    check_kube_version(chart, &opts.settings().kube_version)?;
+    schema::validate_tree(chart, values)?;
+    let start = std::time::Instant::now();
+    let rendered = engine::render_tree(chart, values, &opts.settings())?;
+    let rendered_at = start.elapsed();
+    let mut out = Vec::new();
+    for r in rendered {
+        out.extend(decode_manifests(&r.text, &r.name, Dialect::Kubectl)?);
+    }
+    tracing::debug!(
+        "chart {}: templates rendered in {:?}, {} objects decoded in {:?}",
+        chart.name(),
+        rendered_at,
+        out.len(),
+        start.elapsed() - rendered_at
+    );
+    Ok(out)
+}
+
+/// `kubeVersion` in `Chart.yaml` (any chart of the tree) must admit the target Kubernetes version.
+fn check_kube_version(chart: &Chart, kube_version: &str) -> Result<()> {
+    if let Some(range) = chart.meta.raw.get("kubeVersion").and_then(serde_json::Value::as_str)
+        && !range.trim().is_empty()
+    {
+        let ok = semver::satisfies(range, kube_version)
+            .map_err(|message| Error::Chart { path: chart.dir.join("Chart.yaml"), message })?;
+        if !ok {
+            return Err(Error::Chart {
+                path: chart.dir.join("Chart.yaml"),
+                message: format!(
+                    "chart requires kubeVersion: {range} which is incompatible with Kubernetes {kube_version} (see --kube-version)"
+                ),
+            });
+        }
+    }
+    chart.deps.iter().try_for_each(|d| check_kube_version(d, kube_version))
+}
+
+/// Every chart of the tree must be a Jinja chart (or have no templates), with unpacked subcharts.
+fn check_engines(chart: &Chart) -> Result<()> {
+    if let Some(p) = chart.packaged.first() {
+        return Err(Error::Chart {
+            path: p.clone(),
+            message:
+                "packaged subcharts are not supported by the built-in renderer; unpack it into charts/ as a directory"
+                    .into(),
+        });
+    }
+    match chart.engine() {
+        load::Engine::Jinja => {}
+        load::Engine::Go => {
+            return Err(Error::Chart {
+                path: chart.dir.clone(),
+                message: format!(
+                    "chart {:?} uses Go templates (helm's syntax), which the built-in renderer does not read; \
+                     render it with the helm plugin (see plugins/README.md: --plugin-dir plugins), or mark a \
+                     Jinja chart with the Chart.yaml annotation `{}: jinja`",
+                    chart.name(),
+                    crate::keys::CHART_TEMPLATE_ENGINE
+                ),
+            });
+        }
+        load::Engine::Unknown => {
+            return Err(Error::Chart {
+                path: chart.dir.join("Chart.yaml"),
+                message: format!("annotation `{}` must be `jinja` or `go`", crate::keys::CHART_TEMPLATE_ENGINE),
+            });
+        }
+    }
+    chart.deps.iter().try_for_each(check_engines)
+}
+
+/// Render the chart at `src`: natively when it is a Jinja chart, else with
+/// the first plugin that discovers it (an error when none does).
+pub fn render_chart(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
+    let cwd = opts.cwd()?;
+    let mut chart = load::load_chart(src, src.dir())?;
+    if chart.engine() != load::Engine::Jinja
+        && let Some(plugin) = plugin::find_plugin(src, &opts.plugins)?
+    {
+        return plugin.render(src, &app_info(src, &opts.chart, &cwd), &opts.plugins);
+    }
+    check_engines(&chart)?;
+    if chart.is_library() {
+        return Err(Error::Chart {
+            path: chart.dir.join("Chart.yaml"),
+            message: "library charts are not installable: render a chart that depends on it".into(),
+        });
+    }
+    let values = chart_values(&mut chart, &opts.chart.values, &cwd)?;
+    render_jinja_chart(&chart, &values, &opts.chart)
+}
+
+/// Render any source with the plugin named by `--plugin`.
+pub fn render_with_plugin(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
+    let cwd = opts.cwd()?;
+    match plugin::find_plugin(src, &opts.plugins)? {
+        Some(p) => p.render(src, &app_info(src, &opts.chart, &cwd), &opts.plugins),
+        None => Err(Error::Usage("no plugin selected".into())),
+    }
+}
+
+/// What a plugin learns about the release, and the chart flags for `helm template`.
+fn app_info(src: &LocalSource, opts: &ChartOptions, cwd: &Path) -> plugin::AppInfo {
+    let settings = opts.settings();
+    let v = &opts.values;
+    let mut args = Vec::new();
+    for f in &v.files {
+        args.push("--values".to_string());
+        args.push(cwd.join(f).display().to_string());
+    }
+    for (flag, list) in [
+        ("--set-json", &v.set_json),
+        ("--set", &v.set),
+        ("--set-string", &v.set_string),
+        ("--set-file", &v.set_file),
+        ("--set-literal", &v.set_literal),
+    ] {
+        for item in list {
+            args.push(flag.to_string());
+            args.push(item.clone());
+        }
+    }
+    if let Some(k) = &opts.kube_version {
+        args.push("--kube-version".into());
+        args.push(k.clone());
+    }
+    for a in &opts.api_versions {
+        args.push("--api-versions".into());
+        args.push(a.clone());
+    }
+    plugin::AppInfo {
+        name: settings.name,
+        namespace: settings.namespace,
+        kube_version: settings.kube_version,
+        api_versions: opts.api_versions.clone(),
+        helm_args: args,
+        cwd: cwd.to_path_buf(),
+        source_dir: src.dir().to_path_buf(),
+    }
+}

@@ -1,0 +1,231 @@
+//! Kustomize sources through the CLI, refused fields and paths, and a
+//! differential test against `kubectl kustomize` (kustomize v5.5) on
+//! generated overlays.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::process::Command;
+
+use common::{run, tree};
+use kubectl_gitops::render::kustomize::{BuildOptions, build};
+use kubectl_gitops::source::LocalSource;
+use kubectl_gitops::yaml::{Dialect, parse_stream};
+use serde_json::Value;
+
+/// A small deterministic generator (xorshift), so cases are reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// A base of workloads, services and config plus two overlay layers using
+/// prefix/suffix, namespace, labels, annotations, generators (merge and
+/// create), images, replicas, strategic merge and JSON patches.
+fn generated_overlay(seed: u64) -> Vec<(String, String)> {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut files = Vec::new();
+    let n = 3 + rng.next(4) as usize;
+    let mut base = String::new();
+    for i in 0..n {
+        let img = ["nginx:1.25", "busybox", "registry.example.com/team/app:v1"][rng.next(3) as usize];
+        let _ = write!(
+            base,
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app{i}\n  labels: {{app: app{i}}}\nspec:\n  replicas: {r}\n  selector:\n    matchLabels: {{app: app{i}}}\n  template:\n    metadata:\n      labels: {{app: app{i}}}\n    spec:\n      serviceAccountName: sa\n      containers:\n      - name: main\n        image: {img}\n        envFrom:\n        - configMapRef: {{name: settings}}\n        volumeMounts:\n        - {{name: creds, mountPath: /creds}}\n      - name: sidecar\n        image: busybox:1.36\n      volumes:\n      - name: creds\n        secret: {{secretName: creds}}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: app{i}\nspec:\n  selector: {{app: app{i}}}\n  ports:\n  - port: 80\n    targetPort: {p}\n",
+            r = 1 + rng.next(3),
+            p = 8000 + rng.next(100)
+        );
+    }
+    base.push_str("---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: sa-view\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects:\n- {kind: ServiceAccount, name: sa}\n");
+    files.push(("base/resources.yaml".to_string(), base));
+    files.push((
+        "base/kustomization.yaml".into(),
+        "resources: [resources.yaml]\nconfigMapGenerator:\n- name: settings\n  literals: [MODE=base, LEVEL=1]\nsecretGenerator:\n- name: creds\n  literals: [password=s3cret]\ncommonLabels:\n  team: core\n".into(),
+    ));
+    let target = rng.next(n as u64);
+    files.push((
+        "mid/kustomization.yaml".into(),
+        format!(
+            "resources: [../base]\nnamePrefix: mid-\nlabels:\n- pairs: {{tier: web}}\n  includeSelectors: false\n  includeTemplates: true\ncommonAnnotations:\n  owner: team-{seed}\nimages:\n- name: busybox\n  newTag: \"1.37\"\nreplicas:\n- name: app{target}\n  count: {c}\npatches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: app{target}\n    spec:\n      template:\n        spec:\n          containers:\n          - name: main\n            env:\n            - {{name: EXTRA, value: \"yes\"}}\n          - name: debug\n            image: busybox\n- target: {{kind: Service}}\n  patch: |-\n    - op: add\n      path: /metadata/annotations/patched\n      value: \"true\"\n",
+            c = 2 + rng.next(5)
+        ),
+    ));
+    files.push((
+        "overlay/kustomization.yaml".into(),
+        format!(
+            "resources: [../mid]\nnamespace: ns-{seed}\nnameSuffix: -v{s}\nconfigMapGenerator:\n- name: settings\n  behavior: merge\n  literals: [MODE=prod]\n- name: extra\n  files: [app.properties]\nimages:\n- name: nginx\n  newName: mirror.example.com/nginx\n  digest: sha256:{d:064x}\npatches:\n- target: {{kind: Deployment, name: \"mid-app.*\"}}\n  patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: any\n    spec:\n      template:\n        spec:\n          containers:\n          - name: sidecar\n            $patch: delete\n",
+            s = rng.next(9),
+            d = rng.next(u64::MAX)
+        ),
+    ));
+    files.push(("overlay/app.properties".into(), format!("color=blue\nsize={}\n", rng.next(100))));
+    files
+}
+
+/// Components, replacements, `patchesStrategicMerge`, `patchesJson6902`,
+/// generator `replace`, env files and `labels` with selectors.
+fn component_overlay(seed: u64) -> Vec<(String, String)> {
+    let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1);
+    let port = 8000 + rng.next(1000);
+    vec![
+        (
+            "base/app.yaml".into(),
+            format!(
+                "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  selector:\n    matchLabels: {{app: db}}\n  template:\n    metadata:\n      labels: {{app: db}}\n    spec:\n      containers:\n      - name: db\n        image: postgres:16\n        ports:\n        - {{containerPort: {port}, name: sql}}\n        env:\n        - name: PGPORT\n          value: \"0\"\n        - name: PASSWORD\n          valueFrom:\n            secretKeyRef: {{name: db-secret, key: password}}\n  volumeClaimTemplates:\n  - metadata: {{name: data}}\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources: {{requests: {{storage: 1Gi}}}}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: db\nspec:\n  selector: {{app: db}}\n  ports:\n  - port: {port}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: db\nspec:\n  podSelector:\n    matchLabels: {{app: db}}\n  ingress:\n  - from:\n    - podSelector:\n        matchLabels: {{role: client}}\n"
+            ),
+        ),
+        ("base/db.env".into(), format!("# settings\nMAX_CONN={}\nLOG=verbose\n", 10 + rng.next(90))),
+        (
+            "base/kustomization.yaml".into(),
+            "resources: [app.yaml]\nsecretGenerator:\n- name: db-secret\n  envs: [db.env]\n  literals: [password=one]\n".into(),
+        ),
+        (
+            "comp/kustomization.yaml".into(),
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nlabels:\n- pairs: {monitored: \"true\"}\n  includeSelectors: true\npatchesStrategicMerge:\n- |-\n  apiVersion: apps/v1\n  kind: StatefulSet\n  metadata:\n    name: db\n  spec:\n    template:\n      spec:\n        containers:\n        - name: exporter\n          image: exporter:1\n".into(),
+        ),
+        ("overlay/port.yaml".into(), "- op: replace\n  path: /spec/serviceName\n  value: db-headless\n".into()),
+        (
+            "overlay/kustomization.yaml".into(),
+            format!(
+                "resources: [../base]\ncomponents: [../comp]\nnamePrefix: p{seed}-\nnamespace: data\nsecretGenerator:\n- name: db-secret\n  behavior: replace\n  literals: [password=two]\npatchesJson6902:\n- target: {{group: apps, version: v1, kind: StatefulSet, name: db}}\n  path: port.yaml\nreplacements:\n- source: {{kind: Service, name: db, fieldPath: spec.ports.0.port}}\n  targets:\n  - select: {{kind: StatefulSet}}\n    fieldPaths:\n    - spec.template.spec.containers.[name=db].env.[name=PGPORT].value\n- source: {{kind: StatefulSet, fieldPath: metadata.name}}\n  targets:\n  - select: {{kind: Service}}\n    fieldPaths: [metadata.annotations.backend]\n    options: {{create: true}}\n"
+            ),
+        ),
+    ]
+}
+
+fn docs(text: &str) -> Vec<Value> {
+    parse_stream(text, Dialect::Kustomize).unwrap().into_iter().map(|d| d.value).filter(|v| !v.is_null()).collect()
+}
+
+#[test]
+fn differential_against_kubectl_kustomize() {
+    if Command::new("kubectl").arg("version").arg("--client").output().is_err() {
+        eprintln!("SKIPPED differential_against_kubectl_kustomize: kubectl is not installed");
+        return;
+    }
+    for seed in 1..=6 {
+        let files = if seed <= 4 { generated_overlay(seed) } else { component_overlay(seed) };
+        let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+        let dir = tree(&refs);
+        let out = Command::new("kubectl")
+            .args(["kustomize", "--reorder", "none"])
+            .arg(dir.path().join("overlay"))
+            .output()
+            .expect("run kubectl kustomize");
+        assert!(out.status.success(), "kubectl kustomize failed: {}", String::from_utf8_lossy(&out.stderr));
+        let want = docs(&String::from_utf8_lossy(&out.stdout));
+        let src = LocalSource::with_root(dir.path(), &dir.path().join("overlay")).unwrap();
+        let got: Vec<Value> = build(&src, &BuildOptions::default()).unwrap().iter().map(|o| o.to_value()).collect();
+        assert_eq!(got.len(), want.len(), "seed {seed}: document count");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g, w, "seed {seed}: documents differ");
+        }
+    }
+}
+
+#[test]
+fn render_cli_builds_an_overlay() {
+    let files = generated_overlay(7);
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    let dir = repo(&refs);
+    let overlay = dir.path().join("overlay");
+    let r = run(&["render", overlay.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("name: mid-app0-v"), "{}", r.stdout);
+    assert!(r.stdout.contains("namespace: ns-7"), "{}", r.stdout);
+}
+
+/// A temporary git work tree (the source root is its top).
+fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let t = tree(files);
+    std::fs::create_dir_all(t.path().join(".git")).unwrap();
+    t
+}
+
+fn render_err(files: &[(&str, &str)], dir: &str) -> String {
+    let t = repo(files);
+    let r = run(&["render", t.path().join(dir).to_str().unwrap()]);
+    assert_eq!(r.code, 2, "expected failure, got: {}", r.stdout);
+    r.stderr
+}
+
+#[test]
+fn out_of_scope_fields_are_refused_by_name() {
+    for field in [
+        "helmCharts: [{name: x}]",
+        "vars: []",
+        "openapi: {path: s.json}",
+        "crds: [c.yaml]",
+        "configurations: [c.yaml]",
+        "validators: [v.yaml]",
+        "buildMetadata: [transformerAnnotations]",
+    ] {
+        let name = field.split(':').next().unwrap();
+        let err = render_err(&[("app/kustomization.yaml", &format!("resources: []\n{field}\n"))], "app");
+        assert!(err.contains(&format!("unsupported field {name}")), "{err}");
+        assert!(err.contains("/app/kustomization.yaml"), "{err}");
+    }
+    let err = render_err(&[("app/kustomization.yaml", "resources: [https://github.com/x/y//base]\n")], "app");
+    assert!(err.contains("unsupported remote resource"), "{err}");
+    let fn_config = "apiVersion: example.com/v1\nkind: MyTransformer\nmetadata:\n  name: t\n  annotations:\n    config.kubernetes.io/function: |\n      container:\n        image: example/fn\n";
+    let err = render_err(&[("app/kustomization.yaml", "transformers: [fn.yaml]\n"), ("app/fn.yaml", fn_config)], "app");
+    assert!(err.contains("unsupported plugin example.com/v1/MyTransformer"), "{err}");
+    let err = render_err(&[("app/kustomization.yaml", "resourcez: []\n")], "app");
+    assert!(err.contains("unknown field `resourcez`"), "{err}");
+}
+
+#[test]
+fn files_outside_the_kustomization_and_cycles_are_refused() {
+    let err = render_err(
+        &[
+            ("shared/p.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"),
+            ("app/kustomization.yaml", "resources: [../shared/p.yaml]\n"),
+        ],
+        "app",
+    );
+    assert!(err.contains("security; file '/shared/p.yaml' is not in or below '/app'"), "{err}");
+    let err = render_err(
+        &[("a/kustomization.yaml", "resources: [../b]\n"), ("b/kustomization.yaml", "resources: [../a]\n")],
+        "a",
+    );
+    assert!(err.contains("cycle detected"), "{err}");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("x.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n").unwrap();
+    let t = repo(&[("app/kustomization.yaml", "resources: [link.yaml]\n")]);
+    std::os::unix::fs::symlink(outside.path().join("x.yaml"), t.path().join("app/link.yaml")).unwrap();
+    let r = run(&["render", t.path().join("app").to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("is not in or below '/app'"), "{}", r.stderr);
+}
+
+#[test]
+fn component_overlay_applies_every_step() {
+    let files = component_overlay(5);
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    let dir = repo(&refs);
+    let src = LocalSource::with_root(dir.path(), &dir.path().join("overlay")).unwrap();
+    let objs = build(&src, &BuildOptions::default()).unwrap();
+    let text: String = objs.iter().map(|o| kubectl_gitops::yaml::to_yaml_string(&o.to_value())).collect();
+    for want in [
+        "name: p5-db",
+        "namespace: data",
+        "image: exporter:1",
+        "monitored: \"true\"",
+        "serviceName: db-headless",
+        "backend: p5-db",
+        "secretKeyRef:\n",
+        "name: p5-db-secret-",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    let sts = objs.iter().find(|o| o.kind() == "StatefulSet").unwrap();
+    let env = &sts.data()["spec"]["template"]["spec"]["containers"];
+    let db = env.as_array().unwrap().iter().find(|c| c["name"] == "db").unwrap();
+    assert_ne!(db["env"][0]["value"], serde_json::json!("0"), "replacement applied");
+}
