@@ -61,7 +61,7 @@ fn render_app_with_a_directory_block() {
     let block = "    directory:\n      recurse: true\n      exclude: 'skip/*'\n";
     std::fs::write(dir.join("web.yaml"), app("web", "../work", "plain", block, "")).unwrap();
     let file = dir.join("web.yaml");
-    let r = env.run(repo.tmp.path(), &["render", "-f", file.to_str().unwrap(), "-o", "json"]);
+    let r = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), "-o", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains(&format!("is commit {sha}")), "{}", r.stderr);
     let items = json_items(&r.stdout);
@@ -71,17 +71,17 @@ fn render_app_with_a_directory_block() {
         .collect();
     assert_eq!(names, [("nested", "web-ns"), ("top", "web-ns"), ("web", "explicit")]);
     // -n wins over the destination namespace.
-    let r = env.run(repo.tmp.path(), &["render", "-f", file.to_str().unwrap(), "-n", "other", "-o", "json"]);
+    let r = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), "-n", "other", "-o", "json"]);
     assert_eq!(json_items(&r.stdout)[0]["metadata"]["namespace"], "other");
     // Without the block: not recursive.
     std::fs::write(&file, app("web", "../work", "plain", "", "")).unwrap();
-    let r = env.run(repo.tmp.path(), &["render", "-f", file.to_str().unwrap(), "-o", "name"]);
+    let r = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), "-o", "name"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, "configmap/top\nservice/web\n");
     // include
     let block = "    directory:\n      recurse: true\n      include: 'sub/*'\n";
     std::fs::write(&file, app("web", "../work", "plain", block, "")).unwrap();
-    let r = env.run(repo.tmp.path(), &["render", "-f", file.to_str().unwrap(), "-o", "name"]);
+    let r = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), "-o", "name"]);
     assert_eq!(r.stdout, "configmap/nested\n", "{}", r.stderr);
 }
 
@@ -97,15 +97,15 @@ fn render_app_from_a_git_server_with_revision_override() {
     std::fs::write(&file, app("web", &daemon.url("cfg"), "plain", "", "  revisionHistoryLimit: 3\n  colour: blue\n"))
         .unwrap();
     let f = file.to_str().unwrap();
-    let r = env.run(repo.tmp.path(), &["render", "-f", f, "-o", "name"]);
+    let r = env.run(repo.tmp.path(), &["render", "--app", f, "-o", "name"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, "configmap/later\nconfigmap/top\nservice/web\n");
     assert!(r.stderr.contains("spec.colour: unknown field"), "unknown fields are named: {}", r.stderr);
-    let r = env.run(repo.tmp.path(), &["render", "-f", f, "--revision", "v1", "-o", "name"]);
+    let r = env.run(repo.tmp.path(), &["render", "--app", f, "--revision", "v1", "-o", "name"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, "configmap/top\nservice/web\n");
     assert!(r.stderr.contains(&v1), "{}", r.stderr);
-    let r = env.run(repo.tmp.path(), &["render", "-f", f, "--revision", "v1", "--offline", "-o", "name"]);
+    let r = env.run(repo.tmp.path(), &["render", "--app", f, "--revision", "v1", "--offline", "-o", "name"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
@@ -210,7 +210,7 @@ fn unsupported_sources_are_clear_errors() {
     let run = |text: String, extra: &[&str]| {
         let file = dir.join("app.yaml");
         std::fs::write(&file, text).unwrap();
-        let mut args = vec!["render", "-f", file.to_str().unwrap()];
+        let mut args = vec!["render", "--app", file.to_str().unwrap()];
         args.extend_from_slice(extra);
         env.run(dir, &args)
     };
@@ -219,7 +219,16 @@ fn unsupported_sources_are_clear_errors() {
     assert!(r.stderr.contains("Helm repositories are not supported yet"), "{}", r.stderr);
     let r = run(app("p", "work", "plugin", "    plugin:\n      name: x\n", ""), &[]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("config management plugins"), "{}", r.stderr);
+    assert!(r.stderr.contains("plugin x: not found"), "{}", r.stderr);
+    let r = run(app("p", "work", "plugin", "    plugin:\n      env: [{name: A, value: b}]\n", ""), &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("set plugin.name"), "{}", r.stderr);
+    let r = run(
+        app("p", "work", "plugin", "    plugin:\n      name: x\n      parameters: [{name: a, string: b}]\n", ""),
+        &[],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("plugin.parameters cannot be applied"), "{}", r.stderr);
     let two = format!("{}---\n{}", app("a", "work", "plain", "", ""), app("b", "work", "kust", "", ""));
     let r = run(two.clone(), &[]);
     assert_eq!(r.code, 2);
@@ -228,11 +237,9 @@ fn unsupported_sources_are_clear_errors() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, "configmap/top\nservice/web\n");
     // Tool-block settings are never dropped: until a renderer applies them, they are an error.
-    for block in ["    kustomize:\n      namePrefix: p-\n", "    helm:\n      releaseName: r\n"] {
-        let r = run(app("blk", "work", "plain", block, ""), &[]);
-        assert_eq!(r.code, 2, "{block}");
-        assert!(r.stderr.contains("cannot be applied by this build yet"), "{block}: {}", r.stderr);
-    }
+    let r = run(app("blk", "work", "plain", "    kustomize:\n      namePrefix: p-\n", ""), &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("cannot be applied by this build yet"), "{}", r.stderr);
     let r = run(app("bad", "work", "plain", "    directory:\n      recurse: maybe\n", ""), &[]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("app.yaml:1: spec.source.directory.recurse: expected a boolean"), "{}", r.stderr);
@@ -270,7 +277,7 @@ spec:
     );
     std::fs::write(&file, text).unwrap();
     let f = file.to_str().unwrap();
-    let r = env.run(repo.tmp.path(), &["render", "-f", f, "-o", "json"]);
+    let r = env.run(repo.tmp.path(), &["render", "--app", f, "-o", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let items = json_items(&r.stdout);
     let names: Vec<&str> = items.iter().map(|o| o["metadata"]["name"].as_str().unwrap()).collect();
@@ -279,7 +286,7 @@ spec:
     assert_eq!(top["data"]["from"], "second");
     assert!(r.stderr.contains("produced by several sources"), "{}", r.stderr);
     assert!(r.stderr.contains(&sha) && r.stderr.contains(&other_sha), "each source's commit is reported: {}", r.stderr);
-    let r = env.run(repo.tmp.path(), &["render", "-f", f, "--revision", "main"]);
+    let r = env.run(repo.tmp.path(), &["render", "--app", f, "--revision", "main"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("single-source"), "{}", r.stderr);
     let r = env.run(repo.tmp.path(), &["apps", "-f", f]);
@@ -304,7 +311,7 @@ fn render_app_with_a_jsonnet_directory_block() {
         )
     };
     std::fs::write(&file, app("web", "work", "jsonnet", &block("shared"), "")).unwrap();
-    let r = env.run(repo.tmp.path(), &["render", "-f", file.to_str().unwrap(), "-o", "json"]);
+    let r = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), "-o", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let items = json_items(&r.stdout);
     assert_eq!(items.len(), 1, "{}", r.stdout);
@@ -312,7 +319,86 @@ fn render_app_with_a_jsonnet_directory_block() {
     assert_eq!(items[0]["metadata"]["namespace"], "web-ns");
     assert_eq!(items[0]["data"], serde_json::json!({"replicas": "3", "lib": "from-lib", "rev": &sha[..7]}));
     std::fs::write(&file, app("web", "work", "jsonnet", &block("'../..'"), "")).unwrap();
-    let r = env.run(repo.tmp.path(), &["render", "-f", file.to_str().unwrap()]);
+    let r = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap()]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("outside the source root"), "{}", r.stderr);
+}
+
+#[test]
+fn render_app_with_a_helm_block() {
+    let repo = Repo::new();
+    repo.write(
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 0.1.0\nannotations:\n  kubectl-gitops.io/template-engine: jinja\n",
+    );
+    repo.write("chart/values.yaml", "a: default\nb: default\nc: default\nd: default\ncfg: none\n");
+    repo.write("chart/values-prod.yaml", "a: from-file\nb: from-file\n");
+    repo.write("chart/files/cfg.txt", "file-content");
+    repo.write(
+        "chart/templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ Release.Name }}-cm\ndata:\n  ns: {{ Release.Namespace | quote }}\n  a: {{ Values.a | quote }}\n  b: {{ Values.b | quote }}\n  c: {{ Values.c | quote }}\n  d: {{ Values.d | quote }}\n  cfg: {{ Values.cfg | quote }}\n",
+    );
+    repo.commit("chart");
+    let shared = Repo::new();
+    shared.write("common.yaml", "d: from-ref\n");
+    shared.commit("common");
+    let shared_url = format!("file://{}", shared.publish("shared").display());
+    let env = Env::new();
+    let file = repo.tmp.path().join("app.yaml");
+    let helm = |value_files: &str, extra: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: web}}\nspec:\n  sources:\n  - repoURL: work\n    path: chart\n    helm:\n      valueFiles: [{value_files}]\n      values: |\n        b: from-inline\n        c: from-inline\n      parameters: [{{name: c, value: from-param}}]\n      fileParameters: [{{name: cfg, path: files/cfg.txt}}]\n{extra}  - repoURL: {shared_url}\n    ref: shared\n  destination: {{server: https://kubernetes.default.svc, namespace: web-ns}}\n"
+        )
+    };
+    let run = |text: String| {
+        std::fs::write(&file, text).unwrap();
+        env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), "-o", "json"])
+    };
+    let r = run(helm("values-prod.yaml, $shared/common.yaml", ""));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let items = json_items(&r.stdout);
+    assert_eq!(items.len(), 1, "{}", r.stdout);
+    assert_eq!(items[0]["metadata"]["name"], "web-cm", "the release name defaults to the Application's name");
+    assert_eq!(
+        items[0]["data"],
+        serde_json::json!({"ns": "web-ns", "a": "from-file", "b": "from-inline", "c": "from-param", "d": "from-ref", "cfg": "file-content"})
+    );
+
+    let r = run(helm("values-prod.yaml, missing.yaml", ""));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("value file \"missing.yaml\""), "{}", r.stderr);
+    let r = run(helm("values-prod.yaml, missing.yaml", "      ignoreMissingValueFiles: true\n"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(helm("'../../outside.yaml'", ""));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("outside the source root"), "{}", r.stderr);
+    let r = run(helm("values-prod.yaml", "      releaseName: rel\n"));
+    assert_eq!(json_items(&r.stdout)[0]["metadata"]["name"], "rel-cm", "{}", r.stderr);
+    let r = run(helm("values-prod.yaml", "      skipCrds: true\n"));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("helm.skipCrds cannot be applied"), "{}", r.stderr);
+}
+
+#[test]
+fn render_app_with_a_plugin_block() {
+    let (repo, _) = config_repo();
+    let plugins = repo.tmp.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::write(
+        plugins.join("echo.yaml"),
+        "apiVersion: argoproj.io/v1alpha1\nkind: ConfigManagementPlugin\nmetadata: {name: echo}\nspec:\n  generate:\n    command: [sh, -c]\n    args: ['printf \"apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: %s}\\ndata: {color: %s, path: %s}\\n\" \"$ARGOCD_APP_NAME\" \"$ARGOCD_ENV_COLOR\" \"$ARGOCD_APP_SOURCE_PATH\"']\n",
+    )
+    .unwrap();
+    let file = repo.tmp.path().join("app.yaml");
+    let block = "    plugin:\n      name: echo\n      env: [{name: COLOR, value: blue-$ARGOCD_APP_NAME}]\n";
+    std::fs::write(&file, app("web", "work", "plugin", block, "")).unwrap();
+    let r = Env::new().run(
+        repo.tmp.path(),
+        &["render", "--app", file.to_str().unwrap(), "--plugin-dir", plugins.to_str().unwrap(), "-o", "json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let items = json_items(&r.stdout);
+    assert_eq!(items[0]["metadata"]["name"], "web");
+    assert_eq!(items[0]["metadata"]["namespace"], "web-ns");
+    assert_eq!(items[0]["data"], serde_json::json!({"color": "blue-web", "path": "plugin"}));
 }

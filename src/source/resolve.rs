@@ -10,7 +10,7 @@ use super::git::{self, Cache, Checkout, GitSpec, RepoUrl};
 use crate::error::{Error, Result};
 use crate::history::HistorySource;
 use crate::model::Object;
-use crate::render::{JsonnetVar, RenderOptions, detect};
+use crate::render::{JsonnetVar, RenderOptions, Tool, detect};
 
 /// Where the manifests come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,17 +139,37 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                 let co = git::checkout(&git_spec(&app, src, file, revision.as_deref(), *offline)?, &cache)?;
                 let app_error =
                     |m: String| Error::Source { path: PathBuf::from(&app.file), message: format!("{field}: {m}") };
-                let tool = src.tool(co.source.path()).map_err(app_error)?;
-                let Some(tool) = tool else {
-                    return Err(app_error("config management plugins (plugin) are not supported yet".into()));
-                };
+                // `None`: a config management plugin renders it.
+                let tool = src.tool(co.source.path()).map_err(&app_error)?;
                 if let Some(what) = unwired_settings(src) {
                     return Err(app_error(format!("{what} cannot be applied by this build yet")));
                 }
                 let mut options = base.clone();
-                options.tool = Some(tool);
+                options.tool = tool;
                 options.build = build_env(&co, Some(&app));
                 options.build.refs = refs.clone();
+                if let Some(plugin) = &src.plugin {
+                    let name = plugin.name.clone().ok_or_else(|| {
+                        app_error(
+                            "plugin: set plugin.name (discovery for unnamed plugin blocks is not supported yet)".into(),
+                        )
+                    })?;
+                    let env = options.build.argocd_vars();
+                    options.plugins.force = Some(name);
+                    // Plugins see the release name and namespace as ARGOCD_APP_NAME/NAMESPACE.
+                    options.chart.release_name.get_or_insert_with(|| app.name.clone());
+                    if options.chart.namespace.is_none() {
+                        options.chart.namespace = app.destination.namespace.clone().filter(|n| !n.is_empty());
+                    }
+                    options.plugins.env.extend(plugin.env.iter().map(|(k, v)| (k.clone(), envsubst(v, &env))));
+                }
+                if tool == Some(Tool::Helm) {
+                    let spec = src.helm.clone().unwrap_or_default();
+                    apply_helm(&mut options, &spec, &co.source, &app, &refs, &cache).map_err(|e| match e {
+                        Error::PathEscape { .. } => e,
+                        other => app_error(format!("helm: {other}")),
+                    })?;
+                }
                 if let Some(dir) = &src.directory {
                     options.directory = src.directory_options();
                     apply_jsonnet(&mut options, &dir.jsonnet, &co.source).map_err(|e| match e {
@@ -218,10 +238,11 @@ fn unwired_settings(src: &AppSource) -> Option<String> {
             "kustomize (namePrefix, nameSuffix, namespace, images, commonLabels, commonAnnotations, replicas)".into(),
         );
     }
-    if let Some(h) = &src.helm
-        && *h != app::HelmSpec::default()
-    {
-        return Some("helm (releaseName, valueFiles, values, parameters, ...)".into());
+    if src.helm.as_ref().is_some_and(|h| h.skip_crds) {
+        return Some("helm.skipCrds".into());
+    }
+    if src.plugin.as_ref().is_some_and(|p| !p.parameters.is_empty()) {
+        return Some("plugin.parameters".into());
     }
     None
 }
@@ -230,6 +251,94 @@ fn unwired_settings(src: &AppSource) -> Option<String> {
 /// flags' own: values have the build environment substituted (`$ARGOCD_APP_NAME`,
 /// as Argo CD does), `libs` are directories of the repository (relative to its
 /// root, and they must stay inside it).
+/// A Helm source's settings onto the chart renderer's options, in Argo CD's
+/// order: value files, then the inline values, then parameters (each before
+/// the flags' own, so flags still win). The release name defaults to the
+/// Application's name and the release namespace to its destination, as in
+/// Argo CD. Value files and `fileParameters` are confined to the repository
+/// (`$ref/...` to the checkout of that reference source).
+fn apply_helm(
+    options: &mut RenderOptions,
+    spec: &app::HelmSpec,
+    src: &LocalSource,
+    app: &Application,
+    refs: &std::collections::BTreeMap<String, PathBuf>,
+    cache: &Cache,
+) -> Result<()> {
+    let env = options.build.argocd_vars();
+    let chart = &mut options.chart;
+    if chart.release_name.is_none() {
+        chart.release_name = Some(spec.release_name.clone().unwrap_or_else(|| app.name.clone()));
+    }
+    if chart.namespace.is_none() {
+        chart.namespace =
+            spec.namespace.clone().or_else(|| app.destination.namespace.clone()).filter(|n| !n.is_empty());
+    }
+    let mut files = Vec::new();
+    for raw in &spec.value_files {
+        // `$ref/path` names a reference source; build variables are substituted in the rest.
+        let reference =
+            raw.strip_prefix('$').map(|r| r.split_once('/').unwrap_or((r, ""))).filter(|(n, _)| refs.contains_key(*n));
+        let file = match reference {
+            Some((name, rest)) => format!("${name}/{}", envsubst(rest, &env)),
+            None => envsubst(raw, &env),
+        };
+        if file.contains("://") {
+            return Err(Error::Usage(format!("value file {file:?}: only files in a repository are supported")));
+        }
+        let found = match reference.map(|(name, rest)| (name, envsubst(rest, &env))) {
+            Some((name, rest)) => {
+                let root = refs
+                    .get(name)
+                    .ok_or_else(|| Error::Usage(format!("value file {file:?}: no source has ref {name:?}")))?;
+                LocalSource::with_root(root, root)?.confine(&root.join(rest))
+            }
+            None => src.confine(Path::new(&file)),
+        };
+        match found {
+            Ok(path) => files.push(path),
+            Err(Error::Io { .. }) if spec.ignore_missing_value_files => {
+                tracing::info!("skipping missing value file {file}");
+            }
+            Err(Error::Io { source, .. }) => return Err(Error::Usage(format!("value file {file:?}: {source}"))),
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some(values) = spec.inline_values().map_err(Error::Usage)? {
+        files.push(write_inline_values(cache, &values)?);
+    }
+    let args = spec.set_args();
+    let mut set_file = Vec::new();
+    for arg in &args.set_file {
+        let (name, path) = arg.split_once('=').unwrap_or((arg, ""));
+        set_file.push(format!("{name}={}", src.confine(Path::new(path))?.display()));
+    }
+    let v = &mut chart.values;
+    let subst = |list: Vec<String>| list.into_iter().map(|a| envsubst(&a, &env)).collect::<Vec<_>>();
+    v.files.splice(0..0, files);
+    v.set.splice(0..0, subst(args.set));
+    v.set_string.splice(0..0, subst(args.set_string));
+    v.set_file.splice(0..0, set_file);
+    Ok(())
+}
+
+/// `helm.values`/`valuesObject` as a values file (Argo CD writes a temporary
+/// one too), content-addressed under the cache directory.
+fn write_inline_values(cache: &Cache, values: &serde_json::Value) -> Result<PathBuf> {
+    use sha2::Digest;
+    let text = serde_json::to_string_pretty(values).map_err(|e| Error::Usage(e.to_string()))?;
+    let name: String = sha2::Sha256::digest(text.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let dir = cache.root().join("values");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let path = dir.join(format!("{name}.json"));
+    if !path.is_file() {
+        let tmp = dir.join(format!(".tmp-{name}-{}", std::process::id()));
+        std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(path)
+}
+
 fn apply_jsonnet(options: &mut RenderOptions, spec: &app::JsonnetSpec, src: &LocalSource) -> Result<()> {
     let env = options.build.argocd_vars();
     let var = |v: &app::JsonnetVar| JsonnetVar::new(&v.name, &envsubst(&v.value, &env), v.code, false);
