@@ -239,7 +239,10 @@ fn unsupported_sources_are_clear_errors() {
     // Tool-block settings are never dropped: until a renderer applies them, they are an error.
     let r = run(app("blk", "work", "plain", "    kustomize:\n      namePrefix: p-\n", ""), &[]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("cannot be applied by this build yet"), "{}", r.stderr);
+    assert!(r.stderr.contains("kustomize: no kustomization file in plain"), "{}", r.stderr);
+    let r = run(app("blk", "work", "chart", "    helm:\n      skipCrds: true\n", ""), &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("helm.skipCrds cannot be applied by this build yet"), "{}", r.stderr);
     let r = run(app("bad", "work", "plain", "    directory:\n      recurse: maybe\n", ""), &[]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("app.yaml:1: spec.source.directory.recurse: expected a boolean"), "{}", r.stderr);
@@ -401,4 +404,24 @@ fn render_app_with_a_plugin_block() {
     assert_eq!(items[0]["metadata"]["name"], "web");
     assert_eq!(items[0]["metadata"]["namespace"], "web-ns");
     assert_eq!(items[0]["data"], serde_json::json!({"color": "blue-web", "path": "plugin"}));
+}
+
+#[test]
+fn render_app_with_a_kustomize_block() {
+    let (repo, _) = config_repo();
+    let file = repo.tmp.path().join("app.yaml");
+    let block = "    kustomize:\n      namePrefix: p-\n      nameSuffix: -s\n      commonLabels: {team: a}\n";
+    std::fs::write(&file, app("web", "work", "kust", block, "")).unwrap();
+    let env = Env::new();
+    let r = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let items = json_items(&r.stdout);
+    assert_eq!(items.len(), 1, "{}", r.stdout);
+    assert_eq!(items[0]["metadata"]["name"], "p-k-s");
+    assert_eq!(items[0]["metadata"]["labels"]["team"], "a");
+    assert_eq!(items[0]["metadata"]["namespace"], "web-ns");
+    // The user's work tree is untouched: the edit is made in a private copy.
+    assert_eq!(std::fs::read_to_string(repo.work.join("kust/kustomization.yaml")).unwrap(), "resources: [cm.yaml]\n");
+    let r = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), "-o", "name"]);
+    assert_eq!(r.stdout, "configmap/p-k-s\n", "the edited copy is reused: {}", r.stderr);
 }

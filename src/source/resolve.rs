@@ -163,6 +163,13 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                     }
                     options.plugins.env.extend(plugin.env.iter().map(|(k, v)| (k.clone(), envsubst(v, &env))));
                 }
+                let mut source = co.source.clone();
+                if let Some(k) = src.kustomize.as_ref().filter(|k| k.has_edits()) {
+                    source = edited_snapshot(&co.source, k).map_err(|e| match e {
+                        Error::Usage(m) => app_error(format!("kustomize: {m}")),
+                        other => other,
+                    })?;
+                }
                 if tool == Some(Tool::Helm) {
                     let spec = src.helm.clone().unwrap_or_default();
                     apply_helm(&mut options, &spec, &co.source, &app, &refs, &cache).map_err(|e| match e {
@@ -177,7 +184,7 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                         other => app_error(format!("directory.jsonnet: {other}")),
                     })?;
                 }
-                parts.push(ResolvedPart { source: co.source.clone(), options, checkout: Some(co) });
+                parts.push(ResolvedPart { source, options, checkout: Some(co) });
             }
             if parts.is_empty() {
                 return Err(Error::Source {
@@ -231,13 +238,6 @@ pub fn git_spec(
 /// `HelmSpec::set_args`, `PluginSpec::plugin_env`; `directory.jsonnet` is
 /// applied by [`apply_jsonnet`].)
 fn unwired_settings(src: &AppSource) -> Option<String> {
-    if let Some(k) = &src.kustomize
-        && k.has_edits()
-    {
-        return Some(
-            "kustomize (namePrefix, nameSuffix, namespace, images, commonLabels, commonAnnotations, replicas)".into(),
-        );
-    }
     if src.helm.as_ref().is_some_and(|h| h.skip_crds) {
         return Some("helm.skipCrds".into());
     }
@@ -337,6 +337,75 @@ fn write_inline_values(cache: &Cache, values: &serde_json::Value) -> Result<Path
         std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     }
     Ok(path)
+}
+
+/// A copy of a snapshot whose kustomization (in the source directory) has
+/// the Application's `kustomize` block applied, as Argo CD's `kustomize edit`
+/// calls change its checkout. The copy hard-links every other file, sits
+/// next to the snapshot (`<sha>-k<hash of the edit>`), appears atomically and
+/// is reused.
+fn edited_snapshot(src: &LocalSource, spec: &app::KustomizeSpec) -> Result<LocalSource> {
+    let root = src.root();
+    let dir = src.dir();
+    let name = crate::render::KUSTOMIZATION_FILES
+        .iter()
+        .find(|f| dir.join(f).is_file())
+        .ok_or_else(|| Error::Usage(format!("no kustomization file in {}", src.display_path(dir))))?;
+    let file = dir.join(name);
+    let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+    let label = src.display_path(&file);
+    let mut doc = crate::yaml::parse_one(&text, crate::yaml::Dialect::Kustomize)
+        .map_err(|source| Error::Yaml { file: label.clone(), source })?;
+    let serde_json::Value::Object(map) = &mut doc else {
+        return Err(Error::Usage(format!("{label} is not a mapping")));
+    };
+    spec.edit_kustomization(map).map_err(Error::Usage)?;
+    let edited = crate::yaml::to_yaml_string(&doc);
+    let rel = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
+    let key = {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("{}\0{edited}", rel.display()).as_bytes());
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let base = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let target = root.with_file_name(format!("{base}-k{key}"));
+    if !target.is_dir() {
+        let tmp = root.with_file_name(format!(".tmp-{base}-k{key}-{}", std::process::id()));
+        let made = link_tree(root, &tmp).and_then(|_| {
+            let out = tmp.join(&rel);
+            std::fs::remove_file(&out).map_err(|e| Error::io(&out, e))?;
+            std::fs::write(&out, &edited).map_err(|e| Error::io(&out, e))
+        });
+        if let Err(e) = made {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+        if std::fs::rename(&tmp, &target).is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+    }
+    let path = src.path().strip_prefix(root).unwrap_or(Path::new(""));
+    LocalSource::with_root(&target, &target.join(path))
+}
+
+/// Recreate the tree at `from` under `to`: directories, hard-linked (else
+/// copied) files, symlinks with their targets.
+fn link_tree(from: &Path, to: &Path) -> Result<()> {
+    for entry in walkdir::WalkDir::new(from).follow_links(false) {
+        let entry = entry.map_err(|e| Error::Source { path: from.to_path_buf(), message: e.to_string() })?;
+        let rel = entry.path().strip_prefix(from).unwrap_or(entry.path());
+        let out = to.join(rel);
+        let ft = entry.file_type();
+        let done = if ft.is_dir() {
+            std::fs::create_dir_all(&out)
+        } else if ft.is_symlink() {
+            std::fs::read_link(entry.path()).and_then(|t| std::os::unix::fs::symlink(t, &out))
+        } else {
+            std::fs::hard_link(entry.path(), &out).or_else(|_| std::fs::copy(entry.path(), &out).map(|_| ()))
+        };
+        done.map_err(|e| Error::io(&out, e))?;
+    }
+    Ok(())
 }
 
 fn apply_jsonnet(options: &mut RenderOptions, spec: &app::JsonnetSpec, src: &LocalSource) -> Result<()> {
