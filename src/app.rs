@@ -4,7 +4,11 @@ use std::io::{self, Write};
 
 use clap::CommandFactory;
 
-use crate::cli::{AppsArgs, Cli, ClusterArgs, Command, DiffArgs, DiffFormat, JsonnetArgs, RenderArgs, SourceArgs};
+use crate::applyset::ParentRef;
+use crate::cli::{
+    AppsArgs, Cli, ClusterArgs, Command, DiffArgs, DiffFormat, JsonnetArgs, RenderArgs, SourceArgs, SyncArgs,
+    SyncFormat,
+};
 use crate::cluster::{Cluster, ConnectOptions, compare};
 use crate::diff::{Action, DiffOptions, diff_object};
 use crate::error::{Error, Result};
@@ -14,6 +18,8 @@ use crate::output::write_objects;
 use crate::render::{JsonnetOptions, JsonnetVar, RenderOptions, render};
 use crate::source::git::{DEFAULT_REVISION, GitSpec};
 use crate::source::{DirectoryOptions, Resolved, SourceRequest, app_rows, merge_source_objects, resolve};
+use crate::sync::SyncOptions;
+use crate::sync::terminal::TerminalUi;
 
 /// Run a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
@@ -21,6 +27,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Render(args) => render_cmd(args),
         Command::Diff(args) => diff_cmd(args),
         Command::Apps(args) => apps_cmd(args),
+        Command::Sync(args) => sync_cmd(args),
         Command::Version => {
             println!("kubectl-gitops {}", env!("CARGO_PKG_VERSION"));
             Ok(0)
@@ -157,12 +164,27 @@ fn connect(args: &ClusterArgs, resolved: &Resolved) -> Result<Cluster> {
 }
 
 fn diff_cmd(args: DiffArgs) -> Result<i32> {
-    let (objects, resolved) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
-    let cluster = connect(&args.cluster, &resolved)?;
-    let resolved = compare::prepare(&cluster, objects)?;
-    let comparisons = compare::compare(&cluster, &resolved)?;
+    let (mut objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
+    let cluster = connect(&args.cluster, &source)?;
+    let parent = args.name.as_deref().map(|app| args.applyset_parent.reference(cluster.default_namespace(), app));
+    if let Some(p) = &parent {
+        crate::sync::label_members(&mut objects, &p.id())?;
+    }
+    let unlabelled = parent.is_none().then(|| objects.clone());
+    let mut resolved = compare::prepare(&cluster, objects)?;
+    let mut comparisons = compare::compare(&cluster, &resolved)?;
+    // Without --name: objects a sync applied carry its part-of label; compare as that sync would.
+    if let (Some(mut objects), Some(id)) = (unlabelled, crate::sync::synced_id(&comparisons)) {
+        crate::sync::label_members(&mut objects, &id)?;
+        resolved = compare::prepare(&cluster, objects)?;
+        comparisons = compare::compare(&cluster, &resolved)?;
+    }
     let opts = DiffOptions::default();
-    let diffs: Vec<_> = comparisons.iter().map(|c| diff_object(c.live.as_ref(), Some(&c.predicted), &opts)).collect();
+    let mut diffs: Vec<_> =
+        comparisons.iter().map(|c| diff_object(c.live.as_ref(), Some(&c.predicted), &opts)).collect();
+    if let (true, Some(p)) = (args.prune, parent) {
+        diffs.extend(prune_diffs(&cluster, &resolved, p)?);
+    }
     let changed = diffs.iter().any(|d| d.action != Action::None);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -191,4 +213,66 @@ fn apps_cmd(args: AppsArgs) -> Result<i32> {
     let mut out = io::stdout().lock();
     crate::source::app::write_apps(&mut out, &rows, args.output).map_err(|e| Error::io("<stdout>", e))?;
     Ok(0)
+}
+
+/// `diff --prune`: deletion diffs of the prune candidates, then of what
+/// garbage collection would remove with them (marked cascading).
+fn prune_diffs(
+    cluster: &Cluster,
+    resolved: &compare::Resolved,
+    reference: ParentRef,
+) -> Result<Vec<crate::diff::ObjectDiff>> {
+    let ns = reference.namespace.clone();
+    let parent = crate::sync::parent::read(cluster, reference, true)?;
+    let set = resolved.set.objects();
+    let mut inv = parent.recorded.clone();
+    inv.namespaces.insert(ns.clone());
+    for o in set {
+        inv.group_kinds.insert(crate::sync::prune::group_kind(o.group(), o.kind()));
+        inv.namespaces.extend(o.namespace().map(String::from));
+    }
+    let keys = set.iter().map(|o| o.key()).collect();
+    let plan = crate::sync::prune::plan_prune(cluster, &parent.id, &inv, &keys, &ns)?;
+    let opts = DiffOptions::default();
+    let mut out: Vec<_> = plan.delete.iter().map(|d| diff_object(Some(&d.live), None, &opts)).collect();
+    for dep in crate::sync::prune::cascading(cluster, &plan.delete)? {
+        let mut d = diff_object(Some(&dep.live), None, &opts);
+        d.diff = format!("# cascading: garbage-collected with a pruned object\n{}", d.diff);
+        out.push(d);
+    }
+    Ok(out)
+}
+
+fn sync_cmd(args: SyncArgs) -> Result<i32> {
+    let (objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
+    let cluster = connect(&args.cluster, &source)?;
+    let opts = SyncOptions {
+        app: args.name.clone(),
+        prune: args.prune,
+        dry_run: args.dry_run,
+        force_conflicts: args.force_conflicts,
+        adopt: args.adopt,
+        allow_empty: args.allow_empty,
+        confirm_mass_prune: args.confirm_mass_prune,
+        cascade: args.cascade,
+        wait: args.wait,
+        timeout: args.timeout,
+        create_namespace: args.create_namespace,
+        lock_duration: args.lock_duration,
+        parent_kind: args.applyset_parent,
+    };
+    let mut ui = TerminalUi::new(args.yes);
+    let report = crate::sync::sync(&cluster, objects, &opts, &mut ui)?;
+    ui.finish();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.output {
+        SyncFormat::Json => crate::output::write_json(&mut out, &report).map_err(|e| Error::io("<stdout>", e))?,
+        SyncFormat::Text => writeln!(out, "{}", report.summary_line()).map_err(|e| Error::io("<stdout>", e))?,
+    }
+    out.flush().map_err(|e| Error::io("<stdout>", e))?;
+    match report.error {
+        Some(e) => Err(Error::SyncFailed(e)),
+        None => Ok(0),
+    }
 }

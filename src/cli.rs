@@ -26,6 +26,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// List the Argo CD Applications in a file or directory.
     Apps(AppsArgs),
+    /// Apply the source to the cluster (server-side apply, ApplySet ownership, waves and hooks); `--prune` deletes what is no longer rendered.
+    Sync(SyncArgs),
     /// Print the version.
     Version,
     /// Print a shell completion script.
@@ -216,6 +218,77 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = DiffFormat::Text)]
     pub output: DiffFormat,
+    /// Also show the deletions a `sync --prune` of app `--name` would make (and what garbage collection removes with them).
+    #[arg(long, requires = "name")]
+    pub prune: bool,
+    /// The app's name (its ApplySet parent is `secret/applyset-<name>` in the namespace).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The kind of the app's ApplySet parent (as given to sync).
+    #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
+    pub applyset_parent: crate::sync::parent::ParentKind,
+}
+
+/// `sync` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SyncFormat {
+    /// One line per object and a summary line.
+    Text,
+    /// The report as JSON: per object its outcome, and the counts.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The app's name: its ApplySet parent is `secret/applyset-<name>` in the namespace, next to its lock (a Lease).
+    #[arg(long)]
+    pub name: String,
+    /// Delete the app's objects that the source no longer renders.
+    #[arg(long)]
+    pub prune: bool,
+    /// Server-side dry-run: print what would be created, changed and pruned; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Take over fields owned by other field managers instead of failing on conflicts.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Take over an ApplySet parent managed by another tool.
+    #[arg(long)]
+    pub adopt: bool,
+    /// Allow syncing a source that renders no objects (with --prune: delete the whole app).
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// Allow a prune that deletes more than half of the app's objects (and at least 10).
+    #[arg(long)]
+    pub confirm_mass_prune: bool,
+    /// Prune without asking (required to prune when stdin is not a terminal).
+    #[arg(short, long)]
+    pub yes: bool,
+    /// How pruned objects' dependents are deleted.
+    #[arg(long, value_enum, default_value_t = crate::cluster::write::Cascade::Background)]
+    pub cascade: crate::cluster::write::Cascade,
+    /// Wait for each wave's objects to be healthy before the next one.
+    #[arg(long)]
+    pub wait: bool,
+    /// Deadline for waiting (hooks, --wait, CRDs): `90s`, `5m`, `1h` or seconds.
+    #[arg(long, default_value = "5m", value_parser = crate::sync::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Create the namespace (the CreateNamespace=true sync option) when it does not exist.
+    #[arg(long)]
+    pub create_namespace: bool,
+    /// The kind of the app's ApplySet parent object (`applyset-<name>`).
+    #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
+    pub applyset_parent: crate::sync::parent::ParentKind,
+    /// How long the sync lock lasts without renewal (a crashed run's lock expires after it).
+    #[arg(long, default_value = "60s", value_parser = crate::sync::parse_duration)]
+    pub lock_duration: std::time::Duration,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = SyncFormat::Text)]
+    pub output: SyncFormat,
 }
 
 /// Take the source from a git repository or an Argo CD Application instead of a local directory.

@@ -82,6 +82,15 @@ pub enum Error {
     /// The `KUBECTL_EXTERNAL_DIFF` program could not run or failed.
     #[error("external diff program: {0}")]
     ExternalDiff(String),
+    /// Another sync of the same app holds the lock (an unexpired Lease).
+    #[error("{0}")]
+    Locked(String),
+    /// A sync safety rail refused to go on (nothing was written).
+    #[error("{0}")]
+    Refused(String),
+    /// A sync wrote some objects and then failed; the parent keeps every member recorded.
+    #[error("sync failed: {0}")]
+    SyncFailed(String),
     /// A git repository could not be fetched or read (`repo` is redacted).
     #[error("{repo}: {message}")]
     Git { repo: String, message: String },

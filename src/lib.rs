@@ -21,6 +21,7 @@ pub mod output;
 pub mod plan;
 pub mod render;
 pub mod source;
+pub mod sync;
 pub mod yaml;
 
 pub use error::{Error, Result};

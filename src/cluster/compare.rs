@@ -115,6 +115,12 @@ fn live_key(v: &Value, group: &str, kind: &str) -> ObjectKey {
 /// provably unchanged). Results follow the set's order; the first failing
 /// object's error is returned, naming the object and its source.
 pub fn compare(cluster: &Cluster, resolved: &Resolved) -> Result<Vec<Comparison>> {
+    compare_with(cluster, resolved, true)
+}
+
+/// [`compare`], with the dry-run taking over other managers' fields only
+/// when `force` is set (sync without `--force-conflicts` reports conflicts).
+pub fn compare_with(cluster: &Cluster, resolved: &Resolved, force: bool) -> Result<Vec<Comparison>> {
     let objects = resolved.set.objects();
     let resources: Vec<Option<ResourceInfo>> =
         objects.iter().map(|o| resolved.discovery.resource(&o.gvk()).cloned()).collect();
@@ -155,7 +161,7 @@ pub fn compare(cluster: &Cluster, resolved: &Resolved) -> Result<Vec<Comparison>
     }
     tracing::info!(objects = objects.len(), lists = lists.len(), dry_runs = to_dry_run.len(), "compare");
 
-    dry_run(cluster, &mut out, &to_dry_run)?;
+    dry_run(cluster, &mut out, &to_dry_run, force)?;
     // A controller may have written an object between our LIST and its
     // dry-run (the dry-run result then carries a newer resourceVersion):
     // read those objects again and redo their dry-runs, at most twice.
@@ -177,7 +183,7 @@ pub fn compare(cluster: &Cluster, resolved: &Resolved) -> Result<Vec<Comparison>
         for (&i, fresh) in stale.iter().zip(cluster.get(&gets)) {
             out[i].live = fresh.map_err(|e| object_error(&out[i], e))?;
         }
-        dry_run(cluster, &mut out, &stale)?;
+        dry_run(cluster, &mut out, &stale, force)?;
     }
     Ok(out)
 }
@@ -204,7 +210,7 @@ fn object_error(c: &Comparison, e: Error) -> Error {
 }
 
 /// Server-side apply dry-run of `out[i]` for each index, filling `predicted`.
-fn dry_run(cluster: &Cluster, out: &mut [Comparison], indices: &[usize]) -> Result<()> {
+fn dry_run(cluster: &Cluster, out: &mut [Comparison], indices: &[usize], force: bool) -> Result<()> {
     let created: HashSet<String> = out
         .iter()
         .filter(|c| c.desired.group().is_empty() && c.desired.kind() == "Namespace" && c.live.is_none())
@@ -216,7 +222,7 @@ fn dry_run(cluster: &Cluster, out: &mut [Comparison], indices: &[usize]) -> Resu
         .zip(&values)
         .map(|(&i, v)| (out[i].resource.as_ref().expect("dry-run only with a resource"), v))
         .collect();
-    let results = cluster.apply(&batch, ApplyOptions { dry_run: true, force: true });
+    let results = cluster.apply(&batch, ApplyOptions { dry_run: true, force });
     for (&i, result) in indices.iter().zip(results) {
         let c = &mut out[i];
         match result {

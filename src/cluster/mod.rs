@@ -16,7 +16,9 @@
 pub mod compare;
 mod config;
 mod discovery;
+pub mod lease;
 mod request;
+pub mod write;
 
 pub use config::{ConnectOptions, DEFAULT_CONCURRENCY};
 pub use discovery::{Discovery, ResourceInfo};

@@ -1,0 +1,184 @@
+//! Single-object writes used by `sync` (create, replace), a one-object
+//! get, and discovery
+//! by group-kind (the ApplySet parent records kinds without versions) or of
+//! every listable resource (prune safety checks, cascading deletions).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::{StreamExt, TryStreamExt};
+use serde_json::Value;
+
+use super::request::{Target, send};
+use super::{Cluster, Discovery, GetRequest, Propagation, ResourceInfo};
+use crate::error::{Error, Result};
+use crate::model::Gvk;
+
+/// How a deletion treats the object's dependents (`--cascade`): the CLI's
+/// spelling of [`Propagation`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Cascade {
+    /// Delete dependents in the background (kubectl's default).
+    #[default]
+    Background,
+    /// Delete dependents first; the object goes once they are gone.
+    Foreground,
+    /// Leave dependents in place.
+    Orphan,
+}
+
+impl From<Cascade> for Propagation {
+    fn from(c: Cascade) -> Propagation {
+        match c {
+            Cascade::Background => Propagation::Background,
+            Cascade::Foreground => Propagation::Foreground,
+            Cascade::Orphan => Propagation::Orphan,
+        }
+    }
+}
+
+fn not_found(e: &Error) -> bool {
+    matches!(e, Error::Api(f) if f.code == 404)
+}
+
+impl Cluster {
+    /// Read one object; `None` when it does not exist.
+    pub fn get_object(&self, res: &ResourceInfo, namespace: &str, name: &str) -> Result<Option<Value>> {
+        let req = GetRequest { resource: res.clone(), namespace: namespace.to_string(), name: name.to_string() };
+        self.get(&[req]).pop().expect("one result")
+    }
+
+    /// Create an object (POST); the server's object is returned.
+    pub fn create(&self, res: &ResourceInfo, obj: &Value) -> Result<Value> {
+        let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
+        let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let resource = res.resource_name();
+        let target = Target { verb: "create", resource: &resource, namespace: ns, name };
+        let req = kube::core::Request::new(res.collection_path(ns));
+        let body = serde_json::to_vec(obj).map_err(|e| Error::Usage(e.to_string()))?;
+        let pp = kube::api::PostParams { dry_run: false, field_manager: Some(crate::keys::FIELD_MANAGER.into()) };
+        self.rt.block_on(send(&self.client, &target, || req.create(&pp, body.clone())))
+    }
+
+    /// Replace an object (PUT); `obj` carries the resourceVersion it expects.
+    pub fn replace(&self, res: &ResourceInfo, obj: &Value) -> Result<Value> {
+        let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
+        let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let resource = res.resource_name();
+        let target = Target { verb: "update", resource: &resource, namespace: ns, name };
+        let req = kube::core::Request::new(res.collection_path(ns));
+        let body = serde_json::to_vec(obj).map_err(|e| Error::Usage(e.to_string()))?;
+        let pp = kube::api::PostParams { dry_run: false, field_manager: Some(crate::keys::FIELD_MANAGER.into()) };
+        self.rt.block_on(send(&self.client, &target, || req.replace(name, &pp, body.clone())))
+    }
+
+    /// Resolve group-kinds (`Kind` or `Kind.group`, the ApplySet form) to
+    /// served resources in their group's preferred version. Kinds the
+    /// cluster no longer serves are absent from the result.
+    pub fn discover_group_kinds(&self, group_kinds: &BTreeSet<String>) -> Result<BTreeMap<String, ResourceInfo>> {
+        let groups: BTreeSet<String> =
+            group_kinds.iter().map(|gk| gk.split_once('.').map_or("", |(_, g)| g).to_string()).collect();
+        let preferred = self.rt.block_on(preferred_versions(&self.client, &groups, self.concurrency))?;
+        let gvks: Vec<Gvk> = group_kinds
+            .iter()
+            .filter_map(|gk| {
+                let (kind, group) = gk.split_once('.').unwrap_or((gk, ""));
+                preferred.get(group).map(|v| Gvk::new(group, v, kind))
+            })
+            .collect();
+        let discovery: Discovery = self.discover(gvks.iter())?;
+        Ok(group_kinds
+            .iter()
+            .filter_map(|gk| {
+                let (kind, group) = gk.split_once('.').unwrap_or((gk, ""));
+                let v = preferred.get(group)?;
+                discovery.resource(&Gvk::new(group, v, kind)).map(|r| (gk.clone(), r.clone()))
+            })
+            .collect())
+    }
+
+    /// Every namespaced resource that can be listed, in its group's preferred version.
+    pub fn namespaced_listable(&self) -> Result<Vec<ResourceInfo>> {
+        self.rt.block_on(namespaced_listable(&self.client, self.concurrency))
+    }
+}
+
+async fn get_path(client: &kube::Client, path: &str) -> Result<Value> {
+    let target = Target { verb: "get", resource: path, namespace: "", name: "" };
+    send(client, &target, || {
+        http::Request::get(path).body(Vec::new()).map_err(kube::core::request::Error::BuildRequest)
+    })
+    .await
+}
+
+/// group -> preferred version, for the groups asked (core: `v1`).
+async fn preferred_versions(
+    client: &kube::Client,
+    groups: &BTreeSet<String>,
+    concurrency: usize,
+) -> Result<BTreeMap<String, String>> {
+    let found: Vec<Option<(String, String)>> = futures::stream::iter(groups.iter().cloned())
+        .map(|group| async move {
+            if group.is_empty() {
+                return Ok(Some((group, "v1".to_string())));
+            }
+            match get_path(client, &format!("/apis/{group}")).await {
+                Ok(g) => Ok(g
+                    .pointer("/preferredVersion/version")
+                    .and_then(Value::as_str)
+                    .map(|v| (group.clone(), v.to_string()))),
+                Err(e) if not_found(&e) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+async fn namespaced_listable(client: &kube::Client, concurrency: usize) -> Result<Vec<ResourceInfo>> {
+    let groups = get_path(client, "/apis").await?;
+    let mut gvs: Vec<(String, String)> = vec![(String::new(), "v1".into())];
+    for g in groups.get("groups").and_then(Value::as_array).into_iter().flatten() {
+        if let (Some(name), Some(v)) =
+            (g.get("name").and_then(Value::as_str), g.pointer("/preferredVersion/version").and_then(Value::as_str))
+        {
+            gvs.push((name.to_string(), v.to_string()));
+        }
+    }
+    let lists: Vec<Vec<ResourceInfo>> = futures::stream::iter(gvs)
+        .map(|(group, version)| async move {
+            let path = if group.is_empty() { format!("/api/{version}") } else { format!("/apis/{group}/{version}") };
+            let list = match get_path(client, &path).await {
+                Ok(l) => l,
+                Err(e) if not_found(&e) => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
+            Ok(list
+                .get("resources")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|r| {
+                    r.get("namespaced").and_then(Value::as_bool) == Some(true)
+                        && r.get("name").and_then(Value::as_str).is_some_and(|n| !n.contains('/'))
+                        && r.get("verbs")
+                            .and_then(Value::as_array)
+                            .is_some_and(|vs| vs.iter().any(|v| v.as_str() == Some("list")))
+                })
+                .filter_map(|r| {
+                    Some(ResourceInfo {
+                        group: group.clone(),
+                        version: version.clone(),
+                        kind: r.get("kind")?.as_str()?.to_string(),
+                        plural: r.get("name")?.as_str()?.to_string(),
+                        namespaced: true,
+                    })
+                })
+                .collect())
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await?;
+    Ok(lists.into_iter().flatten().collect())
+}

@@ -1,0 +1,389 @@
+//! The writing half of a sync, run under the lock: widen the parent, apply
+//! the plan step by step (Namespaces, then CRDs, which are waited for until
+//! Established before discovery is refreshed, then everything else; each
+//! batch concurrently), run hooks and wait for health, prune, narrow the
+//! parent. Any failure stops the run with the parent left widened, after
+//! the SyncFail hooks ran.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::parent::{self, Parent};
+use super::prune::{LiveItem, PrunePlan};
+use super::report::{Entry, Outcome, SyncReport};
+use super::{SyncOptions, SyncUi, resource_of, unchanged};
+use crate::applyset::Inventory;
+use crate::cluster::compare::{Comparison, Resolved};
+use crate::cluster::{ApplyOptions, Cluster, DeleteRequest, Discovery, ListRequest, Propagation, ResourceInfo};
+use crate::error::{Error, Result};
+use crate::health::{HealthStatus, assess_for_wait};
+use crate::model::{Gvk, ObjectKey};
+use crate::plan::{HookDeletePolicy, SyncPlan, Task};
+
+/// Everything the preflight established.
+pub(super) struct Input<'a> {
+    pub plan: &'a SyncPlan,
+    pub comparisons: Vec<Comparison>,
+    pub resolved: &'a Resolved,
+    pub parent: Parent,
+    /// old ∪ new: recorded before anything is applied.
+    pub widened: Inventory,
+    /// This run's kinds and namespaces.
+    pub desired_inv: Inventory,
+    pub prune_plan: PrunePlan,
+}
+
+/// An object to watch (health) or delete (hook policies).
+#[derive(Clone)]
+struct Watched {
+    resource: ResourceInfo,
+    key: ObjectKey,
+    hook: Option<Vec<HookDeletePolicy>>,
+}
+
+struct Exec<'a> {
+    cluster: &'a Cluster,
+    opts: &'a SyncOptions,
+    deadline: Instant,
+    discovery: Discovery,
+    gvks: HashSet<Gvk>,
+    comparisons: HashMap<ObjectKey, Comparison>,
+    /// `part-of=<id>`: waiting re-lists the members.
+    selector: String,
+}
+
+const POLL: Duration = Duration::from_millis(500);
+
+pub(super) fn run(
+    cluster: &Cluster,
+    input: Input<'_>,
+    opts: &SyncOptions,
+    deadline: Instant,
+    report: &mut SyncReport,
+    ui: &mut dyn SyncUi,
+) -> Result<()> {
+    let mut parent = input.parent;
+    if parent::record(cluster, &mut parent, &input.widened)? {
+        report.parent_written = true;
+        ui.step(&format!("ApplySet parent {}: recorded {}", report.parent, input.widened.contains_annotation()));
+    }
+    let mut ex = Exec {
+        cluster,
+        opts,
+        deadline,
+        discovery: input.resolved.discovery.clone(),
+        gvks: input.resolved.set.objects().iter().map(|o| o.gvk()).collect(),
+        comparisons: input.comparisons.into_iter().map(|c| (c.desired.key(), c)).collect(),
+        selector: format!("{}={}", crate::applyset::PART_OF_LABEL, report.applyset_id),
+    };
+    if let Err(e) = ex.steps(input.plan, report, ui) {
+        ex.sync_fail(input.plan, report, ui);
+        return Err(e);
+    }
+    let pp = &input.prune_plan;
+    if opts.prune {
+        let (first, last) = pp.delete.split_at(pp.delete.len() - pp.prune_last);
+        for round in [first, last] {
+            ex.prune(round, report, ui)?;
+        }
+    }
+    for (item, reason) in &pp.kept {
+        let e = Entry::new(&item.key(), Outcome::Kept, reason.clone());
+        ui.object(&e, false);
+        report.push(e);
+    }
+    if opts.prune {
+        let narrowed = input.desired_inv.union(&pp.kept_inventory());
+        if parent::record(cluster, &mut parent, &narrowed)? {
+            report.parent_written = true;
+            ui.step(&format!("ApplySet parent {}: recorded {}", report.parent, narrowed.contains_annotation()));
+        }
+    }
+    Ok(())
+}
+
+/// 0: Namespaces, 1: CRDs, 2: the rest.
+fn category(t: &Task) -> usize {
+    match (t.object.group(), t.object.kind()) {
+        ("", "Namespace") => 0,
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => 1,
+        _ => 2,
+    }
+}
+
+fn failed(key: &ObjectKey, origin: &crate::model::Origin, e: &Error) -> String {
+    let hint = match e {
+        Error::Api(f) if f.code == 409 => " (pass --force-conflicts to take over fields another manager owns)",
+        _ => "",
+    };
+    format!("{key} ({origin}): {e}{hint}")
+}
+
+impl Exec<'_> {
+    fn steps(&mut self, plan: &SyncPlan, report: &mut SyncReport, ui: &mut dyn SyncUi) -> Result<()> {
+        for step in &plan.steps {
+            ui.step(&format!("{} wave {}: {} objects", step.phase, step.wave, step.tasks.len()));
+            let mut watched = Vec::new();
+            for cat in 0..3 {
+                let batch: Vec<&Task> = step.tasks.iter().filter(|t| category(t) == cat).collect();
+                if batch.is_empty() {
+                    continue;
+                }
+                let done = self.apply_batch(&batch, report, ui)?;
+                if cat == 1 {
+                    self.wait_healthy(&done, ui)?;
+                    self.refresh_discovery(&batch)?;
+                }
+                watched.extend(done);
+            }
+            let to_wait: Vec<Watched> =
+                watched.iter().filter(|w| self.opts.wait || w.hook.is_some()).cloned().collect();
+            let waited = self.wait_healthy(&to_wait, ui);
+            let policy = if waited.is_ok() { HookDeletePolicy::HookSucceeded } else { HookDeletePolicy::HookFailed };
+            let doomed: Vec<&Watched> =
+                watched.iter().filter(|w| w.hook.as_ref().is_some_and(|p| p.contains(&policy))).collect();
+            self.delete_hooks(&doomed, report, ui)?;
+            waited?;
+        }
+        Ok(())
+    }
+
+    fn apply_batch(&mut self, batch: &[&Task], report: &mut SyncReport, ui: &mut dyn SyncUi) -> Result<Vec<Watched>> {
+        let mut todo: Vec<(ResourceInfo, Value, &Task, bool)> = Vec::new();
+        let mut out = Vec::new();
+        for t in batch {
+            let key = t.object.key();
+            let c = self.comparisons.get(&key);
+            if let Some(c) = c.filter(|c| !t.is_hook() && unchanged(c)) {
+                let e = Entry::new(&key, Outcome::Unchanged, "");
+                ui.object(&e, false);
+                report.push(e);
+                if let Some(r) = &c.resource {
+                    out.push(Watched { resource: r.clone(), key, hook: None });
+                }
+                continue;
+            }
+            let Some(res) = c.and_then(|c| c.resource.clone()).or_else(|| resource_of(&self.discovery, &t.object))
+            else {
+                return Err(Error::SyncFailed(format!(
+                    "{key} ({}): the cluster does not serve {} (after its CRDs were established)",
+                    t.object.origin,
+                    t.object.api_version()
+                )));
+            };
+            let mut created = c.is_none_or(|c| c.live.is_none());
+            if let Some(policies) = &t.hook {
+                let ns = t.object.namespace().unwrap_or("");
+                created = true;
+                if self.cluster.get_object(&res, ns, t.object.name())?.is_some() {
+                    if policies.contains(&HookDeletePolicy::BeforeHookCreation) {
+                        let req = DeleteRequest {
+                            resource: res.clone(),
+                            namespace: ns.to_string(),
+                            name: t.object.name().to_string(),
+                            uid: None,
+                        };
+                        self.cluster.delete(&[req], Propagation::Background, false).pop().expect("one result")?;
+                        self.wait_gone(&res, &key)?;
+                    } else {
+                        created = false;
+                    }
+                }
+            }
+            todo.push((res, t.object.to_value(), t, created));
+        }
+        let batch_in: Vec<(&ResourceInfo, &Value)> = todo.iter().map(|(r, v, _, _)| (r, v)).collect();
+        let results = self.cluster.apply(&batch_in, ApplyOptions { dry_run: false, force: self.opts.force_conflicts });
+        let mut first_error = None;
+        for ((res, _, t, created), result) in todo.iter().zip(results) {
+            let key = t.object.key();
+            let e = match result {
+                Ok(_) => {
+                    out.push(Watched { resource: res.clone(), key: key.clone(), hook: t.hook.clone() });
+                    let note = if t.is_hook() { format!("{} hook", t.phase) } else { String::new() };
+                    Entry::new(&key, if *created { Outcome::Created } else { Outcome::Configured }, note)
+                }
+                Err(err) => {
+                    let msg = failed(&key, &t.object.origin, &err);
+                    first_error.get_or_insert_with(|| msg.clone());
+                    Entry::new(&key, Outcome::Failed, err.to_string())
+                }
+            };
+            ui.object(&e, false);
+            report.push(e);
+        }
+        match first_error {
+            Some(m) => Err(Error::SyncFailed(m)),
+            None => Ok(out),
+        }
+    }
+
+    /// Rediscover after CRDs are established; the API server may serve a
+    /// new group-version a moment after the CRD says Established.
+    fn refresh_discovery(&mut self, crds: &[&Task]) -> Result<()> {
+        let mut wanted = Vec::new();
+        for t in crds {
+            let v = t.object.to_value();
+            let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+            for ver in v.pointer("/spec/versions").and_then(Value::as_array).into_iter().flatten() {
+                if ver.get("served").and_then(Value::as_bool) != Some(false) {
+                    let name = ver.get("name").and_then(Value::as_str).unwrap_or("");
+                    wanted.push(Gvk::new(&s("/spec/group"), name, &s("/spec/names/kind")));
+                }
+            }
+        }
+        self.gvks.extend(wanted.iter().cloned());
+        loop {
+            self.discovery = self.cluster.discover(self.gvks.iter())?;
+            if wanted.iter().all(|g| self.discovery.resource(g).is_some()) || Instant::now() > self.deadline {
+                return Ok(());
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    fn wait_gone(&self, res: &ResourceInfo, key: &ObjectKey) -> Result<()> {
+        while self.cluster.get_object(res, &key.namespace, &key.name)?.is_some() {
+            if Instant::now() > self.deadline {
+                return Err(Error::SyncFailed(format!("timed out waiting for the previous {key} to be deleted")));
+            }
+            std::thread::sleep(POLL);
+        }
+        Ok(())
+    }
+
+    /// Poll until every object is healthy (kinds without a health check count
+    /// as healthy); a Degraded object or the deadline fails the sync.
+    fn wait_healthy(&self, items: &[Watched], ui: &mut dyn SyncUi) -> Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut announced = false;
+        loop {
+            // One LIST of the members per resource and namespace, not one GET per object.
+            let mut requests: Vec<ListRequest> = Vec::new();
+            for w in items {
+                if !requests.iter().any(|r| r.resource == w.resource && r.namespace == w.key.namespace) {
+                    requests.push(ListRequest {
+                        resource: w.resource.clone(),
+                        namespace: w.key.namespace.clone(),
+                        label_selector: Some(self.selector.clone()),
+                    });
+                }
+            }
+            let mut live: HashMap<ObjectKey, Value> = HashMap::new();
+            for (r, found) in requests.iter().zip(self.cluster.list(&requests)?) {
+                for v in found {
+                    let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+                    let key = ObjectKey::new(
+                        &r.resource.group,
+                        &r.resource.kind,
+                        &s("/metadata/namespace"),
+                        &s("/metadata/name"),
+                    );
+                    live.insert(key, v);
+                }
+            }
+            let mut pending = Vec::new();
+            for (w, live) in items.iter().map(|w| (w, live.remove(&w.key))) {
+                let Some(live) = live else {
+                    pending.push(format!("{} (Missing)", w.key));
+                    continue;
+                };
+                match assess_for_wait(&live) {
+                    None => {}
+                    Some(h) if h.status == HealthStatus::Healthy => {}
+                    Some(h) if h.status == HealthStatus::Degraded => {
+                        return Err(Error::SyncFailed(format!("{} is Degraded: {}", w.key, h.message)));
+                    }
+                    Some(h) => pending.push(format!("{} ({}: {})", w.key, h.status, h.message)),
+                }
+            }
+            if pending.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() > self.deadline {
+                return Err(Error::SyncFailed(format!(
+                    "timed out (--timeout) waiting for health: {}",
+                    pending.join(", ")
+                )));
+            }
+            if !announced {
+                ui.step(&format!("waiting for {} objects to be healthy: {}", pending.len(), pending.join(", ")));
+                announced = true;
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    fn delete_hooks(&self, hooks: &[&Watched], report: &mut SyncReport, ui: &mut dyn SyncUi) -> Result<()> {
+        if hooks.is_empty() {
+            return Ok(());
+        }
+        let reqs: Vec<DeleteRequest> = hooks
+            .iter()
+            .map(|w| DeleteRequest {
+                resource: w.resource.clone(),
+                namespace: w.key.namespace.clone(),
+                name: w.key.name.clone(),
+                uid: None,
+            })
+            .collect();
+        for (w, r) in hooks.iter().zip(self.cluster.delete(&reqs, Propagation::Background, false)) {
+            r?;
+            let e = Entry::new(&w.key, Outcome::Deleted, "hook delete policy");
+            ui.object(&e, false);
+            report.push(e);
+        }
+        Ok(())
+    }
+
+    /// The sync failed: run the SyncFail hooks (best effort; their failures are reported, not raised).
+    fn sync_fail(&mut self, plan: &SyncPlan, report: &mut SyncReport, ui: &mut dyn SyncUi) {
+        if plan.sync_fail.is_empty() {
+            return;
+        }
+        ui.step(&format!("SyncFail: {} hooks", plan.sync_fail.len()));
+        self.deadline = Instant::now() + self.opts.timeout;
+        let tasks: Vec<&Task> = plan.sync_fail.iter().collect();
+        match self.apply_batch(&tasks, report, ui) {
+            Ok(done) => {
+                let waited = self.wait_healthy(&done, ui);
+                let policy =
+                    if waited.is_ok() { HookDeletePolicy::HookSucceeded } else { HookDeletePolicy::HookFailed };
+                let doomed: Vec<&Watched> =
+                    done.iter().filter(|w| w.hook.as_ref().is_some_and(|p| p.contains(&policy))).collect();
+                if let Err(e) = waited.and_then(|_| self.delete_hooks(&doomed, report, ui)) {
+                    ui.step(&format!("SyncFail hooks: {e}"));
+                }
+            }
+            Err(e) => ui.step(&format!("SyncFail hooks: {e}")),
+        }
+    }
+
+    fn prune(&self, items: &[LiveItem], report: &mut SyncReport, ui: &mut dyn SyncUi) -> Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let reqs: Vec<DeleteRequest> = items.iter().map(LiveItem::delete_request).collect();
+        let mut first_error = None;
+        for (item, r) in items.iter().zip(self.cluster.delete(&reqs, self.opts.cascade.into(), false)) {
+            let e = match r {
+                Ok(true) => Entry::new(&item.key(), Outcome::Pruned, ""),
+                Ok(false) => Entry::new(&item.key(), Outcome::Pruned, "already gone"),
+                Err(err) => {
+                    first_error.get_or_insert_with(|| format!("pruning {}: {err}", item.key()));
+                    Entry::new(&item.key(), Outcome::Failed, err.to_string())
+                }
+            };
+            ui.object(&e, false);
+            report.push(e);
+        }
+        match first_error {
+            Some(m) => Err(Error::SyncFailed(m)),
+            None => Ok(()),
+        }
+    }
+}

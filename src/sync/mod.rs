@@ -1,0 +1,588 @@
+//! `sync`: make the cluster match the rendered set, safely.
+//!
+//! [`sync`] walks one run, in this order (nothing is written before step 6):
+//! 1. label every object `applyset.kubernetes.io/part-of=<id>` (an input
+//!    that sets the label is an error) and resolve it ([`compare::prepare`]);
+//! 2. [`crate::plan::plan`]: phases, waves, hooks;
+//! 3. read the ApplySet parent ([`parent::read`]): another tool's set is refused;
+//! 4. preflight: a server-side dry-run of every object ([`compare::compare_with`]);
+//!    any failure stops the run; unchanged objects need no write;
+//! 5. prune candidates ([`prune::plan_prune`]) and the rails: mass-prune
+//!    guard, confirmation;
+//! 6. take the lock (a Lease), widen the parent to old ∪ new, apply the plan
+//!    ([`execute`]), prune, narrow the parent, release the lock.
+//!
+//! `--dry-run` stops after step 5 and reports what would happen.
+
+mod execute;
+pub mod parent;
+pub mod prune;
+pub mod report;
+pub mod terminal;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use crate::applyset::{Inventory, PART_OF_LABEL};
+use crate::cluster::compare::{self, Comparison, Prediction};
+use crate::cluster::write::Cascade;
+use crate::cluster::{Cluster, ResourceInfo};
+use crate::diff::{Action, DiffOptions, diff_object};
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::model::{Object, ObjectKey};
+use crate::normalize::{NormalizeOptions, normalize_with};
+use crate::plan::plan;
+
+pub use prune::{LiveItem, PrunePlan};
+pub use report::{Counts, Entry, Outcome, SyncReport};
+
+/// How to sync.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// The app's name: names the ApplySet parent (`applyset-<app>`) and the lock.
+    pub app: String,
+    /// Delete members that are no longer rendered.
+    pub prune: bool,
+    /// Server-side dry-run: report, change nothing.
+    pub dry_run: bool,
+    /// Take over fields owned by other field managers.
+    pub force_conflicts: bool,
+    /// Take over a parent managed by another tool.
+    pub adopt: bool,
+    /// Allow a render with no objects.
+    pub allow_empty: bool,
+    /// Allow a prune that deletes most of the app.
+    pub confirm_mass_prune: bool,
+    pub cascade: Cascade,
+    /// Wait for each wave's objects to be healthy.
+    pub wait: bool,
+    /// Deadline for the whole run's waiting (hooks, `--wait`, CRDs).
+    pub timeout: Duration,
+    /// Create the app's namespace when it does not exist.
+    pub create_namespace: bool,
+    /// How long the lock lasts without renewal.
+    pub lock_duration: Duration,
+    /// The kind of the ApplySet parent.
+    pub parent_kind: parent::ParentKind,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            app: String::new(),
+            prune: false,
+            dry_run: false,
+            force_conflicts: false,
+            adopt: false,
+            allow_empty: false,
+            confirm_mass_prune: false,
+            cascade: Cascade::Background,
+            wait: false,
+            timeout: Duration::from_secs(300),
+            create_namespace: false,
+            lock_duration: Duration::from_secs(60),
+            parent_kind: parent::ParentKind::Secret,
+        }
+    }
+}
+
+/// Where progress goes and who confirms a prune (the CLI: stderr and a prompt).
+pub trait SyncUi {
+    /// A phase/wave starts, or another notable step.
+    fn step(&mut self, line: &str);
+    /// An object is done (or would be, in a dry run).
+    fn object(&mut self, entry: &Entry, dry_run: bool);
+    /// Ask before deleting `items`; false stops the sync before any write.
+    fn confirm_prune(&mut self, items: &[LiveItem]) -> bool;
+    /// How many object lines the run will report (for a progress display).
+    fn expect(&mut self, _objects: usize) {}
+}
+
+/// True when applying the object would change nothing and we already manage it.
+fn unchanged(c: &Comparison) -> bool {
+    match c.prediction {
+        Prediction::Unchanged => true,
+        Prediction::Desired => false,
+        Prediction::DryRun => {
+            let Some(live) = &c.live else { return false };
+            crate::diff::managed::apply_fields(live, keys::FIELD_MANAGER).is_some()
+                && diff_object(Some(live), Some(&c.predicted), &DiffOptions::default()).action == Action::None
+        }
+    }
+}
+
+/// Label the rendered objects as members of `id`, refusing inputs that set the label.
+pub fn label_members(objects: &mut [Object], id: &str) -> Result<()> {
+    for o in objects.iter_mut() {
+        if let Some(v) = o.label(PART_OF_LABEL) {
+            return Err(Error::Refused(format!(
+                "{}: {}: sets the label {PART_OF_LABEL}={v}; ApplySet membership is managed by kubectl-gitops, \
+                 remove the label from the source",
+                o.origin,
+                o.key()
+            )));
+        }
+        o.set_label(PART_OF_LABEL, id);
+    }
+    Ok(())
+}
+
+fn inventory_of(objects: &[Object], parent_ns: &str) -> Inventory {
+    let mut inv = Inventory::default();
+    inv.namespaces.insert(parent_ns.to_string());
+    for o in objects {
+        inv.group_kinds.insert(prune::group_kind(o.group(), o.kind()));
+        if let Some(ns) = o.namespace() {
+            inv.namespaces.insert(ns.to_string());
+        }
+    }
+    inv
+}
+
+/// Sync `objects` (rendered, not yet normalized) as app `opts.app`.
+/// Errors before any write return `Err`; a failure after writes began is
+/// reported in the returned report's `error`.
+pub fn sync(
+    cluster: &Cluster,
+    mut objects: Vec<Object>,
+    opts: &SyncOptions,
+    ui: &mut dyn SyncUi,
+) -> Result<SyncReport> {
+    let started = Instant::now();
+    if objects.is_empty() && !opts.allow_empty {
+        return Err(Error::Refused(
+            "the source rendered no objects: refusing to sync an empty set (it would prune the whole app); \
+             pass --allow-empty if that is intended"
+                .into(),
+        ));
+    }
+    let parent_ns = cluster.default_namespace().to_string();
+    let reference = opts.parent_kind.reference(&parent_ns, &opts.app);
+    let id = reference.id();
+    label_members(&mut objects, &id)?;
+    let resolved = compare::prepare(cluster, objects)?;
+    let set = resolved.set.objects();
+    if let Some(o) = set.iter().find(|o| {
+        o.group().is_empty()
+            && o.kind() == reference.kind
+            && o.namespace() == Some(&parent_ns)
+            && o.name() == reference.name
+    }) {
+        return Err(Error::Refused(format!(
+            "{}: {} has the name of this app's ApplySet parent; rename it or choose another --name",
+            o.origin,
+            o.key()
+        )));
+    }
+    let plan = plan(set)?;
+    let parent = parent::read(cluster, reference, opts.adopt)?;
+
+    // The app's namespace holds the parent and the lock. A missing one is
+    // an error unless the set or --create-namespace creates it (in the write
+    // phase; for the preflight it counts as created by the set).
+    let in_set = set.iter().any(|o| o.group().is_empty() && o.kind() == "Namespace" && o.name() == parent_ns);
+    let ns_missing = parent.live.is_none() && !in_set && !namespace_exists(cluster, &parent_ns)?;
+    if ns_missing && !opts.create_namespace {
+        return Err(Error::Refused(format!(
+            "namespace {parent_ns} (the app's namespace, which holds its ApplySet parent) does not exist: \
+             create it, or pass --create-namespace"
+        )));
+    }
+
+    // Preflight: dry-run every non-hook object (hooks are recreated, not updated).
+    let applied: HashSet<ObjectKey> = plan.tasks().filter(|t| !t.is_hook()).map(|t| t.object.key()).collect();
+    let mut members: Vec<Object> = set.iter().filter(|o| applied.contains(&o.key())).cloned().collect();
+    if ns_missing {
+        let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": parent_ns}});
+        members.push(Object::new(ns, crate::model::Origin::new("--create-namespace", 0, 0)).expect("valid Namespace"));
+    }
+    let sub = compare::Resolved {
+        set: normalize_with(members, &NormalizeOptions::default(), &resolved.discovery)?,
+        discovery: resolved.discovery.clone(),
+    };
+    ui.step(&format!("preflight: {} objects (server-side dry-run of each one that may change)", sub.set.len()));
+    let comparisons = compare::compare_with(cluster, &sub, opts.force_conflicts).map_err(conflict_hint)?;
+    preflight_hooks(cluster, &plan, &resolved.discovery)?;
+
+    let desired_inv = inventory_of(set, &parent_ns);
+    let widened = parent.recorded.union(&desired_inv);
+    let desired_keys: HashSet<ObjectKey> = set.iter().map(Object::key).collect();
+    let prune_plan = if opts.prune || opts.dry_run {
+        prune::plan_prune(cluster, &id, &widened, &desired_keys, &parent_ns)?
+    } else {
+        PrunePlan::default()
+    };
+    if opts.prune
+        && !opts.confirm_mass_prune
+        && crate::plan::is_mass_prune(prune_plan.delete.len(), prune_plan.live_members)
+    {
+        let what = format!(
+            "mass prune: this sync would delete {} of the app's {} live objects",
+            prune_plan.delete.len(),
+            prune_plan.live_members
+        );
+        if !opts.dry_run {
+            return Err(Error::Refused(format!(
+                "{what}; nothing was changed (check the source, then pass --confirm-mass-prune)"
+            )));
+        }
+        ui.step(&format!("warning: {what}; a real sync needs --confirm-mass-prune"));
+    }
+
+    let mut report = SyncReport {
+        app: opts.app.clone(),
+        applyset_id: id.clone(),
+        parent: format!(
+            "{}/{} -n {}",
+            parent.reference.kind.to_lowercase(),
+            parent.reference.name,
+            parent.reference.namespace
+        ),
+        dry_run: opts.dry_run,
+        ..Default::default()
+    };
+    if opts.dry_run {
+        if ns_missing {
+            let e = Entry::new(&ObjectKey::new("", "Namespace", "", &parent_ns), Outcome::Created, "CreateNamespace");
+            ui.object(&e, true);
+            report.push(e);
+        }
+        dry_run_report(cluster, &plan, &comparisons, &prune_plan, opts, &mut report, ui)?;
+        return Ok(report);
+    }
+    if opts.prune && !prune_plan.delete.is_empty() && !ui.confirm_prune(&prune_plan.delete) {
+        return Err(Error::Refused(format!(
+            "pruning {} objects was not confirmed; nothing was changed (on a terminal answer the prompt, \
+             otherwise pass --yes)",
+            prune_plan.delete.len()
+        )));
+    }
+
+    if parent.live.is_none() {
+        // A live parent proves its namespace exists.
+        ensure_namespace(cluster, &parent_ns, set, opts, &mut report, ui)?;
+    }
+    // Nothing to write (everything unchanged, no hook, no prune, parent up
+    // to date): a no-op sync writes nothing at all, not even its lock.
+    let by_key: std::collections::HashMap<ObjectKey, &Comparison> =
+        comparisons.iter().map(|c| (c.desired.key(), c)).collect();
+    let narrowed = desired_inv.union(&prune_plan.kept_inventory());
+    let writes = !parent::up_to_date(&parent, &widened)
+        || plan.tasks().any(|t| t.is_hook() || by_key.get(&t.object.key()).is_none_or(|c| !unchanged(c)))
+        || (opts.prune && (!prune_plan.delete.is_empty() || !parent::up_to_date(&parent, &narrowed)));
+    drop(by_key);
+    ui.expect(plan.tasks().count() + if opts.prune { prune_plan.delete.len() } else { 0 });
+    let lock = if writes { Some(lock_fresh(cluster, &parent, opts.lock_duration)?) } else { None };
+    let input =
+        execute::Input { plan: &plan, comparisons, resolved: &resolved, parent, widened, desired_inv, prune_plan };
+    finish(cluster, lock, input, opts, started, report, ui)
+}
+
+/// Take the lock, then check that the parent did not change since it was
+/// read: another sync that finished in between would make this run's plan stale.
+fn lock_fresh(cluster: &Cluster, parent: &parent::Parent, duration: Duration) -> Result<crate::cluster::lease::Lock> {
+    let (ns, name) = (&parent.reference.namespace, &parent.reference.name);
+    let lock = cluster.lock(ns, name, duration)?;
+    let rv = |v: Option<&serde_json::Value>| v.and_then(|p| p.pointer("/metadata/resourceVersion")).cloned();
+    let fresh = match cluster.get_object(&parent::parent_resource(&parent.reference), ns, name) {
+        Ok(now) => rv(now.as_ref()) == rv(parent.live.as_ref()),
+        Err(e) => {
+            let _ = cluster.unlock(lock);
+            return Err(e);
+        }
+    };
+    if !fresh {
+        let _ = cluster.unlock(lock);
+        return Err(Error::Refused(format!(
+            "the ApplySet parent {}/{name} changed while this sync was preparing (another sync ran); \
+             nothing was changed: run it again",
+            parent.reference.kind.to_lowercase()
+        )));
+    }
+    Ok(lock)
+}
+
+fn finish(
+    cluster: &Cluster,
+    lock: Option<crate::cluster::lease::Lock>,
+    input: execute::Input<'_>,
+    opts: &SyncOptions,
+    started: Instant,
+    mut report: SyncReport,
+    ui: &mut dyn SyncUi,
+) -> Result<SyncReport> {
+    let result = execute::run(cluster, input, opts, started + opts.timeout, &mut report, ui);
+    let unlocked = lock.map_or(Ok(()), |l| cluster.unlock(l));
+    if let Err(e) = result {
+        report.error = Some(match e {
+            Error::SyncFailed(m) => m,
+            other => other.to_string(),
+        });
+    } else if let Err(e) = unlocked {
+        report.error = Some(format!("releasing the lock: {e}"));
+    }
+    Ok(report)
+}
+
+/// A conflict found by the preflight: say how to take the fields over.
+fn conflict_hint(e: Error) -> Error {
+    match e {
+        Error::Object { key, origin, source } if matches!(&*source, Error::Api(f) if f.code == 409) => {
+            Error::Refused(format!(
+                "{key} ({origin}): {source}\nanother field manager owns these fields: change the source to agree, \
+                 or pass --force-conflicts to take them over; nothing was changed"
+            ))
+        }
+        other => other,
+    }
+}
+
+fn dry_run_report(
+    cluster: &Cluster,
+    plan: &crate::plan::SyncPlan,
+    comparisons: &[Comparison],
+    prune_plan: &PrunePlan,
+    opts: &SyncOptions,
+    report: &mut SyncReport,
+    ui: &mut dyn SyncUi,
+) -> Result<()> {
+    let by_key: std::collections::HashMap<ObjectKey, &Comparison> =
+        comparisons.iter().map(|c| (c.desired.key(), c)).collect();
+    for t in plan.tasks() {
+        let key = t.object.key();
+        let outcome = match by_key.get(&key) {
+            Some(c) if unchanged(c) => Outcome::Unchanged,
+            Some(c) if c.live.is_some() => Outcome::Configured,
+            _ => Outcome::Created,
+        };
+        let note = if t.is_hook() { format!("{} hook", t.phase) } else { String::new() };
+        let e = Entry::new(&key, outcome, note);
+        ui.object(&e, true);
+        report.push(e);
+    }
+    for item in &prune_plan.delete {
+        let outcome = if opts.prune { Outcome::Pruned } else { Outcome::Kept };
+        let note = if opts.prune { "" } else { "not rendered; --prune would delete it" };
+        let e = Entry::new(&item.key(), outcome, note);
+        ui.object(&e, true);
+        report.push(e);
+    }
+    for (item, reason) in &prune_plan.kept {
+        let e = Entry::new(&item.key(), Outcome::Kept, reason.clone());
+        ui.object(&e, true);
+        report.push(e);
+    }
+    for dep in prune::cascading(cluster, &prune_plan.delete)? {
+        let e = Entry::new(&dep.key(), Outcome::Cascading, "garbage-collected with a pruned object");
+        ui.object(&e, true);
+        report.push(e);
+    }
+    Ok(())
+}
+
+/// The resource of an object, from the run's discovery.
+fn resource_of(discovery: &crate::cluster::Discovery, o: &Object) -> Option<ResourceInfo> {
+    discovery.resource(&o.gvk()).cloned()
+}
+
+fn namespace_resource() -> ResourceInfo {
+    ResourceInfo {
+        group: String::new(),
+        version: "v1".into(),
+        kind: "Namespace".into(),
+        plural: "namespaces".into(),
+        namespaced: false,
+    }
+}
+
+/// The app's namespace holds the parent and the lock: create it (from the
+/// set's manifest when it has one) if `--create-namespace` or the set asks.
+fn ensure_namespace(
+    cluster: &Cluster,
+    ns: &str,
+    set: &[Object],
+    opts: &SyncOptions,
+    report: &mut SyncReport,
+    ui: &mut dyn SyncUi,
+) -> Result<()> {
+    let res = namespace_resource();
+    if namespace_exists(cluster, ns)? {
+        return Ok(());
+    }
+    let from_set = set.iter().find(|o| o.group().is_empty() && o.kind() == "Namespace" && o.name() == ns);
+    if !opts.create_namespace && from_set.is_none() {
+        return Err(Error::Refused(format!(
+            "namespace {ns} (the app's namespace, which holds its ApplySet parent) does not exist: \
+             create it, or pass --create-namespace"
+        )));
+    }
+    let body = from_set.map_or_else(
+        || serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        Object::to_value,
+    );
+    cluster
+        .apply(&[(&res, &body)], crate::cluster::ApplyOptions { dry_run: false, force: opts.force_conflicts })
+        .pop()
+        .expect("one result")?;
+    if from_set.is_none() {
+        let e = Entry::new(&ObjectKey::new("", "Namespace", "", ns), Outcome::Created, "CreateNamespace");
+        ui.object(&e, false);
+        report.push(e);
+    }
+    Ok(())
+}
+
+/// Whether namespace `ns` exists; a user who may not read namespaces is
+/// told by the writes instead (counted as existing).
+fn namespace_exists(cluster: &Cluster, ns: &str) -> Result<bool> {
+    match cluster.get_object(&namespace_resource(), "", ns) {
+        Ok(found) => Ok(found.is_some()),
+        Err(Error::Api(f)) if f.code == 403 => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+/// `90s`, `5m`, `1h`, `250ms` or plain seconds.
+pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a duration (examples: 90s, 5m, 1h)"))?;
+    Ok(match unit {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (use ms, s, m or h)")),
+    })
+}
+
+/// The ApplySet id the live counterparts of a set were synced with, when
+/// they agree: the `part-of` label as set by our field manager. Lets `diff`
+/// without `--name` compare like the sync that applied them.
+pub fn synced_id(comparisons: &[Comparison]) -> Option<String> {
+    let mut found: Option<&str> = None;
+    for live in comparisons.iter().filter_map(|c| c.live.as_ref()) {
+        let Some(id) = live.pointer("/metadata/labels").and_then(|l| l.get(PART_OF_LABEL)).and_then(|v| v.as_str())
+        else {
+            continue;
+        };
+        let ours = crate::diff::managed::apply_fields(live, keys::FIELD_MANAGER).is_some_and(|(_, f)| {
+            f.get("f:metadata")
+                .and_then(|m| m.get("f:labels"))
+                .and_then(|l| l.get(format!("f:{PART_OF_LABEL}")))
+                .is_some()
+        });
+        if !ours {
+            continue;
+        }
+        match found {
+            None => found = Some(id),
+            Some(f) if f == id => {}
+            Some(_) => return None,
+        }
+    }
+    found.map(String::from)
+}
+
+/// Hooks are recreated rather than updated: dry-run those that do not exist
+/// yet (an existing one is deleted first when it runs). Hooks whose kind or
+/// namespace the set itself creates cannot be dry-run before it exists.
+fn preflight_hooks(
+    cluster: &Cluster,
+    plan: &crate::plan::SyncPlan,
+    discovery: &crate::cluster::Discovery,
+) -> Result<()> {
+    let hooks: Vec<(&Object, ResourceInfo)> = plan
+        .tasks()
+        .chain(plan.sync_fail.iter())
+        .filter(|t| t.is_hook())
+        .filter_map(|t| resource_of(discovery, &t.object).map(|r| (&t.object, r)))
+        .collect();
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let gets: Vec<crate::cluster::GetRequest> = hooks
+        .iter()
+        .map(|(o, r)| crate::cluster::GetRequest {
+            resource: r.clone(),
+            namespace: o.namespace().unwrap_or("").to_string(),
+            name: o.name().to_string(),
+        })
+        .collect();
+    let live: Vec<Option<serde_json::Value>> = cluster.get(&gets).into_iter().collect::<Result<_>>()?;
+    let absent: Vec<(&Object, &ResourceInfo, serde_json::Value)> =
+        hooks.iter().zip(live).filter(|(_, l)| l.is_none()).map(|((o, r), _)| (*o, r, o.to_value())).collect();
+    let batch: Vec<(&ResourceInfo, &serde_json::Value)> = absent.iter().map(|(_, r, v)| (*r, v)).collect();
+    let results = cluster.apply(&batch, crate::cluster::ApplyOptions { dry_run: true, force: true });
+    for ((o, _, _), r) in absent.iter().zip(results) {
+        match r {
+            Ok(_) => {}
+            Err(Error::Api(f)) if f.code == 404 => {} // its namespace comes with the set
+            Err(e) => {
+                return Err(Error::Object { key: Box::new(o.key()), origin: o.origin.clone(), source: Box::new(e) });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synced_id_needs_our_manager_and_agreement() {
+        use crate::cluster::compare::{Comparison, Prediction};
+        use crate::model::Origin;
+        let desired = Object::new(
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}),
+            Origin::new("a.yaml", 0, 1),
+        )
+        .unwrap();
+        let live = |id: &str, manager: &str| {
+            serde_json::json!({"metadata": {"labels": {PART_OF_LABEL: id}, "managedFields": [{
+                "manager": manager, "operation": "Apply", "apiVersion": "v1",
+                "fieldsV1": {"f:metadata": {"f:labels": {format!("f:{PART_OF_LABEL}"): {}}}}}]}})
+        };
+        let c = |l: serde_json::Value| Comparison {
+            desired: desired.clone(),
+            resource: None,
+            live: Some(l),
+            predicted: serde_json::Value::Null,
+            prediction: Prediction::DryRun,
+        };
+        assert_eq!(synced_id(&[c(live("a", keys::FIELD_MANAGER))]).as_deref(), Some("a"));
+        assert_eq!(synced_id(&[c(live("a", "kubectl"))]), None);
+        assert_eq!(synced_id(&[c(live("a", keys::FIELD_MANAGER)), c(live("b", keys::FIELD_MANAGER))]), None);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5d").is_err());
+    }
+
+    #[test]
+    fn members_get_the_label_and_inputs_may_not_set_it() {
+        use crate::model::Origin;
+        let o = |labels: serde_json::Value| {
+            Object::new(
+                serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labels": labels}}),
+                Origin::new("a.yaml", 0, 3),
+            )
+            .unwrap()
+        };
+        let mut ok = vec![o(serde_json::json!({}))];
+        label_members(&mut ok, "applyset-x-v1").unwrap();
+        assert_eq!(ok[0].label(PART_OF_LABEL), Some("applyset-x-v1"));
+        let mut bad = vec![o(serde_json::json!({PART_OF_LABEL: "other"}))];
+        let err = label_members(&mut bad, "applyset-x-v1").unwrap_err().to_string();
+        assert!(err.contains("a.yaml:3") && err.contains(PART_OF_LABEL), "{err}");
+    }
+}

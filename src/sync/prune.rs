@@ -1,0 +1,299 @@
+//! Prune candidates and the safety rails around them.
+//!
+//! Candidates: for each group-kind the parent records (old ∪ new), the
+//! objects labelled `applyset.kubernetes.io/part-of=<id>` in each recorded
+//! namespace (cluster-scoped kinds once), listed concurrently, minus this
+//! run's objects. The label is checked again on every listed object, so
+//! nothing without it is ever a candidate. Objects marked `Prune=false` or
+//! `Delete=false`, the parent's own namespace and Namespaces still holding
+//! objects outside the set are kept.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use serde_json::Value;
+
+use crate::applyset::{Inventory, PART_OF_LABEL};
+use crate::cluster::{Cluster, DeleteRequest, ListRequest, ResourceInfo};
+use crate::error::Result;
+use crate::model::{Object, ObjectKey, Origin};
+use crate::plan::object_options;
+
+/// One live object.
+#[derive(Debug, Clone)]
+pub struct LiveItem {
+    pub resource: ResourceInfo,
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    pub live: Value,
+}
+
+impl LiveItem {
+    fn new(resource: &ResourceInfo, live: Value) -> LiveItem {
+        let s = |p: &str| live.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+        LiveItem {
+            resource: resource.clone(),
+            namespace: s("/metadata/namespace"),
+            name: s("/metadata/name"),
+            uid: s("/metadata/uid"),
+            live,
+        }
+    }
+
+    pub fn key(&self) -> ObjectKey {
+        ObjectKey::new(&self.resource.group, &self.resource.kind, &self.namespace, &self.name)
+    }
+
+    pub fn delete_request(&self) -> DeleteRequest {
+        DeleteRequest {
+            resource: self.resource.clone(),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            uid: Some(self.uid.clone()).filter(|u| !u.is_empty()),
+        }
+    }
+
+    fn owners(&self) -> Vec<String> {
+        self.live
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.get("uid").and_then(Value::as_str).map(String::from))
+            .collect()
+    }
+}
+
+/// What a prune would do.
+#[derive(Debug, Clone, Default)]
+pub struct PrunePlan {
+    /// To delete, in deletion order (`PruneLast` ones at the end).
+    pub delete: Vec<LiveItem>,
+    /// How many of `delete`, at its end, are `PruneLast` (deleted in a second round).
+    pub prune_last: usize,
+    /// Members not in the render that stay, with the reason.
+    pub kept: Vec<(LiveItem, String)>,
+    /// Every live member of the set (for the mass-prune guard).
+    pub live_members: usize,
+}
+
+impl PrunePlan {
+    /// What the parent must still record after the prune: kinds and namespaces of kept objects.
+    pub fn kept_inventory(&self) -> Inventory {
+        let mut inv = Inventory::default();
+        for (k, _) in &self.kept {
+            inv.group_kinds.insert(group_kind(&k.resource.group, &k.resource.kind));
+            if !k.namespace.is_empty() {
+                inv.namespaces.insert(k.namespace.clone());
+            }
+        }
+        inv
+    }
+}
+
+/// The ApplySet form of a group-kind: `Kind` (core) or `Kind.group`.
+pub fn group_kind(group: &str, kind: &str) -> String {
+    if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") }
+}
+
+/// List the set's live members and pick the candidates.
+pub fn plan_prune(
+    cluster: &Cluster,
+    id: &str,
+    inventory: &Inventory,
+    desired: &HashSet<ObjectKey>,
+    parent_namespace: &str,
+) -> Result<PrunePlan> {
+    let resources = cluster.discover_group_kinds(&inventory.group_kinds)?;
+    for gk in inventory.group_kinds.iter().filter(|gk| !resources.contains_key(*gk)) {
+        tracing::warn!("ApplySet kind {gk} is not served by the cluster any more; its members cannot be pruned");
+    }
+    let selector = format!("{PART_OF_LABEL}={id}");
+    let mut requests = Vec::new();
+    for r in resources.values() {
+        let namespaces: Vec<String> =
+            if r.namespaced { inventory.namespaces.iter().cloned().collect() } else { vec![String::new()] };
+        for ns in namespaces {
+            requests.push(ListRequest { resource: r.clone(), namespace: ns, label_selector: Some(selector.clone()) });
+        }
+    }
+    let mut out = PrunePlan::default();
+    let mut delete = Vec::new();
+    let mut last = Vec::new();
+    for (req, items) in requests.iter().zip(cluster.list(&requests)?) {
+        for live in items {
+            // Never trust the selector alone: the label must say exactly our id.
+            let labelled =
+                live.pointer("/metadata/labels").and_then(|l| l.get(PART_OF_LABEL)).and_then(Value::as_str) == Some(id);
+            if !labelled {
+                continue;
+            }
+            out.live_members += 1;
+            let item = LiveItem::new(&req.resource, live);
+            if desired.contains(&item.key()) {
+                continue;
+            }
+            let opts = Object::new(item.live.clone(), Origin::new("<live>", 0, 0)).map(|o| object_options(&o)).ok();
+            match opts {
+                Some(o) if !o.prune => out.kept.push((item, "Prune=false".into())),
+                Some(o) if !o.delete => out.kept.push((item, "Delete=false".into())),
+                Some(o) if o.prune_last => last.push(item),
+                _ => delete.push(item),
+            }
+        }
+    }
+    let prune_last = last.len();
+    delete.extend(last);
+    // Namespaces: never the parent's, never one that holds objects outside the set.
+    let deleting: HashSet<String> = delete.iter().map(|d| d.uid.clone()).collect();
+    let mut keep_ns: Vec<(usize, String)> = Vec::new();
+    for (i, d) in
+        delete.iter().enumerate().filter(|(_, d)| d.resource.group.is_empty() && d.resource.kind == "Namespace")
+    {
+        if d.name == parent_namespace {
+            keep_ns.push((i, "it holds the ApplySet parent".into()));
+            continue;
+        }
+        let foreign = foreign_objects(cluster, &d.name, &deleting)?;
+        if !foreign.is_empty() {
+            let shown: Vec<String> = foreign.iter().take(5).cloned().collect();
+            let more = if foreign.len() > 5 { format!(" and {} more", foreign.len() - 5) } else { String::new() };
+            keep_ns.push((i, format!("it still holds objects outside the set: {}{more}", shown.join(", "))));
+        }
+    }
+    let first_last = delete.len() - prune_last;
+    out.prune_last = prune_last;
+    for (i, reason) in keep_ns.into_iter().rev() {
+        if i >= first_last {
+            out.prune_last -= 1;
+        }
+        let item = delete.remove(i);
+        out.kept.push((item, reason));
+    }
+    out.delete = delete;
+    Ok(out)
+}
+
+/// Objects in namespace `ns` that are neither being deleted, nor dependents
+/// (owner references: garbage collection handles them), nor created by the
+/// cluster itself (default ServiceAccount and its token, the root CA
+/// ConfigMap, Events, Endpoints).
+fn foreign_objects(cluster: &Cluster, ns: &str, deleting: &HashSet<String>) -> Result<Vec<String>> {
+    let items = list_namespaces(cluster, &BTreeSet::from([ns.to_string()]))?;
+    let mut out = Vec::new();
+    for it in items {
+        let automatic = match (it.resource.group.as_str(), it.resource.kind.as_str()) {
+            ("", "ServiceAccount") => it.name == "default",
+            ("", "ConfigMap") => it.name == "kube-root-ca.crt",
+            ("", "Secret") => {
+                it.live.get("type").and_then(Value::as_str) == Some("kubernetes.io/service-account-token")
+            }
+            ("", "Endpoints") | ("discovery.k8s.io", "EndpointSlice") => true,
+            _ => false,
+        };
+        if automatic || deleting.contains(&it.uid) || !it.owners().is_empty() {
+            continue;
+        }
+        out.push(it.key().to_string());
+    }
+    Ok(out)
+}
+
+/// Every object of every listable namespaced kind (Events excepted) in `namespaces`.
+fn list_namespaces(cluster: &Cluster, namespaces: &BTreeSet<String>) -> Result<Vec<LiveItem>> {
+    let resources: Vec<ResourceInfo> =
+        cluster.namespaced_listable()?.into_iter().filter(|r| r.kind != "Event").collect();
+    let requests: Vec<ListRequest> = namespaces
+        .iter()
+        .flat_map(|ns| {
+            resources.iter().map(|r| ListRequest { resource: r.clone(), namespace: ns.clone(), label_selector: None })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (req, items) in requests.iter().zip(cluster.list(&requests)?) {
+        out.extend(items.into_iter().map(|v| LiveItem::new(&req.resource, v)));
+    }
+    Ok(out)
+}
+
+/// Live objects garbage collection would remove with `deleting` (owner
+/// references, transitively, and the contents of deleted Namespaces), for
+/// `--dry-run` and `diff --prune`. Dependents are searched in the deleted
+/// objects' namespaces.
+pub fn cascading(cluster: &Cluster, deleting: &[LiveItem]) -> Result<Vec<LiveItem>> {
+    if deleting.is_empty() {
+        return Ok(Vec::new());
+    }
+    let deleted_ns: BTreeSet<String> = deleting
+        .iter()
+        .filter(|d| d.resource.group.is_empty() && d.resource.kind == "Namespace")
+        .map(|d| d.name.clone())
+        .collect();
+    let namespaces: BTreeSet<String> = deleting
+        .iter()
+        .filter(|d| !d.namespace.is_empty())
+        .map(|d| d.namespace.clone())
+        .chain(deleted_ns.clone())
+        .collect();
+    let all = list_namespaces(cluster, &namespaces)?;
+    let mut gone: HashSet<String> = deleting.iter().map(|d| d.uid.clone()).collect();
+    let mut out: Vec<LiveItem> = Vec::new();
+    let mut taken: HashMap<String, ()> = HashMap::new();
+    loop {
+        let before = out.len();
+        for it in &all {
+            if gone.contains(&it.uid) || taken.contains_key(&it.uid) {
+                continue;
+            }
+            if deleted_ns.contains(&it.namespace) || it.owners().iter().any(|o| gone.contains(o)) {
+                taken.insert(it.uid.clone(), ());
+                out.push(it.clone());
+            }
+        }
+        if out.len() == before {
+            break;
+        }
+        gone.extend(out[before..].iter().map(|i| i.uid.clone()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn item(group: &str, kind: &str, ns: &str, name: &str) -> LiveItem {
+        let r = ResourceInfo {
+            group: group.into(),
+            version: "v1".into(),
+            kind: kind.into(),
+            plural: format!("{}s", kind.to_lowercase()),
+            namespaced: !ns.is_empty(),
+        };
+        LiveItem::new(
+            &r,
+            json!({"metadata": {"name": name, "namespace": ns, "uid": format!("uid-{name}"),
+            "ownerReferences": [{"uid": "owner-1"}]}}),
+        )
+    }
+
+    #[test]
+    fn kept_objects_stay_recorded_and_deletes_carry_the_uid() {
+        let plan = PrunePlan {
+            kept: vec![
+                (item("apps", "Deployment", "a", "d"), "Prune=false".into()),
+                (item("", "Namespace", "", "a"), "".into()),
+            ],
+            ..Default::default()
+        };
+        let inv = plan.kept_inventory();
+        assert_eq!(inv.contains_annotation(), "Deployment.apps,Namespace");
+        assert_eq!(inv.namespaces.iter().cloned().collect::<Vec<_>>(), ["a"]);
+        let d = item("", "ConfigMap", "a", "c");
+        assert_eq!(d.delete_request().uid.as_deref(), Some("uid-c"));
+        assert_eq!(d.owners(), ["owner-1"]);
+        assert_eq!(group_kind("", "ConfigMap"), "ConfigMap");
+        assert_eq!(group_kind("apps", "Deployment"), "Deployment.apps");
+    }
+}

@@ -1,0 +1,449 @@
+//! `kubectl gitops sync` against the real test cluster: apply, no-op,
+//! conflicts, waves and hooks, --wait, prune and its safety rails, the
+//! lock, RBAC, preflight, dry-run, and ApplySet interop with kubectl.
+//! Every test works in its own namespaces.
+
+#[path = "support/cluster.rs"]
+mod cluster;
+mod common;
+#[path = "support/sync.rs"]
+mod sync_support;
+
+use std::process::{Command, Stdio};
+
+use common::tree;
+use kubectl_gitops::applyset::ParentRef;
+use sync_support::{cm, exists, gitops, new_ns, sync, sync_ok, versions};
+
+#[test]
+fn create_update_noop_and_diff_after_sync() {
+    let ns = new_ns("sync-basic");
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: c\n        image: nginx\n        ports: [{containerPort: 80, protocol: TCP}]\n";
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  password: hunter2\n---\n";
+    let dir = tree(&[("a.yaml", &format!("{}{secret}{deploy}", cm("settings", "", "1")))]);
+    let first = sync_ok(dir.path(), &ns, "basic", &[]);
+    assert!(first.stdout.contains("3 created, 0 configured, 0 unchanged, 0 pruned, 0 failed"), "{}", first.stdout);
+    let id = ParentRef::secret(&ns, "basic").id();
+    let parent = cluster::shared().kubectl_ok(&["get", "secret", "applyset-basic", "-n", &ns, "-o", "json"]);
+    let parent: serde_json::Value = serde_json::from_str(&parent).unwrap();
+    assert_eq!(parent["metadata"]["labels"]["applyset.kubernetes.io/id"], id.as_str());
+    assert_eq!(
+        parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"],
+        "ConfigMap,Deployment.apps,Secret"
+    );
+    let label = cluster::shared().kubectl_ok(&[
+        "get",
+        "configmap",
+        "settings",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.metadata.labels.applyset\\.kubernetes\\.io/part-of}",
+    ]);
+    assert_eq!(label, id);
+
+    // No-op: nothing written, the parent included (resourceVersions unchanged).
+    let before = versions(&ns, "configmaps,secrets,deployments,leases");
+    let again = sync_ok(dir.path(), &ns, "basic", &[]);
+    assert!(again.stdout.contains("0 created, 0 configured, 3 unchanged"), "{}", again.stdout);
+    assert_eq!(versions(&ns, "configmaps,secrets,deployments,leases"), before);
+
+    let diff = gitops(&["diff", dir.path().to_str().unwrap(), "--name", "basic", "-n", &ns]);
+    assert_eq!(diff.code, 0, "diff after sync: {}{}", diff.stdout, diff.stderr);
+
+    // Update: one object configured, the others untouched.
+    std::fs::write(dir.path().join("a.yaml"), format!("{}{secret}{deploy}", cm("settings", "", "2"))).unwrap();
+    let upd = sync_ok(dir.path(), &ns, "basic", &[]);
+    assert!(upd.stdout.contains("0 created, 1 configured, 2 unchanged"), "{}", upd.stdout);
+    let data = cluster::shared().kubectl_ok(&["get", "configmap", "settings", "-n", &ns, "-o", "jsonpath={.data.k}"]);
+    assert_eq!(data, "2");
+}
+
+#[test]
+fn conflicts_are_reported_and_force_takes_over() {
+    let ns = new_ns("sync-conflict");
+    cluster::shared().apply_yaml(
+        &cm("shared", &format!("  namespace: {ns}\n"), "theirs"),
+        &["--server-side", "--field-manager", "someone-else"],
+    );
+    let dir = tree(&[("a.yaml", &format!("{}{}", cm("shared", "", "ours"), cm("other", "", "x")))]);
+    let r = sync(dir.path(), &ns, "conflict", &[]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("conflict") && r.stderr.contains("--force-conflicts"), "{}", r.stderr);
+    assert!(r.stderr.contains("ConfigMap") && r.stderr.contains("a.yaml"), "{}", r.stderr);
+    // All or nothing: the other object was not created, no parent either.
+    assert!(!exists("configmap", &ns, "other"));
+    assert!(!exists("secret", &ns, "applyset-conflict"));
+    sync_ok(dir.path(), &ns, "conflict", &["--force-conflicts"]);
+    let data = cluster::shared().kubectl_ok(&["get", "configmap", "shared", "-n", &ns, "-o", "jsonpath={.data.k}"]);
+    assert_eq!(data, "ours");
+}
+
+#[test]
+fn waves_and_hooks_run_in_order() {
+    let ns = new_ns("sync-waves");
+    let w = |wave: &str| format!("  annotations:\n    argocd.argoproj.io/sync-wave: \"{wave}\"\n");
+    let hook = |h: &str, policy: &str| {
+        format!(
+            "  annotations:\n    argocd.argoproj.io/hook: {h}\n    argocd.argoproj.io/hook-delete-policy: {policy}\n"
+        )
+    };
+    let src = [
+        cm("late", &w("5"), "x"),
+        cm("post", &hook("PostSync", "HookSucceeded"), "x"),
+        cm("early", &w("-1"), "x"),
+        cm("normal", "", "x"),
+        cm("pre", &hook("PreSync", "BeforeHookCreation"), "x"),
+        cm("on-fail", &hook("SyncFail", "BeforeHookCreation"), "x"),
+        cm("helm-pre", "  annotations:\n    helm.sh/hook: pre-install\n    helm.sh/hook-weight: \"-5\"\n", "x"),
+        cm("helm-test", "  annotations:\n    helm.sh/hook: test\n", "x"),
+    ]
+    .concat();
+    let dir = tree(&[("a.yaml", &src)]);
+    let r = sync_ok(dir.path(), &ns, "waves", &[]);
+    let order: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("ConfigMap "))
+        .map(|l| l.split_whitespace().nth(1).unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(order, ["helm-pre", "pre", "early", "normal", "late", "post", "post"], "{}", r.stderr);
+    // Helm test hooks never run in a sync.
+    assert!(!exists("configmap", &ns, "helm-test"));
+    assert!(r.stderr.contains("post deleted: hook delete policy"), "{}", r.stderr);
+    // HookSucceeded removed the PostSync hook; the PreSync hook stays; SyncFail never ran.
+    assert!(!exists("configmap", &ns, "post"));
+    assert!(exists("configmap", &ns, "pre"));
+    assert!(!exists("configmap", &ns, "on-fail"));
+    // A re-sync recreates the PreSync hook (BeforeHookCreation).
+    let uid =
+        |n: &str| cluster::shared().kubectl_ok(&["get", "configmap", n, "-n", &ns, "-o", "jsonpath={.metadata.uid}"]);
+    let pre_uid = uid("pre");
+    sync_ok(dir.path(), &ns, "waves", &[]);
+    assert_ne!(uid("pre"), pre_uid);
+}
+
+#[test]
+fn sync_fail_hooks_run_when_a_wave_fails() {
+    let ns = new_ns("sync-fail-hook");
+    // The second wave waits for a Deployment that can never become healthy.
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: never\n  annotations:\n    argocd.argoproj.io/sync-wave: \"1\"\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: never}}\n  template:\n    metadata: {labels: {app: never}}\n    spec:\n      containers: [{name: c, image: nginx}]\n---\n";
+    let hook = "  annotations:\n    argocd.argoproj.io/hook: SyncFail\n";
+    let dir = tree(&[("a.yaml", &format!("{deploy}{}", cm("notify", hook, "x")))]);
+    let r = sync(dir.path(), &ns, "failing", &["--wait", "--timeout", "3s"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("timed out") && r.stderr.contains("never"), "{}", r.stderr);
+    assert!(exists("configmap", &ns, "notify"), "SyncFail hook did not run: {}", r.stderr);
+}
+
+/// Plays the kubelet: marks every Pod of `selector` Ready through the status subresource.
+fn make_pods_ready(ns: &str, selector: &str) -> usize {
+    let c = cluster::shared();
+    let pods = c.kubectl_ok(&["get", "pods", "-n", ns, "-l", selector, "-o", "json"]);
+    let pods: serde_json::Value = serde_json::from_str(&pods).unwrap();
+    let mut n = 0;
+    for mut pod in pods["items"].as_array().cloned().unwrap_or_default() {
+        let name = pod["metadata"]["name"].as_str().unwrap().to_string();
+        pod["status"] = serde_json::json!({
+            "phase": "Running",
+            "conditions": [
+                {"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"},
+                {"type": "ContainersReady", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}
+            ],
+            "containerStatuses": [{"name": "c", "ready": true, "restartCount": 0, "image": "nginx", "imageID": "",
+                "started": true, "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]
+        });
+        let file = c.dir.join(format!("{ns}-{name}-status.json"));
+        std::fs::write(&file, pod.to_string()).unwrap();
+        let path = format!("/api/v1/namespaces/{ns}/pods/{name}/status");
+        c.kubectl_ok(&["replace", "--raw", &path, "-f", file.to_str().unwrap()]);
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn wait_until_the_deployment_is_available() {
+    let ns = new_ns("sync-wait");
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: waited}}\n  template:\n    metadata: {labels: {app: waited}}\n    spec:\n      automountServiceAccountToken: false\n      containers: [{name: c, image: nginx}]\n---\n";
+    let after = cm("after", "  annotations:\n    argocd.argoproj.io/sync-wave: \"1\"\n", "x");
+    let dir = tree(&[("a.yaml", &format!("{deploy}{after}"))]);
+    let c = cluster::shared();
+    let mut child = Command::new(common::bin())
+        .args(["sync", dir.path().to_str().unwrap(), "--name", "waiter", "-n", &ns, "--wait", "--timeout", "120s"])
+        .arg("--kubeconfig")
+        .arg(&c.kubeconfig)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the ReplicaSet's Pod; until it is Ready the sync cannot finish.
+    let mut ready = false;
+    for _ in 0..240 {
+        assert!(child.try_wait().unwrap().is_none(), "sync finished before its Deployment was available");
+        if make_pods_ready(&ns, "app=waited") > 0 {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert!(ready, "no Pod appeared");
+    // The wave-1 object waits for wave 0 to be healthy.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("waiting for 1 objects to be healthy: Deployment.apps sync-wait/app"), "{stderr}");
+    let pos = |s: &str| stderr.find(s).unwrap_or_else(|| panic!("{s} missing: {stderr}"));
+    assert!(pos("waiting for") < pos("ConfigMap sync-wait/after created"), "{stderr}");
+}
+
+#[test]
+fn the_lock_blocks_and_expires() {
+    let ns = new_ns("sync-lock");
+    let dir = tree(&[("a.yaml", &cm("x", "", "x"))]);
+    let now = |offset_secs: i64| {
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let out = Command::new("date")
+            .args(["-u", "-d", &format!("@{}", t + offset_secs), "+%Y-%m-%dT%H:%M:%S.000000Z"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let lease = |renew: &str, secs: u32| {
+        format!(
+            "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: applyset-locked\n  namespace: {ns}\nspec:\n  holderIdentity: someone-else\n  leaseDurationSeconds: {secs}\n  renewTime: \"{renew}\"\n"
+        )
+    };
+    cluster::shared().apply_yaml(&lease(&now(0), 600), &[]);
+    let r = sync(dir.path(), &ns, "locked", &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("holds the lock") && r.stderr.contains("someone-else"), "{}", r.stderr);
+    assert!(!exists("configmap", &ns, "x"));
+    // An expired lease (renewed 20s ago for 5s) is taken over; the lock is released afterwards.
+    cluster::shared().apply_yaml(&lease(&now(-20), 5), &[]);
+    sync_ok(dir.path(), &ns, "locked", &["--lock-duration", "5s"]);
+    assert!(exists("configmap", &ns, "x"));
+    assert!(!exists("lease", &ns, "applyset-locked"));
+}
+
+#[test]
+fn restricted_user_syncs_what_it_may() {
+    let ns = new_ns("sync-rbac");
+    let c = cluster::shared();
+    c.apply_yaml(
+        &format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: syncer, namespace: {ns}}}\nrules:\n- apiGroups: [\"\"]\n  resources: [configmaps, secrets]\n  verbs: [get, list, create, patch, update, delete]\n- apiGroups: [coordination.k8s.io]\n  resources: [leases]\n  verbs: [get, create, update, delete]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: syncer, namespace: {ns}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: syncer}}\nsubjects: [{{kind: User, name: {}}}]\n",
+            cluster::RESTRICTED_USER
+        ),
+        &[],
+    );
+    let dir = tree(&[("a.yaml", &cm("allowed", "", "x"))]);
+    sync_ok(dir.path(), &ns, "rbac", &["--context", "restricted"]);
+    assert!(exists("configmap", &ns, "allowed"));
+    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: nope\nspec:\n  ports: [{port: 80, protocol: TCP}]\n";
+    std::fs::write(dir.path().join("b.yaml"), svc).unwrap();
+    std::fs::write(dir.path().join("a.yaml"), format!("{}{}", cm("allowed", "", "x"), cm("more", "", "x"))).unwrap();
+    let r = sync(dir.path(), &ns, "rbac", &["--context", "restricted"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("forbidden") && r.stderr.contains("services"), "{}", r.stderr);
+    assert!(!exists("configmap", &ns, "more"), "preflight failure must write nothing");
+}
+
+#[test]
+fn preflight_is_all_or_nothing() {
+    let ns = new_ns("sync-preflight");
+    let bad = "apiVersion: v1\nkind: Service\nmetadata:\n  name: bad\nspec:\n  ports: [{port: 99999, protocol: TCP}]\n";
+    let dir = tree(&[("a.yaml", &cm("good", "", "x")), ("b.yaml", bad)]);
+    let r = sync(dir.path(), &ns, "preflight", &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("b.yaml") && r.stderr.contains("Service") && r.stderr.contains("bad"), "{}", r.stderr);
+    assert!(!exists("configmap", &ns, "good"));
+    assert!(!exists("secret", &ns, "applyset-preflight"));
+    // Hooks are dry-run too.
+    let bad_hook = "apiVersion: v1\nkind: Service\nmetadata:\n  name: bad-hook\n  annotations:\n    argocd.argoproj.io/hook: PreSync\nspec:\n  ports: [{port: 99999, protocol: TCP}]\n";
+    std::fs::write(dir.path().join("b.yaml"), bad_hook).unwrap();
+    let r = sync(dir.path(), &ns, "preflight", &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("b.yaml") && r.stderr.contains("bad-hook"), "{}", r.stderr);
+    assert!(!exists("configmap", &ns, "good"));
+}
+
+#[test]
+fn create_namespace_and_missing_namespace() {
+    let ns = "sync-created-ns";
+    let dir = tree(&[("a.yaml", &cm("c", "", "x"))]);
+    let r = sync(dir.path(), ns, "cns", &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--create-namespace"), "{}", r.stderr);
+    let r = sync_ok(dir.path(), ns, "cns", &["--create-namespace", "--dry-run"]);
+    assert!(r.stdout.contains("(dry run): 2 created"), "{}{}", r.stdout, r.stderr);
+    assert!(!cluster::shared().kubectl(&["get", "namespace", ns]).status.success());
+    let r = sync_ok(dir.path(), ns, "cns", &["--create-namespace"]);
+    assert!(r.stderr.contains("Namespace sync-created-ns created: CreateNamespace"), "{}", r.stderr);
+    assert!(exists("configmap", ns, "c"));
+}
+
+#[test]
+fn inputs_may_not_claim_membership() {
+    let ns = new_ns("sync-claim");
+    let meta = "  labels:\n    applyset.kubernetes.io/part-of: applyset-forged-v1\n";
+    let dir = tree(&[("a.yaml", &cm("c", meta, "x"))]);
+    let r = sync(dir.path(), &ns, "claim", &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("a.yaml") && r.stderr.contains("applyset.kubernetes.io/part-of"), "{}", r.stderr);
+    // A rendered Secret with the parent's name.
+    let dir = tree(&[("p.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: applyset-claim\n")]);
+    let r = sync(dir.path(), &ns, "claim", &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("p.yaml") && r.stderr.contains("name of this app's ApplySet parent"), "{}", r.stderr);
+}
+
+#[test]
+fn applyset_interop_with_kubectl() {
+    let ns = new_ns("sync-interop");
+    let other = new_ns("sync-interop-b");
+    let c = cluster::shared();
+    let dir = tree(&[("a.yaml", &format!("{}{}", cm("a", "", "x"), cm("b", &format!("  namespace: {other}\n"), "x")))]);
+    sync_ok(dir.path(), &ns, "interop", &[]);
+    let id = ParentRef::secret(&ns, "interop").id();
+    let got = c.kubectl_ok(&["get", "secret", "applyset-interop", "-n", &ns, "-o", "jsonpath={.metadata.labels}"]);
+    assert!(got.contains(&id), "{got}");
+    let members = c.kubectl_ok(&[
+        "get",
+        "configmaps",
+        "-A",
+        "-l",
+        &format!("applyset.kubernetes.io/part-of={id}"),
+        "-o",
+        "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}",
+    ]);
+    assert_eq!(members.trim(), format!("{other}/b {ns}/a"));
+    let out = Command::new("kubectl")
+        .env("KUBECTL_APPLYSET", "true")
+        .args(["--kubeconfig", c.kubeconfig.to_str().unwrap(), "apply", "--server-side", "--prune"])
+        .args(["--applyset=secret/applyset-interop", "-n", &ns, "-f", dir.path().to_str().unwrap()])
+        .arg("--dry-run=server")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("managed by tooling \"kubectl-gitops\""), "{stderr}");
+
+    // Our sync refuses a set created by kubectl, unless --adopt.
+    let kdir = tree(&[("k.yaml", &cm("k", "", "x"))]);
+    let out = Command::new("kubectl")
+        .env("KUBECTL_APPLYSET", "true")
+        .args(["--kubeconfig", c.kubeconfig.to_str().unwrap(), "apply", "--server-side", "--prune"])
+        .args(["--applyset=secret/applyset-kset", "-n", &ns, "-f", kdir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let parent_rv =
+        |n: &str| c.kubectl_ok(&["get", "secret", n, "-n", &ns, "-o", "jsonpath={.metadata.resourceVersion}"]);
+    let rv = parent_rv("applyset-kset");
+    let r = sync(kdir.path(), &ns, "kset", &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("managed by tooling \"kubectl/v"), "{}", r.stderr);
+    assert_eq!(parent_rv("applyset-kset"), rv);
+    sync_ok(kdir.path(), &ns, "kset", &["--adopt"]);
+    let tool = c.kubectl_ok(&[
+        "get",
+        "secret",
+        "applyset-kset",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.metadata.annotations.applyset\\.kubernetes\\.io/tooling}",
+    ]);
+    assert!(tool.starts_with("kubectl-gitops/v"), "{tool}");
+}
+
+#[test]
+fn crds_are_established_before_their_custom_resources() {
+    let ns = new_ns("sync-crd");
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.sync-test.example.com\nspec:\n  group: sync-test.example.com\n  scope: Namespaced\n  names: {plural: widgets, singular: widget, kind: Widget}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        x-kubernetes-preserve-unknown-fields: true\n---\n";
+    let cr = "apiVersion: sync-test.example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: 3\n";
+    let dir = tree(&[("crd.yaml", crd), ("cr.yaml", cr)]);
+    let r = sync_ok(dir.path(), &ns, "crd", &[]);
+    assert!(r.stdout.contains("2 created"), "{}{}", r.stdout, r.stderr);
+    let size = cluster::shared().kubectl_ok(&["get", "widgets", "w", "-n", &ns, "-o", "jsonpath={.spec.size}"]);
+    assert_eq!(size, "3");
+    let again = sync_ok(dir.path(), &ns, "crd", &[]);
+    assert!(again.stdout.contains("2 unchanged"), "{}", again.stdout);
+}
+
+#[test]
+fn the_lock_is_renewed_while_a_sync_runs() {
+    let ns = new_ns("sync-renew");
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: slow\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: slow}}\n  template:\n    metadata: {labels: {app: slow}}\n    spec:\n      containers: [{name: c, image: nginx}]\n";
+    let dir = tree(&[("a.yaml", deploy)]);
+    let c = cluster::shared();
+    let mut child = Command::new(common::bin())
+        .args(["sync", dir.path().to_str().unwrap(), "--name", "renew", "-n", &ns])
+        .args(["--wait", "--timeout", "60s", "--lock-duration", "3s", "--kubeconfig"])
+        .arg(&c.kubeconfig)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let spec = |field: &str| {
+        let out =
+            c.kubectl(&["get", "lease", "applyset-renew", "-n", &ns, "-o", &format!("jsonpath={{.spec.{field}}}")]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut renewed = false;
+    for _ in 0..120 {
+        let (acquired, renew) = (spec("acquireTime"), spec("renewTime"));
+        if !acquired.is_empty() && !renew.is_empty() && acquired != renew {
+            renewed = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    // Held and renewed: a second sync of the same app that has something to write is refused.
+    let changed = tree(&[("a.yaml", &format!("{deploy}---\n{}", cm("more", "", "x")))]);
+    let second = sync(changed.path(), &ns, "renew", &[]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(renewed, "the lease was never renewed");
+    assert_eq!(second.code, 2);
+    assert!(second.stderr.contains("holds the lock"), "{}", second.stderr);
+}
+
+#[test]
+fn a_configmap_parent() {
+    let ns = new_ns("sync-cm-parent");
+    let c = cluster::shared();
+    let dir = tree(&[("a.yaml", &cm("member", "", "x"))]);
+    sync_ok(dir.path(), &ns, "cmp", &["--applyset-parent", "configmap"]);
+    let mut reference = ParentRef::secret(&ns, "cmp");
+    reference.kind = "ConfigMap".into();
+    let labels = c.kubectl_ok(&["get", "configmap", "applyset-cmp", "-n", &ns, "-o", "jsonpath={.metadata.labels}"]);
+    assert!(labels.contains(&reference.id()), "{labels}");
+    assert!(!exists("secret", &ns, "applyset-cmp"));
+    let member = c.kubectl_ok(&[
+        "get",
+        "configmap",
+        "member",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.metadata.labels.applyset\\.kubernetes\\.io/part-of}",
+    ]);
+    assert_eq!(member, reference.id());
+    let out = Command::new("kubectl")
+        .env("KUBECTL_APPLYSET", "true")
+        .args(["--kubeconfig", c.kubeconfig.to_str().unwrap(), "apply", "--server-side", "--prune"])
+        .args(["--applyset=configmap/applyset-cmp", "-n", &ns, "-f", dir.path().to_str().unwrap(), "--dry-run=server"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("managed by tooling \"kubectl-gitops\""));
+    let again = sync_ok(dir.path(), &ns, "cmp", &["--applyset-parent", "configmap"]);
+    assert!(again.stdout.contains("1 unchanged"), "{}", again.stdout);
+    let diff =
+        gitops(&["diff", dir.path().to_str().unwrap(), "--name", "cmp", "-n", &ns, "--applyset-parent", "configmap"]);
+    assert_eq!(diff.code, 0, "{}{}", diff.stdout, diff.stderr);
+}

@@ -1,0 +1,66 @@
+//! Helpers shared by the sync test binaries (`cluster_sync`, `cluster_prune`):
+//! run `kubectl gitops` against the shared test cluster, write ConfigMaps,
+//! read resourceVersions.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::cluster;
+use crate::common::{self, Run};
+
+pub fn gitops(args: &[&str]) -> Run {
+    let c = cluster::shared();
+    let out = Command::new(common::bin())
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(&c.kubeconfig)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run kubectl-gitops");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn sync(dir: &Path, ns: &str, app: &str, extra: &[&str]) -> Run {
+    let d = dir.to_str().unwrap();
+    let mut args = vec!["sync", d, "--name", app, "-n", ns];
+    args.extend_from_slice(extra);
+    gitops(&args)
+}
+
+pub fn sync_ok(dir: &Path, ns: &str, app: &str, extra: &[&str]) -> Run {
+    let r = sync(dir, ns, app, extra);
+    assert_eq!(r.code, 0, "sync failed\nstdout: {}\nstderr: {}", r.stdout, r.stderr);
+    r
+}
+
+pub fn cm(name: &str, extra_meta: &str, data: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n{extra_meta}data:\n  k: \"{data}\"\n---\n")
+}
+
+/// name -> resourceVersion of the kinds in `kinds` in `ns`.
+pub fn versions(ns: &str, kinds: &str) -> BTreeMap<String, String> {
+    let out = cluster::shared().kubectl_ok(&[
+        "get",
+        kinds,
+        "-n",
+        ns,
+        "-o",
+        "jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{\"\\n\"}{end}",
+    ]);
+    out.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+pub fn exists(kind: &str, ns: &str, name: &str) -> bool {
+    cluster::shared().kubectl(&["get", kind, name, "-n", ns]).status.success()
+}
+
+pub fn new_ns(name: &str) -> String {
+    cluster::shared().create_namespace(name);
+    name.to_string()
+}
