@@ -6,15 +6,18 @@ use clap::CommandFactory;
 
 use crate::applyset::ParentRef;
 use crate::cli::{
-    Cli, ClusterArgs, Command, DiffArgs, DiffFormat, JsonnetArgs, RenderArgs, SourceArgs, SyncArgs, SyncFormat,
+    AppsArgs, Cli, ClusterArgs, Command, DiffArgs, DiffFormat, JsonnetArgs, RenderArgs, SourceArgs, SyncArgs,
+    SyncFormat,
 };
 use crate::cluster::{Cluster, ConnectOptions, compare};
 use crate::diff::{Action, DiffOptions, diff_object};
 use crate::error::{Error, Result};
+use crate::model::Object;
 use crate::normalize::{NormalizeOptions, ObjectSet, normalize};
 use crate::output::write_objects;
 use crate::render::{JsonnetOptions, JsonnetVar, RenderOptions, render};
-use crate::source::{DirectoryOptions, LocalSource};
+use crate::source::git::{DEFAULT_REVISION, GitSpec};
+use crate::source::{DirectoryOptions, Resolved, SourceRequest, app_rows, merge_source_objects, resolve};
 use crate::sync::SyncOptions;
 use crate::sync::terminal::TerminalUi;
 
@@ -23,6 +26,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Render(args) => render_cmd(args),
         Command::Diff(args) => diff_cmd(args),
+        Command::Apps(args) => apps_cmd(args),
         Command::Sync(args) => sync_cmd(args),
         Command::Version => {
             println!("kubectl-gitops {}", env!("CARGO_PKG_VERSION"));
@@ -46,6 +50,8 @@ fn render_options(args: &SourceArgs, namespace: Option<&str>) -> RenderOptions {
         },
         cwd: None,
         jsonnet: jsonnet_options(&args.jsonnet),
+        tool: None,
+        build: Default::default(),
     }
 }
 
@@ -74,34 +80,92 @@ fn jsonnet_options(a: &JsonnetArgs) -> JsonnetOptions {
     }
 }
 
-/// Render and normalize a local source: the pipeline's offline half.
+/// Where the source flags point: a local path, a git repository or an Application.
+pub fn source_request(args: &SourceArgs) -> Result<SourceRequest> {
+    let r = &args.remote;
+    if let Some(file) = &r.app {
+        return Ok(SourceRequest::App {
+            file: file.clone(),
+            name: r.app_name.clone(),
+            revision: r.revision.clone(),
+            offline: r.offline,
+        });
+    }
+    if let Some(repo) = &r.repo {
+        return Ok(SourceRequest::Git(GitSpec {
+            repo: repo.clone(),
+            revision: r.revision.clone().unwrap_or_else(|| DEFAULT_REVISION.into()),
+            path: r.path.clone().unwrap_or_default(),
+            offline: r.offline,
+        }));
+    }
+    if r.revision.is_some() || r.offline {
+        return Err(Error::Usage("--revision and --offline need --repo or --app".into()));
+    }
+    Ok(SourceRequest::Local(args.source.clone()))
+}
+
+/// Resolve and render a source (not normalized): every part of it, in order.
+pub fn render_parts(args: &SourceArgs, namespace: Option<&str>) -> Result<(Vec<Object>, Resolved)> {
+    let resolved = resolve(&source_request(args)?, render_options(args, namespace), None)?;
+    let mut objects = Vec::new();
+    for part in &resolved.parts {
+        merge_source_objects(&mut objects, render(&part.source, &part.options)?);
+    }
+    for co in resolved.parts.iter().filter_map(|p| p.checkout.as_ref()) {
+        eprintln!("source: {} at {} is commit {}", co.repo, co.revision, co.commit);
+    }
+    Ok((objects, resolved))
+}
+
+/// Render and normalize a source: the pipeline's offline half.
 pub fn render_source(args: &SourceArgs, namespace: Option<&str>) -> Result<ObjectSet> {
-    let src = LocalSource::open(&args.source)?;
-    let objects = render(&src, &render_options(args, namespace))?;
-    normalize(objects, &NormalizeOptions { default_namespace: namespace.map(String::from) })
+    render_resolved(args, namespace).map(|(set, _)| set)
+}
+
+/// [`render_source`], also returning the resolved source (commit, Application).
+/// `namespace` wins over an Application's destination namespace.
+pub fn render_resolved(args: &SourceArgs, namespace: Option<&str>) -> Result<(ObjectSet, Resolved)> {
+    let (objects, resolved) = render_parts(args, namespace)?;
+    let default_namespace = namespace.map(String::from).or_else(|| resolved.default_namespace.clone());
+    Ok((normalize(objects, &NormalizeOptions { default_namespace })?, resolved))
 }
 
 fn render_cmd(args: RenderArgs) -> Result<i32> {
-    let set = render_source(&args.source, args.namespace.as_deref())?;
+    let (set, _) = render_resolved(&args.source, args.namespace.as_deref())?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     write_objects(&mut out, &set, args.output).and_then(|_| out.flush()).map_err(|e| Error::io("<stdout>", e))?;
     Ok(0)
 }
 
-fn connect(args: &ClusterArgs) -> Result<Cluster> {
+/// Connect as the flags say; an Application's destination fills in the
+/// context and namespace the flags leave open.
+fn connect(args: &ClusterArgs, resolved: &Resolved) -> Result<Cluster> {
+    let (mut context, mut namespace) = (args.context.clone(), args.namespace.clone());
+    if let Some(app) = &resolved.app {
+        namespace = namespace.or_else(|| app.destination.namespace.clone().filter(|n| !n.is_empty()));
+        if context.is_none() {
+            let kubeconfig = match &args.kubeconfig {
+                Some(path) => {
+                    Some(kube::config::Kubeconfig::read_from(path).map_err(|e| Error::ClusterConfig(e.to_string()))?)
+                }
+                None => kube::config::Kubeconfig::read().ok(),
+            };
+            context = crate::source::app::resolve_destination(&app.destination, kubeconfig.as_ref())?.context;
+        }
+    }
     Cluster::connect(&ConnectOptions {
         kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-        namespace: args.namespace.clone(),
+        context,
+        namespace,
         concurrency: args.concurrency,
     })
 }
 
 fn diff_cmd(args: DiffArgs) -> Result<i32> {
-    let src = LocalSource::open(&args.source.source)?;
-    let mut objects = render(&src, &render_options(&args.source, args.cluster.namespace.as_deref()))?;
-    let cluster = connect(&args.cluster)?;
+    let (mut objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
+    let cluster = connect(&args.cluster, &source)?;
     let parent = args.name.as_deref().map(|app| args.applyset_parent.reference(cluster.default_namespace(), app));
     if let Some(p) = &parent {
         crate::sync::label_members(&mut objects, &p.id())?;
@@ -143,6 +207,14 @@ fn diff_cmd(args: DiffArgs) -> Result<i32> {
     Ok(i32::from(changed))
 }
 
+fn apps_cmd(args: AppsArgs) -> Result<i32> {
+    let apps = crate::source::app::load(&args.app)?;
+    let rows = app_rows(apps, &args.app, args.offline, None);
+    let mut out = io::stdout().lock();
+    crate::source::app::write_apps(&mut out, &rows, args.output).map_err(|e| Error::io("<stdout>", e))?;
+    Ok(0)
+}
+
 /// `diff --prune`: deletion diffs of the prune candidates, then of what
 /// garbage collection would remove with them (marked cascading).
 fn prune_diffs(
@@ -172,9 +244,8 @@ fn prune_diffs(
 }
 
 fn sync_cmd(args: SyncArgs) -> Result<i32> {
-    let src = LocalSource::open(&args.source.source)?;
-    let objects = render(&src, &render_options(&args.source, args.cluster.namespace.as_deref()))?;
-    let cluster = connect(&args.cluster)?;
+    let (objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
+    let cluster = connect(&args.cluster, &source)?;
     let opts = SyncOptions {
         app: args.name.clone(),
         prune: args.prune,
