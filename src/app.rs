@@ -1,6 +1,7 @@
 //! One short function per subcommand: settings -> pipeline -> output.
 
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
 
@@ -24,10 +25,19 @@ use crate::sync::terminal::TerminalUi;
 /// Run a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Render(args) => render_cmd(args),
-        Command::Diff(args) => diff_cmd(args),
+        Command::Render(mut args) => {
+            split_file_flags(&mut args.source)?;
+            render_cmd(args)
+        }
+        Command::Diff(mut args) => {
+            split_file_flags(&mut args.source)?;
+            diff_cmd(args)
+        }
         Command::Apps(args) => apps_cmd(args),
-        Command::Sync(args) => sync_cmd(args),
+        Command::Sync(mut args) => {
+            split_file_flags(&mut args.source)?;
+            sync_cmd(args)
+        }
         Command::Version => {
             println!("kubectl-gitops {}", env!("CARGO_PKG_VERSION"));
             Ok(0)
@@ -37,6 +47,48 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// `-f` means two things, as in the two tools it stands for: an Argo CD
+/// Application file or directory (`kubectl gitops render -f app.yaml`) and a
+/// chart values file (`helm template -f values.yaml`). A directory, or a file
+/// holding an `argoproj.io` `Application` document, is taken as `--app`;
+/// every other file stays a values file. The two cannot be mixed.
+pub fn split_file_flags(args: &mut SourceArgs) -> Result<()> {
+    let (apps, values): (Vec<PathBuf>, Vec<PathBuf>) =
+        std::mem::take(&mut args.chart.values).into_iter().partition(|p| is_application_file(p));
+    args.chart.values = values;
+    match apps.as_slice() {
+        [] => Ok(()),
+        [_, _, ..] => Err(Error::Usage("-f: give one Application file or directory".into())),
+        [app] if args.remote.app.is_some() => {
+            Err(Error::Usage(format!("-f {}: an Application is already given with --app", app.display())))
+        }
+        [app] if !args.chart.values.is_empty() => Err(Error::Usage(format!(
+            "-f {}: an Application cannot be combined with -f values files (use its helm.valueFiles)",
+            app.display()
+        ))),
+        [app] => {
+            args.remote.app = Some(app.clone());
+            Ok(())
+        }
+    }
+}
+
+fn is_application_file(p: &Path) -> bool {
+    if p.is_dir() {
+        return true;
+    }
+    let Ok(text) = std::fs::read_to_string(p) else { return false };
+    let Ok(docs) =
+        crate::yaml::parse_stream_with(&text, crate::yaml::Dialect::Kubectl, crate::yaml::DuplicateKeys::LastWins)
+    else {
+        return false;
+    };
+    docs.iter().any(|d| {
+        d.value.get("kind").and_then(|k| k.as_str()) == Some("Application")
+            && d.value.get("apiVersion").and_then(|k| k.as_str()).is_some_and(|a| a.starts_with("argoproj.io/"))
+    })
 }
 
 fn render_options(args: &SourceArgs, namespace: Option<&str>) -> RenderOptions {

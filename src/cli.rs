@@ -66,7 +66,8 @@ pub struct ChartArgs {
     /// Release name for a chart (`Release.Name`; default `release-name`).
     #[arg(help_heading = "Charts and plugins", long, value_name = "NAME")]
     pub release_name: Option<String>,
-    /// Values file for a chart, merged in order; repeatable.
+    /// Values file for a chart, merged in order; repeatable. A directory or a file holding an
+    /// Argo CD Application is taken as the Application (`--app`) instead.
     #[arg(help_heading = "Charts and plugins", short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,
     /// Set chart values (helm syntax: a.b=1,l[0]=x); repeatable.
@@ -306,7 +307,7 @@ pub struct RemoteSourceArgs {
     /// Do not fetch: use the cached copy of the repository.
     #[arg(help_heading = "Git and Argo CD sources", long)]
     pub offline: bool,
-    /// An Argo CD Application file, or a directory of them (`-f` is the chart values flag here).
+    /// An Argo CD Application file, or a directory of them (`-f FILE` works too: see `-f`).
     #[arg(help_heading = "Git and Argo CD sources", long = "app", value_name = "FILE_OR_DIR")]
     pub app: Option<PathBuf>,
     /// The Application to use when --app holds several.

@@ -425,3 +425,30 @@ fn render_app_with_a_kustomize_block() {
     let r = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), "-o", "name"]);
     assert_eq!(r.stdout, "configmap/p-k-s\n", "the edited copy is reused: {}", r.stderr);
 }
+
+#[test]
+fn dash_f_takes_an_application_file_or_directory_and_keeps_values_files() {
+    let (repo, _) = config_repo();
+    let env = Env::new();
+    let dir = repo.tmp.path().join("apps");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("web.yaml"), app("web", "../work", "plain", "", "")).unwrap();
+    let file = dir.join("web.yaml");
+    let via_app = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), "-o", "name"]);
+    assert_eq!(via_app.code, 0, "{}", via_app.stderr);
+    // `render -f app.yaml`, as kubectl users type it.
+    let via_f = env.run(repo.tmp.path(), &["render", "-f", file.to_str().unwrap(), "-o", "name"]);
+    assert_eq!((via_f.code, via_f.stdout.as_str()), (0, via_app.stdout.as_str()), "{}", via_f.stderr);
+    // A directory of Applications too.
+    let via_dir = env.run(repo.tmp.path(), &["render", "-f", dir.to_str().unwrap(), "-o", "name"]);
+    assert_eq!(via_dir.stdout, via_app.stdout, "{}", via_dir.stderr);
+    // Mixing an Application with values files, or with --app, is refused.
+    let values = repo.tmp.path().join("values.yaml");
+    std::fs::write(&values, "replicas: 2\n").unwrap();
+    let mixed = env.run(repo.tmp.path(), &["render", "-f", file.to_str().unwrap(), "-f", values.to_str().unwrap()]);
+    assert_eq!(mixed.code, 2);
+    assert!(mixed.stderr.contains("cannot be combined with -f values files"), "{}", mixed.stderr);
+    let both = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), "-f", file.to_str().unwrap()]);
+    assert_eq!(both.code, 2);
+    assert!(both.stderr.contains("already given with --app"), "{}", both.stderr);
+}
