@@ -384,26 +384,41 @@ fn render_app_with_a_helm_block() {
 
 #[test]
 fn render_app_with_a_plugin_block() {
-    let (repo, _) = config_repo();
+    let (repo, sha) = config_repo();
     let plugins = repo.tmp.path().join("plugins");
     std::fs::create_dir_all(&plugins).unwrap();
     std::fs::write(
         plugins.join("echo.yaml"),
-        "apiVersion: argoproj.io/v1alpha1\nkind: ConfigManagementPlugin\nmetadata: {name: echo}\nspec:\n  generate:\n    command: [sh, -c]\n    args: ['printf \"apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: %s}\\ndata: {color: %s, path: %s}\\n\" \"$ARGOCD_APP_NAME\" \"$ARGOCD_ENV_COLOR\" \"$ARGOCD_APP_SOURCE_PATH\"']\n",
+        "apiVersion: argoproj.io/v1alpha1\nkind: ConfigManagementPlugin\nmetadata: {name: echo}\nspec:\n  generate:\n    command: [sh, -c]\n    args: ['printf \"apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: %s}\\ndata: {color: %s, path: %s, rev: \\\"%s\\\"}\\n\" \"$ARGOCD_APP_NAME\" \"$ARGOCD_ENV_COLOR\" \"$ARGOCD_APP_SOURCE_PATH\" \"$ARGOCD_APP_REVISION\"']\n",
     )
     .unwrap();
     let file = repo.tmp.path().join("app.yaml");
     let block = "    plugin:\n      name: echo\n      env: [{name: COLOR, value: blue-$ARGOCD_APP_NAME}]\n";
     std::fs::write(&file, app("web", "work", "plugin", block, "")).unwrap();
+    // A later commit: the Application is rendered at tag v1, so the plugin
+    // must see v1's commit, not the checkout's HEAD.
+    repo.write("plain/later.yaml", &cm("later"));
+    repo.commit("later");
     let r = Env::new().run(
         repo.tmp.path(),
-        &["render", "--app", file.to_str().unwrap(), "--plugin-dir", plugins.to_str().unwrap(), "-o", "json"],
+        &[
+            "render",
+            "--app",
+            file.to_str().unwrap(),
+            "--revision",
+            "v1",
+            "--plugin-dir",
+            plugins.to_str().unwrap(),
+            "-o",
+            "json",
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let items = json_items(&r.stdout);
     assert_eq!(items[0]["metadata"]["name"], "web");
     assert_eq!(items[0]["metadata"]["namespace"], "web-ns");
-    assert_eq!(items[0]["data"], serde_json::json!({"color": "blue-web", "path": "plugin"}));
+    // The revision is the resolved commit of the git source, not the local checkout's.
+    assert_eq!(items[0]["data"], serde_json::json!({"color": "blue-web", "path": "plugin", "rev": sha}));
 }
 
 #[test]
