@@ -13,7 +13,7 @@ bin=${CARGO_TARGET_DIR:-target}/release
 work=$(mktemp -d)
 "$bin/examples/test-cluster" "$work/cluster" > /dev/null &
 cluster_pid=$!
-trap 'kill $cluster_pid 2>/dev/null; wait $cluster_pid 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $cluster_pid 2>/dev/null; wait $cluster_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 until [ -f "$work/cluster/ready" ]; do sleep 0.5; done
 export KUBECONFIG=$work/cluster/kubeconfig
 

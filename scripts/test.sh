@@ -3,6 +3,7 @@
 # test. Installs what the tests need first (see scripts/install-test-cluster.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/install-test-git.sh
 # A real helm for the chart differential tests (skipped, visibly, if it cannot be installed).
 KUBECTL_GITOPS_HELM="$(bash scripts/install-helm.sh || true)"
 export KUBECTL_GITOPS_HELM

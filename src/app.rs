@@ -1,32 +1,48 @@
 //! One short function per subcommand: settings -> pipeline -> output.
 
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
 
 use crate::applyset::ParentRef;
 use crate::cli::{
-    Cli, ClusterArgs, Command, DiffArgs, DiffFormat, HistoryArgs, HistoryFormat, JsonnetArgs, RenderArgs, SourceArgs,
-    StatusArgs, StatusFormat, SyncArgs, SyncFormat,
+    AppsArgs, Cli, ClusterArgs, Command, DiffArgs, DiffFormat, HistoryArgs, HistoryFormat, JsonnetArgs, RenderArgs,
+    SourceArgs, StatusArgs, StatusFormat, SyncArgs, SyncFormat,
 };
 use crate::cluster::{Cluster, ConnectOptions, compare};
 use crate::diff::{Action, DiffOptions, diff_object};
 use crate::error::{Error, Result};
+use crate::model::Object;
 use crate::normalize::{NormalizeOptions, ObjectSet, normalize};
 use crate::output::write_objects;
 use crate::render::{JsonnetOptions, JsonnetVar, RenderOptions, render};
-use crate::source::{DirectoryOptions, LocalSource};
+use crate::source::git::{DEFAULT_REVISION, GitSpec};
+use crate::source::{DirectoryOptions, Resolved, SourceRequest, app_rows, merge_source_objects, resolve};
 use crate::sync::SyncOptions;
 use crate::sync::terminal::TerminalUi;
 
 /// Run a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Render(args) => render_cmd(args),
-        Command::Diff(args) => diff_cmd(args),
-        Command::Sync(args) => sync_cmd(args),
+        Command::Render(mut args) => {
+            split_file_flags(&mut args.source)?;
+            render_cmd(args)
+        }
+        Command::Diff(mut args) => {
+            split_file_flags(&mut args.source)?;
+            diff_cmd(args)
+        }
+        Command::Apps(args) => apps_cmd(args),
+        Command::Sync(mut args) => {
+            split_file_flags(&mut args.source)?;
+            sync_cmd(args)
+        }
         Command::History(args) => history_cmd(args),
-        Command::Status(args) => status_cmd(args),
+        Command::Status(mut args) => {
+            split_file_flags(&mut args.source)?;
+            status_cmd(args)
+        }
         Command::Version => {
             println!("kubectl-gitops {}", env!("CARGO_PKG_VERSION"));
             Ok(0)
@@ -36,6 +52,48 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// `-f` means two things, as in the two tools it stands for: an Argo CD
+/// Application file or directory (`kubectl gitops render -f app.yaml`) and a
+/// chart values file (`helm template -f values.yaml`). A directory, or a file
+/// holding an `argoproj.io` `Application` document, is taken as `--app`;
+/// every other file stays a values file. The two cannot be mixed.
+pub fn split_file_flags(args: &mut SourceArgs) -> Result<()> {
+    let (apps, values): (Vec<PathBuf>, Vec<PathBuf>) =
+        std::mem::take(&mut args.chart.values).into_iter().partition(|p| is_application_file(p));
+    args.chart.values = values;
+    match apps.as_slice() {
+        [] => Ok(()),
+        [_, _, ..] => Err(Error::Usage("-f: give one Application file or directory".into())),
+        [app] if args.remote.app.is_some() => {
+            Err(Error::Usage(format!("-f {}: an Application is already given with --app", app.display())))
+        }
+        [app] if !args.chart.values.is_empty() => Err(Error::Usage(format!(
+            "-f {}: an Application cannot be combined with -f values files (use its helm.valueFiles)",
+            app.display()
+        ))),
+        [app] => {
+            args.remote.app = Some(app.clone());
+            Ok(())
+        }
+    }
+}
+
+fn is_application_file(p: &Path) -> bool {
+    if p.is_dir() {
+        return true;
+    }
+    let Ok(text) = std::fs::read_to_string(p) else { return false };
+    let Ok(docs) =
+        crate::yaml::parse_stream_with(&text, crate::yaml::Dialect::Kubectl, crate::yaml::DuplicateKeys::LastWins)
+    else {
+        return false;
+    };
+    docs.iter().any(|d| {
+        d.value.get("kind").and_then(|k| k.as_str()) == Some("Application")
+            && d.value.get("apiVersion").and_then(|k| k.as_str()).is_some_and(|a| a.starts_with("argoproj.io/"))
+    })
 }
 
 fn render_options(args: &SourceArgs, namespace: Option<&str>) -> RenderOptions {
@@ -49,6 +107,8 @@ fn render_options(args: &SourceArgs, namespace: Option<&str>) -> RenderOptions {
         },
         cwd: None,
         jsonnet: jsonnet_options(&args.jsonnet),
+        tool: None,
+        build: Default::default(),
     }
 }
 
@@ -77,34 +137,92 @@ fn jsonnet_options(a: &JsonnetArgs) -> JsonnetOptions {
     }
 }
 
-/// Render and normalize a local source: the pipeline's offline half.
+/// Where the source flags point: a local path, a git repository or an Application.
+pub fn source_request(args: &SourceArgs) -> Result<SourceRequest> {
+    let r = &args.remote;
+    if let Some(file) = &r.app {
+        return Ok(SourceRequest::App {
+            file: file.clone(),
+            name: r.app_name.clone(),
+            revision: r.revision.clone(),
+            offline: r.offline,
+        });
+    }
+    if let Some(repo) = &r.repo {
+        return Ok(SourceRequest::Git(GitSpec {
+            repo: repo.clone(),
+            revision: r.revision.clone().unwrap_or_else(|| DEFAULT_REVISION.into()),
+            path: r.path.clone().unwrap_or_default(),
+            offline: r.offline,
+        }));
+    }
+    if r.revision.is_some() || r.offline {
+        return Err(Error::Usage("--revision and --offline need --repo or --app".into()));
+    }
+    Ok(SourceRequest::Local(args.source.clone()))
+}
+
+/// Resolve and render a source (not normalized): every part of it, in order.
+pub fn render_parts(args: &SourceArgs, namespace: Option<&str>) -> Result<(Vec<Object>, Resolved)> {
+    let resolved = resolve(&source_request(args)?, render_options(args, namespace), None)?;
+    let mut objects = Vec::new();
+    for part in &resolved.parts {
+        merge_source_objects(&mut objects, render(&part.source, &part.options)?);
+    }
+    for co in resolved.parts.iter().filter_map(|p| p.checkout.as_ref()) {
+        eprintln!("source: {} at {} is commit {}", co.repo, co.revision, co.commit);
+    }
+    Ok((objects, resolved))
+}
+
+/// Render and normalize a source: the pipeline's offline half.
 pub fn render_source(args: &SourceArgs, namespace: Option<&str>) -> Result<ObjectSet> {
-    let src = LocalSource::open(&args.source)?;
-    let objects = render(&src, &render_options(args, namespace))?;
-    normalize(objects, &NormalizeOptions { default_namespace: namespace.map(String::from) })
+    render_resolved(args, namespace).map(|(set, _)| set)
+}
+
+/// [`render_source`], also returning the resolved source (commit, Application).
+/// `namespace` wins over an Application's destination namespace.
+pub fn render_resolved(args: &SourceArgs, namespace: Option<&str>) -> Result<(ObjectSet, Resolved)> {
+    let (objects, resolved) = render_parts(args, namespace)?;
+    let default_namespace = namespace.map(String::from).or_else(|| resolved.default_namespace.clone());
+    Ok((normalize(objects, &NormalizeOptions { default_namespace })?, resolved))
 }
 
 fn render_cmd(args: RenderArgs) -> Result<i32> {
-    let set = render_source(&args.source, args.namespace.as_deref())?;
+    let (set, _) = render_resolved(&args.source, args.namespace.as_deref())?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     write_objects(&mut out, &set, args.output).and_then(|_| out.flush()).map_err(|e| Error::io("<stdout>", e))?;
     Ok(0)
 }
 
-fn connect(args: &ClusterArgs) -> Result<Cluster> {
+/// Connect as the flags say; an Application's destination fills in the
+/// context and namespace the flags leave open.
+fn connect(args: &ClusterArgs, resolved: &Resolved) -> Result<Cluster> {
+    let (mut context, mut namespace) = (args.context.clone(), args.namespace.clone());
+    if let Some(app) = &resolved.app {
+        namespace = namespace.or_else(|| app.destination.namespace.clone().filter(|n| !n.is_empty()));
+        if context.is_none() {
+            let kubeconfig = match &args.kubeconfig {
+                Some(path) => {
+                    Some(kube::config::Kubeconfig::read_from(path).map_err(|e| Error::ClusterConfig(e.to_string()))?)
+                }
+                None => kube::config::Kubeconfig::read().ok(),
+            };
+            context = crate::source::app::resolve_destination(&app.destination, kubeconfig.as_ref())?.context;
+        }
+    }
     Cluster::connect(&ConnectOptions {
         kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-        namespace: args.namespace.clone(),
+        context,
+        namespace,
         concurrency: args.concurrency,
     })
 }
 
 fn diff_cmd(args: DiffArgs) -> Result<i32> {
-    let src = LocalSource::open(&args.source.source)?;
-    let mut objects = render(&src, &render_options(&args.source, args.cluster.namespace.as_deref()))?;
-    let cluster = connect(&args.cluster)?;
+    let (mut objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
+    let cluster = connect(&args.cluster, &source)?;
     let parent = args.name.as_deref().map(|app| args.applyset_parent.reference(cluster.default_namespace(), app));
     if let Some(p) = &parent {
         crate::sync::label_members(&mut objects, &p.id())?;
@@ -146,6 +264,14 @@ fn diff_cmd(args: DiffArgs) -> Result<i32> {
     Ok(i32::from(changed))
 }
 
+fn apps_cmd(args: AppsArgs) -> Result<i32> {
+    let apps = crate::source::app::load(&args.app)?;
+    let rows = app_rows(apps, &args.app, args.offline, None);
+    let mut out = io::stdout().lock();
+    crate::source::app::write_apps(&mut out, &rows, args.output).map_err(|e| Error::io("<stdout>", e))?;
+    Ok(0)
+}
+
 /// `diff --prune`: deletion diffs of the prune candidates, then of what
 /// garbage collection would remove with them (marked cascading).
 fn prune_diffs(
@@ -184,7 +310,9 @@ fn render_parameters(args: &SourceArgs, namespace: Option<&str>) -> std::collect
     };
     let paths = |v: &[std::path::PathBuf]| v.iter().map(|x| x.display().to_string()).collect::<Vec<_>>();
     let nvs = |v: &[crate::cli::NameValue]| v.iter().map(|x| format!("{}={}", x.name, x.value)).collect::<Vec<_>>();
-    let (c, j) = (&args.chart, &args.jsonnet);
+    let (c, j, r) = (&args.chart, &args.jsonnet, &args.remote);
+    put("app", r.app.as_deref().map(|x| x.display().to_string()).into_iter().collect());
+    put("app-name", r.app_name.clone().into_iter().collect());
     put("namespace", namespace.map(String::from).into_iter().collect());
     put("recursive", if args.recursive { vec!["true".into()] } else { vec![] });
     put("include", args.include.clone());
@@ -213,28 +341,33 @@ fn render_parameters(args: &SourceArgs, namespace: Option<&str>) -> std::collect
     p
 }
 
-/// Where a local source's objects come from: its path and the hash of what it renders to.
-fn local_history_source(
+/// What the history records about a resolved source: the first part's
+/// repository, path and commit (a local directory: its path, and `local:`
+/// with the hash of the normalized set); the render flags as parameters,
+/// and any further source of a multi-source Application as `sources`.
+fn history_source(
     args: &SourceArgs,
+    source: &Resolved,
     namespace: &str,
     objects: &[crate::model::Object],
 ) -> Result<crate::history::HistorySource> {
-    let path = std::fs::canonicalize(&args.source).map_err(|e| Error::io(&args.source, e))?;
-    let dir =
-        if path.is_dir() { path.clone() } else { path.parent().map(std::path::Path::to_path_buf).unwrap_or_default() };
-    let set = normalize(objects.to_vec(), &NormalizeOptions { default_namespace: Some(namespace.to_string()) })?;
-    Ok(crate::history::HistorySource {
-        repo_url: path.display().to_string(),
-        path: String::new(),
-        target_revision: String::new(),
-        revision: crate::status::local_revision(&set),
-        tool: crate::render::detect(&dir).name().to_string(),
-        parameters: render_parameters(args, Some(namespace)),
-    })
+    let mut parts = source.parts.iter().map(|p| p.history_source());
+    let mut h = parts.next().unwrap_or_default();
+    if h.revision.is_empty() {
+        let set = normalize(objects.to_vec(), &NormalizeOptions { default_namespace: Some(namespace.to_string()) })?;
+        h.revision = crate::status::local_revision(&set);
+    }
+    h.parameters = render_parameters(args, Some(namespace));
+    let rest: Vec<String> = parts.map(|p| format!("{} {} {}", p.repo_url, p.revision, p.path)).collect();
+    if !rest.is_empty() {
+        h.parameters.insert("sources".into(), rest);
+    }
+    Ok(h)
 }
 
 fn history_template(
     args: &SourceArgs,
+    source: &Resolved,
     cluster: &Cluster,
     objects: &[crate::model::Object],
 ) -> Result<crate::history::HistoryEntry> {
@@ -242,15 +375,14 @@ fn history_template(
         id: 0,
         deployed_at: String::new(),
         user: cluster.user().to_string(),
-        source: local_history_source(args, cluster.default_namespace(), objects)?,
+        source: history_source(args, source, cluster.default_namespace(), objects)?,
         result: String::new(),
     })
 }
 
 fn sync_cmd(args: SyncArgs) -> Result<i32> {
-    let src = LocalSource::open(&args.source.source)?;
-    let objects = render(&src, &render_options(&args.source, args.cluster.namespace.as_deref()))?;
-    let cluster = connect(&args.cluster)?;
+    let (objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
+    let cluster = connect(&args.cluster, &source)?;
     let opts = SyncOptions {
         app: args.name.clone(),
         prune: args.prune,
@@ -265,7 +397,7 @@ fn sync_cmd(args: SyncArgs) -> Result<i32> {
         create_namespace: args.create_namespace,
         lock_duration: args.lock_duration,
         parent_kind: args.applyset_parent,
-        history: Some(history_template(&args.source, &cluster, &objects)?),
+        history: Some(history_template(&args.source, &source, &cluster, &objects)?),
         history_limit: args.revision_history_limit,
     };
     let mut ui = TerminalUi::new(args.yes);
@@ -285,7 +417,7 @@ fn sync_cmd(args: SyncArgs) -> Result<i32> {
 }
 
 fn history_cmd(args: HistoryArgs) -> Result<i32> {
-    let cluster = connect(&args.cluster)?;
+    let cluster = connect(&args.cluster, &Resolved { parts: Vec::new(), default_namespace: None, app: None })?;
     let reference = args.applyset_parent.reference(cluster.default_namespace(), &args.app);
     let place = format!("{}/{} -n {}", reference.kind.to_lowercase(), reference.name, reference.namespace);
     let parent = crate::sync::parent::read(&cluster, reference, true)?;
@@ -309,10 +441,9 @@ fn history_cmd(args: HistoryArgs) -> Result<i32> {
 }
 
 fn status_cmd(args: StatusArgs) -> Result<i32> {
-    let src = LocalSource::open(&args.source.source)?;
-    let objects = render(&src, &render_options(&args.source, args.cluster.namespace.as_deref()))?;
-    let cluster = connect(&args.cluster)?;
-    let revision = local_history_source(&args.source, cluster.default_namespace(), &objects)?.revision;
+    let (objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
+    let cluster = connect(&args.cluster, &source)?;
+    let revision = history_source(&args.source, &source, cluster.default_namespace(), &objects)?.revision;
     let status = crate::status::status(&cluster, objects, &args.name, args.applyset_parent, revision)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

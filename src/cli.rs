@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::output::OutputFormat;
+use crate::source::app::AppsFormat;
 
 /// GitOps for kubectl: render, diff, sync and prune Kubernetes config repos.
 #[derive(Debug, Parser)]
@@ -23,6 +24,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Show what applying the source would change in the cluster (exit 0: none, 1: differences, 2: error).
     Diff(DiffArgs),
+    /// List the Argo CD Applications in a file or directory.
+    Apps(AppsArgs),
     /// Apply the source to the cluster (server-side apply, ApplySet ownership, waves and hooks); `--prune` deletes what is no longer rendered.
     Sync(SyncArgs),
     /// Show an app's sync history (kept in its ApplySet parent).
@@ -42,7 +45,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct SourceArgs {
     /// A directory or file of manifests (default: the current directory).
-    #[arg(value_name = "SOURCE", default_value = ".")]
+    #[arg(value_name = "SOURCE", default_value = ".", conflicts_with_all = ["repo", "app"])]
     pub source: PathBuf,
     /// Descend into subdirectories of a plain manifest directory.
     #[arg(short = 'R', long)]
@@ -53,6 +56,8 @@ pub struct SourceArgs {
     /// Skip files matching this glob (relative to the source directory); repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    #[command(flatten)]
+    pub remote: Box<RemoteSourceArgs>,
     #[command(flatten)]
     pub chart: Box<ChartArgs>,
     #[command(flatten)]
@@ -65,7 +70,8 @@ pub struct ChartArgs {
     /// Release name for a chart (`Release.Name`; default `release-name`).
     #[arg(help_heading = "Charts and plugins", long, value_name = "NAME")]
     pub release_name: Option<String>,
-    /// Values file for a chart, merged in order; repeatable.
+    /// Values file for a chart, merged in order; repeatable. A directory or a file holding an
+    /// Argo CD Application is taken as the Application (`--app`) instead.
     #[arg(help_heading = "Charts and plugins", short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,
     /// Set chart values (helm syntax: a.b=1,l[0]=x); repeatable.
@@ -291,6 +297,42 @@ pub struct SyncArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = SyncFormat::Text)]
     pub output: SyncFormat,
+}
+
+/// Take the source from a git repository or an Argo CD Application instead of a local directory.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RemoteSourceArgs {
+    /// Git repository: a local repository path, or a file://, git://, http(s)://, ssh:// or user@host:path URL.
+    #[arg(help_heading = "Git and Argo CD sources", long, value_name = "URL_OR_PATH", conflicts_with = "app")]
+    pub repo: Option<String>,
+    /// Branch, tag, commit SHA (full or short) or HEAD (default: HEAD, or the Application's targetRevision).
+    #[arg(help_heading = "Git and Argo CD sources", long, value_name = "REV")]
+    pub revision: Option<String>,
+    /// Directory inside the repository (default: its root).
+    #[arg(help_heading = "Git and Argo CD sources", long, value_name = "DIR", requires = "repo")]
+    pub path: Option<PathBuf>,
+    /// Do not fetch: use the cached copy of the repository.
+    #[arg(help_heading = "Git and Argo CD sources", long)]
+    pub offline: bool,
+    /// An Argo CD Application file, or a directory of them (`-f FILE` works too: see `-f`).
+    #[arg(help_heading = "Git and Argo CD sources", long = "app", value_name = "FILE_OR_DIR")]
+    pub app: Option<PathBuf>,
+    /// The Application to use when --app holds several.
+    #[arg(help_heading = "Git and Argo CD sources", long, value_name = "NAME", requires = "app")]
+    pub app_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AppsArgs {
+    /// An Argo CD Application file, or a directory of them.
+    #[arg(short = 'f', long = "app", value_name = "FILE_OR_DIR", default_value = ".")]
+    pub app: PathBuf,
+    /// Do not fetch: detect tools from cached copies of the repositories.
+    #[arg(long)]
+    pub offline: bool,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = AppsFormat::Table)]
+    pub output: AppsFormat,
 }
 
 /// `history` output formats.

@@ -91,6 +91,12 @@ pub enum Error {
     /// A sync wrote some objects and then failed; the parent keeps every member recorded.
     #[error("sync failed: {0}")]
     SyncFailed(String),
+    /// A git repository could not be fetched or read (`repo` is redacted).
+    #[error("{repo}: {message}")]
+    Git { repo: String, message: String },
+    /// An Application file is invalid (`field` is the path inside the document).
+    #[error("{file}:{line}: {field}: {message}")]
+    App { file: String, line: usize, field: String, message: String },
 }
 
 /// A failed API request: what was asked and what the server said.

@@ -11,10 +11,14 @@ pub fn init(verbosity: u8) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // git2 logs credential helper command lines and output, which can hold secrets.
+    let filter = filter.add_directive("git2=off".parse().expect("a valid directive"));
+    // No colour codes when stderr is a file or a pipe (warnings are read there too).
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(ansi)
         .without_time()
         .try_init();
 }

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::model::Object;
-use crate::source::{DirectoryOptions, LocalSource};
+use crate::source::{BuildEnv, DirectoryOptions, LocalSource};
 
 /// The tool a source directory is rendered with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +68,10 @@ pub fn detect(dir: &Path) -> Tool {
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
     pub directory: DirectoryOptions,
+    /// The tool to use instead of [`detect`]'s choice (an Application's explicit block).
+    pub tool: Option<Tool>,
+    /// Facts about the source (app name, repo, resolved commit) for renderers that expose them.
+    pub build: BuildEnv,
     /// Chart settings (release, values, capabilities).
     pub chart: chart::ChartOptions,
     /// Render plugins (where to find them, how they run).
@@ -82,7 +86,11 @@ pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
     if opts.plugins.force.is_some() {
         return chart::render_with_plugin(src, opts);
     }
-    let mut tool = if jsonnet::is_forced(src, &opts.jsonnet) { Tool::Jsonnet } else { detect(src.path()) };
+    let mut tool = match opts.tool {
+        Some(tool) => tool,
+        None if jsonnet::is_forced(src, &opts.jsonnet) => Tool::Jsonnet,
+        None => detect(src.path()),
+    };
     if tool == Tool::Directory && jsonnet::has_nested_jsonnet(src, &opts.directory)? {
         tool = Tool::Jsonnet;
     }

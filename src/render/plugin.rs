@@ -93,6 +93,9 @@ pub struct AppInfo {
     pub cwd: PathBuf,
     /// The source directory, absolute.
     pub source_dir: PathBuf,
+    /// `ARGOCD_APP_*` values known from the resolved source (git commit, repo,
+    /// Application); they win over what the local checkout says.
+    pub build_vars: Vec<(String, String)>,
 }
 
 /// A parsed plugin file.
@@ -253,6 +256,10 @@ impl Plugin {
         env.push(("KUBECTL_GITOPS_HELM_ARGS".to_string(), app.helm_args.join("\n")));
         env.push(("KUBECTL_GITOPS_CWD".to_string(), app.cwd.display().to_string()));
         env.push(("KUBECTL_GITOPS_SOURCE_DIR".to_string(), app.source_dir.display().to_string()));
+        for (k, v) in &app.build_vars {
+            env.retain(|(name, _)| name != k);
+            env.push((k.clone(), v.clone()));
+        }
         for (k, v) in &opts.env {
             env.push((format!("ARGOCD_ENV_{k}"), v.clone()));
         }
@@ -318,11 +325,11 @@ fn git_revision(root: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// The `origin` remote's URL at `root`, or "".
+/// The `origin` remote's URL at `root` (credentials redacted), or "".
 fn git_origin_url(root: &Path) -> String {
     git2::Repository::open(root)
         .ok()
-        .and_then(|r| r.find_remote("origin").ok().and_then(|o| o.url().map(String::from)))
+        .and_then(|r| r.find_remote("origin").ok().and_then(|o| o.url().map(crate::source::git::redact_url)))
         .unwrap_or_default()
 }
 

@@ -5,8 +5,12 @@
 //! the enclosing git work tree when there is one, otherwise the directory
 //! itself. Every path a renderer opens goes through [`LocalSource::confine`].
 
+pub mod app;
+pub mod git;
+mod resolve;
 mod walk;
 
+pub use resolve::{BuildEnv, Resolved, ResolvedPart, SourceRequest, app_rows, git_spec, merge_source_objects, resolve};
 pub use walk::{DirectoryOptions, list_files, list_manifest_files};
 
 use std::path::{Component, Path, PathBuf};

@@ -175,7 +175,7 @@ pub fn render_chart(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Objec
     if chart.engine() != load::Engine::Jinja
         && let Some(plugin) = plugin::find_plugin(src, &opts.plugins)?
     {
-        return plugin.render(src, &app_info(src, &opts.chart, &cwd), &opts.plugins);
+        return plugin.render(src, &app_info(src, opts, &cwd), &opts.plugins);
     }
     check_engines(&chart)?;
     if chart.is_library() {
@@ -192,13 +192,14 @@ pub fn render_chart(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Objec
 pub fn render_with_plugin(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
     let cwd = opts.cwd()?;
     match plugin::find_plugin(src, &opts.plugins)? {
-        Some(p) => p.render(src, &app_info(src, &opts.chart, &cwd), &opts.plugins),
+        Some(p) => p.render(src, &app_info(src, opts, &cwd), &opts.plugins),
         None => Err(Error::Usage("no plugin selected".into())),
     }
 }
 
 /// What a plugin learns about the release, and the chart flags for `helm template`.
-fn app_info(src: &LocalSource, opts: &ChartOptions, cwd: &Path) -> plugin::AppInfo {
+fn app_info(src: &LocalSource, render_opts: &RenderOptions, cwd: &Path) -> plugin::AppInfo {
+    let opts = &render_opts.chart;
     let settings = opts.settings();
     let v = &opts.values;
     let mut args = Vec::new();
@@ -234,5 +235,6 @@ fn app_info(src: &LocalSource, opts: &ChartOptions, cwd: &Path) -> plugin::AppIn
         helm_args: args,
         cwd: cwd.to_path_buf(),
         source_dir: src.dir().to_path_buf(),
+        build_vars: render_opts.build.argocd_vars().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
     }
 }

@@ -1,0 +1,124 @@
+//! The repository cache: one bare repository per URL under
+//! `$XDG_CACHE_HOME/kubectl-gitops/repos/<hash>`, fetched on use, guarded by
+//! an exclusive file lock so concurrent runs never write the same cache at
+//! once; extracted commit trees under `trees/<sha>`.
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use git2::{AutotagOption, FetchOptions, FetchPrune, Repository};
+
+use super::auth::{Auth, callbacks};
+use super::url::{RepoUrl, scrub};
+use crate::error::{Error, Result};
+
+/// Environment variable overriding the cache directory.
+pub const CACHE_ENV: &str = "KUBECTL_GITOPS_CACHE_DIR";
+
+/// The cache root directory.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    root: PathBuf,
+}
+
+impl Cache {
+    /// `$KUBECTL_GITOPS_CACHE_DIR`, else `$XDG_CACHE_HOME/kubectl-gitops`,
+    /// else `$HOME/.cache/kubectl-gitops`.
+    pub fn from_env() -> Result<Self> {
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let root = var(CACHE_ENV)
+            .or_else(|| var("XDG_CACHE_HOME").filter(|p| p.is_absolute()).map(|p| p.join("kubectl-gitops")))
+            .or_else(|| var("HOME").map(|h| h.join(".cache").join("kubectl-gitops")))
+            .ok_or_else(|| Error::Usage(format!("no cache directory: set XDG_CACHE_HOME, HOME or {CACHE_ENV}")))?;
+        Ok(Cache { root })
+    }
+
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        Cache { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the bare repository of `url` lives.
+    pub fn repo_dir(&self, url: &RepoUrl) -> PathBuf {
+        self.root.join("repos").join(url.cache_key())
+    }
+
+    /// Where extracted commit trees live.
+    pub fn trees_dir(&self) -> PathBuf {
+        self.root.join("trees")
+    }
+}
+
+/// An exclusive lock on one cached repository, released on drop.
+pub(crate) struct RepoLock {
+    _file: File,
+}
+
+fn git_error(url: &RepoUrl, secrets: &[String], what: &str, e: &git2::Error) -> Error {
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    Error::Git { repo: url.redacted(), message: scrub(&format!("{what}: {}", e.message()), &secrets) }
+}
+
+/// Lock and open (creating it if needed) the cached bare repository of `url`.
+pub(crate) fn open(cache: &Cache, url: &RepoUrl, offline: bool) -> Result<(Repository, RepoLock)> {
+    let dir = cache.repo_dir(url);
+    let parent = dir.parent().unwrap_or(cache.root());
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    let lock_path = dir.with_extension("lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(&lock_path, e))?;
+    if file.try_lock().is_err() {
+        tracing::info!("waiting for the cache lock on {}", url);
+        file.lock().map_err(|e| Error::io(&lock_path, e))?;
+    }
+    let lock = RepoLock { _file: file };
+    let repo = if dir.join("HEAD").is_file() {
+        Repository::open_bare(&dir).map_err(|e| git_error(url, &[], "cannot open the cached repository", &e))?
+    } else if offline {
+        return Err(Error::Git {
+            repo: url.redacted(),
+            message: "not in the cache (run once without --offline to fetch it)".into(),
+        });
+    } else {
+        // A partial directory from an interrupted first fetch is replaced.
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+        Repository::init_bare(&dir).map_err(|e| git_error(url, &[], "cannot create the cache", &e))?
+    };
+    Ok((repo, lock))
+}
+
+/// Fetch every branch and tag of `url` into the cached repository (pruning
+/// deleted ones), and point its HEAD where the remote's HEAD points.
+pub(crate) fn fetch(repo: &Repository, url: &RepoUrl) -> Result<()> {
+    tracing::info!("fetching {}", url);
+    let auth = RefCell::new(Auth::new(url));
+    let secrets = auth.borrow().secrets();
+    let mut remote =
+        repo.remote_anonymous(url.fetch_url()).map_err(|e| git_error(url, &secrets, "invalid remote", &e))?;
+    let mut opts = FetchOptions::new();
+    opts.remote_callbacks(callbacks(&auth)).download_tags(AutotagOption::All).prune(FetchPrune::On);
+    let refspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
+    remote.fetch(&refspecs, Some(&mut opts), None).map_err(|e| git_error(url, &secrets, "fetch failed", &e))?;
+    drop(opts);
+    match remote.default_branch().ok().and_then(|b| b.as_str().map(String::from)) {
+        Some(branch) => repo.set_head(&branch).map_err(|e| git_error(url, &secrets, "cannot set HEAD", &e))?,
+        None => {
+            let head = remote.list().ok().and_then(|heads| heads.iter().find(|h| h.name() == "HEAD").map(|h| h.oid()));
+            if let Some(oid) = head.filter(|oid| repo.find_commit(*oid).is_ok()) {
+                repo.set_head_detached(oid).map_err(|e| git_error(url, &secrets, "cannot set HEAD", &e))?;
+            }
+        }
+    }
+    tracing::debug!("fetched {} ({})", url, auth.borrow().tried());
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! Extracting the tree of a commit into a private directory, keyed by the
+//! commit SHA (`<cache>/trees/<sha>`), so renderers read ordinary files and
+//! no working copy of the user is touched.
+//!
+//! Invariants: entry names are plain file names (no `.`, `..`, `/`, `.git`);
+//! a tree containing a symlink that leaves the repository is refused as a
+//! whole (as Argo CD does); a finished snapshot appears atomically (extract
+//! into a temporary sibling, then rename) and is never modified again.
+
+use std::path::{Component, Path, PathBuf};
+
+use git2::{Commit, ObjectType, Repository, Tree};
+
+use crate::error::{Error, Result};
+
+const MODE_TREE: i32 = 0o040000;
+const MODE_LINK: i32 = 0o120000;
+const MODE_EXEC: i32 = 0o100755;
+const MODE_GITLINK: i32 = 0o160000;
+
+/// Check that every symlink in `tree` stays inside it; error on the first that does not.
+pub fn check_symlinks(repo: &Repository, tree: &Tree<'_>, repo_label: &str) -> Result<()> {
+    let mut stack = vec![(PathBuf::new(), tree.clone())];
+    while let Some((dir, tree)) = stack.pop() {
+        for entry in tree.iter() {
+            let name = entry_name(&entry, &dir, repo_label)?;
+            let path = dir.join(&name);
+            match entry.filemode() {
+                MODE_TREE => {
+                    let sub = repo.find_tree(entry.id()).map_err(|e| object_error(repo_label, &path, &e))?;
+                    stack.push((path, sub));
+                }
+                MODE_LINK => {
+                    let blob = repo.find_blob(entry.id()).map_err(|e| object_error(repo_label, &path, &e))?;
+                    let target = String::from_utf8_lossy(blob.content()).into_owned();
+                    if !link_stays_inside(&dir, Path::new(&target)) {
+                        return Err(Error::PathEscape {
+                            path,
+                            root: PathBuf::from(repo_label),
+                            detail: format!("symlink points to {target:?}"),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a symlink in `dir` (relative to the repository root) with target
+/// `target` resolves inside the repository, judged lexically.
+fn link_stays_inside(dir: &Path, target: &Path) -> bool {
+    let mut depth: i64 = dir.components().count() as i64;
+    for c in target.components() {
+        match c {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return false,
+        }
+    }
+    true
+}
+
+fn entry_name(entry: &git2::TreeEntry<'_>, dir: &Path, repo_label: &str) -> Result<String> {
+    let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+    let bad = name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.contains(['/', '\\', '\0'])
+        || name.eq_ignore_ascii_case(".git");
+    if bad {
+        return Err(Error::Git {
+            repo: repo_label.to_string(),
+            message: format!("unsafe tree entry name {name:?} in {:?}", dir.display().to_string()),
+        });
+    }
+    Ok(name)
+}
+
+fn object_error(repo_label: &str, path: &Path, e: &git2::Error) -> Error {
+    Error::Git { repo: repo_label.to_string(), message: format!("{}: {}", path.display(), e.message()) }
+}
+
+/// The directory holding the files of `commit`, extracting it on first use.
+pub fn snapshot(repo: &Repository, commit: &Commit<'_>, trees_dir: &Path, repo_label: &str) -> Result<PathBuf> {
+    let sha = commit.id().to_string();
+    let target = trees_dir.join(&sha);
+    if target.is_dir() {
+        // Only trees that passed the checks below are ever renamed into place.
+        tracing::debug!("reusing extracted tree {}", target.display());
+        return Ok(target);
+    }
+    let tree = commit.tree().map_err(|e| object_error(repo_label, Path::new(&sha), &e))?;
+    check_symlinks(repo, &tree, repo_label)?;
+    std::fs::create_dir_all(trees_dir).map_err(|e| Error::io(trees_dir, e))?;
+    remove_abandoned(trees_dir);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let tmp = trees_dir.join(format!(".tmp-{sha}-{}-{nanos}", std::process::id()));
+    let result = write_tree(repo, &tree, &tmp, Path::new(""), repo_label).and_then(|_| verify_links(&tmp, repo_label));
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if let Err(e) = std::fs::rename(&tmp, &target) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        if !target.is_dir() {
+            return Err(Error::io(&target, e));
+        }
+    }
+    tracing::debug!("extracted {sha} to {}", target.display());
+    Ok(target)
+}
+
+/// Remove temporary extraction directories left by runs that died more
+/// than an hour ago (a live run finishes its extraction long before).
+fn remove_abandoned(trees_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(trees_dir) else { return };
+    let hour = std::time::Duration::from_secs(3600);
+    for e in entries.flatten() {
+        let old =
+            e.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age > hour);
+        if old && e.file_name().to_string_lossy().starts_with(".tmp-") {
+            tracing::debug!("removing abandoned {}", e.path().display());
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+fn write_tree(repo: &Repository, tree: &Tree<'_>, out: &Path, rel: &Path, repo_label: &str) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    for entry in tree.iter() {
+        let name = entry_name(&entry, rel, repo_label)?;
+        let path = out.join(&name);
+        let rel_path = rel.join(&name);
+        let mode = entry.filemode();
+        match (mode, entry.kind()) {
+            (MODE_TREE, _) => {
+                let sub = repo.find_tree(entry.id()).map_err(|e| object_error(repo_label, &rel_path, &e))?;
+                write_tree(repo, &sub, &path, &rel_path, repo_label)?;
+            }
+            (MODE_GITLINK, _) => {
+                tracing::warn!(
+                    "{}: submodule {} is not fetched; it renders as an empty directory",
+                    repo_label,
+                    rel_path.display()
+                );
+                std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+            }
+            (_, Some(ObjectType::Blob)) => {
+                let blob = repo.find_blob(entry.id()).map_err(|e| object_error(repo_label, &rel_path, &e))?;
+                if mode == MODE_LINK {
+                    let target = String::from_utf8_lossy(blob.content()).into_owned();
+                    std::os::unix::fs::symlink(&target, &path).map_err(|e| Error::io(&path, e))?;
+                } else {
+                    std::fs::write(&path, blob.content()).map_err(|e| Error::io(&path, e))?;
+                    if mode == MODE_EXEC {
+                        use std::os::unix::fs::PermissionsExt;
+                        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                            .map_err(|e| Error::io(&path, e))?;
+                    }
+                }
+            }
+            _ => {
+                return Err(Error::Git {
+                    repo: repo_label.to_string(),
+                    message: format!("{}: unexpected tree entry mode {mode:o}", rel_path.display()),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After extraction: every symlink that resolves must resolve inside `root`
+/// (catches chains through symlinked directories that a lexical check misses).
+fn verify_links(root: &Path, repo_label: &str) -> Result<()> {
+    let canonical_root = root.canonicalize().map_err(|e| Error::io(root, e))?;
+    for entry in walkdir::WalkDir::new(root).follow_links(false) {
+        let entry = entry.map_err(|e| Error::Source { path: root.to_path_buf(), message: e.to_string() })?;
+        if !entry.path_is_symlink() {
+            continue;
+        }
+        if let Ok(resolved) = entry.path().canonicalize()
+            && !resolved.starts_with(&canonical_root)
+        {
+            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path()).to_path_buf();
+            return Err(Error::PathEscape {
+                path: rel,
+                root: PathBuf::from(repo_label),
+                detail: "symlink resolves outside the repository".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symlink_targets_are_judged_from_their_directory() {
+        assert!(link_stays_inside(Path::new("a/b"), Path::new("../c.yaml")));
+        assert!(link_stays_inside(Path::new("a"), Path::new("../c.yaml")));
+        assert!(!link_stays_inside(Path::new("a"), Path::new("../../c.yaml")));
+        assert!(!link_stays_inside(Path::new(""), Path::new("../x")));
+        assert!(!link_stays_inside(Path::new("a"), Path::new("/etc/passwd")));
+        assert!(link_stays_inside(Path::new(""), Path::new("./a/../b")));
+        assert!(!link_stays_inside(Path::new(""), Path::new("a/../../b")));
+    }
+}

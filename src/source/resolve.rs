@@ -1,0 +1,579 @@
+//! From "where the manifests are" (a local path, a git repository at a
+//! revision, or an Argo CD Application) to a [`LocalSource`] plus the render
+//! settings that go with it. The first stage of every source-taking command.
+
+use std::path::{Path, PathBuf};
+
+use super::LocalSource;
+use super::app::{self, AppSource, Application};
+use super::git::{self, Cache, Checkout, GitSpec, RepoUrl};
+use crate::error::{Error, Result};
+use crate::history::HistorySource;
+use crate::model::Object;
+use crate::render::{JsonnetVar, RenderOptions, Tool, detect};
+
+/// Where the manifests come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceRequest {
+    /// A local directory or file, read as it is (uncommitted changes included).
+    Local(PathBuf),
+    /// A git repository at a revision.
+    Git(GitSpec),
+    /// An Application in a file or directory of Application files.
+    App {
+        file: PathBuf,
+        /// Which Application (needed when there are several).
+        name: Option<String>,
+        /// Overrides `spec.source.targetRevision`.
+        revision: Option<String>,
+        offline: bool,
+    },
+}
+
+/// Facts about the source that renderers may expose (Argo CD's build
+/// environment: `ARGOCD_APP_*`) and that reports record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildEnv {
+    pub app_name: Option<String>,
+    /// The destination namespace.
+    pub app_namespace: Option<String>,
+    pub project: Option<String>,
+    /// The repository URL, credentials redacted.
+    pub repo_url: Option<String>,
+    /// The revision as asked for (branch, tag, ...).
+    pub target_revision: Option<String>,
+    /// The resolved commit SHA.
+    pub revision: Option<String>,
+    /// The path inside the repository.
+    pub path: Option<String>,
+    /// A multi-source Application's reference sources: `ref` name -> the
+    /// root of that source's checkout (for `$name/...` value files).
+    pub refs: std::collections::BTreeMap<String, PathBuf>,
+}
+
+impl BuildEnv {
+    /// The `ARGOCD_APP_*` variables Argo CD sets for plugins and Helm, for the fields that are known.
+    pub fn argocd_vars(&self) -> Vec<(&'static str, String)> {
+        let mut v = Vec::new();
+        let mut add = |k: &'static str, val: &Option<String>| {
+            if let Some(val) = val {
+                v.push((k, val.clone()));
+            }
+        };
+        add("ARGOCD_APP_NAME", &self.app_name);
+        add("ARGOCD_APP_NAMESPACE", &self.app_namespace);
+        add("ARGOCD_APP_PROJECT_NAME", &self.project);
+        add("ARGOCD_APP_REVISION", &self.revision);
+        add("ARGOCD_APP_REVISION_SHORT", &self.revision.as_ref().map(|r| r.chars().take(7).collect()));
+        add("ARGOCD_APP_REVISION_SHORT_8", &self.revision.as_ref().map(|r| r.chars().take(8).collect()));
+        add("ARGOCD_APP_SOURCE_REPO_URL", &self.repo_url);
+        add("ARGOCD_APP_SOURCE_PATH", &self.path);
+        add("ARGOCD_APP_SOURCE_TARGET_REVISION", &self.target_revision);
+        v
+    }
+}
+
+/// One source ready to render.
+#[derive(Debug, Clone)]
+pub struct ResolvedPart {
+    pub source: LocalSource,
+    pub options: RenderOptions,
+    pub checkout: Option<Checkout>,
+}
+
+/// A resolved request: one part, or one per rendered source of a
+/// multi-source Application (rendered in order; where two sources produce
+/// the same object, the later one wins, as in Argo CD).
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub parts: Vec<ResolvedPart>,
+    /// The namespace for namespaced objects that set none (an Application's destination namespace).
+    pub default_namespace: Option<String>,
+    pub app: Option<Application>,
+}
+
+/// Resolve `req`. `base` holds the settings from flags; an Application's
+/// tool blocks override them. `cache` defaults to [`Cache::from_env`].
+pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) -> Result<Resolved> {
+    let cache = || cache.cloned().map_or_else(Cache::from_env, Ok);
+    match req {
+        SourceRequest::Local(path) => Ok(Resolved {
+            parts: vec![ResolvedPart { source: LocalSource::open(path)?, options: base, checkout: None }],
+            default_namespace: None,
+            app: None,
+        }),
+        SourceRequest::Git(spec) => {
+            let co = git::checkout(spec, &cache()?)?;
+            let mut options = base;
+            options.build = build_env(&co, None);
+            Ok(Resolved {
+                parts: vec![ResolvedPart { source: co.source.clone(), options, checkout: Some(co) }],
+                default_namespace: None,
+                app: None,
+            })
+        }
+        SourceRequest::App { file, name, revision, offline } => {
+            let app = app::select(app::load(file)?, name.as_deref(), file)?;
+            let cache = cache()?;
+            let sources: Vec<&AppSource> = match &app.source {
+                // Argo CD ignores `source` when `sources` is set.
+                Some(s) if app.sources.is_empty() => vec![s],
+                _ => app.sources.iter().collect(),
+            };
+            if sources.len() > 1 && revision.is_some() {
+                return Err(Error::Usage("--revision applies to single-source Applications only".into()));
+            }
+            // Reference sources (`ref` without a path) only lend their files to the others.
+            let mut refs = std::collections::BTreeMap::new();
+            for src in sources.iter().filter(|s| s.reference.is_some()) {
+                let co = git::checkout(&git_spec(&app, src, file, None, *offline)?, &cache)?;
+                refs.insert(src.reference.clone().expect("filtered"), co.source.root().to_path_buf());
+            }
+            let mut parts = Vec::new();
+            for (i, src) in sources.iter().enumerate() {
+                if src.reference.is_some() && src.path.is_empty() && src.chart.is_none() {
+                    continue;
+                }
+                let field =
+                    if app.sources.is_empty() { "spec.source".to_string() } else { format!("spec.sources[{i}]") };
+                let co = git::checkout(&git_spec(&app, src, file, revision.as_deref(), *offline)?, &cache)?;
+                let app_error =
+                    |m: String| Error::Source { path: PathBuf::from(&app.file), message: format!("{field}: {m}") };
+                // `None`: a config management plugin renders it.
+                let tool = src.tool(co.source.path()).map_err(&app_error)?;
+                if let Some(what) = unwired_settings(src) {
+                    return Err(app_error(format!("{what} cannot be applied by this build yet")));
+                }
+                let mut options = base.clone();
+                options.tool = tool;
+                options.build = build_env(&co, Some(&app));
+                options.build.refs = refs.clone();
+                if let Some(plugin) = &src.plugin {
+                    let name = plugin.name.clone().ok_or_else(|| {
+                        app_error(
+                            "plugin: set plugin.name (discovery for unnamed plugin blocks is not supported yet)".into(),
+                        )
+                    })?;
+                    let env = options.build.argocd_vars();
+                    options.plugins.force = Some(name);
+                    // Plugins see the release name and namespace as ARGOCD_APP_NAME/NAMESPACE.
+                    options.chart.release_name.get_or_insert_with(|| app.name.clone());
+                    if options.chart.namespace.is_none() {
+                        options.chart.namespace = app.destination.namespace.clone().filter(|n| !n.is_empty());
+                    }
+                    options.plugins.env.extend(plugin.env.iter().map(|(k, v)| (k.clone(), envsubst(v, &env))));
+                }
+                let mut source = co.source.clone();
+                if let Some(k) = src.kustomize.as_ref().filter(|k| k.has_edits()) {
+                    source = edited_snapshot(&co.source, k).map_err(|e| match e {
+                        Error::Usage(m) => app_error(format!("kustomize: {m}")),
+                        other => other,
+                    })?;
+                }
+                if tool == Some(Tool::Helm) {
+                    let spec = src.helm.clone().unwrap_or_default();
+                    apply_helm(&mut options, &spec, &co.source, &app, &refs, &cache).map_err(|e| match e {
+                        Error::PathEscape { .. } => e,
+                        other => app_error(format!("helm: {other}")),
+                    })?;
+                }
+                if let Some(dir) = &src.directory {
+                    options.directory = src.directory_options();
+                    apply_jsonnet(&mut options, &dir.jsonnet, &co.source).map_err(|e| match e {
+                        Error::PathEscape { .. } => e,
+                        other => app_error(format!("directory.jsonnet: {other}")),
+                    })?;
+                }
+                parts.push(ResolvedPart { source, options, checkout: Some(co) });
+            }
+            if parts.is_empty() {
+                return Err(Error::Source {
+                    path: PathBuf::from(&app.file),
+                    message: "spec.sources: only reference sources (ref without path); nothing to render".into(),
+                });
+            }
+            let default_namespace = app.destination.namespace.clone().filter(|n| !n.is_empty());
+            Ok(Resolved { parts, default_namespace, app: Some(app) })
+        }
+    }
+}
+
+/// The git checkout one source of an Application asks for. A relative local
+/// `repoURL` is taken relative to the Application file's directory.
+pub fn git_spec(
+    app: &Application,
+    src: &AppSource,
+    file: &Path,
+    revision: Option<&str>,
+    offline: bool,
+) -> Result<GitSpec> {
+    if let Some(chart) = &src.chart {
+        return Err(Error::Source {
+            path: PathBuf::from(&app.file),
+            message: format!(
+                "chart {chart:?}: Helm repositories are not supported yet; point repoURL at a git repository"
+            ),
+        });
+    }
+    let mut repo = src.repo_url.clone();
+    if let Ok(url) = RepoUrl::parse(&repo)
+        && let Some(local) = url.local_path
+        && local.is_relative()
+    {
+        let base = if file.is_dir() { file } else { file.parent().unwrap_or(Path::new(".")) };
+        repo = base.join(local).to_string_lossy().into_owned();
+    }
+    Ok(GitSpec {
+        repo,
+        revision: revision.map_or_else(|| src.target_revision.clone(), String::from),
+        path: PathBuf::from(&src.path),
+        offline,
+    })
+}
+
+/// Tool-block settings that no renderer option carries yet. Rendering
+/// without them would give different objects than Argo CD, so they are an
+/// error rather than dropped. (Each entry goes away when its renderer takes
+/// the setting: see `KustomizeSpec::edit_kustomization`,
+/// `HelmSpec::set_args`, `PluginSpec::plugin_env`; `directory.jsonnet` is
+/// applied by [`apply_jsonnet`].)
+fn unwired_settings(src: &AppSource) -> Option<String> {
+    if src.helm.as_ref().is_some_and(|h| h.skip_crds) {
+        return Some("helm.skipCrds".into());
+    }
+    if src.plugin.as_ref().is_some_and(|p| !p.parameters.is_empty()) {
+        return Some("plugin.parameters".into());
+    }
+    None
+}
+
+/// `directory.jsonnet` onto the Jsonnet renderer's options, after the
+/// flags' own: values have the build environment substituted (`$ARGOCD_APP_NAME`,
+/// as Argo CD does), `libs` are directories of the repository (relative to its
+/// root, and they must stay inside it).
+/// A Helm source's settings onto the chart renderer's options, in Argo CD's
+/// order: value files, then the inline values, then parameters (each before
+/// the flags' own, so flags still win). The release name defaults to the
+/// Application's name and the release namespace to its destination, as in
+/// Argo CD. Value files and `fileParameters` are confined to the repository
+/// (`$ref/...` to the checkout of that reference source).
+fn apply_helm(
+    options: &mut RenderOptions,
+    spec: &app::HelmSpec,
+    src: &LocalSource,
+    app: &Application,
+    refs: &std::collections::BTreeMap<String, PathBuf>,
+    cache: &Cache,
+) -> Result<()> {
+    let env = options.build.argocd_vars();
+    let chart = &mut options.chart;
+    if chart.release_name.is_none() {
+        chart.release_name = Some(spec.release_name.clone().unwrap_or_else(|| app.name.clone()));
+    }
+    if chart.namespace.is_none() {
+        chart.namespace =
+            spec.namespace.clone().or_else(|| app.destination.namespace.clone()).filter(|n| !n.is_empty());
+    }
+    let mut files = Vec::new();
+    for raw in &spec.value_files {
+        // `$ref/path` names a reference source; build variables are substituted in the rest.
+        let reference =
+            raw.strip_prefix('$').map(|r| r.split_once('/').unwrap_or((r, ""))).filter(|(n, _)| refs.contains_key(*n));
+        let file = match reference {
+            Some((name, rest)) => format!("${name}/{}", envsubst(rest, &env)),
+            None => envsubst(raw, &env),
+        };
+        if file.contains("://") {
+            return Err(Error::Usage(format!("value file {file:?}: only files in a repository are supported")));
+        }
+        let found = match reference.map(|(name, rest)| (name, envsubst(rest, &env))) {
+            Some((name, rest)) => {
+                let root = refs
+                    .get(name)
+                    .ok_or_else(|| Error::Usage(format!("value file {file:?}: no source has ref {name:?}")))?;
+                LocalSource::with_root(root, root)?.confine(&root.join(rest))
+            }
+            None => src.confine(Path::new(&file)),
+        };
+        match found {
+            Ok(path) => files.push(path),
+            Err(Error::Io { .. }) if spec.ignore_missing_value_files => {
+                tracing::info!("skipping missing value file {file}");
+            }
+            Err(Error::Io { source, .. }) => return Err(Error::Usage(format!("value file {file:?}: {source}"))),
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some(values) = spec.inline_values().map_err(Error::Usage)? {
+        files.push(write_inline_values(cache, &values)?);
+    }
+    let args = spec.set_args();
+    let mut set_file = Vec::new();
+    for arg in &args.set_file {
+        let (name, path) = arg.split_once('=').unwrap_or((arg, ""));
+        set_file.push(format!("{name}={}", src.confine(Path::new(path))?.display()));
+    }
+    let v = &mut chart.values;
+    let subst = |list: Vec<String>| list.into_iter().map(|a| envsubst(&a, &env)).collect::<Vec<_>>();
+    v.files.splice(0..0, files);
+    v.set.splice(0..0, subst(args.set));
+    v.set_string.splice(0..0, subst(args.set_string));
+    v.set_file.splice(0..0, set_file);
+    Ok(())
+}
+
+/// `helm.values`/`valuesObject` as a values file (Argo CD writes a temporary
+/// one too), content-addressed under the cache directory.
+fn write_inline_values(cache: &Cache, values: &serde_json::Value) -> Result<PathBuf> {
+    use sha2::Digest;
+    let text = serde_json::to_string_pretty(values).map_err(|e| Error::Usage(e.to_string()))?;
+    let name: String = sha2::Sha256::digest(text.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let dir = cache.root().join("values");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let path = dir.join(format!("{name}.json"));
+    if !path.is_file() {
+        let tmp = dir.join(format!(".tmp-{name}-{}", std::process::id()));
+        std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(path)
+}
+
+/// A copy of a snapshot whose kustomization (in the source directory) has
+/// the Application's `kustomize` block applied, as Argo CD's `kustomize edit`
+/// calls change its checkout. The copy hard-links every other file, sits
+/// next to the snapshot (`<sha>-k<hash of the edit>`), appears atomically and
+/// is reused.
+fn edited_snapshot(src: &LocalSource, spec: &app::KustomizeSpec) -> Result<LocalSource> {
+    let root = src.root();
+    let dir = src.dir();
+    let name = crate::render::KUSTOMIZATION_FILES
+        .iter()
+        .find(|f| dir.join(f).is_file())
+        .ok_or_else(|| Error::Usage(format!("no kustomization file in {}", src.display_path(dir))))?;
+    let file = dir.join(name);
+    let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+    let label = src.display_path(&file);
+    let mut doc = crate::yaml::parse_one(&text, crate::yaml::Dialect::Kustomize)
+        .map_err(|source| Error::Yaml { file: label.clone(), source })?;
+    let serde_json::Value::Object(map) = &mut doc else {
+        return Err(Error::Usage(format!("{label} is not a mapping")));
+    };
+    spec.edit_kustomization(map).map_err(Error::Usage)?;
+    let edited = crate::yaml::to_yaml_string(&doc);
+    let rel = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
+    let key = {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("{}\0{edited}", rel.display()).as_bytes());
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let base = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let target = root.with_file_name(format!("{base}-k{key}"));
+    if !target.is_dir() {
+        let tmp = root.with_file_name(format!(".tmp-{base}-k{key}-{}", std::process::id()));
+        let made = link_tree(root, &tmp).and_then(|_| {
+            let out = tmp.join(&rel);
+            std::fs::remove_file(&out).map_err(|e| Error::io(&out, e))?;
+            std::fs::write(&out, &edited).map_err(|e| Error::io(&out, e))
+        });
+        if let Err(e) = made {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+        if std::fs::rename(&tmp, &target).is_err() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+    }
+    let path = src.path().strip_prefix(root).unwrap_or(Path::new(""));
+    LocalSource::with_root(&target, &target.join(path))
+}
+
+/// Recreate the tree at `from` under `to`: directories, hard-linked (else
+/// copied) files, symlinks with their targets.
+fn link_tree(from: &Path, to: &Path) -> Result<()> {
+    for entry in walkdir::WalkDir::new(from).follow_links(false) {
+        let entry = entry.map_err(|e| Error::Source { path: from.to_path_buf(), message: e.to_string() })?;
+        let rel = entry.path().strip_prefix(from).unwrap_or(entry.path());
+        let out = to.join(rel);
+        let ft = entry.file_type();
+        let done = if ft.is_dir() {
+            std::fs::create_dir_all(&out)
+        } else if ft.is_symlink() {
+            std::fs::read_link(entry.path()).and_then(|t| std::os::unix::fs::symlink(t, &out))
+        } else {
+            std::fs::hard_link(entry.path(), &out).or_else(|_| std::fs::copy(entry.path(), &out).map(|_| ()))
+        };
+        done.map_err(|e| Error::io(&out, e))?;
+    }
+    Ok(())
+}
+
+fn apply_jsonnet(options: &mut RenderOptions, spec: &app::JsonnetSpec, src: &LocalSource) -> Result<()> {
+    let env = options.build.argocd_vars();
+    let var = |v: &app::JsonnetVar| JsonnetVar::new(&v.name, &envsubst(&v.value, &env), v.code, false);
+    options.jsonnet.ext_vars.extend(spec.ext_vars.iter().map(var));
+    options.jsonnet.tlas.extend(spec.tlas.iter().map(var));
+    let root = LocalSource::with_root(src.root(), src.root())?;
+    for lib in &spec.libs {
+        let dir = root.confine(&src.root().join(lib.trim_start_matches('/')))?;
+        options.jsonnet.jpath.push(dir);
+    }
+    Ok(())
+}
+
+/// Substitute `$NAME` and `${NAME}` from `vars` as Argo CD does (Go's
+/// `os.Expand`): unknown names become empty, `$$` is a `$`, a `$` not
+/// followed by a name stays.
+pub fn envsubst(s: &str, vars: &[(&str, String)]) -> String {
+    let lookup = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let special = |c: char| "*#$@!?-".contains(c) || c.is_ascii_digit();
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let Some(first) = after.chars().next() else {
+            out.push('$');
+            rest = after;
+            break;
+        };
+        if first == '{' {
+            match after.find('}') {
+                Some(end) if end > 1 => {
+                    out.push_str(&lookup(&after[1..end]));
+                    rest = &after[end + 1..];
+                }
+                // `${}` or an unclosed `${`: invalid syntax, the characters are eaten.
+                Some(end) => rest = &after[end + 1..],
+                None => rest = &after[1..],
+            }
+        } else if first == '$' {
+            out.push('$');
+            rest = &after[1..];
+        } else if special(first) {
+            out.push_str(&lookup(&after[..1]));
+            rest = &after[1..];
+        } else {
+            let len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            if len == 0 {
+                out.push('$');
+            } else {
+                out.push_str(&lookup(&after[..len]));
+            }
+            rest = &after[len..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn build_env(co: &Checkout, app: Option<&Application>) -> BuildEnv {
+    BuildEnv {
+        app_name: app.map(|a| a.name.clone()),
+        app_namespace: app.and_then(|a| a.destination.namespace.clone()),
+        project: app.map(|a| a.project.clone()),
+        repo_url: Some(co.repo.clone()),
+        target_revision: Some(co.revision.clone()),
+        revision: Some(co.commit.clone()),
+        path: Some(if co.path.is_empty() { ".".into() } else { co.path.clone() }),
+        refs: Default::default(),
+    }
+}
+
+/// Rows for `apps`: each Application with its tool, resolved commit and
+/// kubeconfig context. Sources are resolved (each repository fetched once)
+/// to detect the tool; a source that cannot be resolved gets a warning and
+/// the tool its block names, or `unknown`. Destinations are matched against
+/// the kubeconfig when there is one.
+pub fn app_rows(apps: Vec<Application>, file: &Path, offline: bool, cache: Option<&Cache>) -> Vec<app::AppRow> {
+    let cache = cache.cloned().map_or_else(Cache::from_env, Ok);
+    let kubeconfig = kube::config::Kubeconfig::read().ok();
+    let mut fetched: Vec<String> = Vec::new();
+    apps.into_iter()
+        .map(|a| {
+            let src = a
+                .source
+                .clone()
+                .or_else(|| a.sources.iter().find(|s| s.reference.is_none() || !s.path.is_empty()).cloned())
+                .unwrap_or_default();
+            let resolved = git_spec(&a, &src, file, None, offline).and_then(|mut spec| {
+                spec.offline |= fetched.contains(&spec.repo);
+                fetched.push(spec.repo.clone());
+                git::checkout(&spec, cache.as_ref().map_err(|e| Error::Usage(e.to_string()))?)
+            });
+            let context = match app::resolve_destination(&a.destination, kubeconfig.as_ref()) {
+                Ok(d) => Some(d.context.unwrap_or_else(|| "in-cluster".into())),
+                Err(e) if kubeconfig.is_some() => {
+                    tracing::warn!("Application {}: {e}", a.name);
+                    None
+                }
+                Err(_) => None,
+            };
+            let (tool, commit) = match resolved {
+                Ok(co) => (src.tool_name(Some(co.source.path())), Some(co.commit)),
+                Err(e) => {
+                    tracing::warn!("Application {}: {e}", a.name);
+                    (src.tool_name(None), None)
+                }
+            };
+            app::AppRow { tool, commit, context, app: a }
+        })
+        .collect()
+}
+
+/// Add the objects of the next source of a multi-source Application: an
+/// object that an earlier source also produced is replaced (the later source
+/// wins, with a warning, as Argo CD's RepeatedResourceWarning). Duplicates
+/// within one source are left for normalization to report.
+pub fn merge_source_objects(acc: &mut Vec<Object>, next: Vec<Object>) {
+    if acc.is_empty() {
+        *acc = next;
+        return;
+    }
+    let keys: std::collections::HashSet<_> = next.iter().map(Object::key).collect();
+    acc.retain(|o| {
+        let repeated = keys.contains(&o.key());
+        if repeated {
+            tracing::warn!("{} is produced by several sources; the later one wins", o.key());
+        }
+        !repeated
+    });
+    acc.extend(next);
+}
+
+impl ResolvedPart {
+    /// What sync history records about this source. For a local directory
+    /// `repo_url` is its path and `revision` is left empty (the caller
+    /// records a hash of the rendered set instead).
+    pub fn history_source(&self) -> HistorySource {
+        let tool = self.options.tool.unwrap_or_else(|| detect(self.source.path())).name().to_string();
+        match &self.checkout {
+            Some(co) => HistorySource {
+                repo_url: co.repo.clone(),
+                path: co.path.clone(),
+                target_revision: co.revision.clone(),
+                revision: co.commit.clone(),
+                tool,
+                parameters: Default::default(),
+            },
+            None => HistorySource { repo_url: self.source.path().display().to_string(), tool, ..Default::default() },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::envsubst;
+
+    #[test]
+    fn envsubst_expands_like_go_os_expand() {
+        let vars = vec![("ARGOCD_APP_NAME", "web".to_string()), ("A", "1".to_string())];
+        assert_eq!(envsubst("app-$ARGOCD_APP_NAME", &vars), "app-web");
+        assert_eq!(envsubst("${ARGOCD_APP_NAME}-x", &vars), "web-x");
+        assert_eq!(envsubst("$UNKNOWN.$A", &vars), ".1");
+        assert_eq!(envsubst("cost $$5", &vars), "cost $5");
+        assert_eq!(envsubst("a $ b $", &vars), "a $ b $");
+        assert_eq!(envsubst("bad ${} and ${A", &vars), "bad  and A");
+        assert_eq!(envsubst("no vars", &vars), "no vars");
+    }
+}

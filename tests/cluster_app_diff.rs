@@ -1,0 +1,50 @@
+//! `kubectl gitops diff --app` against the real test cluster: the source
+//! comes from a git repository at the Application's revision, the context
+//! from its destination server, the namespace from its destination.
+
+#[path = "support/cluster.rs"]
+mod cluster;
+mod git_support;
+
+use git_support::{Env, Repo};
+
+fn cm(value: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: \"{value}\"\n")
+}
+
+#[test]
+fn diff_an_application_against_its_destination() {
+    let c = cluster::shared();
+    let ns = "app-diff";
+    c.create_namespace(ns);
+    let live = cm("1").replace("  name: cfg\n", &format!("  name: cfg\n  namespace: {ns}\n"));
+    c.apply_yaml(&live, &["--server-side", "--field-manager=kubectl-gitops"]);
+    let repo = Repo::new();
+    repo.write("app/cm.yaml", &cm("1"));
+    let v1 = repo.commit("one");
+    repo.run(&["tag", "v1"]);
+    repo.write("app/cm.yaml", &cm("2"));
+    repo.commit("two");
+    let file = repo.tmp.path().join("app.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: web}}\nspec:\n  source:\n    repoURL: work\n    path: app\n  destination:\n    server: {}\n    namespace: {ns}\n",
+            c.server
+        ),
+    )
+    .unwrap();
+    let env = Env::new().set("KUBECONFIG", c.kubeconfig.to_str().unwrap());
+    let diff = |extra: &[&str]| {
+        let mut args = vec!["diff", "--app", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        env.run(repo.tmp.path(), &args)
+    };
+    let r = diff(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("-  a: \"1\"") && r.stdout.contains("+  a: \"2\""), "{}", r.stdout);
+    assert!(r.stdout.contains(ns), "{}", r.stdout);
+    let r = diff(&["--revision", "v1"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    assert!(r.stderr.contains(&v1), "{}", r.stderr);
+}
