@@ -8,7 +8,7 @@ use clap::CommandFactory;
 use crate::applyset::ParentRef;
 use crate::cli::{
     AppsArgs, Cli, ClusterArgs, Command, DiffArgs, DiffFormat, HistoryArgs, HistoryFormat, JsonnetArgs, RenderArgs,
-    SourceArgs, StatusArgs, StatusFormat, SyncArgs, SyncFormat,
+    RollbackArgs, SourceArgs, StatusArgs, StatusFormat, SyncArgs, SyncFormat,
 };
 use crate::cluster::{Cluster, ConnectOptions, compare};
 use crate::diff::{Action, DiffOptions, diff_object};
@@ -39,6 +39,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             sync_cmd(args)
         }
         Command::History(args) => history_cmd(args),
+        Command::Rollback(args) => rollback_cmd(args),
         Command::Status(mut args) => {
             split_file_flags(&mut args.source)?;
             status_cmd(args)
@@ -308,10 +309,12 @@ fn render_parameters(args: &SourceArgs, namespace: Option<&str>) -> std::collect
             p.insert(k.to_string(), v);
         }
     };
-    let paths = |v: &[std::path::PathBuf]| v.iter().map(|x| x.display().to_string()).collect::<Vec<_>>();
+    // Local files by absolute path, so that a rollback run elsewhere finds them.
+    let abs = |x: &Path| std::fs::canonicalize(x).unwrap_or_else(|_| x.to_path_buf()).display().to_string();
+    let paths = |v: &[PathBuf]| v.iter().map(|x| abs(x)).collect::<Vec<_>>();
     let nvs = |v: &[crate::cli::NameValue]| v.iter().map(|x| format!("{}={}", x.name, x.value)).collect::<Vec<_>>();
     let (c, j, r) = (&args.chart, &args.jsonnet, &args.remote);
-    put("app", r.app.as_deref().map(|x| x.display().to_string()).into_iter().collect());
+    put("app", r.app.as_deref().map(abs).into_iter().collect());
     put("app-name", r.app_name.clone().into_iter().collect());
     put("namespace", namespace.map(String::from).into_iter().collect());
     put("recursive", if args.recursive { vec!["true".into()] } else { vec![] });
@@ -455,4 +458,68 @@ fn status_cmd(args: StatusArgs) -> Result<i32> {
     .and_then(|_| out.flush())
     .map_err(|e| Error::io("<stdout>", e))?;
     Ok(0)
+}
+
+fn rollback_cmd(args: RollbackArgs) -> Result<i32> {
+    let cluster = connect(&args.cluster, &Resolved { parts: Vec::new(), default_namespace: None, app: None })?;
+    let ns = cluster.default_namespace().to_string();
+    let reference = args.applyset_parent.reference(&ns, &args.app);
+    let parent = crate::sync::parent::read(&cluster, reference, false)?;
+    drop(cluster);
+    let Some(entry) = crate::history::find(&parent.history, args.id) else {
+        let ids: Vec<String> = parent.history.iter().map(|e| e.id.to_string()).collect();
+        return Err(Error::Usage(format!(
+            "app {:?} has no history entry {} (entries: {})",
+            args.app,
+            args.id,
+            if ids.is_empty() { "none".to_string() } else { ids.join(", ") }
+        )));
+    };
+    let source = crate::rollback::source_flags(entry)?;
+    if let Some(file) = entry.source.parameters.get("app").and_then(|v| v.first()) {
+        let name = entry.source.parameters.get("app-name").and_then(|v| v.first());
+        let apps = crate::source::app::load(Path::new(file))?;
+        let auto = apps
+            .iter()
+            .filter(|a| name.is_none_or(|n| &a.name == n))
+            .any(|a| a.sync_policy.as_ref().and_then(|p| p.automated.as_ref()).is_some_and(|a| a.enabled));
+        if auto && !args.force {
+            return Err(Error::Refused(format!(
+                "{file}: the Application has automated sync, which would undo a rollback (Argo CD refuses it too); \
+                 turn automated sync off, or pass --force"
+            )));
+        }
+    }
+    let mut argv: Vec<String> = ["kubectl-gitops", "sync", "--name", &args.app, "-n", &ns].map(String::from).to_vec();
+    argv.extend(source);
+    let c = &args.cluster;
+    let flag = |on: bool, f: &str| on.then(|| f.to_string());
+    argv.extend(c.kubeconfig.as_ref().map(|k| format!("--kubeconfig={}", k.display())));
+    argv.extend(c.context.as_ref().map(|k| format!("--context={k}")));
+    argv.push(format!("--concurrency={}", c.concurrency));
+    argv.extend(
+        [
+            flag(args.prune, "--prune"),
+            flag(args.yes, "--yes"),
+            flag(args.dry_run, "--dry-run"),
+            flag(args.force_conflicts, "--force-conflicts"),
+            flag(args.wait, "--wait"),
+            flag(args.output == SyncFormat::Json, "--output=json"),
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    if args.applyset_parent == crate::sync::parent::ParentKind::ConfigMap {
+        argv.push("--applyset-parent=configmap".into());
+    }
+    eprintln!("rollback {} to history entry {}: {}", args.app, entry.id, argv[2..].join(" "));
+    let cli = <Cli as clap::Parser>::try_parse_from(&argv)
+        .map_err(|e| Error::Usage(format!("history entry {}: its recorded flags do not parse: {e}", entry.id)))?;
+    match cli.command {
+        Command::Sync(mut sync) => {
+            split_file_flags(&mut sync.source)?;
+            sync_cmd(sync)
+        }
+        _ => unreachable!("the command line starts with sync"),
+    }
 }

@@ -32,6 +32,8 @@ pub enum Command {
     History(HistoryArgs),
     /// Show an app's sync status, health and revisions (exit 0).
     Status(StatusArgs),
+    /// Sync an app again as history entry ID recorded it (its commit and render flags).
+    Rollback(RollbackArgs),
     /// Print the version.
     Version,
     /// Print a shell completion script.
@@ -387,6 +389,42 @@ pub struct StatusArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = StatusFormat::Text)]
     pub output: StatusFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The app's name (as given to `sync --name`).
+    #[arg(value_name = "APP")]
+    pub app: String,
+    /// The history entry to go back to (`kubectl gitops history APP`).
+    #[arg(value_name = "ID")]
+    pub id: u64,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Delete the app's objects that entry did not have.
+    #[arg(long)]
+    pub prune: bool,
+    /// Prune without asking.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Server-side dry-run: print what would change; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Roll back although the Application has automated sync (which would undo the rollback).
+    #[arg(long)]
+    pub force: bool,
+    /// Take over fields owned by other field managers.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Wait for each wave's objects to be healthy.
+    #[arg(long)]
+    pub wait: bool,
+    /// The kind of the app's ApplySet parent (as given to sync).
+    #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
+    pub applyset_parent: crate::sync::parent::ParentKind,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = SyncFormat::Text)]
+    pub output: SyncFormat,
 }
 
 #[cfg(test)]
