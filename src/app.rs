@@ -401,7 +401,10 @@ fn sync_cmd(args: SyncArgs) -> Result<i32> {
         lock_duration: args.lock_duration,
         parent_kind: args.applyset_parent,
         history: Some(history_template(&args.source, &source, &cluster, &objects)?),
-        history_limit: args.revision_history_limit,
+        history_limit: args
+            .revision_history_limit
+            .or_else(|| source.app.as_ref()?.revision_history_limit.and_then(|n| usize::try_from(n).ok()))
+            .unwrap_or(crate::history::DEFAULT_LIMIT),
     };
     let mut ui = TerminalUi::new(args.yes);
     let report = crate::sync::sync(&cluster, objects, &opts, &mut ui)?;

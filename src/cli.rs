@@ -293,9 +293,9 @@ pub struct SyncArgs {
     /// How long the sync lock lasts without renewal (a crashed run's lock expires after it).
     #[arg(long, default_value = "60s", value_parser = crate::sync::parse_duration)]
     pub lock_duration: std::time::Duration,
-    /// Sync history entries kept in the app's ApplySet parent.
-    #[arg(long, default_value_t = crate::history::DEFAULT_LIMIT, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
-    pub revision_history_limit: usize,
+    /// Sync history entries kept in the app's ApplySet parent (default: the Application's revisionHistoryLimit, else 10).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub revision_history_limit: Option<usize>,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = SyncFormat::Text)]
     pub output: SyncFormat,

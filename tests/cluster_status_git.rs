@@ -141,7 +141,7 @@ fn rollback_refuses_local_entries_and_auto_synced_applications() {
     std::fs::write(
         &file,
         format!(
-            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: auto}}\nspec:\n  source:\n    repoURL: work\n    path: app\n  destination:\n    server: {}\n    namespace: {ns}\n  syncPolicy:\n    automated: {{}}\n",
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: auto}}\nspec:\n  source:\n    repoURL: work\n    path: app\n  destination:\n    server: {}\n    namespace: {ns}\n  syncPolicy:\n    automated: {{}}\n  revisionHistoryLimit: 1\n",
             c.server
         ),
     )
@@ -153,4 +153,13 @@ fn rollback_refuses_local_entries_and_auto_synced_applications() {
     assert!(r.stderr.contains("automated sync"), "{}", r.stderr);
     let r = run(&["rollback", "auto", "1", "--force"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // The Application's revisionHistoryLimit bounds the history.
+    repo.write("app/a.yaml", &cm("2"));
+    repo.commit("two");
+    let r = run(&["sync", "--app", file.to_str().unwrap(), "--name", "auto"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let h: Value = serde_json::from_str(&run(&["history", "auto", "-o", "json"]).stdout).unwrap();
+    let ids: Vec<u64> = h.as_array().unwrap().iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, [2]);
 }
