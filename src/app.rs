@@ -7,8 +7,8 @@ use clap::CommandFactory;
 
 use crate::applyset::ParentRef;
 use crate::cli::{
-    AppsArgs, Cli, ClusterArgs, Command, DiffArgs, DiffFormat, JsonnetArgs, RenderArgs, SourceArgs, SyncArgs,
-    SyncFormat,
+    AppsArgs, Cli, ClusterArgs, Command, DiffArgs, DiffFormat, HistoryArgs, HistoryFormat, JsonnetArgs, RenderArgs,
+    RollbackArgs, SourceArgs, StatusArgs, StatusFormat, SyncArgs, SyncFormat,
 };
 use crate::cluster::{Cluster, ConnectOptions, compare};
 use crate::diff::{Action, DiffOptions, diff_object};
@@ -37,6 +37,12 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Sync(mut args) => {
             split_file_flags(&mut args.source)?;
             sync_cmd(args)
+        }
+        Command::History(args) => history_cmd(args),
+        Command::Rollback(args) => rollback_cmd(args),
+        Command::Status(mut args) => {
+            split_file_flags(&mut args.source)?;
+            status_cmd(args)
         }
         Command::Version => {
             println!("kubectl-gitops {}", env!("CARGO_PKG_VERSION"));
@@ -295,6 +301,88 @@ fn prune_diffs(
     Ok(out)
 }
 
+/// The render flags given, by flag name (recorded in the history).
+fn render_parameters(args: &SourceArgs, namespace: Option<&str>) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut p = std::collections::BTreeMap::new();
+    let mut put = |k: &str, v: Vec<String>| {
+        if !v.is_empty() {
+            p.insert(k.to_string(), v);
+        }
+    };
+    // Local files by absolute path, so that a rollback run elsewhere finds them.
+    let abs = |x: &Path| std::fs::canonicalize(x).unwrap_or_else(|_| x.to_path_buf()).display().to_string();
+    let paths = |v: &[PathBuf]| v.iter().map(|x| abs(x)).collect::<Vec<_>>();
+    let nvs = |v: &[crate::cli::NameValue]| v.iter().map(|x| format!("{}={}", x.name, x.value)).collect::<Vec<_>>();
+    let (c, j, r) = (&args.chart, &args.jsonnet, &args.remote);
+    put("app", r.app.as_deref().map(abs).into_iter().collect());
+    put("app-name", r.app_name.clone().into_iter().collect());
+    put("namespace", namespace.map(String::from).into_iter().collect());
+    put("recursive", if args.recursive { vec!["true".into()] } else { vec![] });
+    put("include", args.include.clone());
+    put("exclude", args.exclude.clone());
+    put("release-name", c.release_name.clone().into_iter().collect());
+    put("values", paths(&c.values));
+    put("set", c.set.clone());
+    put("set-string", c.set_string.clone());
+    put("set-file", c.set_file.clone());
+    put("set-json", c.set_json.clone());
+    put("set-literal", c.set_literal.clone());
+    put("kube-version", c.kube_version.clone().into_iter().collect());
+    put("api-versions", c.api_versions.clone());
+    put("plugin", c.plugin.clone().into_iter().collect());
+    put("plugin-env", c.plugin_env.clone());
+    put("jsonnet-main", j.jsonnet_main.as_deref().map(|x| x.display().to_string()).into_iter().collect());
+    put("jpath", paths(&j.jpath));
+    put("ext-str", nvs(&j.ext_str));
+    put("ext-code", nvs(&j.ext_code));
+    put("ext-str-file", nvs(&j.ext_str_file));
+    put("ext-code-file", nvs(&j.ext_code_file));
+    put("tla-str", nvs(&j.tla_str));
+    put("tla-code", nvs(&j.tla_code));
+    put("tla-str-file", nvs(&j.tla_str_file));
+    put("tla-code-file", nvs(&j.tla_code_file));
+    p
+}
+
+/// What the history records about a resolved source: the first part's
+/// repository, path and commit (a local directory: its path, and `local:`
+/// with the hash of the normalized set); the render flags as parameters,
+/// and any further source of a multi-source Application as `sources`.
+fn history_source(
+    args: &SourceArgs,
+    source: &Resolved,
+    namespace: &str,
+    objects: &[crate::model::Object],
+) -> Result<crate::history::HistorySource> {
+    let mut parts = source.parts.iter().map(|p| p.history_source());
+    let mut h = parts.next().unwrap_or_default();
+    if h.revision.is_empty() {
+        let set = normalize(objects.to_vec(), &NormalizeOptions { default_namespace: Some(namespace.to_string()) })?;
+        h.revision = crate::status::local_revision(&set);
+    }
+    h.parameters = render_parameters(args, Some(namespace));
+    let rest: Vec<String> = parts.map(|p| format!("{} {} {}", p.repo_url, p.revision, p.path)).collect();
+    if !rest.is_empty() {
+        h.parameters.insert("sources".into(), rest);
+    }
+    Ok(h)
+}
+
+fn history_template(
+    args: &SourceArgs,
+    source: &Resolved,
+    cluster: &Cluster,
+    objects: &[crate::model::Object],
+) -> Result<crate::history::HistoryEntry> {
+    Ok(crate::history::HistoryEntry {
+        id: 0,
+        deployed_at: String::new(),
+        user: cluster.user().to_string(),
+        source: history_source(args, source, cluster.default_namespace(), objects)?,
+        result: String::new(),
+    })
+}
+
 fn sync_cmd(args: SyncArgs) -> Result<i32> {
     let (objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
     let cluster = connect(&args.cluster, &source)?;
@@ -312,6 +400,11 @@ fn sync_cmd(args: SyncArgs) -> Result<i32> {
         create_namespace: args.create_namespace,
         lock_duration: args.lock_duration,
         parent_kind: args.applyset_parent,
+        history: Some(history_template(&args.source, &source, &cluster, &objects)?),
+        history_limit: args
+            .revision_history_limit
+            .or_else(|| source.app.as_ref()?.revision_history_limit.and_then(|n| usize::try_from(n).ok()))
+            .unwrap_or(crate::history::DEFAULT_LIMIT),
     };
     let mut ui = TerminalUi::new(args.yes);
     let report = crate::sync::sync(&cluster, objects, &opts, &mut ui)?;
@@ -326,5 +419,110 @@ fn sync_cmd(args: SyncArgs) -> Result<i32> {
     match report.error {
         Some(e) => Err(Error::SyncFailed(e)),
         None => Ok(0),
+    }
+}
+
+fn history_cmd(args: HistoryArgs) -> Result<i32> {
+    let cluster = connect(&args.cluster, &Resolved { parts: Vec::new(), default_namespace: None, app: None })?;
+    let reference = args.applyset_parent.reference(cluster.default_namespace(), &args.app);
+    let place = format!("{}/{} -n {}", reference.kind.to_lowercase(), reference.name, reference.namespace);
+    let parent = crate::sync::parent::read(&cluster, reference, true)?;
+    if parent.live.is_none() {
+        return Err(Error::Usage(format!(
+            "app {:?} has no history: its ApplySet parent {place} does not exist (sync it first, or check -n)",
+            args.app
+        )));
+    }
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let value = serde_json::to_value(&parent.history).expect("history serializes");
+    match args.output {
+        HistoryFormat::Table => crate::status::write_history(&mut out, &parent.history),
+        HistoryFormat::Json => crate::output::write_json(&mut out, &value),
+        HistoryFormat::Yaml => out.write_all(crate::yaml::to_yaml_string(&value).as_bytes()),
+    }
+    .and_then(|_| out.flush())
+    .map_err(|e| Error::io("<stdout>", e))?;
+    Ok(0)
+}
+
+fn status_cmd(args: StatusArgs) -> Result<i32> {
+    let (objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
+    let cluster = connect(&args.cluster, &source)?;
+    let revision = history_source(&args.source, &source, cluster.default_namespace(), &objects)?.revision;
+    let status = crate::status::status(&cluster, objects, &args.name, args.applyset_parent, revision)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.output {
+        StatusFormat::Json => crate::output::write_json(&mut out, &status),
+        StatusFormat::Text => crate::status::write_status(&mut out, &status, false),
+        StatusFormat::Wide => crate::status::write_status(&mut out, &status, true),
+    }
+    .and_then(|_| out.flush())
+    .map_err(|e| Error::io("<stdout>", e))?;
+    Ok(0)
+}
+
+fn rollback_cmd(args: RollbackArgs) -> Result<i32> {
+    let cluster = connect(&args.cluster, &Resolved { parts: Vec::new(), default_namespace: None, app: None })?;
+    let ns = cluster.default_namespace().to_string();
+    let reference = args.applyset_parent.reference(&ns, &args.app);
+    let parent = crate::sync::parent::read(&cluster, reference, false)?;
+    drop(cluster);
+    let Some(entry) = crate::history::find(&parent.history, args.id) else {
+        let ids: Vec<String> = parent.history.iter().map(|e| e.id.to_string()).collect();
+        return Err(Error::Usage(format!(
+            "app {:?} has no history entry {} (entries: {})",
+            args.app,
+            args.id,
+            if ids.is_empty() { "none".to_string() } else { ids.join(", ") }
+        )));
+    };
+    let source = crate::rollback::source_flags(entry)?;
+    if let Some(file) = entry.source.parameters.get("app").and_then(|v| v.first()) {
+        let name = entry.source.parameters.get("app-name").and_then(|v| v.first());
+        let apps = crate::source::app::load(Path::new(file))?;
+        let auto = apps
+            .iter()
+            .filter(|a| name.is_none_or(|n| &a.name == n))
+            .any(|a| a.sync_policy.as_ref().and_then(|p| p.automated.as_ref()).is_some_and(|a| a.enabled));
+        if auto && !args.force {
+            return Err(Error::Refused(format!(
+                "{file}: the Application has automated sync, which would undo a rollback (Argo CD refuses it too); \
+                 turn automated sync off, or pass --force"
+            )));
+        }
+    }
+    let mut argv: Vec<String> = ["kubectl-gitops", "sync", "--name", &args.app, "-n", &ns].map(String::from).to_vec();
+    argv.extend(source);
+    let c = &args.cluster;
+    let flag = |on: bool, f: &str| on.then(|| f.to_string());
+    argv.extend(c.kubeconfig.as_ref().map(|k| format!("--kubeconfig={}", k.display())));
+    argv.extend(c.context.as_ref().map(|k| format!("--context={k}")));
+    argv.push(format!("--concurrency={}", c.concurrency));
+    argv.extend(
+        [
+            flag(args.prune, "--prune"),
+            flag(args.yes, "--yes"),
+            flag(args.dry_run, "--dry-run"),
+            flag(args.force_conflicts, "--force-conflicts"),
+            flag(args.wait, "--wait"),
+            flag(args.output == SyncFormat::Json, "--output=json"),
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    if args.applyset_parent == crate::sync::parent::ParentKind::ConfigMap {
+        argv.push("--applyset-parent=configmap".into());
+    }
+    eprintln!("rollback {} to history entry {}: {}", args.app, entry.id, argv[2..].join(" "));
+    let cli = <Cli as clap::Parser>::try_parse_from(&argv)
+        .map_err(|e| Error::Usage(format!("history entry {}: its recorded flags do not parse: {e}", entry.id)))?;
+    match cli.command {
+        Command::Sync(mut sync) => {
+            split_file_flags(&mut sync.source)?;
+            sync_cmd(sync)
+        }
+        _ => unreachable!("the command line starts with sync"),
     }
 }

@@ -28,6 +28,12 @@ pub enum Command {
     Apps(AppsArgs),
     /// Apply the source to the cluster (server-side apply, ApplySet ownership, waves and hooks); `--prune` deletes what is no longer rendered.
     Sync(SyncArgs),
+    /// Show an app's sync history (kept in its ApplySet parent).
+    History(HistoryArgs),
+    /// Show an app's sync status, health and revisions (exit 0).
+    Status(StatusArgs),
+    /// Sync an app again as history entry ID recorded it (its commit and render flags).
+    Rollback(RollbackArgs),
     /// Print the version.
     Version,
     /// Print a shell completion script.
@@ -287,6 +293,9 @@ pub struct SyncArgs {
     /// How long the sync lock lasts without renewal (a crashed run's lock expires after it).
     #[arg(long, default_value = "60s", value_parser = crate::sync::parse_duration)]
     pub lock_duration: std::time::Duration,
+    /// Sync history entries kept in the app's ApplySet parent (default: the Application's revisionHistoryLimit, else 10).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub revision_history_limit: Option<usize>,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = SyncFormat::Text)]
     pub output: SyncFormat,
@@ -326,6 +335,96 @@ pub struct AppsArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = AppsFormat::Table)]
     pub output: AppsFormat,
+}
+
+/// `history` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryFormat {
+    /// A table: ID, DEPLOYED AT, REVISION, TOOL, USER, RESULT.
+    Table,
+    /// The entries as YAML.
+    Yaml,
+    /// The entries as JSON.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The app's name (as given to `sync --name`).
+    #[arg(value_name = "APP")]
+    pub app: String,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The kind of the app's ApplySet parent (as given to sync).
+    #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
+    pub applyset_parent: crate::sync::parent::ParentKind,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = HistoryFormat::Table)]
+    pub output: HistoryFormat,
+}
+
+/// `status` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    /// A summary: sync status, health, revisions, counts.
+    Text,
+    /// The summary and one line per object with its own status and health.
+    Wide,
+    /// Everything as JSON.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The app's name (as given to `sync --name`).
+    #[arg(long)]
+    pub name: String,
+    /// The kind of the app's ApplySet parent (as given to sync).
+    #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
+    pub applyset_parent: crate::sync::parent::ParentKind,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = StatusFormat::Text)]
+    pub output: StatusFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The app's name (as given to `sync --name`).
+    #[arg(value_name = "APP")]
+    pub app: String,
+    /// The history entry to go back to (`kubectl gitops history APP`).
+    #[arg(value_name = "ID")]
+    pub id: u64,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Delete the app's objects that entry did not have.
+    #[arg(long)]
+    pub prune: bool,
+    /// Prune without asking.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Server-side dry-run: print what would change; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Roll back although the Application has automated sync (which would undo the rollback).
+    #[arg(long)]
+    pub force: bool,
+    /// Take over fields owned by other field managers.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Wait for each wave's objects to be healthy.
+    #[arg(long)]
+    pub wait: bool,
+    /// The kind of the app's ApplySet parent (as given to sync).
+    #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
+    pub applyset_parent: crate::sync::parent::ParentKind,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = SyncFormat::Text)]
+    pub output: SyncFormat,
 }
 
 #[cfg(test)]

@@ -77,6 +77,28 @@ pub fn record(entries: &mut Vec<HistoryEntry>, mut entry: HistoryEntry, limit: u
     id
 }
 
+/// The current time, RFC 3339 in UTC to the second (`2026-11-25T17:00:00Z`).
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    rfc3339(secs)
+}
+
+/// `secs` since the Unix epoch as RFC 3339 UTC (proleptic Gregorian calendar).
+pub fn rfc3339(secs: u64) -> String {
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 /// The entry with this id.
 pub fn find(entries: &[HistoryEntry], id: u64) -> Option<&HistoryEntry> {
     entries.iter().find(|e| e.id == id)
@@ -94,6 +116,14 @@ mod tests {
             source: HistorySource { repo_url: "file:///repo".into(), revision: rev.into(), ..Default::default() },
             result: "Succeeded".into(),
         }
+    }
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_625_999), "2026-11-25T16:59:59Z");
+        assert!(now_rfc3339().ends_with('Z'));
     }
 
     #[test]

@@ -20,7 +20,9 @@ pub mod normalize;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod rollback;
 pub mod source;
+pub mod status;
 pub mod sync;
 pub mod yaml;
 

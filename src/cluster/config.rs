@@ -56,3 +56,23 @@ fn kubeconfig_present() -> bool {
     }
     std::env::var_os("HOME").is_some_and(|h| PathBuf::from(h).join(".kube/config").is_file())
 }
+
+/// Who the kubeconfig says we are: the user name of the context in use
+/// (`--context`, else the current one); `in-cluster` for a service account
+/// and `unknown` when the kubeconfig names none.
+pub fn user_name(opts: &ConnectOptions) -> String {
+    let kc = match &opts.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path).ok(),
+        None if kubeconfig_present() => Kubeconfig::read().ok(),
+        None => return "in-cluster".into(),
+    };
+    let Some(kc) = kc else { return "unknown".into() };
+    let Some(ctx) = opts.context.clone().or_else(|| kc.current_context.clone()) else { return "unknown".into() };
+    kc.contexts
+        .iter()
+        .find(|c| c.name == ctx)
+        .and_then(|c| c.context.as_ref())
+        .and_then(|c| c.user.clone())
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}

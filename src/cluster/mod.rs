@@ -20,7 +20,7 @@ pub mod lease;
 mod request;
 pub mod write;
 
-pub use config::{ConnectOptions, DEFAULT_CONCURRENCY};
+pub use config::{ConnectOptions, DEFAULT_CONCURRENCY, user_name};
 pub use discovery::{Discovery, ResourceInfo};
 pub use request::Target;
 
@@ -39,6 +39,7 @@ pub struct Cluster {
     client: kube::Client,
     namespace: String,
     concurrency: usize,
+    user: String,
 }
 
 /// One collection to read: a resource in a namespace (`""`: all namespaces
@@ -76,12 +77,18 @@ impl Cluster {
             let _guard = rt.enter();
             kube::Client::try_from(config).map_err(|e| Error::ClusterConfig(e.to_string()))?
         };
-        Ok(Cluster { rt, client, namespace, concurrency: opts.concurrency.max(1) })
+        let user = config::user_name(opts);
+        Ok(Cluster { rt, client, namespace, concurrency: opts.concurrency.max(1), user })
     }
 
     /// The namespace for objects that do not set one: `--namespace`, else the context's, else `default`.
     pub fn default_namespace(&self) -> &str {
         &self.namespace
+    }
+
+    /// The kubeconfig context's user name (recorded in the sync history).
+    pub fn user(&self) -> &str {
+        &self.user
     }
 
     pub fn concurrency(&self) -> usize {

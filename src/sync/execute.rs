@@ -27,7 +27,8 @@ pub(super) struct Input<'a> {
     pub plan: &'a SyncPlan,
     pub comparisons: Vec<Comparison>,
     pub resolved: &'a Resolved,
-    pub parent: Parent,
+    /// The run writes: record it in the parent's history.
+    pub record_history: bool,
     /// old ∪ new: recorded before anything is applied.
     pub widened: Inventory,
     /// This run's kinds and namespaces.
@@ -59,13 +60,13 @@ const POLL: Duration = Duration::from_millis(500);
 pub(super) fn run(
     cluster: &Cluster,
     input: Input<'_>,
+    parent: &mut Parent,
     opts: &SyncOptions,
     deadline: Instant,
     report: &mut SyncReport,
     ui: &mut dyn SyncUi,
 ) -> Result<()> {
-    let mut parent = input.parent;
-    if parent::record(cluster, &mut parent, &input.widened)? {
+    if parent::record(cluster, parent, &input.widened)? {
         report.parent_written = true;
         ui.step(&format!("ApplySet parent {}: recorded {}", report.parent, input.widened.contains_annotation()));
     }
@@ -94,12 +95,15 @@ pub(super) fn run(
         ui.object(&e, false);
         report.push(e);
     }
-    if opts.prune {
-        let narrowed = input.desired_inv.union(&pp.kept_inventory());
-        if parent::record(cluster, &mut parent, &narrowed)? {
-            report.parent_written = true;
-            ui.step(&format!("ApplySet parent {}: recorded {}", report.parent, narrowed.contains_annotation()));
-        }
+    // The history entry goes with the last parent update: the narrowing one
+    // with --prune, else a rewrite of the widened inventory.
+    if input.record_history {
+        super::add_history(parent, opts, "Succeeded".into());
+    }
+    let last = if opts.prune { input.desired_inv.union(&pp.kept_inventory()) } else { input.widened.clone() };
+    if (opts.prune || parent.history_pending) && parent::record(cluster, parent, &last)? {
+        report.parent_written = true;
+        ui.step(&format!("ApplySet parent {}: recorded {}", report.parent, last.contains_annotation()));
     }
     Ok(())
 }

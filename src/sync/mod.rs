@@ -65,6 +65,11 @@ pub struct SyncOptions {
     pub lock_duration: Duration,
     /// The kind of the ApplySet parent.
     pub parent_kind: parent::ParentKind,
+    /// What a sync that writes records in the parent's history (its id,
+    /// time and result are filled in); `None` records nothing.
+    pub history: Option<crate::history::HistoryEntry>,
+    /// Entries the history keeps (`--revision-history-limit`).
+    pub history_limit: usize,
 }
 
 impl Default for SyncOptions {
@@ -83,6 +88,8 @@ impl Default for SyncOptions {
             create_namespace: false,
             lock_duration: Duration::from_secs(60),
             parent_kind: parent::ParentKind::Secret,
+            history: None,
+            history_limit: crate::history::DEFAULT_LIMIT,
         }
     }
 }
@@ -176,7 +183,7 @@ pub fn sync(
         )));
     }
     let plan = plan(set)?;
-    let parent = parent::read(cluster, reference, opts.adopt)?;
+    let mut parent = parent::read(cluster, reference, opts.adopt)?;
 
     // The app's namespace holds the parent and the lock. A missing one is
     // an error unless the set or --create-namespace creates it (in the write
@@ -274,9 +281,16 @@ pub fn sync(
     drop(by_key);
     ui.expect(plan.tasks().count() + if opts.prune { prune_plan.delete.len() } else { 0 });
     let lock = if writes { Some(lock_fresh(cluster, &parent, opts.lock_duration)?) } else { None };
-    let input =
-        execute::Input { plan: &plan, comparisons, resolved: &resolved, parent, widened, desired_inv, prune_plan };
-    finish(cluster, lock, input, opts, started, report, ui)
+    let input = execute::Input {
+        plan: &plan,
+        comparisons,
+        resolved: &resolved,
+        record_history: writes,
+        widened,
+        desired_inv,
+        prune_plan,
+    };
+    finish(cluster, lock, input, &mut parent, opts, started, report, ui)
 }
 
 /// Take the lock, then check that the parent did not change since it was
@@ -303,16 +317,45 @@ fn lock_fresh(cluster: &Cluster, parent: &parent::Parent, duration: Duration) ->
     Ok(lock)
 }
 
+/// Append this run's history entry (`opts.history`, timed now) to the
+/// parent's history, to be written with its next update.
+pub(crate) fn add_history(parent: &mut parent::Parent, opts: &SyncOptions, result: String) {
+    if let Some(template) = &opts.history {
+        let entry =
+            crate::history::HistoryEntry { deployed_at: crate::history::now_rfc3339(), result, ..template.clone() };
+        crate::history::record(&mut parent.history, entry, opts.history_limit);
+        parent.history_pending = true;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn finish(
     cluster: &Cluster,
     lock: Option<crate::cluster::lease::Lock>,
     input: execute::Input<'_>,
+    parent: &mut parent::Parent,
     opts: &SyncOptions,
     started: Instant,
     mut report: SyncReport,
     ui: &mut dyn SyncUi,
 ) -> Result<SyncReport> {
-    let result = execute::run(cluster, input, opts, started + opts.timeout, &mut report, ui);
+    let record_history = input.record_history;
+    let result = execute::run(cluster, input, parent, opts, started + opts.timeout, &mut report, ui);
+    if let (Err(e), true) = (&result, record_history) {
+        // Record the failed run too (the parent stays widened).
+        if parent.history_pending {
+            parent.history.pop();
+        }
+        let why = match e {
+            Error::SyncFailed(m) => m.clone(),
+            other => other.to_string(),
+        };
+        add_history(parent, opts, format!("Failed: {why}"));
+        let inv = parent.recorded.clone();
+        if let Err(we) = parent::record(cluster, parent, &inv) {
+            ui.step(&format!("warning: recording the failed sync in the history: {we}"));
+        }
+    }
     let unlocked = lock.map_or(Ok(()), |l| cluster.unlock(l));
     if let Err(e) = result {
         report.error = Some(match e {

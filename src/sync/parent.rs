@@ -10,6 +10,7 @@ use crate::applyset::{
 };
 use crate::cluster::{ApplyOptions, Cluster, ResourceInfo};
 use crate::error::{Error, Result};
+use crate::history::{self, HistoryEntry};
 
 /// Which kind of object holds an app's ApplySet (`--applyset-parent`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -54,6 +55,31 @@ pub struct Parent {
     pub live: Option<Value>,
     /// What the live parent records (empty when it does not exist).
     pub recorded: Inventory,
+    /// The sync history it keeps (data key `history`), oldest first.
+    pub history: Vec<HistoryEntry>,
+    /// `history` has an entry the live parent does not have yet.
+    pub history_pending: bool,
+}
+
+/// The history stored in a live parent: base64 in a Secret's `data`, plain
+/// in a ConfigMap's (an absent key is an empty history).
+pub fn stored_history(live: &Value) -> Result<Vec<HistoryEntry>> {
+    let place = || {
+        let m = |k: &str| live.pointer(&format!("/metadata/{k}")).and_then(Value::as_str).unwrap_or("").to_string();
+        format!("{} {}/{}", live.get("kind").and_then(Value::as_str).unwrap_or("object"), m("namespace"), m("name"))
+    };
+    let Some(raw) = live.pointer("/data").and_then(|d| d.get(history::DATA_KEY)).and_then(Value::as_str) else {
+        return Ok(Vec::new());
+    };
+    let bytes = if live.get("kind").and_then(Value::as_str) == Some("ConfigMap") {
+        raw.as_bytes().to_vec()
+    } else {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .map_err(|e| Error::Usage(format!("{}: data.{}: not base64: {e}", place(), history::DATA_KEY)))?
+    };
+    history::decode(Some(&bytes)).map_err(|e| Error::Usage(format!("{}: data.{}: {e}", place(), history::DATA_KEY)))
 }
 
 fn annotation<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -93,13 +119,16 @@ pub fn read(cluster: &Cluster, reference: ParentRef, adopt: bool) -> Result<Pare
             &reference.namespace,
         );
     }
-    Ok(Parent { reference, id, live, recorded })
+    let history = live.as_ref().map(stored_history).transpose()?.unwrap_or_default();
+    Ok(Parent { reference, id, live, recorded, history, history_pending: false })
 }
 
 /// The parent manifest recording `inv`.
+/// Always carries the history (the field manager owns `data.history`:
+/// leaving it out of an apply would delete it).
 pub fn manifest(parent: &Parent, inv: &Inventory) -> Value {
     let r = &parent.reference;
-    json!({
+    let mut m = json!({
         "apiVersion": "v1",
         "kind": r.kind,
         "metadata": {
@@ -112,11 +141,25 @@ pub fn manifest(parent: &Parent, inv: &Inventory) -> Value {
                 ADDITIONAL_NAMESPACES_ANNOTATION: inv.additional_annotation(&r.namespace),
             }
         }
-    })
+    });
+    if !parent.history.is_empty() {
+        let bytes = history::encode(&parent.history);
+        let text = if r.kind == "ConfigMap" {
+            String::from_utf8(bytes).expect("JSON is UTF-8")
+        } else {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        };
+        m["data"] = json!({ history::DATA_KEY: text });
+    }
+    m
 }
 
 /// True when the live parent already says exactly what `inv` would.
 pub fn up_to_date(parent: &Parent, inv: &Inventory) -> bool {
+    if parent.history_pending {
+        return false;
+    }
     let Some(live) = &parent.live else { return false };
     let want = manifest(parent, inv);
     let labels_ok = live.pointer("/metadata/labels").and_then(|m| m.get(ID_LABEL)) == Some(&json!(parent.id));
@@ -138,6 +181,7 @@ pub fn record(cluster: &Cluster, parent: &mut Parent, inv: &Inventory) -> Result
     let out = cluster.apply(&[(&res, &body)], ApplyOptions { dry_run: false, force: true }).pop().expect("one result");
     parent.live = Some(out?);
     parent.recorded = inv.clone();
+    parent.history_pending = false;
     Ok(true)
 }
 
@@ -148,7 +192,14 @@ mod tests {
     #[test]
     fn manifest_carries_id_tooling_and_inventory() {
         let reference = ParentRef::secret("home", "web");
-        let parent = Parent { id: reference.id(), reference, live: None, recorded: Inventory::default() };
+        let parent = Parent {
+            id: reference.id(),
+            reference,
+            live: None,
+            recorded: Inventory::default(),
+            history: Vec::new(),
+            history_pending: false,
+        };
         let inv = Inventory::from_annotations(Some("Deployment.apps,ConfigMap"), Some("other"), "home");
         let m = manifest(&parent, &inv);
         assert_eq!(m["metadata"]["name"], "applyset-web");
@@ -156,8 +207,38 @@ mod tests {
         assert_eq!(m["metadata"]["annotations"][ADDITIONAL_NAMESPACES_ANNOTATION], "other");
         assert!(m["metadata"]["annotations"][TOOLING_ANNOTATION].as_str().unwrap().starts_with("kubectl-gitops/v"));
         assert!(!up_to_date(&parent, &inv));
-        let live = Parent { live: Some(m), ..parent.clone() };
+        let live = Parent { live: Some(m.clone()), ..parent.clone() };
         assert!(up_to_date(&live, &inv));
         assert!(!up_to_date(&live, &Inventory::default()));
+        assert!(m.get("data").is_none());
+    }
+
+    #[test]
+    fn history_round_trips_through_secret_and_configmap_parents() {
+        let entry = HistoryEntry {
+            id: 1,
+            deployed_at: "2026-11-25T17:00:00Z".into(),
+            user: "admin".into(),
+            source: Default::default(),
+            result: "Succeeded".into(),
+        };
+        for kind in [ParentKind::Secret, ParentKind::ConfigMap] {
+            let reference = kind.reference("home", "web");
+            let parent = Parent {
+                id: reference.id(),
+                reference,
+                live: None,
+                recorded: Inventory::default(),
+                history: vec![entry.clone()],
+                history_pending: true,
+            };
+            let m = manifest(&parent, &Inventory::default());
+            let text = m["data"][history::DATA_KEY].as_str().unwrap();
+            assert_eq!(text.starts_with('['), kind == ParentKind::ConfigMap, "{text}");
+            assert_eq!(stored_history(&m).unwrap(), vec![entry.clone()]);
+            assert!(!up_to_date(&Parent { live: Some(m.clone()), ..parent.clone() }, &Inventory::default()));
+        }
+        let bad = json!({"kind": "Secret", "metadata": {"name": "s", "namespace": "n"}, "data": {"history": "%%"}});
+        assert!(stored_history(&bad).unwrap_err().to_string().contains("Secret n/s: data.history"));
     }
 }

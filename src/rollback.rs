@@ -1,0 +1,103 @@
+//! `rollback`: sync an app again as one of its history entries recorded it.
+//! The entry's source (repository, path and commit, or Application file at
+//! that commit) and render flags become the command line of a `sync`, so a
+//! rollback has every safety of a sync (preflight, prune confirmation, the
+//! lock) and is recorded as a new history entry.
+
+use crate::error::{Error, Result};
+use crate::history::HistoryEntry;
+
+/// Parameters that describe where the source is, not how it renders.
+const NOT_FLAGS: [&str; 4] = ["namespace", "app", "app-name", "sources"];
+
+/// The `sync` source flags re-rendering `entry`: `--repo/--path` or
+/// `--app/--app-name`, `--revision <commit>`, then the recorded render flags.
+pub fn source_flags(entry: &HistoryEntry) -> Result<Vec<String>> {
+    let s = &entry.source;
+    if let Some(hash) = s.revision.strip_prefix("local:") {
+        return Err(Error::Refused(format!(
+            "history entry {} was synced from the local directory {} (content hash {}): only its hash is kept, \
+             so it cannot be re-rendered; restore that content and sync it, or sync from git to make rollbacks possible",
+            entry.id,
+            s.repo_url,
+            &hash[..hash.len().min(12)]
+        )));
+    }
+    if s.parameters.contains_key("sources") {
+        return Err(Error::Refused(format!(
+            "history entry {} comes from a multi-source Application: rollback supports single-source apps only",
+            entry.id
+        )));
+    }
+    if s.revision.is_empty() || s.repo_url.is_empty() {
+        return Err(Error::Refused(format!("history entry {} records no repository and commit", entry.id)));
+    }
+    let mut argv: Vec<String> = Vec::new();
+    let mut push = |k: &str, v: &str| {
+        argv.push(format!("--{k}"));
+        argv.push(v.to_string());
+    };
+    match s.parameters.get("app").and_then(|v| v.first()) {
+        Some(file) => {
+            push("app", file);
+            if let Some(name) = s.parameters.get("app-name").and_then(|v| v.first()) {
+                push("app-name", name);
+            }
+        }
+        None => {
+            push("repo", &s.repo_url);
+            if !s.path.is_empty() {
+                push("path", &s.path);
+            }
+        }
+    }
+    push("revision", &s.revision);
+    for (k, values) in s.parameters.iter().filter(|(k, _)| !NOT_FLAGS.contains(&k.as_str())) {
+        if k == "recursive" {
+            push("recursive", "");
+            continue;
+        }
+        for v in values {
+            push(k, v);
+        }
+    }
+    argv.retain(|a| !a.is_empty());
+    Ok(argv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::HistorySource;
+
+    fn entry(source: HistorySource) -> HistoryEntry {
+        HistoryEntry { id: 3, deployed_at: String::new(), user: String::new(), source, result: "Succeeded".into() }
+    }
+
+    #[test]
+    fn flags_rebuild_the_source_at_its_commit() {
+        let mut source = HistorySource {
+            repo_url: "https://example.com/r.git".into(),
+            path: "apps/web".into(),
+            target_revision: "main".into(),
+            revision: "a".repeat(40),
+            tool: "Helm".into(),
+            parameters: Default::default(),
+        };
+        source.parameters.insert("set".into(), vec!["a=1".into(), "b=2".into()]);
+        source.parameters.insert("recursive".into(), vec!["true".into()]);
+        source.parameters.insert("namespace".into(), vec!["team".into()]);
+        let argv = source_flags(&entry(source.clone())).unwrap();
+        let want = ["--repo", "https://example.com/r.git", "--path", "apps/web", "--revision", &"a".repeat(40)];
+        assert_eq!(&argv[..6], want);
+        assert_eq!(&argv[6..], ["--recursive", "--set", "a=1", "--set", "b=2"]);
+
+        source.parameters.insert("app".into(), vec!["/x/app.yaml".into()]);
+        let argv = source_flags(&entry(source.clone())).unwrap();
+        assert_eq!(&argv[..4], ["--app", "/x/app.yaml", "--revision", &"a".repeat(40)]);
+
+        source.revision = format!("local:{}", "b".repeat(64));
+        let err = source_flags(&entry(source)).unwrap_err().to_string();
+        assert!(err.contains("entry 3") && err.contains("local directory"), "{err}");
+    }
+}
