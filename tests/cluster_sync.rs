@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 
 use common::tree;
 use kubectl_gitops::applyset::ParentRef;
-use sync_support::{cm, exists, gitops, new_ns, sync, sync_ok, versions};
+use sync_support::{cm, exists, gitops, new_ns, settled_versions, sync, sync_ok, versions};
 
 #[test]
 fn create_update_noop_and_diff_after_sync() {
@@ -43,7 +43,7 @@ fn create_update_noop_and_diff_after_sync() {
     assert_eq!(label, id);
 
     // No-op: nothing written, the parent included (resourceVersions unchanged).
-    let before = versions(&ns, "configmaps,secrets,deployments,leases");
+    let before = settled_versions(&ns, "configmaps,secrets,deployments,leases");
     let again = sync_ok(dir.path(), &ns, "basic", &[]);
     assert!(again.stdout.contains("0 created, 0 configured, 3 unchanged"), "{}", again.stdout);
     assert_eq!(versions(&ns, "configmaps,secrets,deployments,leases"), before);
@@ -367,8 +367,14 @@ fn crds_are_established_before_their_custom_resources() {
     let dir = tree(&[("crd.yaml", crd), ("cr.yaml", cr)]);
     let r = sync_ok(dir.path(), &ns, "crd", &[]);
     assert!(r.stdout.contains("2 created"), "{}{}", r.stdout, r.stderr);
-    let size = cluster::shared().kubectl_ok(&["get", "widgets", "w", "-n", &ns, "-o", "jsonpath={.spec.size}"]);
-    assert_eq!(size, "3");
+    // A raw GET: kubectl's cached discovery may not know the new kind yet.
+    let raw = cluster::shared().kubectl_ok(&[
+        "get",
+        "--raw",
+        &format!("/apis/sync-test.example.com/v1/namespaces/{ns}/widgets/w"),
+    ]);
+    let w: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(w["spec"]["size"], 3);
     let again = sync_ok(dir.path(), &ns, "crd", &[]);
     assert!(again.stdout.contains("2 unchanged"), "{}", again.stdout);
 }

@@ -56,6 +56,21 @@ pub fn versions(ns: &str, kinds: &str) -> BTreeMap<String, String> {
     out.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
+/// [`versions`] once controllers have stopped writing (two reads a second
+/// apart agree): a Deployment's status is updated after its creation.
+pub fn settled_versions(ns: &str, kinds: &str) -> BTreeMap<String, String> {
+    let mut last = versions(ns, kinds);
+    for _ in 0..30 {
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+        let now = versions(ns, kinds);
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+    last
+}
+
 pub fn exists(kind: &str, ns: &str, name: &str) -> bool {
     cluster::shared().kubectl(&["get", kind, name, "-n", ns]).status.success()
 }
