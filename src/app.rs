@@ -237,7 +237,7 @@ fn diff_cmd(args: DiffArgs) -> Result<i32> {
         resolved = compare::prepare(&cluster, objects)?;
         comparisons = compare::compare(&cluster, &resolved)?;
     }
-    let opts = DiffOptions::default();
+    let opts = diff_options(&source);
     let mut diffs: Vec<_> =
         comparisons.iter().map(|c| diff_object(c.live.as_ref(), Some(&c.predicted), &opts)).collect();
     if let (true, Some(p)) = (args.prune, parent) {
@@ -263,6 +263,34 @@ fn diff_cmd(args: DiffArgs) -> Result<i32> {
     }
     out.flush().map_err(|e| Error::io("<stdout>", e))?;
     Ok(i32::from(changed))
+}
+
+/// The Application's `ignoreDifferences` as diff rules (jq expressions are
+/// not supported: a warning names them).
+fn diff_options(source: &Resolved) -> DiffOptions {
+    let Some(app) = &source.app else { return DiffOptions::default() };
+    let ignore = app
+        .ignore_differences
+        .iter()
+        .map(|d| {
+            if !d.jq_path_expressions.is_empty() {
+                tracing::warn!(
+                    "{}: ignoreDifferences jqPathExpressions are not supported and are not applied: {:?}",
+                    app.name,
+                    d.jq_path_expressions
+                );
+            }
+            crate::diff::IgnoreRule {
+                group: d.group.clone(),
+                kind: d.kind.clone(),
+                name: d.name.clone(),
+                namespace: d.namespace.clone(),
+                json_pointers: d.json_pointers.clone(),
+                managed_fields_managers: d.managed_fields_managers.clone(),
+            }
+        })
+        .collect();
+    DiffOptions { ignore }
 }
 
 fn apps_cmd(args: AppsArgs) -> Result<i32> {
@@ -450,7 +478,8 @@ fn status_cmd(args: StatusArgs) -> Result<i32> {
     let (objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
     let cluster = connect(&args.cluster, &source)?;
     let revision = history_source(&args.source, &source, cluster.default_namespace(), &objects)?.revision;
-    let status = crate::status::status(&cluster, objects, &args.name, args.applyset_parent, revision)?;
+    let status =
+        crate::status::status(&cluster, objects, &args.name, args.applyset_parent, revision, &diff_options(&source))?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.output {

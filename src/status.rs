@@ -84,6 +84,7 @@ pub fn status(
     app: &str,
     parent_kind: ParentKind,
     source_revision: String,
+    opts: &DiffOptions,
 ) -> Result<AppStatus> {
     let ns = cluster.default_namespace().to_string();
     let reference = parent_kind.reference(&ns, app);
@@ -91,11 +92,10 @@ pub fn status(
     crate::sync::label_members(&mut objects, &id)?;
     let resolved = compare::prepare(cluster, objects)?;
     let comparisons = compare::compare(cluster, &resolved)?;
-    let opts = DiffOptions::default();
     let mut items = Vec::new();
     let mut healths: Vec<Option<Health>> = Vec::new();
     for c in &comparisons {
-        let changed = diff_object(c.live.as_ref(), Some(&c.predicted), &opts).action != Action::None;
+        let changed = diff_object(c.live.as_ref(), Some(&c.predicted), opts).action != Action::None;
         let health = match &c.live {
             None => Some(Health { status: HealthStatus::Missing, message: "not found in the cluster".into() }),
             Some(live) => assess_for_wait(live),

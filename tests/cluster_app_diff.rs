@@ -48,3 +48,33 @@ fn diff_an_application_against_its_destination() {
     assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
     assert!(r.stderr.contains(&v1), "{}", r.stderr);
 }
+
+#[test]
+fn an_applications_ignore_differences_are_applied() {
+    let c = cluster::shared();
+    let ns = "app-diff-ignore";
+    c.create_namespace(ns);
+    let live = cm("1").replace("  name: cfg\n", &format!("  name: cfg\n  namespace: {ns}\n"));
+    c.apply_yaml(&live, &["--server-side", "--field-manager=kubectl-gitops"]);
+    let repo = Repo::new();
+    repo.write("app/cm.yaml", &cm("2"));
+    repo.commit("two");
+    let file = repo.tmp.path().join("app.yaml");
+    let app = |ignore: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: web}}\nspec:\n  source:\n    repoURL: work\n    path: app\n  destination:\n    server: {}\n    namespace: {ns}\n{ignore}",
+            c.server
+        )
+    };
+    let env = Env::new().set("KUBECONFIG", c.kubeconfig.to_str().unwrap());
+    std::fs::write(&file, app("")).unwrap();
+    let r = env.run(repo.tmp.path(), &["diff", "-f", file.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    std::fs::write(&file, app("  ignoreDifferences:\n  - kind: ConfigMap\n    jsonPointers: [/data/a]\n")).unwrap();
+    let r = env.run(repo.tmp.path(), &["diff", "-f", file.to_str().unwrap()]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    // A rule for another kind does not hide the change.
+    std::fs::write(&file, app("  ignoreDifferences:\n  - kind: Secret\n    jsonPointers: [/data/a]\n")).unwrap();
+    let r = env.run(repo.tmp.path(), &["diff", "-f", file.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}
