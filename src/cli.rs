@@ -97,6 +97,9 @@ pub struct ChartArgs {
     /// Extra API versions for `Capabilities.APIVersions` (group/version or group/version/Kind); repeatable.
     #[arg(help_heading = "Charts and plugins", short = 'a', long = "api-versions", value_name = "VERSION")]
     pub api_versions: Vec<String>,
+    /// Leave out the chart's `crds/` files (Argo CD's `helm.skipCrds`).
+    #[arg(help_heading = "Charts and plugins", long)]
+    pub skip_crds: bool,
     /// Directory of render plugins (ConfigManagementPlugin YAML files); repeatable.
     #[arg(help_heading = "Charts and plugins", long, value_name = "DIR")]
     pub plugin_dir: Vec<PathBuf>,

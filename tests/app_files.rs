@@ -222,13 +222,7 @@ fn unsupported_sources_are_clear_errors() {
     assert!(r.stderr.contains("plugin x: not found"), "{}", r.stderr);
     let r = run(app("p", "work", "plugin", "    plugin:\n      env: [{name: A, value: b}]\n", ""), &[]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("set plugin.name"), "{}", r.stderr);
-    let r = run(
-        app("p", "work", "plugin", "    plugin:\n      name: x\n      parameters: [{name: a, string: b}]\n", ""),
-        &[],
-    );
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("plugin.parameters cannot be applied"), "{}", r.stderr);
+    assert!(r.stderr.contains("no render plugin's discover rules match"), "{}", r.stderr);
     let two = format!("{}---\n{}", app("a", "work", "plain", "", ""), app("b", "work", "kust", "", ""));
     let r = run(two.clone(), &[]);
     assert_eq!(r.code, 2);
@@ -241,8 +235,7 @@ fn unsupported_sources_are_clear_errors() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("kustomize: no kustomization file in plain"), "{}", r.stderr);
     let r = run(app("blk", "work", "chart", "    helm:\n      skipCrds: true\n", ""), &[]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("helm.skipCrds cannot be applied by this build yet"), "{}", r.stderr);
+    assert_eq!(r.code, 0, "helm.skipCrds is applied: {}", r.stderr);
     let r = run(app("bad", "work", "plain", "    directory:\n      recurse: maybe\n", ""), &[]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("app.yaml:1: spec.source.directory.recurse: expected a boolean"), "{}", r.stderr);
@@ -338,6 +331,10 @@ fn render_app_with_a_helm_block() {
     repo.write("chart/values-prod.yaml", "a: from-file\nb: from-file\n");
     repo.write("chart/files/cfg.txt", "file-content");
     repo.write(
+        "chart/crds/widgets.yaml",
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n  names: {plural: widgets, kind: Widget}\n  versions: [{name: v1, served: true, storage: true}]\n",
+    );
+    repo.write(
         "chart/templates/cm.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ Release.Name }}-cm\ndata:\n  ns: {{ Release.Namespace | quote }}\n  a: {{ Values.a | quote }}\n  b: {{ Values.b | quote }}\n  c: {{ Values.c | quote }}\n  d: {{ Values.d | quote }}\n  cfg: {{ Values.cfg | quote }}\n",
     );
@@ -359,8 +356,10 @@ fn render_app_with_a_helm_block() {
     };
     let r = run(helm("values-prod.yaml, $shared/common.yaml", ""));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let items = json_items(&r.stdout);
-    assert_eq!(items.len(), 1, "{}", r.stdout);
+    let mut items = json_items(&r.stdout);
+    // crds/ is rendered (as `helm template --include-crds`, like Argo CD), first in install order.
+    assert_eq!(items.len(), 2, "{}", r.stdout);
+    assert_eq!(items.remove(0)["kind"], "CustomResourceDefinition");
     assert_eq!(items[0]["metadata"]["name"], "web-cm", "the release name defaults to the Application's name");
     assert_eq!(
         items[0]["data"],
@@ -376,10 +375,11 @@ fn render_app_with_a_helm_block() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("outside the source root"), "{}", r.stderr);
     let r = run(helm("values-prod.yaml", "      releaseName: rel\n"));
-    assert_eq!(json_items(&r.stdout)[0]["metadata"]["name"], "rel-cm", "{}", r.stderr);
+    assert_eq!(json_items(&r.stdout)[1]["metadata"]["name"], "rel-cm", "{}", r.stderr);
     let r = run(helm("values-prod.yaml", "      skipCrds: true\n"));
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("helm.skipCrds cannot be applied"), "{}", r.stderr);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let kinds: Vec<Value> = json_items(&r.stdout).iter().map(|o| o["kind"].clone()).collect();
+    assert_eq!(kinds, ["ConfigMap"], "skipCrds leaves crds/ out");
 }
 
 #[test]
@@ -466,4 +466,36 @@ fn dash_f_takes_an_application_file_or_directory_and_keeps_values_files() {
     let both = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), "-f", file.to_str().unwrap()]);
     assert_eq!(both.code, 2);
     assert!(both.stderr.contains("already given with --app"), "{}", both.stderr);
+}
+
+#[test]
+fn plugins_are_discovered_and_get_their_parameters() {
+    let (repo, _) = config_repo();
+    let plugins = repo.tmp.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::write(
+        plugins.join("cue.yaml"),
+        "apiVersion: argoproj.io/v1alpha1\nkind: ConfigManagementPlugin\nmetadata: {name: cue}\nspec:\n  discover: {fileName: '*.cue'}\n  generate:\n    command: [sh, -c]\n    args: ['printf \"apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: from-cue}\\ndata: {size: \\\"%s\\\", list: \\\"%s\\\"}\\n\" \"$PARAM_SIZE\" \"$PARAM_TAGS_1\"']\n",
+    )
+    .unwrap();
+    repo.write("cue/app.cue", "x: 1\n");
+    repo.write("cue/ignored.yaml", &cm("plain"));
+    repo.commit("cue");
+    let env = Env::new();
+    let dirs = ["--plugin-dir", plugins.to_str().unwrap()];
+    // A plain directory whose files a plugin's discover rule matches: the plugin renders it.
+    let cue = repo.tmp.path().join("work/cue");
+    let r = env.run(repo.tmp.path(), &["render", cue.to_str().unwrap(), dirs[0], dirs[1], "-o", "name"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "configmap/from-cue\n"), "{}", r.stderr);
+    // Without a matching plugin it stays a plain directory.
+    let r = env.run(repo.tmp.path(), &["render", cue.to_str().unwrap(), "-o", "name"]);
+    assert_eq!(r.stdout, "configmap/plain\n", "{}", r.stderr);
+    // An Application's plugin block without a name: discovery; parameters as PARAM_*.
+    let file = repo.tmp.path().join("app.yaml");
+    let block =
+        "    plugin:\n      parameters:\n      - {name: size, string: '3'}\n      - {name: tags, array: [a, b]}\n";
+    std::fs::write(&file, app("web", "work", "cue", block, "")).unwrap();
+    let r = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), dirs[0], dirs[1], "-o", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(json_items(&r.stdout)[0]["data"], serde_json::json!({"size": "3", "list": "b"}));
 }

@@ -83,7 +83,7 @@ pub struct RenderOptions {
 
 /// Render a local source with the tool [`detect`] picks.
 pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
-    if opts.plugins.force.is_some() {
+    if opts.plugins.force.is_some() || opts.plugins.discover {
         return chart::render_with_plugin(src, opts);
     }
     let mut tool = match opts.tool {
@@ -93,6 +93,11 @@ pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
     };
     if tool == Tool::Directory && jsonnet::has_nested_jsonnet(src, &opts.directory)? {
         tool = Tool::Jsonnet;
+    }
+    // Argo CD's order: kustomization, chart, jsonnet, then plugins' discover
+    // rules, then a plain directory (an explicit `directory` block skips plugins).
+    if tool == Tool::Directory && opts.tool.is_none() && plugin::find_plugin(src, &opts.plugins)?.is_some() {
+        return chart::render_with_plugin(src, opts);
     }
     match tool {
         Tool::Directory => render_plain(src, &opts.directory),

@@ -44,6 +44,12 @@ pub struct PluginOptions {
     pub timeout: Duration,
     /// Render with this plugin whatever the source is.
     pub force: Option<String>,
+    /// The source must be rendered by a plugin found through its discover
+    /// rules (an Application's `plugin` block without a name).
+    pub discover: bool,
+    /// Variables passed as they are (an Application's plugin parameters:
+    /// `ARGOCD_APP_PARAMETERS`, `PARAM_*`).
+    pub raw_env: Vec<(String, String)>,
 }
 
 impl PluginOptions {
@@ -63,6 +69,8 @@ impl PluginOptions {
                 .collect(),
             timeout: Duration::from_secs(args.plugin_timeout),
             force: args.plugin.clone(),
+            discover: false,
+            raw_env: Vec::new(),
         }
     }
 }
@@ -76,6 +84,8 @@ impl Default for PluginOptions {
             env: Vec::new(),
             timeout: Duration::from_secs(90),
             force: None,
+            discover: false,
+            raw_env: Vec::new(),
         }
     }
 }
@@ -263,6 +273,7 @@ impl Plugin {
         for (k, v) in &opts.env {
             env.push((format!("ARGOCD_ENV_{k}"), v.clone()));
         }
+        env.extend(opts.raw_env.iter().cloned());
         Ok(env)
     }
 

@@ -141,21 +141,21 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                     |m: String| Error::Source { path: PathBuf::from(&app.file), message: format!("{field}: {m}") };
                 // `None`: a config management plugin renders it.
                 let tool = src.tool(co.source.path()).map_err(&app_error)?;
-                if let Some(what) = unwired_settings(src) {
-                    return Err(app_error(format!("{what} cannot be applied by this build yet")));
-                }
                 let mut options = base.clone();
                 options.tool = tool;
                 options.build = build_env(&co, Some(&app));
                 options.build.refs = refs.clone();
                 if let Some(plugin) = &src.plugin {
-                    let name = plugin.name.clone().ok_or_else(|| {
-                        app_error(
-                            "plugin: set plugin.name (discovery for unnamed plugin blocks is not supported yet)".into(),
-                        )
-                    })?;
                     let env = options.build.argocd_vars();
-                    options.plugins.force = Some(name);
+                    // Without a name, the plugins' discover rules choose (as Argo CD does).
+                    match plugin.name.clone() {
+                        Some(name) => options.plugins.force = Some(name),
+                        None => options.plugins.discover = true,
+                    }
+                    options
+                        .plugins
+                        .raw_env
+                        .extend(plugin.plugin_env().into_iter().filter(|(k, _)| !k.starts_with("ARGOCD_ENV_")));
                     // Plugins see the release name and namespace as ARGOCD_APP_NAME/NAMESPACE.
                     options.chart.release_name.get_or_insert_with(|| app.name.clone());
                     if options.chart.namespace.is_none() {
@@ -231,22 +231,6 @@ pub fn git_spec(
     })
 }
 
-/// Tool-block settings that no renderer option carries yet. Rendering
-/// without them would give different objects than Argo CD, so they are an
-/// error rather than dropped. (Each entry goes away when its renderer takes
-/// the setting: see `KustomizeSpec::edit_kustomization`,
-/// `HelmSpec::set_args`, `PluginSpec::plugin_env`; `directory.jsonnet` is
-/// applied by [`apply_jsonnet`].)
-fn unwired_settings(src: &AppSource) -> Option<String> {
-    if src.helm.as_ref().is_some_and(|h| h.skip_crds) {
-        return Some("helm.skipCrds".into());
-    }
-    if src.plugin.as_ref().is_some_and(|p| !p.parameters.is_empty()) {
-        return Some("plugin.parameters".into());
-    }
-    None
-}
-
 /// `directory.jsonnet` onto the Jsonnet renderer's options, after the
 /// flags' own: values have the build environment substituted (`$ARGOCD_APP_NAME`,
 /// as Argo CD does), `libs` are directories of the repository (relative to its
@@ -267,6 +251,7 @@ fn apply_helm(
 ) -> Result<()> {
     let env = options.build.argocd_vars();
     let chart = &mut options.chart;
+    chart.skip_crds |= spec.skip_crds;
     if chart.release_name.is_none() {
         chart.release_name = Some(spec.release_name.clone().unwrap_or_else(|| app.name.clone()));
     }

@@ -54,6 +54,9 @@ pub struct ChartOptions {
     pub kube_version: Option<String>,
     /// Extra `Capabilities.APIVersions`.
     pub api_versions: Vec<String>,
+    /// Leave out the `crds/` files (included by default, as Argo CD runs
+    /// `helm template --include-crds`).
+    pub skip_crds: bool,
 }
 
 impl ChartOptions {
@@ -72,6 +75,7 @@ impl ChartOptions {
             },
             kube_version: args.kube_version.clone(),
             api_versions: args.api_versions.clone(),
+            skip_crds: args.skip_crds,
         }
     }
 
@@ -185,7 +189,28 @@ pub fn render_chart(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Objec
         });
     }
     let values = chart_values(&mut chart, &opts.chart.values, &cwd)?;
-    render_jinja_chart(&chart, &values, &opts.chart)
+    let mut objects = if opts.chart.skip_crds { Vec::new() } else { chart_crds(&chart)? };
+    objects.extend(render_jinja_chart(&chart, &values, &opts.chart)?);
+    Ok(objects)
+}
+
+/// The plain manifests under `crds/` of the chart and its enabled subcharts
+/// (any depth, `*.yaml|*.yml|*.json`, not templated), as Helm's `CRDObjects`.
+fn chart_crds(chart: &load::Chart) -> Result<Vec<Object>> {
+    let mut out = Vec::new();
+    for (rel, bytes) in chart.files.iter() {
+        let manifest = [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e));
+        if rel.starts_with("crds/") && manifest {
+            let label = format!("{}/{rel}", chart.display);
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| Error::Chart { path: chart.dir.join(rel), message: "not UTF-8 text".into() })?;
+            out.extend(decode_manifests(text, &label, Dialect::Kubectl)?);
+        }
+    }
+    for dep in &chart.deps {
+        out.extend(chart_crds(dep)?);
+    }
+    Ok(out)
 }
 
 /// Render any source with the plugin named by `--plugin`.
@@ -193,7 +218,10 @@ pub fn render_with_plugin(src: &LocalSource, opts: &RenderOptions) -> Result<Vec
     let cwd = opts.cwd()?;
     match plugin::find_plugin(src, &opts.plugins)? {
         Some(p) => p.render(src, &app_info(src, opts, &cwd), &opts.plugins),
-        None => Err(Error::Usage("no plugin selected".into())),
+        None => Err(Error::Source {
+            path: src.path().to_path_buf(),
+            message: "no render plugin's discover rules match this source".into(),
+        }),
     }
 }
 
@@ -218,6 +246,10 @@ fn app_info(src: &LocalSource, render_opts: &RenderOptions, cwd: &Path) -> plugi
             args.push(flag.to_string());
             args.push(item.clone());
         }
+    }
+    if !opts.skip_crds {
+        // Argo CD renders charts with `helm template --include-crds`.
+        args.push("--include-crds".into());
     }
     if let Some(k) = &opts.kube_version {
         args.push("--kube-version".into());
