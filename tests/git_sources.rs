@@ -379,3 +379,23 @@ fn ssh_url_with_host_key_checking_key_files_and_ssh_agent() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("authentication failed"), "{}", r.stderr);
 }
+
+/// scp-like `user@host:path` URLs cannot name a port, so this needs sshd on
+/// 127.0.0.1:22; when that port is taken or not ours to bind, it says so and skips.
+#[test]
+fn scp_like_url_against_sshd_on_port_22() {
+    if std::net::TcpListener::bind("127.0.0.1:22").is_err() {
+        eprintln!("SKIPPED scp_like_url_against_sshd_on_port_22: 127.0.0.1:22 is in use or cannot be bound");
+        return;
+    }
+    let f = fixture();
+    let bare = f.repo.publish("cfg");
+    let server = git_support::SshServer::start_on(22);
+    let url = server.scp_url(&bare);
+    let env = Env::new();
+    let d = env.home.path().join(".ssh");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(&server.user_key, d.join("id_ed25519")).unwrap();
+    std::fs::write(d.join("known_hosts"), &server.known_hosts_line).unwrap();
+    check_revisions(&env, &url, &f);
+}

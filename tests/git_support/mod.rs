@@ -394,6 +394,11 @@ pub struct SshServer {
 
 impl SshServer {
     pub fn start() -> Self {
+        Self::start_on(free_port())
+    }
+
+    /// On a given loopback port (22 for scp-like URLs, which cannot name a port).
+    pub fn start_on(port: u16) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let keygen = |name: &str| {
@@ -407,7 +412,6 @@ impl SshServer {
         keygen("host_key");
         keygen("user_key");
         std::fs::copy(d.join("user_key.pub"), d.join("authorized_keys")).unwrap();
-        let port = free_port();
         let config = format!(
             "Port {port}\nListenAddress 127.0.0.1\nHostKey {dir}/host_key\nAuthorizedKeysFile {dir}/authorized_keys\n\
              PubkeyAuthentication yes\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
@@ -425,10 +429,16 @@ impl SshServer {
         wait_listening(port);
         let host_pub = std::fs::read_to_string(d.join("host_key.pub")).unwrap();
         let mut parts = host_pub.split_whitespace();
-        let known_hosts_line = format!("[127.0.0.1]:{port} {} {}\n", parts.next().unwrap(), parts.next().unwrap());
+        let host = if port == 22 { "127.0.0.1".to_string() } else { format!("[127.0.0.1]:{port}") };
+        let known_hosts_line = format!("{host} {} {}\n", parts.next().unwrap(), parts.next().unwrap());
         let user =
             String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap().trim().to_string();
         SshServer { child, port, user, user_key: d.join("user_key"), known_hosts_line, _dir: dir }
+    }
+
+    /// `user@127.0.0.1:<absolute path>` (scp-like; the server must be on port 22).
+    pub fn scp_url(&self, repo: &Path) -> String {
+        format!("{}@127.0.0.1:{}", self.user, repo.display())
     }
 
     /// `ssh://user@127.0.0.1:port/<absolute path>`
