@@ -25,7 +25,8 @@ impl Gvk {
     }
 }
 
-pub(crate) fn group_kind(group: &str, kind: &str) -> String {
+/// `Kind` for the core group, `Kind.group` otherwise (ApplySet's group-kind form).
+pub fn group_kind(group: &str, kind: &str) -> String {
     if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") }
 }
 

@@ -8,7 +8,7 @@
 
 mod key;
 
-pub use key::{Gvk, ObjectKey};
+pub use key::{Gvk, ObjectKey, group_kind};
 
 use std::fmt;
 use std::sync::Arc;

@@ -91,10 +91,7 @@ impl PrunePlan {
     }
 }
 
-/// The ApplySet form of a group-kind: `Kind` (core) or `Kind.group`.
-pub fn group_kind(group: &str, kind: &str) -> String {
-    if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") }
-}
+pub use crate::model::group_kind;
 
 /// List the set's live members and pick the candidates.
 pub fn plan_prune(
