@@ -78,6 +78,12 @@ pub struct Defaults {
 
 /// Split a field path on `/`, keeping `[...]` groups whole.
 pub fn split_path(p: &str) -> Vec<String> {
+    split_path_on(p, '/')
+}
+
+/// Split a field path on `sep` (`/` for field specs, `.` for replacements),
+/// keeping `[...]` groups whole.
+pub fn split_path_on(p: &str, sep: char) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut depth = 0;
@@ -91,7 +97,7 @@ pub fn split_path(p: &str) -> Vec<String> {
                 depth -= 1;
                 cur.push(c)
             }
-            '/' if depth == 0 => out.push(std::mem::take(&mut cur)),
+            c if c == sep && depth == 0 => out.push(std::mem::take(&mut cur)),
             _ => cur.push(c),
         }
     }

@@ -125,25 +125,7 @@ impl IdSel {
 
 /// Split a dotted field path, keeping `[...]` whole.
 fn split(p: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut depth = 0;
-    for c in p.chars() {
-        match c {
-            '[' => {
-                depth += 1;
-                cur.push(c);
-            }
-            ']' => {
-                depth -= 1;
-                cur.push(c);
-            }
-            '.' if depth == 0 => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
+    super::fieldspec::split_path_on(p, '.')
 }
 
 fn scalar_text(v: &Value) -> String {
