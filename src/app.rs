@@ -31,17 +31,26 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Command::Diff(mut args) => {
             split_file_flags(&mut args.source)?;
+            if crate::fleet::take_app_names(&mut args.source, &mut args.apps, args.all)? {
+                return crate::fleet::diff(args);
+            }
             diff_cmd(args)
         }
         Command::Apps(args) => apps_cmd(args),
         Command::Sync(mut args) => {
             split_file_flags(&mut args.source)?;
+            if crate::fleet::take_app_names(&mut args.source, &mut args.apps, args.all)? {
+                return crate::fleet::sync(args);
+            }
             sync_cmd(args)
         }
         Command::History(args) => history_cmd(args),
         Command::Rollback(args) => rollback_cmd(args),
         Command::Status(mut args) => {
             split_file_flags(&mut args.source)?;
+            if crate::fleet::take_app_names(&mut args.source, &mut args.apps, args.all)? {
+                return crate::fleet::status(args);
+            }
             status_cmd(args)
         }
         Command::Version => {
@@ -97,7 +106,7 @@ fn is_application_file(p: &Path) -> bool {
     })
 }
 
-fn render_options(args: &SourceArgs, namespace: Option<&str>) -> RenderOptions {
+pub(crate) fn render_options(args: &SourceArgs, namespace: Option<&str>) -> RenderOptions {
     RenderOptions {
         chart: crate::render::chart::ChartOptions::from_args(&args.chart, namespace),
         plugins: crate::render::plugin::PluginOptions::from_args(&args.chart),
@@ -142,9 +151,14 @@ fn jsonnet_options(a: &JsonnetArgs) -> JsonnetOptions {
 pub fn source_request(args: &SourceArgs) -> Result<SourceRequest> {
     let r = &args.remote;
     if let Some(file) = &r.app {
+        // With an Application source, the positional word names the Application.
+        let positional = (args.source != Path::new(".")).then(|| args.source.display().to_string());
+        if let (Some(word), Some(name)) = (&positional, &r.app_name) {
+            return Err(Error::Usage(format!("{word:?} and --app-name {name}: name the Application once")));
+        }
         return Ok(SourceRequest::App {
             file: file.clone(),
-            name: r.app_name.clone(),
+            name: r.app_name.clone().or(positional),
             revision: r.revision.clone(),
             offline: r.offline,
         });
@@ -224,7 +238,11 @@ fn connect(args: &ClusterArgs, resolved: &Resolved) -> Result<Cluster> {
 fn diff_cmd(args: DiffArgs) -> Result<i32> {
     let (mut objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
     let cluster = connect(&args.cluster, &source)?;
-    let parent = args.name.as_deref().map(|app| args.applyset_parent.reference(cluster.default_namespace(), app));
+    let name = app_name(args.name.as_deref(), &source);
+    if args.prune && name.is_none() {
+        return Err(Error::Usage("diff --prune needs the app's name: --name, or an Application source".into()));
+    }
+    let parent = name.map(|app| args.applyset_parent.reference(cluster.default_namespace(), &app));
     if let Some(p) = &parent {
         crate::sync::label_members(&mut objects, &p.id())?;
     }
@@ -265,9 +283,24 @@ fn diff_cmd(args: DiffArgs) -> Result<i32> {
     Ok(i32::from(changed))
 }
 
+/// `--name`, else the name of the Application the source is.
+fn app_name(flag: Option<&str>, source: &Resolved) -> Option<String> {
+    flag.map(String::from).or_else(|| source.app.as_ref().map(|a| a.name.clone()))
+}
+
+/// `--name` or an Application source, checked before anything is rendered.
+fn require_name(flag: Option<&str>, args: &SourceArgs, command: &str) -> Result<()> {
+    if flag.is_none() && args.remote.app.is_none() {
+        return Err(Error::Usage(format!(
+            "{command} needs the app's name: --name NAME, or an Application source (-f app.yaml) whose metadata.name names it"
+        )));
+    }
+    Ok(())
+}
+
 /// The Application's `ignoreDifferences` as diff rules (jq expressions are
 /// not supported: a warning names them).
-fn diff_options(source: &Resolved) -> DiffOptions {
+pub(crate) fn diff_options(source: &Resolved) -> DiffOptions {
     let Some(app) = &source.app else { return DiffOptions::default() };
     let ignore = app
         .ignore_differences
@@ -303,7 +336,7 @@ fn apps_cmd(args: AppsArgs) -> Result<i32> {
 
 /// `diff --prune`: deletion diffs of the prune candidates, then of what
 /// garbage collection would remove with them (marked cascading).
-fn prune_diffs(
+pub(crate) fn prune_diffs(
     cluster: &Cluster,
     resolved: &compare::Resolved,
     reference: ParentRef,
@@ -376,7 +409,7 @@ fn render_parameters(args: &SourceArgs, namespace: Option<&str>) -> std::collect
 /// repository, path and commit (a local directory: its path, and `local:`
 /// with the hash of the normalized set); the render flags as parameters,
 /// and any further source of a multi-source Application as `sources`.
-fn history_source(
+pub(crate) fn history_source(
     args: &SourceArgs,
     source: &Resolved,
     namespace: &str,
@@ -412,28 +445,11 @@ fn history_template(
 }
 
 fn sync_cmd(args: SyncArgs) -> Result<i32> {
+    require_name(args.name.as_deref(), &args.source, "sync")?;
     let (objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
     let cluster = connect(&args.cluster, &source)?;
-    let opts = SyncOptions {
-        app: args.name.clone(),
-        prune: args.prune,
-        dry_run: args.dry_run,
-        force_conflicts: args.force_conflicts,
-        adopt: args.adopt,
-        allow_empty: args.allow_empty,
-        confirm_mass_prune: args.confirm_mass_prune,
-        cascade: args.cascade,
-        wait: args.wait,
-        timeout: args.timeout,
-        create_namespace: args.create_namespace,
-        lock_duration: args.lock_duration,
-        parent_kind: args.applyset_parent,
-        history: Some(history_template(&args.source, &source, &cluster, &objects)?),
-        history_limit: args
-            .revision_history_limit
-            .or_else(|| source.app.as_ref()?.revision_history_limit.and_then(|n| usize::try_from(n).ok()))
-            .unwrap_or(crate::history::DEFAULT_LIMIT),
-    };
+    let name = app_name(args.name.as_deref(), &source).expect("checked by require_name");
+    let opts = sync_options(&args, &args.source, &name, &source, &cluster, &objects)?;
     let mut ui = TerminalUi::new(args.yes);
     let report = crate::sync::sync(&cluster, objects, &opts, &mut ui)?;
     ui.finish();
@@ -448,6 +464,37 @@ fn sync_cmd(args: SyncArgs) -> Result<i32> {
         Some(e) => Err(Error::SyncFailed(e)),
         None => Ok(0),
     }
+}
+
+/// The sync settings of app `name` from the flags (and the Application's revisionHistoryLimit).
+pub(crate) fn sync_options(
+    args: &SyncArgs,
+    source_args: &SourceArgs,
+    name: &str,
+    source: &Resolved,
+    cluster: &Cluster,
+    objects: &[Object],
+) -> Result<SyncOptions> {
+    Ok(SyncOptions {
+        app: name.to_string(),
+        prune: args.prune,
+        dry_run: args.dry_run,
+        force_conflicts: args.force_conflicts,
+        adopt: args.adopt,
+        allow_empty: args.allow_empty,
+        confirm_mass_prune: args.confirm_mass_prune,
+        cascade: args.cascade,
+        wait: args.wait,
+        timeout: args.timeout,
+        create_namespace: args.create_namespace,
+        lock_duration: args.lock_duration,
+        parent_kind: args.applyset_parent,
+        history: Some(history_template(source_args, source, cluster, objects)?),
+        history_limit: args
+            .revision_history_limit
+            .or_else(|| source.app.as_ref()?.revision_history_limit.and_then(|n| usize::try_from(n).ok()))
+            .unwrap_or(crate::history::DEFAULT_LIMIT),
+    })
 }
 
 fn history_cmd(args: HistoryArgs) -> Result<i32> {
@@ -475,11 +522,13 @@ fn history_cmd(args: HistoryArgs) -> Result<i32> {
 }
 
 fn status_cmd(args: StatusArgs) -> Result<i32> {
+    require_name(args.name.as_deref(), &args.source, "status")?;
     let (objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
     let cluster = connect(&args.cluster, &source)?;
+    let name = app_name(args.name.as_deref(), &source).expect("checked by require_name");
     let revision = history_source(&args.source, &source, cluster.default_namespace(), &objects)?.revision;
     let status =
-        crate::status::status(&cluster, objects, &args.name, args.applyset_parent, revision, &diff_options(&source))?;
+        crate::status::status(&cluster, objects, &name, args.applyset_parent, revision, &diff_options(&source))?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.output {

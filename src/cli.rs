@@ -44,10 +44,10 @@ pub enum Command {
 }
 
 /// Where the manifests come from, and how a plain directory is read.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct SourceArgs {
-    /// A directory or file of manifests (default: the current directory).
-    #[arg(value_name = "SOURCE", default_value = ".", conflicts_with_all = ["repo", "app"])]
+    /// A directory or file of manifests (default: the current directory); with -f/--app, an Application's name.
+    #[arg(value_name = "SOURCE", default_value = ".", conflicts_with = "repo")]
     pub source: PathBuf,
     /// Descend into subdirectories of a plain manifest directory.
     #[arg(short = 'R', long)]
@@ -118,7 +118,7 @@ pub struct ChartArgs {
 }
 
 /// How Jsonnet sources are evaluated (flags named as the `jsonnet` CLI names them).
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 pub struct JsonnetArgs {
     /// Evaluate only this Jsonnet file (relative to the source directory) instead of every `*.jsonnet` file.
     #[arg(help_heading = "Jsonnet", long, value_name = "FILE")]
@@ -228,12 +228,19 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = DiffFormat::Text)]
     pub output: DiffFormat,
-    /// Also show the deletions a `sync --prune` of app `--name` would make (and what garbage collection removes with them).
-    #[arg(long, requires = "name")]
+    /// Also show the deletions a `sync --prune` of the app would make (and what garbage collection removes with them).
+    #[arg(long)]
     pub prune: bool,
-    /// The app's name (its ApplySet parent is `secret/applyset-<name>` in the namespace).
+    /// The app's name (its ApplySet parent is `secret/applyset-<name>` in the namespace; default: the Application's name).
     #[arg(long)]
     pub name: Option<String>,
+    /// With -f/--app DIR: more Applications to act on, by name (each against its destination; see `--all`).
+    #[arg(value_name = "APP")]
+    pub apps: Vec<String>,
+    /// With -f/--app DIR: every Application there, each against its destination's context (clusters in parallel).
+    #[arg(long)]
+    pub all: bool,
+
     /// The kind of the app's ApplySet parent (as given to sync).
     #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
     pub applyset_parent: crate::sync::parent::ParentKind,
@@ -254,9 +261,17 @@ pub struct SyncArgs {
     pub source: SourceArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// The app's name: its ApplySet parent is `secret/applyset-<name>` in the namespace, next to its lock (a Lease).
+    /// The app's name: its ApplySet parent is `secret/applyset-<name>` in the namespace, next to its lock (a Lease)
+    /// (default: the Application's metadata.name).
     #[arg(long)]
-    pub name: String,
+    pub name: Option<String>,
+    /// With -f/--app DIR: more Applications to act on, by name (each against its destination; see `--all`).
+    #[arg(value_name = "APP")]
+    pub apps: Vec<String>,
+    /// With -f/--app DIR: every Application there, each against its destination's context (clusters in parallel).
+    #[arg(long)]
+    pub all: bool,
+
     /// Delete the app's objects that the source no longer renders.
     #[arg(long)]
     pub prune: bool,
@@ -383,9 +398,16 @@ pub struct StatusArgs {
     pub source: SourceArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// The app's name (as given to `sync --name`).
+    /// The app's name (as given to `sync --name`; default: the Application's metadata.name).
     #[arg(long)]
-    pub name: String,
+    pub name: Option<String>,
+    /// With -f/--app DIR: more Applications to act on, by name (each against its destination; see `--all`).
+    #[arg(value_name = "APP")]
+    pub apps: Vec<String>,
+    /// With -f/--app DIR: every Application there, each against its destination's context (clusters in parallel).
+    #[arg(long)]
+    pub all: bool,
+
     /// The kind of the app's ApplySet parent (as given to sync).
     #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
     pub applyset_parent: crate::sync::parent::ParentKind,

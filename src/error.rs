@@ -97,6 +97,14 @@ pub enum Error {
     /// An Application file is invalid (`field` is the path inside the document).
     #[error("{file}:{line}: {field}: {message}")]
     App { file: String, line: usize, field: String, message: String },
+    /// One app of a many-app command (`--all`, APP names) failed before anything was applied.
+    #[error("app {app} ({file}): {source}")]
+    FleetApp {
+        app: String,
+        file: String,
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 /// A failed API request: what was asked and what the server said.

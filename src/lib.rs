@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod diff;
 pub mod error;
 pub mod external_diff;
+pub mod fleet;
 pub mod health;
 pub mod history;
 pub mod keys;

@@ -25,6 +25,9 @@ pub struct ConnectOptions {
 /// Requests in flight at once when `--concurrency` is not given.
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
+/// How long opening a connection to the API server may take (per attempt).
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn config_error(detail: impl std::fmt::Display) -> Error {
     Error::ClusterConfig(detail.to_string())
 }
@@ -47,6 +50,8 @@ pub(super) async fn load(opts: &ConnectOptions) -> Result<Config> {
     if let Some(ns) = &opts.namespace {
         config.default_namespace = ns.clone();
     }
+    // A server that does not answer fails in seconds, not after kube's 30 s per attempt.
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
     Ok(config)
 }
 
