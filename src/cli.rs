@@ -272,7 +272,8 @@ pub struct SyncArgs {
     #[arg(long)]
     pub all: bool,
 
-    /// Delete the app's objects that the source no longer renders.
+    /// Delete the app's objects that the source no longer renders (with APP names or --all: also each
+    /// Application whose automated sync prunes).
     #[arg(long)]
     pub prune: bool,
     /// Server-side dry-run: print what would be created, changed and pruned; change nothing.

@@ -104,24 +104,6 @@ fn many_apps_across_two_clusters_one_of_them_stopped() {
     assert_eq!((s["app"].as_str(), s["sync"].as_str()), (Some("web"), Some("Synced")), "{s:#}");
     assert_eq!(s["deployedRevision"], c1.as_str());
 
-    // A live edit: OutOfSync (named from the directory), Synced again after a sync.
-    east.kubectl_ok(&["patch", "configmap", "settings", "-n", "fleet-web", "-p", r#"{"data":{"a":"edited"}}"#]);
-    let s = json(&ok(&["status", "web", "-f", apps_dir, "-o", "json"]));
-    assert_eq!(s.as_array().unwrap().len(), 1, "{s:#}");
-    assert_eq!(by_app(&s, "web")["sync"], "OutOfSync", "{s:#}");
-    assert_eq!(by_app(&s, "web")["counts"]["outOfSync"], 1);
-    let d = run(&["diff", "web", "-f", apps_dir]);
-    assert_eq!(d.code, 1, "{}{}", d.stdout, d.stderr);
-    assert!(
-        d.stdout.starts_with("=== app web (context east, namespace fleet-web): 1 object differs\n"),
-        "{}",
-        d.stdout
-    );
-    assert!(d.stdout.contains("-  a: edited") && d.stdout.contains("+  a: \"1\""), "{}", d.stdout);
-    ok(&["sync", "web", "-f", apps_dir, "--force-conflicts"]);
-    assert_eq!(data(east, "fleet-web", "settings").as_deref(), Some("1"));
-    assert_eq!(by_app(&json(&ok(&["status", "web", "-f", apps_dir, "-o", "json"])), "web")["sync"], "Synced");
-
     // A new commit changes one object and removes another: OutOfSync, deployed c1 vs source c2.
     repo.write("web/cm.yaml", &format!("{}---\n{}", cm("settings", "2"), cm("new", "2")));
     let c2 = repo.commit("two");
@@ -156,11 +138,10 @@ fn many_apps_across_two_clusters_one_of_them_stopped() {
     assert!(!east.kubectl(&["get", "namespace", "fleet-api"]).status.success(), "api went to west only");
     assert!(!west.kubectl(&["get", "namespace", "fleet-web"]).status.success(), "web went to east only");
 
-    // Two history entries with the two commits (the live-edit resync wrote the same commit: recorded too).
+    // Two history entries, with the two commits.
     let h = json(&ok(&["history", "web", "--context", "east", "-n", "fleet-web", "-o", "json"]));
     let revs: Vec<&str> = h.as_array().unwrap().iter().map(|e| e["source"]["revision"].as_str().unwrap()).collect();
-    assert_eq!(revs.first(), Some(&c1.as_str()), "{h:#}");
-    assert_eq!(revs.last(), Some(&c2.as_str()), "{h:#}");
+    assert_eq!(revs, [c1.as_str(), c2.as_str()], "{h:#}");
     let first_id = h[0]["id"].as_u64().unwrap().to_string();
     let h = json(&ok(&["history", "api", "--context", "west", "-n", "fleet-api", "-o", "json"]));
     assert_eq!(h[0]["source"]["revision"], c2.as_str());
@@ -184,6 +165,24 @@ fn many_apps_across_two_clusters_one_of_them_stopped() {
     assert!(d.stdout.contains("=== app web (context east, namespace fleet-web): no differences"), "{}", d.stdout);
     assert!(d.stdout.contains("=== app api (context west, namespace fleet-api): no differences"), "{}", d.stdout);
 
+    // A live edit: OutOfSync (named from the directory), Synced again after a sync.
+    east.kubectl_ok(&["patch", "configmap", "settings", "-n", "fleet-web", "-p", r#"{"data":{"a":"edited"}}"#]);
+    let s = json(&ok(&["status", "web", "-f", apps_dir, "-o", "json"]));
+    assert_eq!(s.as_array().unwrap().len(), 1, "{s:#}");
+    assert_eq!(by_app(&s, "web")["sync"], "OutOfSync", "{s:#}");
+    assert_eq!(by_app(&s, "web")["counts"]["outOfSync"], 1);
+    let d = run(&["diff", "web", "-f", apps_dir]);
+    assert_eq!(d.code, 1, "{}{}", d.stdout, d.stderr);
+    assert!(
+        d.stdout.starts_with("=== app web (context east, namespace fleet-web): 1 object differs\n"),
+        "{}",
+        d.stdout
+    );
+    assert!(d.stdout.contains("-  a: edited") && d.stdout.contains("+  a: \"2\""), "{}", d.stdout);
+    ok(&["sync", "web", "-f", apps_dir, "--force-conflicts"]);
+    assert_eq!(data(east, "fleet-web", "settings").as_deref(), Some("2"));
+    assert_eq!(by_app(&json(&ok(&["status", "web", "-f", apps_dir, "-o", "json"])), "web")["sync"], "Synced");
+
     // Rollback to the first entry: its objects back, the later one pruned.
     let r = ok(&["rollback", "web", &first_id, "--context", "east", "-n", "fleet-web", "--prune", "--yes"]);
     assert!(r.stderr.contains(&c1), "{}", r.stderr);
@@ -193,6 +192,15 @@ fn many_apps_across_two_clusters_one_of_them_stopped() {
     let s = json(&ok(&["status", "--all", "-f", apps_dir, "-o", "json"]));
     assert_eq!(by_app(&s, "web")["sync"], "OutOfSync", "main is c2 again: {s:#}");
     assert_eq!(by_app(&s, "web")["deployedRevision"], c1.as_str());
+
+    // Without a terminal and without --yes, an app that would prune is refused; the others go on.
+    let r = run(&["sync", "--all", "-f", apps_dir, "--prune"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("[east] sync web: failed: pruning 1 objects was not confirmed"), "{}", r.stdout);
+    assert!(r.stdout.contains("[west] sync api: 0 created, 0 configured, 1 unchanged"), "{}", r.stdout);
+    assert!(r.stderr.contains("error: app web (context east): pruning 1 objects"), "{}", r.stderr);
+    assert_eq!(data(east, "fleet-web", "old").as_deref(), Some("1"), "nothing written for web");
+    assert_eq!(data(east, "fleet-web", "new"), None);
 
     // West stops: east is still synced, west reported unreachable, exit 2.
     west.stop();

@@ -305,3 +305,121 @@ impl Outcome<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::app::{Application, Destination};
+    use crate::status::{ObjectStatus, StatusCounts};
+
+    fn member(name: &str, context: Option<&str>) -> Member {
+        let source =
+            match <crate::cli::Cli as clap::Parser>::try_parse_from(["kubectl-gitops", "render"]).unwrap().command {
+                crate::cli::Command::Render(r) => r.source,
+                _ => unreachable!(),
+            };
+        let app = Application {
+            name: name.into(),
+            namespace: None,
+            project: "default".into(),
+            source: None,
+            sources: Vec::new(),
+            destination: Destination { namespace: Some(format!("{name}-ns")), ..Default::default() },
+            sync_policy: None,
+            ignore_differences: Vec::new(),
+            revision_history_limit: None,
+            file: format!("apps/{name}.yaml:1"),
+            warnings: Vec::new(),
+        };
+        Member {
+            app,
+            context: context.map(String::from),
+            server: super::super::select::Server { url: Some("https://127.0.0.1:1".into()), proxied: false },
+            args: source,
+            objects: Vec::new(),
+            resolved: crate::source::Resolved { parts: Vec::new(), default_namespace: None, app: None },
+        }
+    }
+
+    fn app_status() -> AppStatus {
+        AppStatus {
+            app: "web".into(),
+            namespace: "web-ns".into(),
+            sync: "OutOfSync".into(),
+            health: "Healthy".into(),
+            deployed_revision: Some("a".repeat(40)),
+            source_revision: "b".repeat(40),
+            last_sync: None,
+            counts: StatusCounts { objects: 2, out_of_sync: 1, health: Default::default() },
+            objects: vec![ObjectStatus {
+                group: "apps".into(),
+                kind: "Deployment".into(),
+                namespace: "web-ns".into(),
+                name: "web".into(),
+                sync: "OutOfSync".into(),
+                health: "Healthy".into(),
+                message: String::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn status_rows_per_app_and_objects_under_them() {
+        let members = [member("web", Some("east")), member("api", Some("west"))];
+        let outcomes = [Outcome::Done(app_status()), Outcome::Unreachable];
+        let rows = status_rows(&members, &outcomes, false);
+        assert_eq!(rows[0], ["APP", "CONTEXT", "NAMESPACE", "SYNC", "HEALTH", "DEPLOYED", "SOURCE", "OBJECTS"]);
+        assert_eq!(
+            rows[1],
+            ["web", "east", "web-ns", "OutOfSync", "Healthy", "aaaaaaa", "bbbbbbb", "2 (1 out of sync)"]
+        );
+        assert_eq!(rows[2], ["api", "west", "api-ns", "Unknown", "Unknown", "-", "-", "-"]);
+        let wide = status_rows(&members, &outcomes, true);
+        assert_eq!(wide.len(), 4);
+        assert_eq!(wide[2][0], "  Deployment.apps/web");
+        assert_eq!(wide[2][3], "OutOfSync");
+        assert_eq!(wide[3][8], "cluster unreachable");
+    }
+
+    #[test]
+    fn headers_and_summary_lines_name_app_and_context() {
+        let web = member("web", Some("east"));
+        let diff = AppDiff { namespace: "web-ns".into(), diffs: Vec::new() };
+        assert_eq!(
+            diff_header(&web, &Outcome::Done(diff)),
+            "=== app web (context east, namespace web-ns): no differences"
+        );
+        assert_eq!(diff_header(&web, &Outcome::Unreachable), "=== app web (context east): cluster unreachable");
+        assert_eq!(
+            diff_header(&web, &Outcome::Failed("forbidden\nmore".into())),
+            "=== app web (context east): error: forbidden"
+        );
+        let pod = member("web", None);
+        let report = SyncReport { app: "web".into(), ..Default::default() };
+        assert_eq!(
+            sync_line(&pod, &Outcome::Done(report.clone())),
+            "[in-cluster] sync web: 0 created, 0 configured, 0 unchanged, 0 pruned, 0 failed"
+        );
+        let failed = SyncReport { error: Some("timed out".into()), ..report };
+        assert!(sync_line(&web, &Outcome::Done(failed)).ends_with("0 failed (failed)"));
+        assert_eq!(sync_line(&web, &Outcome::Unreachable), "[east] sync web: cluster unreachable");
+    }
+
+    #[test]
+    fn json_items_say_where_and_how_it_went() {
+        let web = member("web", Some("east"));
+        let down = [Unreachable { context: "east".into(), server: None, reason: "refused".into() }];
+        let v = status_item(&web, &Outcome::Unreachable, &down);
+        assert_eq!(v["state"], "unreachable");
+        assert_eq!(v["error"], "unreachable: context east: refused");
+        assert_eq!((v["sync"].as_str(), v["health"].as_str()), (Some("Unknown"), Some("Unknown")));
+        assert_eq!(v["file"], "apps/web.yaml:1");
+        let v = item(&web, &Outcome::Done(SyncReport { error: Some("boom".into()), ..Default::default() }), &down);
+        assert_eq!((v["state"].as_str(), v["error"].as_str()), (Some("failed"), Some("boom")));
+        let v = status_item(&web, &Outcome::Done(app_status()), &down);
+        assert_eq!(
+            (v["state"].as_str(), v["sync"].as_str(), v["context"].as_str()),
+            (Some("ok"), Some("OutOfSync"), Some("east"))
+        );
+    }
+}
