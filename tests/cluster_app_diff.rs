@@ -1,6 +1,7 @@
 //! `kubectl gitops diff --app` against the real test cluster: the source
 //! comes from a git repository at the Application's revision, the context
-//! from its destination server, the namespace from its destination.
+//! from its destination server, the namespace from its destination, the
+//! app's name (its ApplySet) from the Application.
 
 #[path = "support/cluster.rs"]
 mod cluster;
@@ -17,8 +18,6 @@ fn diff_an_application_against_its_destination() {
     let c = cluster::shared();
     let ns = "app-diff";
     c.create_namespace(ns);
-    let live = cm("1").replace("  name: cfg\n", &format!("  name: cfg\n  namespace: {ns}\n"));
-    c.apply_yaml(&live, &["--server-side", "--field-manager=kubectl-gitops"]);
     let repo = Repo::new();
     repo.write("app/cm.yaml", &cm("1"));
     let v1 = repo.commit("one");
@@ -40,6 +39,10 @@ fn diff_an_application_against_its_destination() {
         args.extend_from_slice(extra);
         env.run(repo.tmp.path(), &args)
     };
+    // The live state: the Application synced at v1 (named after it).
+    let r = env.run(repo.tmp.path(), &["sync", "--app", file.to_str().unwrap(), "--revision", "v1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("sync web: 1 created"), "{}", r.stdout);
     let r = diff(&[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stdout.contains("-  a: \"1\"") && r.stdout.contains("+  a: \"2\""), "{}", r.stdout);
@@ -54,11 +57,9 @@ fn an_applications_ignore_differences_are_applied() {
     let c = cluster::shared();
     let ns = "app-diff-ignore";
     c.create_namespace(ns);
-    let live = cm("1").replace("  name: cfg\n", &format!("  name: cfg\n  namespace: {ns}\n"));
-    c.apply_yaml(&live, &["--server-side", "--field-manager=kubectl-gitops"]);
     let repo = Repo::new();
-    repo.write("app/cm.yaml", &cm("2"));
-    repo.commit("two");
+    repo.write("app/cm.yaml", &cm("1"));
+    repo.commit("one");
     let file = repo.tmp.path().join("app.yaml");
     let app = |ignore: &str| {
         format!(
@@ -68,6 +69,11 @@ fn an_applications_ignore_differences_are_applied() {
     };
     let env = Env::new().set("KUBECONFIG", c.kubeconfig.to_str().unwrap());
     std::fs::write(&file, app("")).unwrap();
+    // The live state: the Application synced at the first commit.
+    let r = env.run(repo.tmp.path(), &["sync", "-f", file.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    repo.write("app/cm.yaml", &cm("2"));
+    repo.commit("two");
     let r = env.run(repo.tmp.path(), &["diff", "-f", file.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     std::fs::write(&file, app("  ignoreDifferences:\n  - kind: ConfigMap\n    jsonPointers: [/data/a]\n")).unwrap();
