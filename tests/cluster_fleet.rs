@@ -271,7 +271,7 @@ fn nothing_is_applied_when_one_app_does_not_render_and_names_are_checked() {
     assert!(r.stderr.contains(r#"no Application named "nope" (found: bad, good)"#), "{}", r.stderr);
     let r = run(&["sync", "-f", dir]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("choose one with --app-name"), "{}", r.stderr);
+    assert!(r.stderr.contains("choose one with --app-name (status, diff, sync: name them, or --all)"), "{}", r.stderr);
     let r = run(&["sync", repo.work.join("good").to_str().unwrap()]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("sync needs the app's name"), "{}", r.stderr);

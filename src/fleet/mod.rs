@@ -517,6 +517,22 @@ mod tests {
     }
 
     #[test]
+    fn with_an_application_source_the_positional_word_names_the_application() {
+        let render = |argv: &[&str]| match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::Render(r) => r.source,
+            _ => unreachable!(),
+        };
+        let req = crate::app::source_request(&render(&["kubectl-gitops", "render", "web", "--app", "apps"])).unwrap();
+        let crate::source::SourceRequest::App { name, file, .. } = req else { panic!("{req:?}") };
+        assert_eq!((name.as_deref(), file.as_path()), (Some("web"), Path::new("apps")));
+        let both = render(&["kubectl-gitops", "render", "web", "--app", "apps", "--app-name", "api"]);
+        assert!(crate::app::source_request(&both).unwrap_err().to_string().contains("name the Application once"));
+        // Without an Application source the word stays the source directory.
+        let req = crate::app::source_request(&render(&["kubectl-gitops", "render", "web"])).unwrap();
+        assert_eq!(req, crate::source::SourceRequest::Local("web".into()));
+    }
+
+    #[test]
     fn unreachable_lines() {
         let u = Unreachable {
             context: "west".into(),

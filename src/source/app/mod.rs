@@ -108,7 +108,11 @@ pub fn select(apps: Vec<Application>, name: Option<&str>, path: &Path) -> Result
         None if apps.len() == 1 => Ok(apps.into_iter().next().expect("one app")),
         None => Err(Error::Source {
             path: path.to_path_buf(),
-            message: format!("{} Applications found ({}); choose one with --app-name", apps.len(), names()),
+            message: format!(
+                "{} Applications found ({}); choose one with --app-name (status, diff, sync: name them, or --all)",
+                apps.len(),
+                names()
+            ),
         }),
     }
 }
