@@ -21,10 +21,10 @@
 
 mod report;
 pub mod select;
+mod ui;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::cli::{ClusterArgs, DiffArgs, SourceArgs, StatusArgs, SyncArgs};
@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::model::Object;
 use crate::source::app::{Application, SyncOption};
 use crate::source::{Resolved, merge_source_objects, resolve};
-use crate::sync::{LiveItem, SyncUi};
+use ui::{Console, FleetUi};
 
 pub use select::Verdict;
 
@@ -386,10 +386,7 @@ pub fn sync(args: SyncArgs) -> Result<i32> {
         name: args.name.as_deref(),
     };
     let members = prepare(&common)?;
-    let console = Console {
-        lock: Mutex::new(()),
-        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-    };
+    let console = Console::new(std::io::stdin().is_terminal() && std::io::stderr().is_terminal());
     let (outcomes, down) = run_clusters(
         &members,
         &args.cluster,
@@ -420,66 +417,97 @@ fn verdict<T>(o: &Outcome<T>, done: impl Fn(&T) -> Verdict) -> Verdict {
     }
 }
 
-/// The terminal the cluster threads share: one line (or one prompt) at a time.
-struct Console {
-    lock: Mutex<()>,
-    /// stdin and stderr are terminals: prune prompts can be answered.
-    interactive: bool,
-}
-
-/// Progress of one app's sync, prefixed with its name; the prune prompt
-/// holds the console, so the other clusters' progress waits for the answer.
-struct FleetUi<'a> {
-    app: &'a str,
-    context: &'a str,
-    yes: bool,
-    console: &'a Console,
-}
-
-impl SyncUi for FleetUi<'_> {
-    fn step(&mut self, line: &str) {
-        let _held = self.console.lock.lock().unwrap_or_else(|e| e.into_inner());
-        eprintln!("{}: {line}", self.app);
-    }
-
-    fn object(&mut self, entry: &crate::sync::Entry, dry_run: bool) {
-        let _held = self.console.lock.lock().unwrap_or_else(|e| e.into_inner());
-        eprintln!("{}: {}", self.app, entry.line(dry_run));
-    }
-
-    fn confirm_prune(&mut self, items: &[LiveItem]) -> bool {
-        if self.yes {
-            return true;
-        }
-        if !self.console.interactive {
-            return false;
-        }
-        let _held = self.console.lock.lock().unwrap_or_else(|e| e.into_inner());
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "{} (context {}): these {} objects are no longer rendered and will be deleted:",
-            self.app,
-            self.context,
-            items.len()
-        );
-        for i in items {
-            let _ = writeln!(err, "  {}", i.key());
-        }
-        let _ = write!(err, "Prune them for app {}? [y/N] ", self.app);
-        let _ = err.flush();
-        let mut answer = String::new();
-        if std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut answer).is_err() {
-            return false;
-        }
-        matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes")
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use clap::Parser;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A member with no objects, for the report and run tests.
+    pub(crate) fn member(name: &str, context: Option<&str>, server: &str) -> Member {
+        let args = match crate::cli::Cli::try_parse_from(["kubectl-gitops", "render"]).unwrap().command {
+            crate::cli::Command::Render(r) => r.source,
+            _ => unreachable!(),
+        };
+        let app = Application {
+            name: name.into(),
+            namespace: None,
+            project: "default".into(),
+            source: None,
+            sources: Vec::new(),
+            destination: crate::source::app::Destination {
+                namespace: Some(format!("{name}-ns")),
+                ..Default::default()
+            },
+            sync_policy: None,
+            ignore_differences: Vec::new(),
+            revision_history_limit: None,
+            file: format!("apps/{name}.yaml:1"),
+            warnings: Vec::new(),
+        };
+        Member {
+            app,
+            context: context.map(String::from),
+            server: select::Server { url: Some(server.into()), proxied: false },
+            args,
+            objects: Vec::new(),
+            resolved: Resolved { parts: Vec::new(), default_namespace: None, app: None },
+        }
+    }
+
+    /// Two apps on one context whose server accepts TCP connections; `work`
+    /// fails each time, and closes the server when `close` is set.
+    fn run_failing(close: bool) -> (Vec<Outcome<()>>, Vec<Unreachable>, usize) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(
+            &kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"{url}\", insecure-skip-tls-verify: true}}\n\
+                 users:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: east\n  context: {{cluster: c, user: u}}\n"
+            ),
+        )
+        .unwrap();
+        let members = [member("one", Some("east"), &url), member("two", Some("east"), &url)];
+        let args = ClusterArgs { kubeconfig: Some(kubeconfig), context: None, namespace: None, concurrency: 1 };
+        let listener = Mutex::new(Some(listener));
+        let calls = AtomicUsize::new(0);
+        let (outcomes, down) = run_clusters(
+            &members,
+            &args,
+            "test",
+            |_, _| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                if close {
+                    listener.lock().unwrap().take();
+                }
+                Err::<(), _>(Error::Usage("boom".into()))
+            },
+            |_| false,
+        );
+        (outcomes, down, calls.load(Ordering::SeqCst))
+    }
+
+    #[test]
+    fn a_failure_while_the_server_answers_is_the_apps_own() {
+        let (outcomes, down, calls) = run_failing(false);
+        assert!(matches!(&outcomes[..], [Outcome::Failed(a), Outcome::Failed(b)] if a == "boom" && b == "boom"));
+        assert!(down.is_empty());
+        assert_eq!(calls, 2);
+    }
+
+    #[test]
+    fn a_server_that_stops_answering_makes_the_rest_of_its_cluster_unreachable() {
+        let (outcomes, down, calls) = run_failing(true);
+        assert!(matches!(&outcomes[..], [Outcome::Unreachable, Outcome::Unreachable]));
+        assert_eq!(calls, 1, "the second app is not tried");
+        assert_eq!(down.len(), 1);
+        assert_eq!(down[0].context, "east");
+        assert!(down[0].reason.starts_with("connect to 127.0.0.1:"), "{}", down[0].reason);
+    }
 
     fn parse(argv: &[&str]) -> crate::cli::StatusArgs {
         match crate::cli::Cli::try_parse_from(argv).unwrap().command {

@@ -309,36 +309,10 @@ impl Outcome<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::app::{Application, Destination};
     use crate::status::{ObjectStatus, StatusCounts};
 
     fn member(name: &str, context: Option<&str>) -> Member {
-        let source =
-            match <crate::cli::Cli as clap::Parser>::try_parse_from(["kubectl-gitops", "render"]).unwrap().command {
-                crate::cli::Command::Render(r) => r.source,
-                _ => unreachable!(),
-            };
-        let app = Application {
-            name: name.into(),
-            namespace: None,
-            project: "default".into(),
-            source: None,
-            sources: Vec::new(),
-            destination: Destination { namespace: Some(format!("{name}-ns")), ..Default::default() },
-            sync_policy: None,
-            ignore_differences: Vec::new(),
-            revision_history_limit: None,
-            file: format!("apps/{name}.yaml:1"),
-            warnings: Vec::new(),
-        };
-        Member {
-            app,
-            context: context.map(String::from),
-            server: super::super::select::Server { url: Some("https://127.0.0.1:1".into()), proxied: false },
-            args: source,
-            objects: Vec::new(),
-            resolved: crate::source::Resolved { parts: Vec::new(), default_namespace: None, app: None },
-        }
+        super::super::tests::member(name, context, "https://127.0.0.1:1")
     }
 
     fn app_status() -> AppStatus {
