@@ -18,6 +18,7 @@ mod config;
 mod discovery;
 pub mod lease;
 mod request;
+mod transport;
 pub mod write;
 
 pub use config::{ConnectOptions, DEFAULT_CONCURRENCY, user_name};
@@ -75,7 +76,7 @@ impl Cluster {
         let namespace = config.default_namespace.clone();
         let client = {
             let _guard = rt.enter();
-            kube::Client::try_from(config).map_err(|e| Error::ClusterConfig(e.to_string()))?
+            transport::client(config)?
         };
         let user = config::user_name(opts);
         Ok(Cluster { rt, client, namespace, concurrency: opts.concurrency.max(1), user })
