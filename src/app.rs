@@ -450,8 +450,10 @@ fn sync_cmd(args: SyncArgs) -> Result<i32> {
     let cluster = connect(&args.cluster, &source)?;
     let name = app_name(args.name.as_deref(), &source).expect("checked by require_name");
     let opts = sync_options(&args, &args.source, &name, &source, &cluster, &objects)?;
+    tracing::debug!("sync: rendered, connected");
     let mut ui = TerminalUi::new(args.yes);
     let report = crate::sync::sync(&cluster, objects, &opts, &mut ui)?;
+    tracing::debug!("sync: returned");
     ui.finish();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

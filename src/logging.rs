@@ -15,10 +15,11 @@ pub fn init(verbosity: u8) {
     let filter = filter.add_directive("git2=off".parse().expect("a valid directive"));
     // No colour codes when stderr is a file or a pipe (warnings are read there too).
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .without_time()
-        .try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    // Debug output carries the time since start (where a run spends its time).
+    let _ = if verbosity >= 2 {
+        builder.with_timer(tracing_subscriber::fmt::time::uptime()).try_init()
+    } else {
+        builder.without_time().try_init()
+    };
 }

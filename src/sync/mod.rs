@@ -168,7 +168,14 @@ pub fn sync(
     let reference = opts.parent_kind.reference(&parent_ns, &opts.app);
     let id = reference.id();
     label_members(&mut objects, &id)?;
-    let resolved = compare::prepare(cluster, objects)?;
+    // Discovery and the parent's GET are independent: send them at once.
+    let (resolved, parent) = std::thread::scope(|s| {
+        let parent = s.spawn(|| parent::read(cluster, reference.clone(), opts.adopt));
+        let resolved = compare::prepare(cluster, objects);
+        (resolved, parent.join().expect("reading the ApplySet parent does not panic"))
+    });
+    let resolved = resolved?;
+    tracing::debug!("sync: discovered and normalized");
     let set = resolved.set.objects();
     if let Some(o) = set.iter().find(|o| {
         o.group().is_empty()
@@ -183,7 +190,7 @@ pub fn sync(
         )));
     }
     let plan = plan(set)?;
-    let mut parent = parent::read(cluster, reference, opts.adopt)?;
+    let mut parent = parent?;
 
     // The app's namespace holds the parent and the lock. A missing one is
     // an error unless the set or --create-namespace creates it (in the write
@@ -211,6 +218,7 @@ pub fn sync(
     ui.step(&format!("preflight: {} objects (server-side dry-run of each one that may change)", sub.set.len()));
     let comparisons = compare::compare_with(cluster, &sub, opts.force_conflicts).map_err(conflict_hint)?;
     preflight_hooks(cluster, &plan, &resolved.discovery)?;
+    tracing::debug!("sync: preflight done");
 
     let desired_inv = inventory_of(set, &parent_ns);
     let widened = parent.recorded.union(&desired_inv);
@@ -341,6 +349,7 @@ fn finish(
 ) -> Result<SyncReport> {
     let record_history = input.record_history;
     let result = execute::run(cluster, input, parent, opts, started + opts.timeout, &mut report, ui);
+    tracing::debug!("sync: writes done");
     if let (Err(e), true) = (&result, record_history) {
         // Record the failed run too (the parent stays widened).
         if parent.history_pending {
