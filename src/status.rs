@@ -91,7 +91,7 @@ pub fn status(
     let id = reference.id();
     crate::sync::label_members(&mut objects, &id)?;
     let resolved = compare::prepare(cluster, objects)?;
-    let comparisons = compare::compare(cluster, &resolved)?;
+    let comparisons = compare::compare_for_status(cluster, &resolved)?;
     let mut items = Vec::new();
     let mut healths: Vec<Option<Health>> = Vec::new();
     for c in &comparisons {

@@ -221,3 +221,20 @@ fn a_failed_sync_is_recorded_as_failed_and_status_shows_progress() {
     assert_eq!(s["deployedRevision"], Value::Null);
     assert_eq!(s["lastSync"]["result"], h[0]["result"]);
 }
+
+#[test]
+fn status_before_the_first_sync_in_a_namespace_that_does_not_exist_is_missing() {
+    // Not created: the app has never been synced and its namespace is not there yet.
+    let ns = "st-absent-never-created".to_string();
+    let dir = tree(&[("a.yaml", &cm("settings", "", "1"))]);
+    let s = status(dir.path(), "web", &ns);
+    assert_eq!(s["sync"], "OutOfSync", "{s}");
+    assert_eq!(s["health"], "Missing", "{s}");
+    assert_eq!(s["deployedRevision"], Value::Null, "{s}");
+    assert_eq!(s["objects"][0]["name"], "settings", "{s}");
+    assert_eq!(s["objects"][0]["health"], "Missing", "{s}");
+    // A sync of it is still refused by its preflight (nothing is created).
+    let r = gitops(&["sync", dir.path().to_str().unwrap(), "--name", "web", "-n", &ns]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains(&format!("namespace {ns}")), "{}", r.stderr);
+}

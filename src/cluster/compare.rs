@@ -115,12 +115,28 @@ fn live_key(v: &Value, group: &str, kind: &str) -> ObjectKey {
 /// provably unchanged). Results follow the set's order; the first failing
 /// object's error is returned, naming the object and its source.
 pub fn compare(cluster: &Cluster, resolved: &Resolved) -> Result<Vec<Comparison>> {
-    compare_with(cluster, resolved, true)
+    compare_inner(cluster, resolved, true, false)
+}
+
+/// [`compare`] for `status`: a new object whose namespace does not exist
+/// (an app before its first sync) is predicted as written, and so reported
+/// Missing and OutOfSync, instead of failing the whole report.
+pub fn compare_for_status(cluster: &Cluster, resolved: &Resolved) -> Result<Vec<Comparison>> {
+    compare_inner(cluster, resolved, true, true)
 }
 
 /// [`compare`], with the dry-run taking over other managers' fields only
 /// when `force` is set (sync without `--force-conflicts` reports conflicts).
 pub fn compare_with(cluster: &Cluster, resolved: &Resolved, force: bool) -> Result<Vec<Comparison>> {
+    compare_inner(cluster, resolved, force, false)
+}
+
+fn compare_inner(
+    cluster: &Cluster,
+    resolved: &Resolved,
+    force: bool,
+    missing_namespace_ok: bool,
+) -> Result<Vec<Comparison>> {
     let objects = resolved.set.objects();
     let resources: Vec<Option<ResourceInfo>> =
         objects.iter().map(|o| resolved.discovery.resource(&o.gvk()).cloned()).collect();
@@ -161,7 +177,7 @@ pub fn compare_with(cluster: &Cluster, resolved: &Resolved, force: bool) -> Resu
     }
     tracing::info!(objects = objects.len(), lists = lists.len(), dry_runs = to_dry_run.len(), "compare");
 
-    dry_run(cluster, &mut out, &to_dry_run, force)?;
+    dry_run(cluster, &mut out, &to_dry_run, force, missing_namespace_ok)?;
     // A controller may have written an object between our LIST and its
     // dry-run (the dry-run result then carries a newer resourceVersion):
     // read those objects again and redo their dry-runs, at most twice.
@@ -183,7 +199,7 @@ pub fn compare_with(cluster: &Cluster, resolved: &Resolved, force: bool) -> Resu
         for (&i, fresh) in stale.iter().zip(cluster.get(&gets)) {
             out[i].live = fresh.map_err(|e| object_error(&out[i], e))?;
         }
-        dry_run(cluster, &mut out, &stale, force)?;
+        dry_run(cluster, &mut out, &stale, force, missing_namespace_ok)?;
     }
     Ok(out)
 }
@@ -210,7 +226,15 @@ fn object_error(c: &Comparison, e: Error) -> Error {
 }
 
 /// Server-side apply dry-run of `out[i]` for each index, filling `predicted`.
-fn dry_run(cluster: &Cluster, out: &mut [Comparison], indices: &[usize], force: bool) -> Result<()> {
+/// A new object's 404 means its namespace is missing: fine when the set
+/// creates it, or when `missing_namespace_ok`.
+fn dry_run(
+    cluster: &Cluster,
+    out: &mut [Comparison],
+    indices: &[usize],
+    force: bool,
+    missing_namespace_ok: bool,
+) -> Result<()> {
     let created: HashSet<String> = out
         .iter()
         .filter(|c| c.desired.group().is_empty() && c.desired.kind() == "Namespace" && c.live.is_none())
@@ -231,7 +255,12 @@ fn dry_run(cluster: &Cluster, out: &mut [Comparison], indices: &[usize], force: 
                 c.prediction = Prediction::DryRun;
             }
             // A new object whose namespace the set itself creates.
-            Err(Error::Api(f)) if f.code == 404 && c.live.is_none() && namespace_created(&created, &c.desired) => {
+            Err(Error::Api(f))
+                if f.code == 404
+                    && c.live.is_none()
+                    && (namespace_created(&created, &c.desired)
+                        || missing_namespace_ok && c.desired.namespace().is_some()) =>
+            {
                 c.predicted = c.desired.to_value();
                 c.prediction = Prediction::Desired;
             }
