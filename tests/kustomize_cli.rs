@@ -159,10 +159,8 @@ fn render_err(files: &[(&str, &str)], dir: &str) -> String {
 fn out_of_scope_fields_are_refused_by_name() {
     for field in [
         "helmCharts: [{name: x}]",
-        "vars: []",
         "openapi: {path: s.json}",
         "crds: [c.yaml]",
-        "configurations: [c.yaml]",
         "validators: [v.yaml]",
         "buildMetadata: [transformerAnnotations]",
     ] {

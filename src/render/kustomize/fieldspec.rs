@@ -65,7 +65,7 @@ pub struct NameRef {
     pub specs: Vec<Spec>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Defaults {
     pub common_labels: Vec<Spec>,
     pub template_labels: Vec<Spec>,
@@ -74,6 +74,11 @@ pub struct Defaults {
     pub images: Vec<Spec>,
     pub replicas: Vec<Spec>,
     pub name_refs: Vec<NameRef>,
+    pub name_prefix: Vec<Spec>,
+    pub name_suffix: Vec<Spec>,
+    pub var_reference: Vec<Spec>,
+    /// Extra fields for every `labels` entry (none by default).
+    pub labels: Vec<Spec>,
 }
 
 /// Split a field path on `/`, keeping `[...]` groups whole.
@@ -137,6 +142,9 @@ pub fn defaults() -> &'static Defaults {
                 "namespace" => d.namespace.push(s),
                 "images" => d.images.push(s),
                 "replicas" => d.replicas.push(s),
+                "namePrefix" => d.name_prefix.push(s),
+                "nameSuffix" => d.name_suffix.push(s),
+                "varReference" => d.var_reference.push(s),
                 _ => {}
             }
         }

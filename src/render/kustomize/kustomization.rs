@@ -241,11 +241,13 @@ pub struct Kustomization {
     pub sort_options: Option<SortOptions>,
     #[serde(default)]
     pub build_metadata: Vec<String>,
+    #[serde(default)]
+    pub vars: Vec<Value>,
+    #[serde(default)]
+    pub configurations: Vec<String>,
     // Out of scope: refused with a clear error when present.
-    pub vars: Option<Value>,
     pub openapi: Option<Value>,
     pub crds: Option<Value>,
-    pub configurations: Option<Value>,
     pub helm_charts: Option<Value>,
     pub helm_globals: Option<Value>,
     pub helm_chart_inflation_generator: Option<Value>,
@@ -254,6 +256,59 @@ pub struct Kustomization {
     #[serde(default)]
     pub generators: Vec<String>,
     pub validators: Option<Value>,
+}
+
+/// Every top-level field name of a kustomization, as spelled in the file.
+const FIELDS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "resources",
+    "bases",
+    "components",
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "patches",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "images",
+    "imageTags",
+    "replicas",
+    "configMapGenerator",
+    "secretGenerator",
+    "generatorOptions",
+    "replacements",
+    "sortOptions",
+    "buildMetadata",
+    "vars",
+    "openapi",
+    "crds",
+    "configurations",
+    "helmCharts",
+    "helmGlobals",
+    "helmChartInflationGenerator",
+    "transformers",
+    "generators",
+    "validators",
+];
+
+/// Top-level keys spelled in another case (`nameprefix`) renamed to the
+/// field they name, as kustomize's JSON decoding matches them.
+fn canonical_keys(value: Value) -> Value {
+    let Value::Object(m) = value else { return value };
+    let mut out = Map::new();
+    for (k, v) in m {
+        let name = match FIELDS.iter().find(|f| f.eq_ignore_ascii_case(&k)) {
+            Some(f) if !out.contains_key(*f) => f.to_string(),
+            _ => k,
+        };
+        out.insert(name, v);
+    }
+    Value::Object(out)
 }
 
 /// A loaded kustomization with the file it came from.
@@ -291,13 +346,12 @@ pub fn load(dir: &Path, label: &str) -> Result<Loaded, KustError> {
     }
     let value = docs.into_iter().next().map(|d| d.value).unwrap_or(Value::Null);
     let value = if value.is_null() { Value::Object(Map::new()) } else { value };
+    let value = canonical_keys(value);
     let mut k: Kustomization =
         serde_json::from_value(value).map_err(|e| KustError::new(format!("{label}: invalid Kustomization: {e}")))?;
     let unsupported = [
-        ("vars", k.vars.is_some(), "`vars` is deprecated; use `replacements`"),
         ("openapi", k.openapi.is_some(), "custom OpenAPI schemas are not supported"),
         ("crds", k.crds.is_some(), "CRD schema files are not supported"),
-        ("configurations", k.configurations.is_some(), "custom transformer configurations are not supported"),
         (
             "helmCharts",
             k.helm_charts.is_some(),

@@ -9,6 +9,7 @@
 //! Every file goes through [`LocalSource::confine`], and files a
 //! kustomization names must be in or below its directory.
 
+mod configurations;
 mod fieldspec;
 mod generators;
 mod kustomization;
@@ -21,6 +22,7 @@ mod smp;
 mod smp_schema;
 mod target;
 mod transform;
+mod vars;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -134,14 +136,16 @@ pub fn build(src: &LocalSource, opts: &BuildOptions) -> Result<Vec<Object>> {
     let _guard = build.enter(&dir).map_err(wrap)?;
     let target = Target::new(loaded, &build);
     let mut ra = Vec::new();
-    target.accumulate(&mut ra).map_err(wrap)?;
+    let mut acc = target::Acc::default();
+    target.accumulate(&mut ra, &mut acc).map_err(wrap)?;
     for r in ra.iter_mut().filter(|r| r.needs_hash) {
         let hash = generators::content_hash(r.data());
         r.store_previous_id();
         let name = format!("{}-{hash}", r.obj.name());
         r.obj.set_name(&name);
     }
-    nameref::fix(&mut ra).map_err(wrap)?;
+    nameref::fix(&mut ra, &acc.config.name_refs).map_err(wrap)?;
+    vars::resolve(&mut ra, &acc.vars, &acc.config.var_reference).map_err(wrap)?;
     ra.retain(|r| r.obj.annotation("config.kubernetes.io/local-config") != Some("true"));
     if origin_annotations {
         for r in ra.iter_mut() {

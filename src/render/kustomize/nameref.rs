@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::fieldspec::{Create, GvkSel, Spec, defaults, visit};
+use super::fieldspec::{Create, GvkSel, NameRef, Spec, visit};
 use super::resource::{Res, ResId};
 
 /// Per-resource facts computed once for the whole fix-up.
@@ -226,8 +226,7 @@ fn has_path_map(m: &serde_json::Map<String, Value>, path: &[String]) -> bool {
 }
 
 /// Fix every name reference in `ra`.
-pub fn fix(ra: &mut [Res]) -> Result<(), String> {
-    let refs = &defaults().name_refs;
+pub fn fix(ra: &mut [Res], refs: &[NameRef]) -> Result<(), String> {
     let ix = Index::new(ra);
     for referrer in 0..ra.len() {
         let org = ra[referrer].org_id();

@@ -8,7 +8,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::fieldspec::Spec;
+use super::fieldspec::{Spec, defaults};
 use super::generators;
 use super::kustomization::{FieldSpec, Generator, Image, Patch, Replica, Selector, StrMap};
 use super::resource::{KOrigin, Res, relative_path};
@@ -33,6 +33,7 @@ pub fn load_configs(t: &Target, entries: &[String]) -> Result<Vec<(Value, String
         let kfile = relative_path(top, &t.file);
         let docs: Vec<(Value, String)> = if !entry.contains('\n') && joined.is_dir() {
             t.build_subdir(&joined, false)?
+                .0
                 .into_iter()
                 .map(|r| {
                     let from = match &r.korigin {
@@ -232,15 +233,15 @@ pub fn transform(t: &Target, config: &Value, ra: &mut Vec<Res>) -> Result<(), St
         }
         "NamespaceTransformer" => {
             let ns = meta(config, "namespace");
-            if ns.is_empty() { Ok(()) } else { transform::namespace(&ns, ra) }
+            if ns.is_empty() { Ok(()) } else { transform::namespace(&ns, &defaults().namespace, ra) }
         }
         "ImageTagTransformer" | "ReplicaCountTransformer" | "ReplacementTransformer" => {
             let m: Misc = parse(t, kind, b)?;
             if let Some(i) = &m.image_tag {
-                transform::images(i, ra)?;
+                transform::images(i, &defaults().images, ra)?;
             }
             if let Some(r) = &m.replica {
-                transform::replicas(r, ra)?;
+                transform::replicas(r, &defaults().replicas, ra)?;
             }
             if !m.replacements.is_empty() {
                 replacements::run(t, &m.replacements, ra)?;

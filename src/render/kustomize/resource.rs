@@ -102,6 +102,8 @@ pub struct Res {
     /// Set for generated ConfigMaps/Secrets: whether a hash suffix is due.
     pub needs_hash: bool,
     pub behavior: Option<Behavior>,
+    /// Names of the vars whose objref names this resource.
+    pub ref_vars: Vec<String>,
 }
 
 impl Res {
@@ -114,6 +116,7 @@ impl Res {
             suffixes: Vec::new(),
             needs_hash: false,
             behavior: None,
+            ref_vars: Vec::new(),
         }
     }
 

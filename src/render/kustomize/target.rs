@@ -5,9 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+use super::configurations::{self, Config};
 use super::generators::generate;
 use super::kustomization::{Kustomization, Loaded, load};
 use super::resource::{Behavior, KOrigin, Res, relative_path};
+use super::vars::{self, VarSet};
 use super::{Build, KustError, patch, plugins, replacements, transform};
 use crate::render::decode_manifests;
 use crate::yaml::Dialect;
@@ -22,6 +24,14 @@ pub struct Target<'b> {
     /// The kustomization file.
     pub file: PathBuf,
     pub build: &'b Build<'b>,
+}
+
+/// What a build accumulates besides resources (kustomize's
+/// `ResAccumulator`): the merged transformer config and the vars.
+#[derive(Debug, Default)]
+pub struct Acc {
+    pub config: Config,
+    pub vars: VarSet,
 }
 
 fn is_remote(s: &str) -> bool {
@@ -55,16 +65,28 @@ impl<'b> Target<'b> {
     }
 
     /// kustomize's `accumulateTarget`.
-    pub fn accumulate(&self, ra: &mut Vec<Res>) -> Result<(), String> {
-        self.accumulate_resources(ra).map_err(|e| format!("accumulating resources: {e}"))?;
+    pub fn accumulate(&self, ra: &mut Vec<Res>, acc: &mut Acc) -> Result<(), String> {
+        let own_vars = vars::parse(&self.k.vars, &self.label)?;
+        self.accumulate_resources(ra, acc).map_err(|e| format!("accumulating resources: {e}"))?;
+        let config = configurations::for_target(self)?;
+        configurations::merge(&mut acc.config, &config).map_err(|e| format!("{}: merging config: {e}", self.label))?;
         // Generators run before components (kustomize v5.5 order).
         self.run_generators(ra)?;
-        self.accumulate_components(ra).map_err(|e| format!("accumulating components: {e}"))?;
-        self.run_transformers(ra)?;
+        self.accumulate_components(ra, acc).map_err(|e| format!("accumulating components: {e}"))?;
+        self.run_transformers(ra, &acc.config)?;
+        vars::merge(ra, &mut acc.vars, &own_vars).map_err(|e| format!("{}: merging vars: {e}", self.label))?;
         Ok(())
     }
 
-    fn accumulate_resources(&self, ra: &mut Vec<Res>) -> Result<(), String> {
+    /// Take in what a nested kustomization accumulated besides resources.
+    fn absorb_sub(&self, acc: &mut Acc, sub: Acc, dir: &Path) -> Result<(), String> {
+        let shown = self.build.display(&dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()));
+        let wrap = |e: String| format!("recursed merging from path '{shown}': {e}");
+        configurations::merge(&mut acc.config, &sub.config).map_err(wrap)?;
+        acc.vars.merge_set(sub.vars).map_err(wrap)
+    }
+
+    fn accumulate_resources(&self, ra: &mut Vec<Res>, acc: &mut Acc) -> Result<(), String> {
         for entry in &self.k.resources {
             if is_remote(entry) {
                 return Err(format!(
@@ -74,10 +96,11 @@ impl<'b> Target<'b> {
             }
             let joined = crate::source::lexical_normalize(&self.dir.join(entry));
             if joined.is_dir() {
-                let sub = self
+                let (sub, sub_acc) = self
                     .build_subdir(&joined, false)
                     .map_err(|e| format!("accumulation err='accumulating resources from '{entry}': {e}'"))?;
                 append_all(ra, sub)?;
+                self.absorb_sub(acc, sub_acc, &joined)?;
             } else {
                 let text = if joined.exists() {
                     self.read_file(entry)
@@ -104,7 +127,7 @@ impl<'b> Target<'b> {
         Ok(())
     }
 
-    pub fn build_subdir(&self, dir: &Path, component: bool) -> Result<Vec<Res>, String> {
+    pub fn build_subdir(&self, dir: &Path, component: bool) -> Result<(Vec<Res>, Acc), String> {
         self.build.src.confine(dir).map_err(|e| e.to_string())?;
         let real = dir.canonicalize().map_err(|e| e.to_string())?;
         let shown = self.build.display(&real);
@@ -121,11 +144,12 @@ impl<'b> Target<'b> {
         let _guard = self.build.enter(&real)?;
         let sub = Target::new(loaded, self.build);
         let mut ra = Vec::new();
-        sub.accumulate(&mut ra).map_err(|e| format!("recursed accumulation of path '{shown}': {e}"))?;
-        Ok(ra)
+        let mut acc = Acc::default();
+        sub.accumulate(&mut ra, &mut acc).map_err(|e| format!("recursed accumulation of path '{shown}': {e}"))?;
+        Ok((ra, acc))
     }
 
-    fn accumulate_components(&self, ra: &mut Vec<Res>) -> Result<(), String> {
+    fn accumulate_components(&self, ra: &mut Vec<Res>, acc: &mut Acc) -> Result<(), String> {
         for entry in &self.k.components {
             if is_remote(entry) {
                 return Err(format!("{}: unsupported remote component '{entry}'", self.label));
@@ -146,7 +170,7 @@ impl<'b> Target<'b> {
             }
             let _guard = self.build.enter(&real)?;
             let sub = Target::new(loaded, self.build);
-            sub.accumulate(ra).map_err(|e| format!("recursed accumulation of path '{shown}': {e}"))?;
+            sub.accumulate(ra, acc).map_err(|e| format!("recursed accumulation of path '{shown}': {e}"))?;
         }
         Ok(())
     }
@@ -170,7 +194,7 @@ impl<'b> Target<'b> {
         Ok(())
     }
 
-    fn run_transformers(&self, ra: &mut Vec<Res>) -> Result<(), String> {
+    fn run_transformers(&self, ra: &mut Vec<Res>, config: &Config) -> Result<(), String> {
         let k = &self.k;
         for p in &k.patches_strategic_merge {
             patch::patches_strategic_merge(self, p, ra)?;
@@ -179,26 +203,26 @@ impl<'b> Target<'b> {
             patch::apply_patch(self, p, ra)?;
         }
         if !k.namespace.is_empty() {
-            transform::namespace(&k.namespace, ra)?;
+            transform::namespace(&k.namespace, &config.namespace, ra)?;
         }
         if !k.name_prefix.is_empty() {
-            transform::prefix_suffix(&k.name_prefix, true, ra);
+            transform::prefix_suffix_specs(&k.name_prefix, true, &config.name_prefix, ra);
         }
         if !k.name_suffix.is_empty() {
-            transform::prefix_suffix(&k.name_suffix, false, ra);
+            transform::prefix_suffix_specs(&k.name_suffix, false, &config.name_suffix, ra);
         }
-        transform::labels(k, ra)?;
+        transform::labels(k, config, ra)?;
         if !k.common_annotations.is_empty() {
-            transform::annotations(&k.common_annotations, ra)?;
+            transform::annotations(&k.common_annotations, &config.common_annotations, ra)?;
         }
         for p in &k.patches_json6902 {
             patch::apply_json6902(self, p, ra)?;
         }
         for r in &k.replicas {
-            transform::replicas(r, ra)?;
+            transform::replicas(r, &config.replicas, ra)?;
         }
         for i in &k.images {
-            transform::images(i, ra)?;
+            transform::images(i, &config.images, ra)?;
         }
         if !k.replacements.is_empty() {
             replacements::run(self, &k.replacements, ra)?;
@@ -314,6 +338,7 @@ fn copy_merge_metadata(res: &mut Res, old: &Res) {
     res.prev = old.prev.clone();
     res.prefixes = old.prefixes.clone();
     res.suffixes = old.suffixes.clone();
+    res.ref_vars = old.ref_vars.clone();
     res.obj.origin = old.obj.origin.clone();
 }
 

@@ -3,7 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::fieldspec::{Create, Spec, defaults, visit};
+use super::configurations::Config;
+use super::fieldspec::{Create, Spec, visit};
 use super::kustomization::{Image, Kustomization, Replica, SortOptions, StrMap};
 use super::resource::{Res, is_cluster_scoped};
 use crate::model::Object;
@@ -46,10 +47,10 @@ fn apply_map(specs: &[Spec], pairs: &StrMap, ra: &mut [Res], what: &str) -> Resu
 }
 
 /// `commonLabels` and `labels`.
-pub fn labels(k: &Kustomization, ra: &mut [Res]) -> Result<(), String> {
-    let d = defaults();
+pub fn labels(k: &Kustomization, d: &Config, ra: &mut [Res]) -> Result<(), String> {
     for l in &k.labels {
         let mut specs: Vec<Spec> = l.fields.iter().map(Spec::from_user).collect();
+        specs.extend(d.labels.iter().cloned());
         if l.include_selectors {
             specs.extend(d.common_labels.iter().cloned());
         } else {
@@ -83,13 +84,12 @@ fn dedup(specs: Vec<Spec>) -> Vec<Spec> {
 }
 
 /// `commonAnnotations`.
-pub fn annotations(pairs: &StrMap, ra: &mut [Res]) -> Result<(), String> {
-    apply_map(&defaults().common_annotations, pairs, ra, "commonAnnotations")
+pub fn annotations(pairs: &StrMap, specs: &[Spec], ra: &mut [Res]) -> Result<(), String> {
+    apply_map(specs, pairs, ra, "commonAnnotations")
 }
 
 /// `namespace`.
-pub fn namespace(ns: &str, ra: &mut [Res]) -> Result<(), String> {
-    let specs = &defaults().namespace;
+pub fn namespace(ns: &str, specs: &[Spec], ra: &mut [Res]) -> Result<(), String> {
     for r in ra.iter_mut() {
         if r.data().is_empty() {
             continue;
@@ -146,18 +146,8 @@ pub fn namespace(ns: &str, ra: &mut [Res]) -> Result<(), String> {
     Ok(())
 }
 
-/// `namePrefix` (`prefix == true`) or `nameSuffix`.
-pub fn prefix_suffix(affix: &str, prefix: bool, ra: &mut [Res]) {
-    let name_spec = Spec {
-        gvk: Default::default(),
-        path: vec!["metadata".into(), "name".into()],
-        path_text: "metadata/name".into(),
-        create: false,
-    };
-    prefix_suffix_specs(affix, prefix, std::slice::from_ref(&name_spec), ra);
-}
-
-/// A prefix or suffix on the fields `specs` name (a plugin's `fieldSpecs`);
+/// A prefix (`prefix == true`) or suffix on the fields `specs` name
+/// (`namePrefix`/`nameSuffix` field specs or a plugin's `fieldSpecs`);
 /// `metadata/name` also records the rename for name references.
 pub fn prefix_suffix_specs(affix: &str, prefix: bool, specs: &[Spec], ra: &mut [Res]) {
     for r in ra.iter_mut() {
@@ -203,9 +193,9 @@ pub fn map_with_specs(specs: &[Spec], pairs: &StrMap, ra: &mut [Res], what: &str
 }
 
 /// `replicas`: set the count on every workload with that (current or former) name.
-pub fn replicas(rep: &Replica, ra: &mut [Res]) -> Result<(), String> {
+pub fn replicas(rep: &Replica, specs: &[Spec], ra: &mut [Res]) -> Result<(), String> {
     let mut found = false;
-    for s in &defaults().replicas {
+    for s in specs {
         for r in ra.iter_mut() {
             let names_match = r.obj.name() == rep.name || r.prev.iter().any(|p| p.name == rep.name);
             let cur = r.cur_id();
@@ -228,7 +218,7 @@ pub fn replicas(rep: &Replica, ra: &mut [Res]) -> Result<(), String> {
     }
     if !found {
         let gvks: Vec<String> =
-            defaults().replicas.iter().map(|s| format!("{}.{}.{}", s.gvk.kind, s.gvk.version, s.gvk.group)).collect();
+            specs.iter().map(|s| format!("{}.{}.{}", s.gvk.kind, s.gvk.version, s.gvk.group)).collect();
         return Err(format!(
             "resource with name {} does not match a config with the following GVK [{}]",
             rep.name,
@@ -315,7 +305,7 @@ fn legacy_walk(v: &mut Value, img: &Image, re: &regex::Regex) {
 }
 
 /// `images`.
-pub fn images(img: &Image, ra: &mut [Res]) -> Result<(), String> {
+pub fn images(img: &Image, specs: &[Spec], ra: &mut [Res]) -> Result<(), String> {
     let re = regex::Regex::new(&format!("^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$", img.name))
         .map_err(|e| format!("invalid image name {:?}: {e}", img.name))?;
     for r in ra.iter_mut() {
@@ -325,7 +315,7 @@ pub fn images(img: &Image, ra: &mut [Res]) -> Result<(), String> {
         let mut v = Value::Object(std::mem::take(r.data_mut()));
         legacy_walk(&mut v, img, &re);
         let mut out = Ok(());
-        for s in &defaults().images {
+        for s in specs {
             if !s.gvk.matches_obj(v.as_object().unwrap_or(&Map::new())) {
                 continue;
             }
@@ -350,7 +340,7 @@ pub fn images(img: &Image, ra: &mut [Res]) -> Result<(), String> {
 }
 
 /// kustomize's legacy kind order (`--reorder legacy`).
-const ORDER_FIRST: &[&str] = &[
+pub const ORDER_FIRST: &[&str] = &[
     "Namespace",
     "ResourceQuota",
     "StorageClass",
@@ -374,7 +364,7 @@ const ORDER_FIRST: &[&str] = &[
     "CronJob",
     "PodDisruptionBudget",
 ];
-const ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
+pub const ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
 
 /// Apply `sortOptions` (default: keep kustomize's accumulation order).
 pub fn sort(opts: Option<&SortOptions>, out: &mut [Object]) -> Result<(), String> {
