@@ -99,6 +99,39 @@ fn component_overlay(seed: u64) -> Vec<(String, String)> {
     ]
 }
 
+/// `vars` and `configurations`: a base with a custom resource whose fields
+/// a configuration file opens to var references, name references, labels
+/// and the name prefix; vars (string, number, missing, escaped) read after
+/// the overlay's prefix; an overlay var on a generated ConfigMap.
+fn vars_overlay(seed: u64) -> Vec<(String, String)> {
+    let mut rng = Rng(seed.wrapping_mul(0x5851_F42D_4C95_7F2D) | 1);
+    let port = 8000 + rng.next(1000);
+    vec![
+        (
+            "base/kustomization.yaml".into(),
+            "resources: [app.yaml]\nconfigurations: [cfg.yaml]\nvars:\n- name: SVC\n  objref: {kind: Service, name: web, apiVersion: v1}\n- name: PORT\n  objref: {kind: Service, name: web, apiVersion: v1}\n  fieldref:\n    fieldpath: spec.ports[0].port\n- name: CFG\n  objref: {kind: ConfigMap, name: settings, apiVersion: v1}\n  fieldref: {fieldPath: data.mode}\n- name: CRNAME\n  objref: {kind: Widget, name: w1, apiVersion: ex.com/v1}\n".into(),
+        ),
+        (
+            "base/cfg.yaml".into(),
+            "varReference:\n- kind: Widget\n  path: spec/endpoint\n- kind: Widget\n  path: spec/args\nnameReference:\n- kind: ConfigMap\n  version: v1\n  fieldSpecs:\n  - kind: Widget\n    path: spec/configName\ncommonLabels:\n- kind: Widget\n  path: spec/selector\n  create: true\nnamePrefix:\n- kind: Widget\n  path: spec/alias\n".into(),
+        ),
+        (
+            "base/app.yaml".into(),
+            format!(
+                "apiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec:\n  ports: [{{port: {port}}}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings}}\ndata: {{mode: m{m}}}\n---\napiVersion: ex.com/v1\nkind: Widget\nmetadata: {{name: w1}}\nspec:\n  alias: w1alias\n  configName: settings\n  endpoint: \"http://$(SVC):$(PORT)/$(CFG)\"\n  args: [\"$(PORT)\", \"$$(SVC)\", \"$(NOPE)\", \"cost $5\", \"$(CRNAME)\"]\n  port: $(PORT)\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d}}\nspec:\n  template:\n    metadata:\n      annotations: {{a: \"$(SVC)\"}}\n    spec:\n      containers:\n      - name: c\n        image: nginx\n        command: [\"run\", \"--port=$(PORT)\"]\n        env:\n        - {{name: P, value: \"$(PORT)\"}}\n        - {{name: S, value: \"$(SVC).svc\"}}\n        - {{name: E, value: \"$(EXTRA)\"}}\n",
+                m = rng.next(100)
+            ),
+        ),
+        (
+            "overlay/kustomization.yaml".into(),
+            format!(
+                "resources: [../base]\nnamePrefix: o{seed}-\ncommonLabels: {{tier: web}}\nconfigMapGenerator:\n- name: extra\n  literals: [k=v{v}]\nvars:\n- name: EXTRA\n  objref: {{kind: ConfigMap, name: extra, apiVersion: v1}}\n",
+                v = rng.next(100)
+            ),
+        ),
+    ]
+}
+
 fn docs(text: &str) -> Vec<Value> {
     parse_stream(text, Dialect::Kustomize).unwrap().into_iter().map(|d| d.value).filter(|v| !v.is_null()).collect()
 }
@@ -109,8 +142,12 @@ fn differential_against_kubectl_kustomize() {
         eprintln!("SKIPPED differential_against_kubectl_kustomize: kubectl is not installed");
         return;
     }
-    for seed in 1..=6 {
-        let files = if seed <= 4 { generated_overlay(seed) } else { component_overlay(seed) };
+    for seed in 1..=8 {
+        let files = match seed {
+            1..=4 => generated_overlay(seed),
+            5 | 6 => component_overlay(seed),
+            _ => vars_overlay(seed),
+        };
         let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
         let dir = tree(&refs);
         let out = Command::new("kubectl")
@@ -226,4 +263,61 @@ fn component_overlay_applies_every_step() {
     let env = &sts.data()["spec"]["template"]["spec"]["containers"];
     let db = env.as_array().unwrap().iter().find(|c| c["name"] == "db").unwrap();
     assert_ne!(db["env"][0]["value"], serde_json::json!("0"), "replacement applied");
+}
+
+#[test]
+fn vars_and_configurations_resolve_through_the_overlay() {
+    let files = vars_overlay(9);
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    let dir = repo(&refs);
+    let src = LocalSource::with_root(dir.path(), &dir.path().join("overlay")).unwrap();
+    let objs = build(&src, &BuildOptions::default()).unwrap();
+    let widget = objs.iter().find(|o| o.kind() == "Widget").unwrap().to_value();
+    let spec = &widget["spec"];
+    assert!(spec["endpoint"].as_str().unwrap().starts_with("http://o9-web:"), "{spec}");
+    assert!(spec["args"][0].is_number(), "a whole-field var keeps its type: {spec}");
+    assert_eq!(spec["args"][1], "$(SVC)", "$$ escapes");
+    assert_eq!(spec["args"][2], "$(NOPE)", "an undefined var stays");
+    assert_eq!(spec["args"][4], "o9-w1");
+    assert_eq!(spec["port"], "$(PORT)", "spec/port is not a var reference field");
+    assert_eq!(spec["alias"], "o9-w1alias", "custom namePrefix field");
+    assert_eq!(spec["configName"], "o9-settings", "custom name reference");
+    assert_eq!(spec["selector"]["tier"], "web", "custom commonLabels field, applied by the overlay");
+    let deploy = objs.iter().find(|o| o.kind() == "Deployment").unwrap().to_value();
+    let env = &deploy["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert!(env[2]["value"].as_str().unwrap().starts_with("o9-extra-"), "{env}");
+}
+
+#[test]
+fn var_errors_name_the_var_and_the_kustomization() {
+    let svc = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n";
+    let err = render_err(
+        &[
+            (
+                "app/kustomization.yaml",
+                "resources: [s.yaml]\nvars:\n- name: GONE\n  objref: {kind: Service, name: gone, apiVersion: v1}\n",
+            ),
+            ("app/s.yaml", svc),
+        ],
+        "app",
+    );
+    assert!(err.contains("var '{GONE Service.v1.[noGrp] {metadata.name}}' cannot be mapped"), "{err}");
+    assert!(err.contains("var defined in /app/kustomization.yaml"), "{err}");
+    let var = "vars:\n- name: WEB\n  objref: {kind: Service, name: web, apiVersion: v1}\n";
+    let err = render_err(
+        &[
+            ("a/kustomization.yaml", &format!("resources: [s.yaml]\nnamePrefix: a-\n{var}")),
+            ("a/s.yaml", svc),
+            ("b/kustomization.yaml", &format!("resources: [s.yaml]\nnamePrefix: b-\n{var}")),
+            ("b/s.yaml", svc),
+            ("top/kustomization.yaml", "resources: [../a, ../b]\n"),
+        ],
+        "top",
+    );
+    assert!(err.contains("recursed merging from path '/b': var 'WEB' already encountered"), "{err}");
+    let err = render_err(
+        &[("app/kustomization.yaml", "resources: []\nconfigurations: [../cfg.yaml]\n"), ("cfg.yaml", "images: []\n")],
+        "app",
+    );
+    assert!(err.contains("configurations: security; file '/cfg.yaml' is not in or below '/app'"), "{err}");
 }
