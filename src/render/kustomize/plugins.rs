@@ -117,7 +117,13 @@ pub fn generate(t: &Target, config: &Value, from: &str) -> Result<Vec<Res>, Stri
         }
         other => return Err(format!("{}: unsupported builtin generator {other}", t.label)),
     };
-    let mut g: Generator = parse(t, kind, body(config))?;
+    // kustomize reads builtin generator configs leniently: unknown fields
+    // (a stray `labels:`) are ignored.
+    let mut fields = body(config);
+    fields.retain(|k, _| {
+        ["name", "namespace", "behavior", "files", "literals", "envs", "env", "options", "type"].contains(&k.as_str())
+    });
+    let mut g: Generator = parse(t, kind, fields)?;
     if g.name.is_empty() {
         g.name = meta(config, "name");
     }

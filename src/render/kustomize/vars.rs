@@ -396,6 +396,19 @@ mod tests {
         assert_eq!(expand("é$é$(S)", &v), json!("é$ésvc"));
     }
 
+    #[test]
+    fn lists_in_var_fields_must_hold_strings() {
+        let v = vals();
+        let mut args = json!(["$(P)", "x$(S)"]);
+        substitute_node(&mut args, &v).unwrap();
+        assert_eq!(args, json!([8080, "xsvc"]));
+        let mut args = json!([1, "$(S)"]);
+        assert_eq!(substitute_node(&mut args, &v).unwrap_err(), "invalid value type expect a string");
+        let mut labels = json!({"a": "$(S)", "n": 3});
+        substitute_node(&mut labels, &v).unwrap();
+        assert_eq!(labels, json!({"a": "svc", "n": 3}));
+    }
+
     fn res(kind: &str, name: &str) -> Res {
         let api = if kind == "Deployment" { "apps/v1" } else { "v1" };
         let obj = Object::new(json!({"apiVersion": api, "kind": kind, "metadata": {"name": name}}), Origin::default())
