@@ -3,9 +3,10 @@
 //! object a var's `objref` names.
 //!
 //! As in kustomize: each kustomization's vars are tied, after its
-//! transformers ran, to the one resource whose original id matches the
-//! `objref` (group, version, kind and name; the namespace too when given
-//! or when the kind is cluster-scoped); more than one match is an error.
+//! transformers ran, to the one resource whose current or any former id
+//! matches the `objref` (group, version, kind and name; the namespace too
+//! when given or when the kind is cluster-scoped); more than one match is
+//! an error.
 //! Vars propagate up from bases and components, a name defined twice is an
 //! error, and values are read and substituted once at the top, after name
 //! references are fixed (so values carry every prefix, suffix and hash).
@@ -158,12 +159,14 @@ pub fn merge(ra: &mut [Res], set: &mut VarSet, incoming: &[Var]) -> Result<(), S
             .iter()
             .enumerate()
             .filter(|(_, r)| {
-                let id = r.org_id();
-                id.group == target.group
-                    && id.version == target.version
-                    && id.kind == target.kind
-                    && id.name == target.name
-                    && (!with_ns || id.ns_equals(&target))
+                let hit = |id: &ResId| {
+                    id.group == target.group
+                        && id.version == target.version
+                        && id.kind == target.kind
+                        && id.name == target.name
+                        && (!with_ns || id.ns_equals(&target))
+                };
+                r.prev_ids().iter().any(hit) || hit(&r.cur_id())
             })
             .map(|(i, _)| i)
             .collect();
@@ -450,6 +453,19 @@ mod tests {
         assert_eq!(ra[1].ref_vars, vec!["WEB".to_string()]);
         let err = parse(&[json!({"name": "X", "objref": {"kind": "S", "nam": "x"}})], "/k.yaml").unwrap_err();
         assert_eq!(err, "/k.yaml: invalid var: vars[0].objref: unknown field \"nam\"");
+    }
+
+    #[test]
+    fn objref_matches_current_or_former_names() {
+        let mut ra = vec![res("Service", "web")];
+        ra[0].store_previous_id();
+        ra[0].obj.set_name("p-web");
+        let mut set = VarSet::default();
+        let by_old = var(json!({"name": "OLD", "objref": {"kind": "Service", "name": "web", "apiVersion": "v1"}}));
+        let by_new = var(json!({"name": "NEW", "objref": {"kind": "Service", "name": "p-web", "apiVersion": "v1"}}));
+        let wrong_version = var(json!({"name": "V", "objref": {"kind": "Service", "name": "web", "apiVersion": "v2"}}));
+        merge(&mut ra, &mut set, &[by_old, by_new, wrong_version]).unwrap();
+        assert_eq!(ra[0].ref_vars, vec!["OLD".to_string(), "NEW".to_string()]);
     }
 
     #[test]
