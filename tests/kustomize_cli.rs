@@ -123,9 +123,20 @@ fn vars_overlay(seed: u64) -> Vec<(String, String)> {
             ),
         ),
         (
+            "comp/kustomization.yaml".into(),
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [knobs.yaml]\nvars:\n- name: RATIO\n  objref: {kind: Knobs, name: knobs, apiVersion: ex.com/v1}\n  fieldref: {fieldPath: spec.ratio}\n- name: FLAG\n  objref: {kind: Knobs, name: knobs, apiVersion: ex.com/v1}\n  fieldref: {fieldPath: spec.flag}\n- name: TREE\n  objref: {kind: Knobs, name: knobs, apiVersion: ex.com/v1}\n  fieldref: {fieldPath: spec}\n".into(),
+        ),
+        (
+            "comp/knobs.yaml".into(),
+            format!(
+                "apiVersion: ex.com/v1\nkind: Knobs\nmetadata:\n  name: knobs\n  labels: {{ratio: \"r$(RATIO)\", flag: \"$(FLAG)\", whole: \"$(RATIO)\", tree: \"$(TREE)\"}}\nspec: {{ratio: 0.{r}5, flag: true}}\n",
+                r = rng.next(10)
+            ),
+        ),
+        (
             "overlay/kustomization.yaml".into(),
             format!(
-                "resources: [../base]\nnamePrefix: o{seed}-\ncommonLabels: {{tier: web}}\nconfigMapGenerator:\n- name: extra\n  literals: [k=v{v}]\nvars:\n- name: EXTRA\n  objref: {{kind: ConfigMap, name: extra, apiVersion: v1}}\n",
+                "resources: [../base]\ncomponents: [../comp]\nnamePrefix: o{seed}-\ncommonLabels: {{tier: web}}\nconfigMapGenerator:\n- name: extra\n  literals: [k=v{v}]\nvars:\n- name: EXTRA\n  objref: {{kind: ConfigMap, name: extra, apiVersion: v1}}\n",
                 v = rng.next(100)
             ),
         ),
