@@ -178,7 +178,7 @@ fn helpers_and_filters() {
         "lower: abc",
         "default: fallback",
         "indent: |\n    a\n    b",
-        "kube: v1.33.0",
+        "kube: v1.35.0",
     ] {
         assert!(r.stdout.contains(want), "missing {want:?} in\n{}", r.stdout);
     }
