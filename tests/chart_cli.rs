@@ -178,7 +178,7 @@ fn helpers_and_filters() {
         "lower: abc",
         "default: fallback",
         "indent: |\n    a\n    b",
-        "kube: v1.33.0",
+        "kube: v1.35.0",
     ] {
         assert!(r.stdout.contains(want), "missing {want:?} in\n{}", r.stdout);
     }
@@ -383,4 +383,81 @@ fn packaged_subcharts_need_the_plugin() {
         stdout.contains("name: r-top") && stdout.contains("name: r-sub") && stdout.contains("g: hello"),
         "{stdout}"
     );
+}
+
+/// One chart tree for the `.helmignore` differential test: static templates
+/// (the same text in both engines), data files listed by `Files.Glob`, an
+/// unpacked subchart with its own `.helmignore` (helm does not read it when
+/// the subchart is loaded with its parent).
+fn ignore_chart(jinja: bool, helmignore: &str) -> tempfile::TempDir {
+    let engine = if jinja { "annotations:\n  kubectl-gitops.io/template-engine: jinja\n" } else { "" };
+    let chart = format!("apiVersion: v2\nname: ig\nversion: 0.1.0\n{engine}");
+    let child = format!("apiVersion: v2\nname: child\nversion: 0.1.0\n{engine}");
+    let files = if jinja {
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: files\ndata:\n{{ Files.Glob(\"**\").AsConfig() | indent(2) }}\n"
+    } else {
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: files\ndata:\n{{ (.Files.Glob \"**\").AsConfig | indent 2 }}\n"
+    };
+    let cm = |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+    let (a, b, c, h, k) = (cm("t-a"), cm("t-b"), cm("t-c"), cm("hidden"), cm("child"));
+    let mut entries: Vec<(&str, &str)> = vec![
+        ("Chart.yaml", &chart),
+        ("values.yaml", "x: 1\n"),
+        ("templates/files.yaml", files),
+        ("templates/t-a.yaml", &a),
+        ("templates/sub/t-b.yaml", &b),
+        ("templates/t-c.yml", &c),
+        ("templates/.hidden.yaml", &h),
+        ("always.txt", "x"),
+        ("keep.txt", "x"),
+        ("top.txt", "x"),
+        ("notes.bak", "x"),
+        ("docs/readme.md", "x"),
+        ("docs/sub/deep.md", "x"),
+        ("data/cfg.json", "x"),
+        ("charts/child/Chart.yaml", &child),
+        ("charts/child/.helmignore", "*.txt\n"),
+        ("charts/child/templates/child.yaml", &k),
+        ("charts/child/child-file.txt", "x"),
+    ];
+    if !helmignore.is_empty() {
+        entries.push((".helmignore", helmignore));
+    }
+    tree(&entries)
+}
+
+#[test]
+fn helmignore_matches_real_helm() {
+    let Some(helm) = helm() else { return };
+    let cases = [
+        "",
+        "*.bak\ndocs/\n",
+        "docs/*.md\n/top.txt\n# a comment\n",
+        "templates/t-?.yaml\ncharts/child/\n",
+        "!*.yaml\n",
+        "*.txt\n!always.txt\n",
+        "data/[a-c]fg.json\n[!k]eep.txt\n",
+        "[abc\n",
+        "docs/**\n",
+    ];
+    let mut checked = 0;
+    for rules in cases {
+        let (go, jinja) = (ignore_chart(false, rules), ignore_chart(true, rules));
+        let out = std::process::Command::new(&helm).args(["template", "ig"]).arg(go.path()).output().unwrap();
+        let native = run(&["render", jinja.path().to_str().unwrap(), "--release-name", "ig"]);
+        if !out.status.success() {
+            assert_eq!(native.code, 2, "helm refused {rules:?} ({}), we did not", String::from_utf8_lossy(&out.stderr));
+            assert!(native.stderr.contains(".helmignore"), "{}", native.stderr);
+            checked += 1;
+            continue;
+        }
+        assert_eq!(native.code, 0, "{rules:?}: helm rendered, we failed: {}", native.stderr);
+        let file = go.path().join("helm-out.yaml");
+        std::fs::write(&file, &out.stdout).unwrap();
+        let from_helm = run(&["render", file.to_str().unwrap()]);
+        assert_eq!(from_helm.code, 0, "{}", from_helm.stderr);
+        assert_eq!(native.stdout, from_helm.stdout, ".helmignore {rules:?}: native render and helm template differ");
+        checked += 1;
+    }
+    assert_eq!(checked, cases.len());
 }

@@ -27,7 +27,7 @@ pub struct ReleaseSettings {
     pub namespace: String,
     pub revision: i64,
     pub is_upgrade: bool,
-    /// `v1.33.0` form.
+    /// `v1.35.0` form.
     pub kube_version: String,
     /// Extra `Capabilities.APIVersions` entries (`group/version` or `group/version/Kind`).
     pub api_versions: Vec<String>,
@@ -47,7 +47,7 @@ impl Default for ReleaseSettings {
 }
 
 /// The Kubernetes version `Capabilities.KubeVersion` reports by default.
-pub const DEFAULT_KUBE_VERSION: &str = "v1.33.0";
+pub const DEFAULT_KUBE_VERSION: &str = "v1.35.0";
 
 /// One rendered template: helm's template name and its output text.
 pub struct Rendered {
@@ -330,7 +330,7 @@ impl Object for Root {
     }
 }
 
-/// `Capabilities.KubeVersion`: prints as the version (`v1.33.0`), with
+/// `Capabilities.KubeVersion`: prints as the version (`v1.35.0`), with
 /// `Version`, `GitVersion`, `Major` and `Minor` fields.
 #[derive(Debug)]
 struct KubeVersion {

@@ -138,17 +138,27 @@ fn chart_err(path: &Path, message: impl Into<String>) -> Error {
 }
 
 /// Load the chart in `dir` (inside `src`'s root), with its subcharts.
+/// Its `.helmignore` applies to the whole tree, subcharts included (with
+/// paths like `charts/sub/x`): as in helm, a subchart loaded with its parent
+/// does not read its own `.helmignore`.
 pub fn load_chart(src: &LocalSource, dir: &Path) -> Result<Chart> {
     let dir = src.confine(dir)?;
+    let ignore_file = dir.join(".helmignore");
+    let text = std::fs::read_to_string(&ignore_file).unwrap_or_default();
+    let rules = IgnoreRules::parse(&text).map_err(|m| chart_err(&ignore_file, m))?;
+    load_tree(src, dir, &rules, "")
+}
+
+/// Load a chart whose files' paths relative to the top chart start with `prefix`.
+fn load_tree(src: &LocalSource, dir: PathBuf, rules: &IgnoreRules, prefix: &str) -> Result<Chart> {
     let display = src.display_path(&dir);
     let display = if display.is_empty() { ".".to_string() } else { display };
     let chart_yaml = dir.join("Chart.yaml");
+    if rules.ignored(&format!("{prefix}Chart.yaml"), false) {
+        return Err(chart_err(&chart_yaml, "Chart.yaml file is missing: .helmignore excludes it"));
+    }
     let text = read_text(src, &chart_yaml)?;
     let meta = parse_metadata(&text).map_err(|m| chart_err(&chart_yaml, m))?;
-    let rules = match std::fs::read_to_string(dir.join(".helmignore")) {
-        Ok(t) => IgnoreRules::parse(&t),
-        Err(_) => IgnoreRules::default(),
-    };
     let mut values = Values::new();
     let mut schema = None;
     let mut templates = Vec::new();
@@ -164,12 +174,12 @@ pub fn load_chart(src: &LocalSource, dir: &Path) -> Result<Chart> {
             let rel = path.strip_prefix(&dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
             let real = src.confine(&path)?;
             let is_dir = real.is_dir();
-            if rules.ignored(&rel, is_dir) {
+            if rules.ignored(&format!("{prefix}{rel}"), is_dir) {
                 continue;
             }
             if is_dir {
                 if rel == "charts" {
-                    (deps, packaged) = load_subcharts(src, &real)?;
+                    (deps, packaged) = load_subcharts(src, &real, rules, &format!("{prefix}charts/"))?;
                 } else {
                     stack.push(path);
                 }
@@ -214,19 +224,25 @@ pub fn load_chart(src: &LocalSource, dir: &Path) -> Result<Chart> {
     })
 }
 
-fn load_subcharts(src: &LocalSource, charts_dir: &Path) -> Result<(Vec<Chart>, Vec<PathBuf>)> {
+fn load_subcharts(
+    src: &LocalSource,
+    charts_dir: &Path,
+    rules: &IgnoreRules,
+    prefix: &str,
+) -> Result<(Vec<Chart>, Vec<PathBuf>)> {
     let mut entries: Vec<_> =
         std::fs::read_dir(charts_dir).map_err(|e| Error::io(charts_dir, e))?.flatten().map(|e| e.path()).collect();
     entries.sort();
     let (mut charts, mut packaged) = (Vec::new(), Vec::new());
     for p in entries {
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if name.starts_with('.') {
+        if name.starts_with('.') || rules.ignored(&format!("{prefix}{name}"), p.is_dir()) {
             continue;
         }
         if p.is_dir() {
             if p.join("Chart.yaml").is_file() {
-                charts.push(load_chart(src, &p)?);
+                let real = src.confine(&p)?;
+                charts.push(load_tree(src, real, rules, &format!("{prefix}{name}/"))?);
             }
         } else if name.ends_with(".tgz") || name.ends_with(".tar.gz") {
             packaged.push(p);
