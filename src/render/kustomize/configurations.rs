@@ -95,8 +95,14 @@ fn sort(c: &mut Config) {
 /// The config of one kustomization: the defaults merged with the
 /// configuration files it names (kustomize's `MakeTransformerConfig`).
 pub fn for_target(t: &Target) -> Result<Config, String> {
-    let mut config = defaults().clone();
-    sort(&mut config);
+    static SORTED: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+    let mut config = SORTED
+        .get_or_init(|| {
+            let mut d = defaults().clone();
+            sort(&mut d);
+            d
+        })
+        .clone();
     if t.k.configurations.is_empty() {
         return Ok(config);
     }
