@@ -133,8 +133,18 @@ pub fn str_field(m: &Map<String, Value>, key: &str, what: &str) -> Result<String
     }
 }
 
+/// kustomize v5.5 reads configuration files strictly: an unknown field
+/// (one of a newer kustomize, say) is an error.
+fn known(m: &Map<String, Value>, fields: &[&str]) -> Result<(), String> {
+    match m.keys().find(|k| !fields.iter().any(|f| f.eq_ignore_ascii_case(k))) {
+        Some(k) => Err(format!("error unmarshaling JSON: while decoding JSON: json: unknown field {k:?}")),
+        None => Ok(()),
+    }
+}
+
 fn field_spec(v: &Value, what: &str) -> Result<Spec, String> {
     let Value::Object(m) = v else { return Err(format!("{what}: expected a field spec mapping, found {v}")) };
+    known(m, &["group", "version", "kind", "path", "create"])?;
     let create = match get_ci(m, "create") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -165,14 +175,30 @@ fn specs(m: &Map<String, Value>, key: &str) -> Result<Vec<Spec>, String> {
     list(m, key)?.iter().enumerate().map(|(i, v)| field_spec(v, &format!("{key}[{i}]"))).collect()
 }
 
-/// Parse a configuration file. Unknown fields are ignored, as kustomize's
-/// non-strict reading does.
+/// Parse a configuration file (field names match without regard to case,
+/// unknown ones are errors, as kustomize v5.5 reads it).
 pub fn parse(text: &str) -> Result<Config, String> {
     let docs =
         parse_stream(text, Dialect::Kustomize).map_err(|e| format!("invalid YAML: line {}: {}", e.line, e.message))?;
     let mut config = Config::default();
     let Some(doc) = docs.into_iter().map(|d| d.value).find(|v| !v.is_null()) else { return Ok(config) };
     let Value::Object(m) = doc else { return Err(format!("expected a mapping of field specs, found {doc}")) };
+    known(
+        &m,
+        &[
+            "namePrefix",
+            "nameSuffix",
+            "namespace",
+            "commonLabels",
+            "labels",
+            "templateLabels",
+            "commonAnnotations",
+            "nameReference",
+            "varReference",
+            "images",
+            "replicas",
+        ],
+    )?;
     config.name_prefix = specs(&m, "namePrefix")?;
     config.name_suffix = specs(&m, "nameSuffix")?;
     config.namespace = specs(&m, "namespace")?;
@@ -186,6 +212,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
     for (i, v) in list(&m, "nameReference")?.iter().enumerate() {
         let what = format!("nameReference[{i}]");
         let Value::Object(n) = v else { return Err(format!("{what}: expected a mapping, found {v}")) };
+        known(n, &["group", "version", "kind", "fieldSpecs"])?;
         let referral = GvkSel {
             group: str_field(n, "group", &what)?,
             version: str_field(n, "version", &what)?,
@@ -222,11 +249,14 @@ mod tests {
 
     #[test]
     fn keys_match_without_case_and_bad_types_are_errors() {
-        let c = parse("varreference:\n- Path: spec/x\n  Kind: Foo\nunknown: 1\n").unwrap();
+        let c = parse("varreference:\n- Path: spec/x\n  Kind: Foo\n").unwrap();
         assert_eq!(c.var_reference[0].path_text, "spec/x");
         assert_eq!(c.var_reference[0].gvk.kind, "Foo");
         let err = parse("images:\n- path: [a]\n").unwrap_err();
         assert!(err.contains("images[0].path"), "{err}");
         assert!(parse("images: 3\n").unwrap_err().contains("images: expected a list"));
+        let err = parse("volumeClaimTemplateLabels: []\n").unwrap_err();
+        assert!(err.ends_with("json: unknown field \"volumeClaimTemplateLabels\""), "{err}");
+        assert!(parse("images:\n- path: a\n  paht: b\n").unwrap_err().contains("unknown field \"paht\""));
     }
 }
