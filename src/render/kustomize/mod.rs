@@ -4,8 +4,10 @@
 //! way `kustomize build` does: [`target`] accumulates resources, nested
 //! kustomizations and components, runs generators ([`generators`]) and the
 //! built-in transformers ([`transform`], [`patch`] with [`smp`],
-//! [`replacements`]); then, once at the top, generated names get their
-//! content hash and [`nameref`] fixes every reference to renamed objects.
+//! [`replacements`]) with the field specs of the merged transformer
+//! config ([`configurations`]); then, once at the top, generated names get
+//! their content hash, [`nameref`] fixes every reference to renamed
+//! objects and [`vars`] substitutes `$(VAR)` references.
 //! Every file goes through [`LocalSource::confine`], and files a
 //! kustomization names must be in or below its directory.
 
