@@ -129,7 +129,7 @@ fn vars_overlay(seed: u64) -> Vec<(String, String)> {
         (
             "comp/knobs.yaml".into(),
             format!(
-                "apiVersion: ex.com/v1\nkind: Knobs\nmetadata:\n  name: knobs\n  labels: {{ratio: \"r$(RATIO)\", flag: \"$(FLAG)\", whole: \"$(RATIO)\", tree: \"$(TREE)\"}}\nspec: {{ratio: 0.{r}5, flag: true}}\n",
+                "apiVersion: ex.com/v1\nkind: Knobs\nmetadata:\n  name: knobs\n  labels: {{ratio: \"r$(RATIO)\", flag: \"$(FLAG)\", whole: \"$(RATIO)\", tree: \"$(TREE)\"}}\n  annotations: {{ratio: \"$(RATIO)\", flag: \"$(FLAG)\"}}\nspec: {{ratio: 0.{r}5, flag: true}}\n",
                 r = rng.next(10)
             ),
         ),

@@ -271,6 +271,20 @@ pub fn resolve(ra: &mut [Res], set: &VarSet, var_refs: &[Spec]) -> Result<(), St
             }
             out.map_err(|e| format!("considering field '{}' of object {id}: {e}", s.path_text))?;
         }
+        // kustomize rewrites annotations as strings when it strips its
+        // build annotations, so a whole-field number or boolean ends up
+        // quoted there (floats in plain decimal form).
+        if let Some(Value::Object(annotations)) = r.obj.metadata_mut().get_mut("annotations") {
+            for v in annotations.values_mut() {
+                let text = match v {
+                    Value::Bool(b) => b.to_string(),
+                    Value::Number(n) if n.is_f64() => n.as_f64().unwrap_or_default().to_string(),
+                    Value::Number(n) => n.to_string(),
+                    _ => continue,
+                };
+                *v = Value::String(text);
+            }
+        }
     }
     Ok(())
 }
@@ -309,14 +323,22 @@ fn primitive_text(v: &Value) -> Option<String> {
     }
 }
 
+/// A number as Go's `%v` prints it: integers in full; floats in the
+/// shortest form, with an exponent (`1e+06`, `1.5e-05`) below 1e-4 or
+/// from 1e6 on.
 fn number_text(n: &Number) -> String {
-    if n.is_f64() {
-        let f = n.as_f64().unwrap_or_default();
-        let exp = if f == 0.0 { 0 } else { f.abs().log10().floor() as i32 };
-        if (-4..21).contains(&exp) { f.to_string() } else { format!("{f:e}").replace('e', "e+").replace("e+-", "e-") }
-    } else {
-        n.to_string()
+    if !n.is_f64() {
+        return n.to_string();
     }
+    let f = n.as_f64().unwrap_or_default();
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if f == 0.0 || (-4..6).contains(&exp) {
+        return f.to_string();
+    }
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exp.abs())
 }
 
 /// Expand `$(NAME)` references in `input` (kustomize's `DoReplacements`).
@@ -397,6 +419,18 @@ mod tests {
         assert_eq!(expand("$$(S) costs $5 $", &v), json!("$(S) costs $5 $"));
         assert_eq!(expand("open $(S", &v), json!("open $(S"));
         assert_eq!(expand("é$é$(S)", &v), json!("é$ésvc"));
+    }
+
+    #[test]
+    fn numbers_print_as_go_does() {
+        let t = |v: Value| number_text(v.as_number().unwrap());
+        assert_eq!(t(json!(8080)), "8080");
+        assert_eq!(t(json!(0.25)), "0.25");
+        assert_eq!(t(json!(123456.0)), "123456");
+        assert_eq!(t(json!(1234567.0)), "1.234567e+06");
+        assert_eq!(t(json!(0.000015)), "1.5e-05");
+        assert_eq!(t(json!(0.0)), "0");
+        assert_eq!(t(json!(-2.5e300)), "-2.5e+300");
     }
 
     #[test]
