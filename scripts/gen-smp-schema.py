@@ -114,6 +114,13 @@ out.append("pub static ROOTS: &[(&str, &str, &str, u16)] = &[")
 for (g, v, k), name in sorted(roots.items()):
     out.append(f'    ("{g}", "{v}", "{k}", {index[name]}),')
 out.append("];")
+out.append("")
+out.append("/// (definition name, definition index), sorted by name: where a custom")
+out.append("/// OpenAPI schema's `$ref` to a built-in definition leads.")
+out.append("pub static NAMES: &[(&str, u16)] = &[")
+for name in sorted(order):
+    out.append(f'    ("{name}", {index[name]}),')
+out.append("];")
 dest = os.path.join(os.path.dirname(__file__), "..", "src", "render", "kustomize", "smp_schema.rs")
 open(dest, "w").write("\n".join(out) + "\n")
 print(f"wrote {len(order)} definitions, {len(roots)} kinds to {dest}")

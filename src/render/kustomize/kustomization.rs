@@ -245,8 +245,9 @@ pub struct Kustomization {
     pub vars: Vec<Value>,
     #[serde(default)]
     pub configurations: Vec<String>,
-    // Out of scope: refused with a clear error when present.
+    /// A custom OpenAPI schema (`path`) or built-in version (see `openapi.rs`).
     pub openapi: Option<Value>,
+    // Out of scope: refused with a clear error when present.
     pub crds: Option<Value>,
     pub helm_charts: Option<Value>,
     pub helm_globals: Option<Value>,
@@ -350,7 +351,6 @@ pub fn load(dir: &Path, label: &str) -> Result<Loaded, KustError> {
     let mut k: Kustomization =
         serde_json::from_value(value).map_err(|e| KustError::new(format!("{label}: invalid Kustomization: {e}")))?;
     let unsupported = [
-        ("openapi", k.openapi.is_some(), "custom OpenAPI schemas are not supported"),
         ("crds", k.crds.is_some(), "CRD schema files are not supported"),
         (
             "helmCharts",

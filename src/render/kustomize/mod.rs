@@ -16,6 +16,7 @@ mod fieldspec;
 mod generators;
 mod kustomization;
 mod nameref;
+mod openapi;
 mod patch;
 mod plugins;
 mod replacements;
@@ -59,6 +60,8 @@ pub struct Build<'a> {
     /// The directory built; origin paths are relative to it.
     pub top: PathBuf,
     stack: RefCell<Vec<PathBuf>>,
+    /// The OpenAPI schema in effect (the `openapi` field).
+    pub openapi: RefCell<openapi::State>,
 }
 
 /// Leaves a directory of the cycle-detection stack when dropped.
@@ -103,7 +106,11 @@ impl<'a> Build<'a> {
 
     pub fn decode(&self, text: &str, file: &Path) -> Result<Vec<Res>, String> {
         let label = self.src.display_path(file);
-        target::decode_resources(text, &label)
+        let res = target::decode_resources(text, &label)?;
+        if !res.is_empty() {
+            self.openapi.borrow_mut().note_resources();
+        }
+        Ok(res)
     }
 }
 
@@ -112,7 +119,13 @@ impl<'a> Build<'a> {
 /// `legacy_order` what `--reorder legacy` prints).
 pub fn build(src: &LocalSource, opts: &BuildOptions) -> Result<Vec<Object>> {
     let dir = src.dir().to_path_buf();
-    let build = Build { src, opts: opts.clone(), top: dir.clone(), stack: RefCell::new(Vec::new()) };
+    let build = Build {
+        src,
+        opts: opts.clone(),
+        top: dir.clone(),
+        stack: RefCell::new(Vec::new()),
+        openapi: Default::default(),
+    };
     let top_label = build.display_kfile(&dir);
     let shown = match src.display_path(&dir) {
         d if d.is_empty() => ".".to_string(),
@@ -137,6 +150,7 @@ pub fn build(src: &LocalSource, opts: &BuildOptions) -> Result<Vec<Object>> {
     }
     let _guard = build.enter(&dir).map_err(wrap)?;
     let target = Target::new(loaded, &build);
+    openapi::set_schema(&target, true).map_err(wrap)?;
     let mut ra = Vec::new();
     let mut acc = target::Acc::default();
     target.accumulate(&mut ra, &mut acc).map_err(wrap)?;

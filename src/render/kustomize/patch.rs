@@ -7,8 +7,9 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::kustomization::{Patch, Selector};
+use super::openapi::CustomSchema;
 use super::resource::{Res, ResId, split_api_version};
-use super::smp::strategic_merge;
+use super::smp::strategic_merge_with;
 use super::target::Target;
 use crate::yaml::{Dialect, parse_stream};
 
@@ -186,14 +187,19 @@ fn get_by_id(ra: &[Res], id: &ResId) -> Result<usize, String> {
 
 /// Apply a strategic merge patch to one resource (kustomize's `ApplySmPatch`):
 /// name, kind and namespace are kept unless the patch may change them.
-fn apply_smp(r: &mut Res, patch: &Value, opts: &super::kustomization::PatchOptions) -> Result<bool, String> {
+fn apply_smp(
+    r: &mut Res,
+    patch: &Value,
+    opts: &super::kustomization::PatchOptions,
+    schema: Option<&CustomSchema>,
+) -> Result<bool, String> {
     let (name, kind, ns) = (r.obj.name().to_string(), r.obj.kind().to_string(), r.obj.namespace().map(str::to_string));
     if opts.allow_name_change || opts.allow_kind_change {
         r.store_previous_id();
     }
     let (g, v) = (r.obj.group().to_string(), r.obj.version().to_string());
     let mut data = Value::Object(std::mem::take(r.data_mut()));
-    let keep = strategic_merge(&mut data, patch, &g, &v, &kind)?;
+    let keep = strategic_merge_with(&mut data, patch, (&g, &v, &kind), schema)?;
     let Value::Object(m) = data else { return Ok(false) };
     if !keep || m.is_empty() {
         return Ok(false);
@@ -218,6 +224,7 @@ pub fn apply_patch(t: &Target, p: &Patch, ra: &mut Vec<Res>) -> Result<(), Strin
     let label = if p.path.is_empty() { t.label.clone() } else { p.path.clone() };
     match parse_patch(&text, &label)? {
         Parsed::Smp(patches) => {
+            let schema = t.build.openapi.borrow().custom();
             if let Some(sel) = &p.target {
                 if patches.len() > 1 {
                     return Err(format!(
@@ -233,7 +240,7 @@ pub fn apply_patch(t: &Target, p: &Patch, ra: &mut Vec<Res>) -> Result<(), Strin
                         if let Value::Object(m) = &mut patch {
                             m.insert("apiVersion".into(), Value::String(r.obj.api_version().to_string()));
                         }
-                        keep[i] = apply_smp(r, &patch, &p.options)?;
+                        keep[i] = apply_smp(r, &patch, &p.options, schema.as_deref())?;
                     }
                 }
                 let mut it = keep.into_iter();
@@ -243,7 +250,7 @@ pub fn apply_patch(t: &Target, p: &Patch, ra: &mut Vec<Res>) -> Result<(), Strin
                     let id = patch_id(patch);
                     let i = get_by_id(ra, &id)
                         .map_err(|e| format!("no resource matches strategic merge patch \"{id}\": {e}"))?;
-                    if !apply_smp(&mut ra[i], patch, &p.options)? {
+                    if !apply_smp(&mut ra[i], patch, &p.options, schema.as_deref())? {
                         ra.remove(i);
                     }
                 }
@@ -315,9 +322,10 @@ pub fn patches_strategic_merge(t: &Target, entry: &str, ra: &mut Vec<Res>) -> Re
     if patches.is_empty() {
         return Err(format!("patch appears to be empty; files=[{entry}]"));
     }
+    let schema = t.build.openapi.borrow().custom();
     for patch in &patches {
         let i = get_by_id(ra, &patch_id(patch)).map_err(|e| format!("{label}: {e}"))?;
-        if !apply_smp(&mut ra[i], patch, &Default::default())? {
+        if !apply_smp(&mut ra[i], patch, &Default::default(), schema.as_deref())? {
             ra.remove(i);
         }
     }

@@ -5,12 +5,14 @@
 //! the directives `$patch: delete|replace|merge`, `$retainKeys`,
 //! `$setElementOrder/<field>` and `$deleteFromPrimitiveList/<field>` are
 //! honoured; `null` deletes. Merge keys and strategies come from
-//! [`super::smp_schema`], generated from the Kubernetes OpenAPI document;
-//! kinds it does not know (CRDs) merge maps and replace lists.
+//! [`super::smp_schema`], generated from the Kubernetes OpenAPI document,
+//! or from a kustomization's custom schema ([`super::openapi`]); kinds
+//! neither knows (CRDs) merge maps and replace lists.
 
 use serde_json::{Map, Value};
 
-use super::smp_schema::{DEFS, ROOTS};
+use super::openapi::CustomSchema;
+use super::smp_schema::{DEFS, NAMES, ROOTS};
 
 /// One field of a schema definition that leads to a list with a strategy.
 #[derive(Debug)]
@@ -24,15 +26,82 @@ pub struct SchemaField {
 /// `def` of a field whose type has nothing strategic below it.
 pub const NO_DEF: u16 = u16::MAX;
 
+/// A schema definition: one of the built-in table or of a custom schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Def {
+    Builtin(u16),
+    Custom(u32),
+}
+
+/// The merge keys of a list field.
+#[derive(Debug, Clone, Copy)]
+pub enum Keys<'a> {
+    Builtin(&'static [&'static str]),
+    Custom(&'a [String]),
+}
+
+impl<'a> Keys<'a> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Keys::Builtin(k) => k.is_empty(),
+            Keys::Custom(k) => k.is_empty(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        let (b, c): (&'static [&'static str], &'a [String]) = match *self {
+            Keys::Builtin(k) => (k, &[]),
+            Keys::Custom(k) => (&[], k),
+        };
+        b.iter().copied().chain(c.iter().map(String::as_str))
+    }
+}
+
+/// A field of a definition as the merge sees it: the definition of its
+/// value (of its elements for a list), whether the list merges, and by
+/// which keys.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldView<'a> {
+    pub def: Option<Def>,
+    pub merge: bool,
+    pub keys: Keys<'a>,
+}
+
 /// The schema definition of a built-in group/version/kind.
 pub fn root_def(group: &str, version: &str, kind: &str) -> Option<u16> {
     ROOTS.iter().find(|r| r.0 == group && r.1 == version && r.2 == kind).map(|r| r.3)
 }
 
-fn field(def: Option<u16>, name: &str) -> Option<&'static SchemaField> {
-    let d = def.filter(|&d| d != NO_DEF)?;
-    let fields = DEFS[d as usize];
-    fields.binary_search_by(|f| f.name.cmp(name)).ok().map(|i| &fields[i])
+/// The built-in definition of an OpenAPI definition name, when it has
+/// anything strategic below it.
+pub fn builtin_by_name(name: &str) -> Option<u16> {
+    NAMES.binary_search_by(|n| n.0.cmp(name)).ok().map(|i| NAMES[i].1)
+}
+
+/// A field of a built-in definition.
+pub fn builtin_field(def: u16, name: &str) -> Option<FieldView<'static>> {
+    let fields = DEFS.get(def as usize)?;
+    let f = &fields[fields.binary_search_by(|f| f.name.cmp(name)).ok()?];
+    Some(FieldView {
+        def: (f.def != NO_DEF).then_some(Def::Builtin(f.def)),
+        merge: f.strategy.split(',').any(|s| s == "merge"),
+        keys: Keys::Builtin(f.keys),
+    })
+}
+
+/// Which schema the merge consults: the built-in one or a custom one.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    custom: Option<&'a CustomSchema>,
+}
+
+impl<'a> Ctx<'a> {
+    fn field(self, def: Option<Def>, name: &str) -> Option<FieldView<'a>> {
+        match def? {
+            Def::Builtin(d) => builtin_field(d, name),
+            Def::Custom(c) => self.custom?.field_view(c, name),
+        }
+    }
 }
 
 const PATCH: &str = "$patch";
@@ -49,8 +118,23 @@ pub fn strategic_merge(
     version: &str,
     kind: &str,
 ) -> Result<bool, String> {
-    let def = root_def(group, version, kind);
-    let out = merge_value(Some(std::mem::take(target)), patch, def)?;
+    strategic_merge_with(target, patch, (group, version, kind), None)
+}
+
+/// [`strategic_merge`] with the merge keys of a custom schema when one is
+/// in effect (kustomize's `openapi` field).
+pub fn strategic_merge_with(
+    target: &mut Value,
+    patch: &Value,
+    (group, version, kind): (&str, &str, &str),
+    custom: Option<&CustomSchema>,
+) -> Result<bool, String> {
+    let ctx = Ctx { custom };
+    let def = match custom {
+        Some(c) => c.root(group, version, kind),
+        None => root_def(group, version, kind).map(Def::Builtin),
+    };
+    let out = merge_value(ctx, Some(std::mem::take(target)), patch, def)?;
     match out {
         Some(v) => {
             *target = v;
@@ -69,7 +153,7 @@ fn directive(m: &Map<String, Value>) -> Result<Option<&str>, String> {
 }
 
 /// Merge one node. `None` = the node is removed.
-fn merge_value(dest: Option<Value>, patch: &Value, def: Option<u16>) -> Result<Option<Value>, String> {
+fn merge_value(ctx: Ctx<'_>, dest: Option<Value>, patch: &Value, def: Option<Def>) -> Result<Option<Value>, String> {
     match patch {
         Value::Null => Ok(None),
         Value::Object(pm) => {
@@ -77,7 +161,7 @@ fn merge_value(dest: Option<Value>, patch: &Value, def: Option<u16>) -> Result<O
                 Some(Value::Object(dm)) => Some(dm),
                 _ => None,
             };
-            merge_map(dm, pm, def).map(|o| o.map(Value::Object))
+            merge_map(ctx, dm, pm, def).map(|o| o.map(Value::Object))
         }
         Value::Array(_) => Ok(Some(patch.clone())),
         scalar => Ok(Some(scalar.clone())),
@@ -85,42 +169,43 @@ fn merge_value(dest: Option<Value>, patch: &Value, def: Option<u16>) -> Result<O
 }
 
 fn merge_map(
+    ctx: Ctx<'_>,
     dest: Option<Map<String, Value>>,
     patch: &Map<String, Value>,
-    def: Option<u16>,
+    def: Option<Def>,
 ) -> Result<Option<Map<String, Value>>, String> {
     match directive(patch)? {
         Some("delete") => return Ok(None),
         Some("replace") => {
-            let mut m = clean(patch, def)?;
+            let mut m = clean(ctx, patch, def)?;
             m.remove(PATCH);
             return Ok(Some(m));
         }
         _ => {}
     }
     let Some(mut out) = dest else {
-        return Ok(Some(clean(patch, def)?));
+        return Ok(Some(clean(ctx, patch, def)?));
     };
     for (k, pv) in patch {
         if k == PATCH || k == RETAIN || k.starts_with(ORDER_PREFIX) || k.starts_with(DELETE_PRIM_PREFIX) {
             continue;
         }
-        let f = field(def, k);
+        let f = ctx.field(def, k);
         if pv.is_null() {
             out.remove(k);
             continue;
         }
         let dv = out.remove(k);
         let merged = match (pv, f) {
-            (Value::Array(pl), Some(f)) if f.strategy.split(',').any(|s| s == "merge") => {
+            (Value::Array(pl), Some(f)) if f.merge => {
                 let dl = match dv {
                     Some(Value::Array(dl)) => Some(dl),
                     _ => None,
                 };
-                merge_list(dl, pl, f)?.map(Value::Array)
+                merge_list(ctx, dl, pl, f)?.map(Value::Array)
             }
-            (Value::Array(pl), _) => Some(Value::Array(clean_list(pl, f)?)),
-            _ => merge_value(dv, pv, f.map(|f| f.def))?,
+            (Value::Array(pl), _) => Some(Value::Array(clean_list(ctx, pl, f)?)),
+            _ => merge_value(ctx, dv, pv, f.and_then(|f| f.def))?,
         };
         if let Some(v) = merged {
             out.insert(k.clone(), v);
@@ -135,7 +220,7 @@ fn merge_map(
         if let Some(name) = k.strip_prefix(ORDER_PREFIX)
             && let (Some(Value::Array(list)), Value::Array(order)) = (out.get_mut(name), pv)
         {
-            let keys = field(def, name).map(|f| f.keys).unwrap_or(&[]);
+            let keys = ctx.field(def, name).map(|f| f.keys).unwrap_or(Keys::Builtin(&[]));
             reorder(list, order, keys);
         }
     }
@@ -146,19 +231,19 @@ fn merge_map(
 }
 
 /// A patch node added where the target had nothing: directives resolved.
-fn clean(patch: &Map<String, Value>, def: Option<u16>) -> Result<Map<String, Value>, String> {
+fn clean(ctx: Ctx<'_>, patch: &Map<String, Value>, def: Option<Def>) -> Result<Map<String, Value>, String> {
     let mut out = Map::new();
     for (k, v) in patch {
         if k == PATCH || k == RETAIN || k.starts_with(ORDER_PREFIX) || k.starts_with(DELETE_PRIM_PREFIX) {
             continue;
         }
-        let f = field(def, k);
+        let f = ctx.field(def, k);
         let cv = match v {
             Value::Object(m) => match directive(m)? {
                 Some("delete") => continue,
-                _ => Value::Object(clean(m, f.map(|f| f.def))?),
+                _ => Value::Object(clean(ctx, m, f.and_then(|f| f.def))?),
             },
-            Value::Array(l) => Value::Array(clean_list(l, f)?),
+            Value::Array(l) => Value::Array(clean_list(ctx, l, f)?),
             Value::Null => continue,
             other => other.clone(),
         };
@@ -167,16 +252,16 @@ fn clean(patch: &Map<String, Value>, def: Option<u16>) -> Result<Map<String, Val
     Ok(out)
 }
 
-fn clean_list(list: &[Value], f: Option<&SchemaField>) -> Result<Vec<Value>, String> {
-    let def = f.map(|f| f.def);
-    let merge = f.is_some_and(|f| f.strategy.split(',').any(|s| s == "merge"));
+fn clean_list(ctx: Ctx<'_>, list: &[Value], f: Option<FieldView<'_>>) -> Result<Vec<Value>, String> {
+    let def = f.and_then(|f| f.def);
+    let merge = f.is_some_and(|f| f.merge);
     let mut out = Vec::new();
     for v in list {
         match v {
             Value::Object(m) if merge && is_list_directive(m) => {}
             Value::Object(m) if merge => match directive(m)? {
                 Some("delete") => {}
-                _ => out.push(Value::Object(clean(m, def)?)),
+                _ => out.push(Value::Object(clean(ctx, m, def)?)),
             },
             other => out.push(other.clone()),
         }
@@ -188,7 +273,7 @@ fn is_list_directive(m: &Map<String, Value>) -> bool {
     m.contains_key(PATCH) && m.len() == 1
 }
 
-fn key_tuple(v: &Value, keys: &[&str]) -> Vec<String> {
+fn key_tuple(v: &Value, keys: Keys<'_>) -> Vec<String> {
     keys.iter()
         .map(|k| match v.get(k) {
             Some(Value::String(s)) => s.clone(),
@@ -210,17 +295,22 @@ fn tuples_match(a: &[String], b: &[String]) -> bool {
     common
 }
 
-fn merge_list(dest: Option<Vec<Value>>, patch: &[Value], f: &SchemaField) -> Result<Option<Vec<Value>>, String> {
+fn merge_list(
+    ctx: Ctx<'_>,
+    dest: Option<Vec<Value>>,
+    patch: &[Value],
+    f: FieldView<'_>,
+) -> Result<Option<Vec<Value>>, String> {
     // A list-level directive: an element holding only `$patch`.
     if let Some(d) = patch.iter().find_map(|v| v.as_object().filter(|m| is_list_directive(m))) {
         match directive(d)? {
             Some("delete") => return Ok(None),
-            Some("replace") => return Ok(Some(clean_list(patch, Some(f))?)),
+            Some("replace") => return Ok(Some(clean_list(ctx, patch, Some(f))?)),
             _ => {}
         }
     }
-    let Some(mut dest) = dest else { return Ok(Some(clean_list(patch, Some(f))?)) };
-    let elem_def = Some(f.def);
+    let Some(mut dest) = dest else { return Ok(Some(clean_list(ctx, patch, Some(f))?)) };
+    let elem_def = f.def;
     if f.keys.is_empty() {
         // A list of scalars merged as a set: patch values first.
         let mut out: Vec<Value> = Vec::new();
@@ -250,7 +340,7 @@ fn merge_list(dest: Option<Vec<Value>>, patch: &[Value], f: &SchemaField) -> Res
             Some(Value::Object(m)) => Some(m),
             _ => None,
         };
-        if let Some(v) = merge_map(dm, pm, elem_def)? {
+        if let Some(v) = merge_map(ctx, dm, pm, elem_def)? {
             out.push(Value::Object(v));
         }
     }
@@ -258,7 +348,7 @@ fn merge_list(dest: Option<Vec<Value>>, patch: &[Value], f: &SchemaField) -> Res
     Ok(Some(out))
 }
 
-fn reorder(list: &mut [Value], order: &[Value], keys: &[&str]) {
+fn reorder(list: &mut [Value], order: &[Value], keys: Keys<'_>) {
     let rank = |v: &Value| -> usize {
         order
             .iter()

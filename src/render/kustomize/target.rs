@@ -10,7 +10,7 @@ use super::generators::generate;
 use super::kustomization::{Kustomization, Loaded, load};
 use super::resource::{Behavior, KOrigin, Res, relative_path};
 use super::vars::{self, VarSet};
-use super::{Build, KustError, patch, plugins, replacements, transform};
+use super::{Build, KustError, openapi, patch, plugins, replacements, transform};
 use crate::render::decode_manifests;
 use crate::yaml::Dialect;
 
@@ -143,6 +143,7 @@ impl<'b> Target<'b> {
         }
         let _guard = self.build.enter(&real)?;
         let sub = Target::new(loaded, self.build);
+        openapi::set_schema(&sub, false)?;
         let mut ra = Vec::new();
         let mut acc = Acc::default();
         sub.accumulate(&mut ra, &mut acc).map_err(|e| format!("recursed accumulation of path '{shown}': {e}"))?;
@@ -170,6 +171,7 @@ impl<'b> Target<'b> {
             }
             let _guard = self.build.enter(&real)?;
             let sub = Target::new(loaded, self.build);
+            openapi::set_schema(&sub, false)?;
             sub.accumulate(ra, acc).map_err(|e| format!("recursed accumulation of path '{shown}': {e}"))?;
         }
         Ok(())
