@@ -247,8 +247,9 @@ pub struct Kustomization {
     pub configurations: Vec<String>,
     /// A custom OpenAPI schema (`path`) or built-in version (see `openapi.rs`).
     pub openapi: Option<Value>,
-    // Out of scope: refused with a clear error when present.
+    /// OpenAPI definition files of custom kinds (see `crds.rs`).
     pub crds: Option<Value>,
+    // Out of scope: refused with a clear error when present.
     pub helm_charts: Option<Value>,
     pub helm_globals: Option<Value>,
     pub helm_chart_inflation_generator: Option<Value>,
@@ -351,7 +352,6 @@ pub fn load(dir: &Path, label: &str) -> Result<Loaded, KustError> {
     let mut k: Kustomization =
         serde_json::from_value(value).map_err(|e| KustError::new(format!("{label}: invalid Kustomization: {e}")))?;
     let unsupported = [
-        ("crds", k.crds.is_some(), "CRD schema files are not supported"),
         (
             "helmCharts",
             k.helm_charts.is_some(),

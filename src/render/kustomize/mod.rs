@@ -12,6 +12,7 @@
 //! kustomization names must be in or below its directory.
 
 mod configurations;
+mod crds;
 mod fieldspec;
 mod generators;
 mod kustomization;

@@ -10,7 +10,7 @@ use super::generators::generate;
 use super::kustomization::{Kustomization, Loaded, load};
 use super::resource::{Behavior, KOrigin, Res, relative_path};
 use super::vars::{self, VarSet};
-use super::{Build, KustError, openapi, patch, plugins, replacements, transform};
+use super::{Build, KustError, crds, openapi, patch, plugins, replacements, transform};
 use crate::render::decode_manifests;
 use crate::yaml::Dialect;
 
@@ -70,6 +70,10 @@ impl<'b> Target<'b> {
         self.accumulate_resources(ra, acc).map_err(|e| format!("accumulating resources: {e}"))?;
         let config = configurations::for_target(self)?;
         configurations::merge(&mut acc.config, &config).map_err(|e| format!("{}: merging config: {e}", self.label))?;
+        if let Some(crd_config) = crds::config_for(self)? {
+            configurations::merge(&mut acc.config, &crd_config)
+                .map_err(|e| format!("{}: merging crds config: {e}", self.label))?;
+        }
         // Generators run before components (kustomize v5.5 order).
         self.run_generators(ra)?;
         self.accumulate_components(ra, acc).map_err(|e| format!("accumulating components: {e}"))?;
