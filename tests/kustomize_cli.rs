@@ -207,8 +207,6 @@ fn render_err(files: &[(&str, &str)], dir: &str) -> String {
 fn out_of_scope_fields_are_refused_by_name() {
     for field in [
         "helmCharts: [{name: x}]",
-        "openapi: {path: s.json}",
-        "crds: [c.yaml]",
         "validators: [v.yaml]",
         "buildMetadata: [transformerAnnotations]",
     ] {
@@ -224,6 +222,34 @@ fn out_of_scope_fields_are_refused_by_name() {
     assert!(err.contains("unsupported plugin example.com/v1/MyTransformer"), "{err}");
     let err = render_err(&[("app/kustomization.yaml", "resourcez: []\n")], "app");
     assert!(err.contains("unknown field `resourcez`"), "{err}");
+}
+
+#[test]
+fn openapi_and_crds_files_are_confined_and_errors_name_them() {
+    let k = |body: &str| format!("resources: []\n{body}\n");
+    let err = render_err(&[("app/kustomization.yaml", &k("openapi: {path: s.json}"))], "app");
+    assert!(err.contains("/app/kustomization.yaml: openapi path 's.json'"), "{err}");
+    let err = render_err(
+        &[("app/kustomization.yaml", &k("openapi: {path: ../s.json}")), ("s.json", "{}")],
+        "app",
+    );
+    assert!(err.contains("security; file '/s.json' is not in or below '/app'"), "{err}");
+    let err = render_err(
+        &[("app/kustomization.yaml", &k("openapi: {path: s.json}")), ("app/s.json", "{\"definitions\": [1]}")],
+        "app",
+    );
+    assert!(err.contains("openapi path 's.json': definitions: expected a mapping"), "{err}");
+    let err = render_err(
+        &[("app/kustomization.yaml", &k("openapi: {path: s.json, version: v1.21.2}")), ("app/s.json", "{}")],
+        "app",
+    );
+    assert!(err.contains("builtin version and custom schema provided, cannot use both"), "{err}");
+    let err = render_err(&[("app/kustomization.yaml", &k("openapi: {version: v1.30.0}"))], "app");
+    assert!(err.contains("the specified OpenAPI version is not built in"), "{err}");
+    let err = render_err(&[("app/kustomization.yaml", &k("crds: [c.json]"))], "app");
+    assert!(err.contains("/app/kustomization.yaml: crds: 'c.json'"), "{err}");
+    let err = render_err(&[("app/kustomization.yaml", &k("crds: [../c.json]")), ("c.json", "{}")], "app");
+    assert!(err.contains("security; file '/c.json' is not in or below '/app'"), "{err}");
 }
 
 #[test]
