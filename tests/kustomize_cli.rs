@@ -205,11 +205,7 @@ fn render_err(files: &[(&str, &str)], dir: &str) -> String {
 
 #[test]
 fn out_of_scope_fields_are_refused_by_name() {
-    for field in [
-        "helmCharts: [{name: x}]",
-        "validators: [v.yaml]",
-        "buildMetadata: [transformerAnnotations]",
-    ] {
+    for field in ["helmCharts: [{name: x}]", "validators: [v.yaml]", "buildMetadata: [transformerAnnotations]"] {
         let name = field.split(':').next().unwrap();
         let err = render_err(&[("app/kustomization.yaml", &format!("resources: []\n{field}\n"))], "app");
         assert!(err.contains(&format!("unsupported field {name}")), "{err}");
@@ -229,10 +225,7 @@ fn openapi_and_crds_files_are_confined_and_errors_name_them() {
     let k = |body: &str| format!("resources: []\n{body}\n");
     let err = render_err(&[("app/kustomization.yaml", &k("openapi: {path: s.json}"))], "app");
     assert!(err.contains("/app/kustomization.yaml: openapi path 's.json'"), "{err}");
-    let err = render_err(
-        &[("app/kustomization.yaml", &k("openapi: {path: ../s.json}")), ("s.json", "{}")],
-        "app",
-    );
+    let err = render_err(&[("app/kustomization.yaml", &k("openapi: {path: ../s.json}")), ("s.json", "{}")], "app");
     assert!(err.contains("security; file '/s.json' is not in or below '/app'"), "{err}");
     let err = render_err(
         &[("app/kustomization.yaml", &k("openapi: {path: s.json}")), ("app/s.json", "{\"definitions\": [1]}")],

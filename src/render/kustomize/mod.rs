@@ -105,11 +105,23 @@ impl<'a> Build<'a> {
         Ok(StackGuard(&self.stack))
     }
 
+    /// The custom schema strategic merge patches use now, if any.
+    pub fn smp_schema(&self) -> Option<std::rc::Rc<openapi::CustomSchema>> {
+        let mut state = self.openapi.borrow_mut();
+        let custom = state.custom();
+        if custom.is_none() {
+            state.note_builtin_read();
+        }
+        custom
+    }
+
     pub fn decode(&self, text: &str, file: &Path) -> Result<Vec<Res>, String> {
         let label = self.src.display_path(file);
         let res = target::decode_resources(text, &label)?;
-        if !res.is_empty() {
-            self.openapi.borrow_mut().note_resources();
+        // kustomize reads the built-in schema for the scope of kinds it has
+        // no precomputed scope for.
+        if res.iter().any(|r| crate::normalize::builtin_scope(r.obj.group(), r.obj.kind()).is_none()) {
+            self.openapi.borrow_mut().note_builtin_read();
         }
         Ok(res)
     }

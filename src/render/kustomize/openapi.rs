@@ -9,10 +9,12 @@
 //! kustomization sets it when it has the field; otherwise the first nested
 //! kustomization or component (in build order) that has it does, and later
 //! ones are ignored. A custom schema replaces the built-in one; but where
-//! kustomize had already consulted the built-in schema before the custom
-//! one was set (resources were loaded), it layers the custom definitions
-//! over the built-in ones: built-in kinds keep their merge keys and the
-//! custom schema's `$ref`s may name built-in definitions.
+//! kustomize had already read the built-in schema before the custom one was
+//! set (a strategic merge patch ran, or a resource of a kind it has no
+//! precomputed scope for was loaded), it layers the custom definitions over
+//! the built-in ones: built-in kinds keep their merge keys and the custom
+//! schema's `$ref`s may name built-in definitions (checked against
+//! `kubectl kustomize` v5.5).
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -34,8 +36,8 @@ pub struct State {
     set: bool,
     /// The custom schema in effect, if any.
     custom: Option<Rc<CustomSchema>>,
-    /// Resources were loaded (kustomize would have read the built-in schema).
-    resources_seen: bool,
+    /// kustomize would have read the built-in schema by now.
+    builtin_read: bool,
 }
 
 impl State {
@@ -43,8 +45,11 @@ impl State {
         self.custom.clone()
     }
 
-    pub fn note_resources(&mut self) {
-        self.resources_seen = true;
+    /// Something that makes kustomize read the built-in schema happened.
+    pub fn note_builtin_read(&mut self) {
+        if !self.set || self.custom.is_none() {
+            self.builtin_read = true;
+        }
     }
 }
 
@@ -220,7 +225,7 @@ pub fn set_schema(t: &Target, reset: bool) -> Result<(), String> {
         }
         let doc = crate::yaml::parse_one(&text, Dialect::Kustomize)
             .map_err(|e| format!("{}: openapi path '{path}': line {}: {}", t.label, e.line, e.message))?;
-        let schema = CustomSchema::parse(&doc, state.resources_seen)
+        let schema = CustomSchema::parse(&doc, state.builtin_read)
             .map_err(|e| format!("{}: openapi path '{path}': {e}", t.label))?;
         state.set = true;
         state.custom = Some(Rc::new(schema));

@@ -224,7 +224,7 @@ pub fn apply_patch(t: &Target, p: &Patch, ra: &mut Vec<Res>) -> Result<(), Strin
     let label = if p.path.is_empty() { t.label.clone() } else { p.path.clone() };
     match parse_patch(&text, &label)? {
         Parsed::Smp(patches) => {
-            let schema = t.build.openapi.borrow().custom();
+            let schema = t.build.smp_schema();
             if let Some(sel) = &p.target {
                 if patches.len() > 1 {
                     return Err(format!(
@@ -322,7 +322,7 @@ pub fn patches_strategic_merge(t: &Target, entry: &str, ra: &mut Vec<Res>) -> Re
     if patches.is_empty() {
         return Err(format!("patch appears to be empty; files=[{entry}]"));
     }
-    let schema = t.build.openapi.borrow().custom();
+    let schema = t.build.smp_schema();
     for patch in &patches {
         let i = get_by_id(ra, &patch_id(patch)).map_err(|e| format!("{label}: {e}"))?;
         if !apply_smp(&mut ra[i], patch, &Default::default(), schema.as_deref())? {
