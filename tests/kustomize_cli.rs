@@ -143,6 +143,56 @@ fn vars_overlay(seed: u64) -> Vec<(String, String)> {
     ]
 }
 
+/// `openapi` and `crds`: a component's custom schema gives a custom kind
+/// merge keys (and, through a `$ref`, built-in ones when kustomize had read
+/// the built-in schema first: odd seeds patch in the base first, even ones
+/// load the custom resource only in the component, after the schema is
+/// set, so built-in kinds lose their merge keys); a base's CRD definitions
+/// make a custom kind's field a ConfigMap name reference.
+fn schema_overlay(seed: u64) -> Vec<(String, String)> {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let base_patch = if seed % 2 == 1 {
+        "patches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: d}\n    spec:\n      template:\n        spec:\n          containers:\n          - {name: side, image: side2}\n"
+    } else {
+        ""
+    };
+    let thing = if seed % 2 == 1 { "---\n" } else { "" };
+    let mut app = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d}}\nspec:\n  template:\n    spec:\n      containers:\n      - {{name: main, image: m, args: [x]}}\n      - {{name: side, image: s}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings}}\ndata: {{k: v{v}}}\n",
+        v = rng.next(100)
+    );
+    let thing_doc = "apiVersion: ex.com/v1\nkind: Thing\nmetadata: {name: t}\nspec:\n  cfgRef: {name: settings}\n  items: [{name: a, v: 1}, {name: b, v: 2}]\n  template:\n    spec:\n      containers: [{name: main, image: x, args: [y]}, {name: side}]\n";
+    let comp_res = if thing.is_empty() {
+        "resources: [thing.yaml]\n"
+    } else {
+        app.push_str(thing);
+        app.push_str(thing_doc);
+        ""
+    };
+    let schema = r##"{"definitions": {"ex.v1.Thing": {"properties": {"spec": {"properties": {
+  "items": {"type": "array", "items": {"type": "object"}, "x-kubernetes-patch-strategy": "merge", "x-kubernetes-patch-merge-key": "name"},
+  "template": {"$ref": "#/definitions/io.k8s.api.core.v1.PodTemplateSpec"}}}},
+  "x-kubernetes-group-version-kind": [{"group": "ex.com", "version": "v1", "kind": "Thing"}]}}}"##;
+    vec![
+        ("base/kustomization.yaml".into(), format!("resources: [app.yaml]\ncrds: [crd.yaml]\n{base_patch}")),
+        ("base/app.yaml".into(), app),
+        (
+            "base/crd.yaml".into(),
+            "ex.com/v1.Thing:\n  Schema:\n    properties:\n      apiVersion: {}\n      kind: {}\n      metadata: {}\n      spec: {$ref: ex.com/v1.ThingSpec}\nex.com/v1.ThingSpec:\n  Schema:\n    properties:\n      cfgRef: {x-kubernetes-object-ref-api-version: v1, x-kubernetes-object-ref-kind: ConfigMap}\n".into(),
+        ),
+        ("comp/schema.json".into(), schema.into()),
+        (
+            "comp/kustomization.yaml".into(),
+            format!("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nopenapi: {{path: schema.json}}\n{comp_res}patches:") + "\n- patch: |-\n    apiVersion: ex.com/v1\n    kind: Thing\n    metadata: {name: t}\n    spec:\n      items: [{name: a, v: 9}]\n      template:\n        spec:\n          containers: [{name: main, image: x2}]\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: d}\n    spec:\n      template:\n        spec:\n          containers: [{name: main, image: m2}]\n",
+        ),
+        ("comp/thing.yaml".into(), thing_doc.into()),
+        (
+            "overlay/kustomization.yaml".into(),
+            format!("resources: [../base]\ncomponents: [../comp]\nnamePrefix: o{seed}-\nconfigMapGenerator:\n- name: settings\n  behavior: merge\n  literals: [n=1]\n"),
+        ),
+    ]
+}
+
 fn docs(text: &str) -> Vec<Value> {
     parse_stream(text, Dialect::Kustomize).unwrap().into_iter().map(|d| d.value).filter(|v| !v.is_null()).collect()
 }
@@ -153,11 +203,12 @@ fn differential_against_kubectl_kustomize() {
         eprintln!("SKIPPED differential_against_kubectl_kustomize: kubectl is not installed");
         return;
     }
-    for seed in 1..=8 {
+    for seed in 1..=10 {
         let files = match seed {
             1..=4 => generated_overlay(seed),
             5 | 6 => component_overlay(seed),
-            _ => vars_overlay(seed),
+            7 | 8 => vars_overlay(seed),
+            _ => schema_overlay(seed),
         };
         let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
         let dir = tree(&refs);
@@ -316,6 +367,31 @@ fn vars_and_configurations_resolve_through_the_overlay() {
     let deploy = objs.iter().find(|o| o.kind() == "Deployment").unwrap().to_value();
     let env = &deploy["spec"]["template"]["spec"]["containers"][0]["env"];
     assert!(env[2]["value"].as_str().unwrap().starts_with("o9-extra-"), "{env}");
+}
+
+#[test]
+fn openapi_schema_and_crds_apply_through_the_overlay() {
+    let containers = |seed: u64| {
+        let files = schema_overlay(seed);
+        let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+        let dir = repo(&refs);
+        let src = LocalSource::with_root(dir.path(), &dir.path().join("overlay")).unwrap();
+        let objs = build(&src, &BuildOptions::default()).unwrap();
+        let get = |kind: &str| objs.iter().find(|o| o.kind() == kind).unwrap().to_value();
+        let thing = get("Thing");
+        assert_eq!(thing["spec"]["items"], serde_json::json!([{"name": "a", "v": 9}, {"name": "b", "v": 2}]));
+        assert_eq!(thing["spec"]["cfgRef"]["name"], format!("o{seed}-settings"), "crds name reference");
+        let deploy = get("Deployment");
+        let names = |v: &Value| v.as_array().unwrap().iter().map(|c| c["name"].clone()).collect::<Vec<_>>();
+        (
+            names(&thing["spec"]["template"]["spec"]["containers"]),
+            names(&deploy["spec"]["template"]["spec"]["containers"]),
+        )
+    };
+    // Layered over the built-in schema: both lists merge by name.
+    assert_eq!(containers(9), (vec!["main".into(), "side".into()], vec!["main".into(), "side".into()]));
+    // The custom schema alone: lists it does not describe are replaced.
+    assert_eq!(containers(10), (vec![Value::from("main")], vec![Value::from("main")]));
 }
 
 #[test]
