@@ -53,6 +53,13 @@ impl State {
     }
 }
 
+/// Definition name -> (index, definition).
+type Index<'a> = HashMap<&'a str, (u32, &'a Value)>;
+
+fn ref_name(r: &str) -> &str {
+    r.strip_prefix("#/definitions/").unwrap_or(r)
+}
+
 /// A custom schema, reduced to what strategic merge needs.
 #[derive(Debug, Default)]
 pub struct CustomSchema {
@@ -88,7 +95,7 @@ impl CustomSchema {
             None | Some(Value::Null) => &Map::new(),
             Some(_) => return Err("definitions: expected a mapping".into()),
         };
-        let index: HashMap<&str, u32> = defs.keys().enumerate().map(|(i, k)| (k.as_str(), i as u32)).collect();
+        let index: Index<'_> = defs.iter().enumerate().map(|(i, (k, d))| (k.as_str(), (i as u32, d))).collect();
         let mut schema = CustomSchema { nodes: Vec::new(), roots: HashMap::new(), layered };
         schema.nodes.resize_with(defs.len(), Node::default);
         for (i, (name, d)) in defs.iter().enumerate() {
@@ -105,7 +112,7 @@ impl CustomSchema {
     }
 
     /// The node of a schema object: its properties and additionalProperties.
-    fn node(&mut self, s: &Value, index: &HashMap<&str, u32>) -> Result<Node, String> {
+    fn node(&mut self, s: &Value, index: &Index<'_>) -> Result<Node, String> {
         let mut node = Node::default();
         if let Some(props) = s.get("properties") {
             let Value::Object(props) = props else { return Err("properties: expected a mapping".into()) };
@@ -121,38 +128,32 @@ impl CustomSchema {
         Ok(node)
     }
 
-    fn field(&mut self, name: &str, p: &Value, index: &HashMap<&str, u32>) -> Result<CField, String> {
-        let strategy = p.get("x-kubernetes-patch-strategy").and_then(Value::as_str).unwrap_or_default();
-        let merge = strategy.split(',').any(|s| s == "merge");
-        let mut keys = Vec::new();
-        if !strategy.is_empty() {
-            match (p.get("x-kubernetes-list-map-keys"), p.get("x-kubernetes-patch-merge-key")) {
-                (Some(Value::Array(list)), _) => {
-                    for k in list {
-                        let k = k.as_str().ok_or("x-kubernetes-list-map-keys: expected strings")?;
-                        keys.push(k.to_string());
-                    }
-                }
-                (_, Some(Value::String(k))) => keys.push(k.clone()),
-                _ => {}
-            }
+    fn field(&mut self, name: &str, p: &Value, index: &Index<'_>) -> Result<CField, String> {
+        // kyaml resolves a property's `$ref` first: the definition it names
+        // then stands for the property, extensions and items included.
+        let mut resolved = None;
+        if let Some(r) = p.get("$ref") {
+            let r = r.as_str().ok_or("$ref: expected a string")?;
+            resolved = index.get(ref_name(r)).copied();
         }
-        let value_schema = match p.get("items") {
-            Some(items) if items.is_object() => items,
-            _ => p,
+        let p = resolved.map_or(p, |(_, d)| d);
+        let (merge, keys) = strategy(p)?;
+        let def = match (p.get("items"), resolved) {
+            (Some(items), _) if items.is_object() => self.def_of(items, index)?,
+            (_, Some((i, _))) => Some(Def::Custom(i)),
+            _ => self.def_of(p, index)?,
         };
-        let def = self.def_of(value_schema, index)?;
         Ok(CField { name: name.to_string(), def, merge, keys })
     }
 
     /// Where a schema object leads: a `$ref`'d definition, or a new node
     /// for an inline object.
-    fn def_of(&mut self, s: &Value, index: &HashMap<&str, u32>) -> Result<Option<Def>, String> {
+    fn def_of(&mut self, s: &Value, index: &Index<'_>) -> Result<Option<Def>, String> {
         if let Some(r) = s.get("$ref") {
             let r = r.as_str().ok_or("$ref: expected a string")?;
-            let name = r.strip_prefix("#/definitions/").unwrap_or(r);
+            let name = ref_name(r);
             return Ok(match index.get(name) {
-                Some(&i) => Some(Def::Custom(i)),
+                Some(&(i, _)) => Some(Def::Custom(i)),
                 None if self.layered => builtin_by_name(name).map(Def::Builtin),
                 None => None,
             });
@@ -184,6 +185,27 @@ impl CustomSchema {
         };
         Some(FieldView { def: f.def, merge: f.merge, keys: Keys::Custom(&f.keys) })
     }
+}
+
+/// Whether a list field merges, and its merge keys: the keys of
+/// `x-kubernetes-list-map-keys`, else `x-kubernetes-patch-merge-key`, and
+/// none without an `x-kubernetes-patch-strategy` (kyaml's
+/// `PatchStrategyAndKeyList`).
+fn strategy(p: &Value) -> Result<(bool, Vec<String>), String> {
+    let strategy = p.get("x-kubernetes-patch-strategy").and_then(Value::as_str).unwrap_or_default();
+    let mut keys = Vec::new();
+    if !strategy.is_empty() {
+        match (p.get("x-kubernetes-list-map-keys"), p.get("x-kubernetes-patch-merge-key")) {
+            (Some(Value::Array(list)), _) => {
+                for k in list {
+                    keys.push(k.as_str().ok_or("x-kubernetes-list-map-keys: expected strings")?.to_string());
+                }
+            }
+            (_, Some(Value::String(k))) => keys.push(k.clone()),
+            _ => {}
+        }
+    }
+    Ok((strategy.split(',').any(|s| s == "merge"), keys))
 }
 
 /// The `openapi` field of a kustomization as kustomize reads it: a
@@ -257,10 +279,13 @@ mod tests {
                     "ports": {"type": "array", "items": {"type": "object"},
                         "x-kubernetes-patch-strategy": "merge", "x-kubernetes-patch-merge-key": "port",
                         "x-kubernetes-list-map-keys": ["port", "protocol"]},
-                    "template": {"$ref": "#/definitions/io.k8s.api.core.v1.PodTemplateSpec"}
+                    "template": {"$ref": "#/definitions/io.k8s.api.core.v1.PodTemplateSpec"},
+                    "named": {"$ref": "#/definitions/v1.ItemList", "x-kubernetes-patch-strategy": "replace"}
                 }}},
                 "x-kubernetes-group-version-kind": [{"group": "example.com", "version": "v1", "kind": "Thing"}]
             },
+            "v1.ItemList": {"type": "array", "items": {"$ref": "#/definitions/v1.Item"},
+                "x-kubernetes-patch-strategy": "merge", "x-kubernetes-patch-merge-key": "name"},
             "v1.Item": {"properties": {"tags": {"type": "array", "items": {"type": "string"},
                 "x-kubernetes-patch-strategy": "merge"}}}
         }})
@@ -284,6 +309,14 @@ mod tests {
             THING,
         );
         assert_eq!(out["spec"]["items"], json!([{"name": "a", "v": 2, "tags": ["y", "x"]}, {"name": "b"}]));
+        // A `$ref`'d definition stands for the property, extensions included.
+        let out = merge(
+            &s,
+            json!({"spec": {"named": [{"name": "a", "tags": ["x"]}, {"name": "b"}]}}),
+            json!({"spec": {"named": [{"name": "a", "tags": ["y"]}]}}),
+            THING,
+        );
+        assert_eq!(out["spec"]["named"], json!([{"name": "a", "tags": ["y", "x"]}, {"name": "b"}]));
         // x-kubernetes-list-map-keys wins over the single merge key.
         let out = merge(
             &s,
