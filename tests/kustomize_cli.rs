@@ -289,7 +289,12 @@ fn openapi_and_crds_files_are_confined_and_errors_name_them() {
     );
     assert!(err.contains("builtin version and custom schema provided, cannot use both"), "{err}");
     let err = render_err(&[("app/kustomization.yaml", &k("openapi: {version: v1.30.0}"))], "app");
-    assert!(err.contains("the specified OpenAPI version is not built in"), "{err}");
+    assert!(
+        err.contains(
+            "/app/kustomization.yaml: openapi version 'v1.30.0': the specified OpenAPI version is not built in"
+        ),
+        "{err}"
+    );
     let err = render_err(&[("app/kustomization.yaml", &k("crds: [c.json]"))], "app");
     assert!(err.contains("/app/kustomization.yaml: crds: 'c.json'"), "{err}");
     let err = render_err(&[("app/kustomization.yaml", &k("crds: [../c.json]")), ("c.json", "{}")], "app");

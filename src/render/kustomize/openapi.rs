@@ -243,7 +243,7 @@ pub fn set_schema(t: &Target, reset: bool) -> Result<(), String> {
     }
     if let Some((path, text)) = text {
         if get("version").is_some() {
-            return Err("builtin version and custom schema provided, cannot use both".into());
+            return Err(format!("{}: openapi: builtin version and custom schema provided, cannot use both", t.label));
         }
         let doc = crate::yaml::parse_one(&text, Dialect::Kustomize)
             .map_err(|e| format!("{}: openapi path '{path}': line {}: {}", t.label, e.line, e.message))?;
@@ -259,7 +259,12 @@ pub fn set_schema(t: &Target, reset: bool) -> Result<(), String> {
             state.set = true;
             state.custom = None;
         }
-        _ => return Err("the specified OpenAPI version is not built in".into()),
+        other => {
+            return Err(format!(
+                "{}: openapi version '{other}': the specified OpenAPI version is not built in (only {BUILTIN_VERSION})",
+                t.label
+            ));
+        }
     }
     Ok(())
 }
