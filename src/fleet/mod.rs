@@ -103,6 +103,20 @@ impl Member {
     }
 }
 
+/// The [`Common`] flags of a `status`, `diff` or `sync` command line.
+macro_rules! common {
+    ($command:literal, $args:expr) => {
+        Common {
+            command: $command,
+            source: &$args.source,
+            cluster: &$args.cluster,
+            apps: &$args.apps,
+            all: $args.all,
+            name: $args.name.as_deref(),
+        }
+    };
+}
+
 /// The flags every many-app command shares.
 struct Common<'a> {
     command: &'static str,
@@ -294,15 +308,7 @@ fn run_one_cluster<T>(
 
 /// `status APP... -f DIR` / `status --all -f DIR`.
 pub fn status(args: StatusArgs) -> Result<i32> {
-    let common = Common {
-        command: "status",
-        source: &args.source,
-        cluster: &args.cluster,
-        apps: &args.apps,
-        all: args.all,
-        name: args.name.as_deref(),
-    };
-    let members = prepare(&common)?;
+    let members = prepare(&common!("status", args))?;
     let kind = args.applyset_parent;
     let (outcomes, down) = run_clusters(
         &members,
@@ -334,15 +340,7 @@ impl AppDiff {
 
 /// `diff APP... -f DIR` / `diff --all -f DIR`.
 pub fn diff(args: DiffArgs) -> Result<i32> {
-    let common = Common {
-        command: "diff",
-        source: &args.source,
-        cluster: &args.cluster,
-        apps: &args.apps,
-        all: args.all,
-        name: args.name.as_deref(),
-    };
-    let members = prepare(&common)?;
+    let members = prepare(&common!("diff", args))?;
     let kind = args.applyset_parent;
     let (outcomes, down) = run_clusters(
         &members,
@@ -377,15 +375,7 @@ pub fn diff(args: DiffArgs) -> Result<i32> {
 
 /// `sync APP... -f DIR` / `sync --all -f DIR`.
 pub fn sync(args: SyncArgs) -> Result<i32> {
-    let common = Common {
-        command: "sync",
-        source: &args.source,
-        cluster: &args.cluster,
-        apps: &args.apps,
-        all: args.all,
-        name: args.name.as_deref(),
-    };
-    let members = prepare(&common)?;
+    let members = prepare(&common!("sync", args))?;
     let console = Console::new(std::io::stdin().is_terminal() && std::io::stderr().is_terminal());
     let (outcomes, down) = run_clusters(
         &members,
