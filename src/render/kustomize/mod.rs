@@ -3,9 +3,10 @@
 //! [`render_kustomize`] builds the kustomization in a source directory the
 //! way `kustomize build` does: [`target`] accumulates resources, nested
 //! kustomizations and components, runs generators ([`generators`]) and the
-//! built-in transformers ([`transform`], [`patch`] with [`smp`],
-//! [`replacements`]) with the field specs of the merged transformer
-//! config ([`configurations`]); then, once at the top, generated names get
+//! built-in transformers ([`transform`], [`patch`] with [`smp`] and the
+//! schema [`openapi`] chooses, [`replacements`]) with the field specs of
+//! the merged transformer config ([`configurations`], [`crds`]); then, once
+//! at the top, generated names get
 //! their content hash, [`nameref`] fixes every reference to renamed
 //! objects and [`vars`] substitutes `$(VAR)` references.
 //! Every file goes through [`LocalSource::confine`], and files a
