@@ -228,6 +228,57 @@ fn differential_against_kubectl_kustomize() {
     }
 }
 
+/// An overlay over a base and a component that exercises every kind of
+/// transformer entry `buildMetadata: [transformerAnnotations]` records.
+fn annotated_overlay() -> Vec<(String, String)> {
+    let f = |p: &str, c: &str| (p.to_string(), c.to_string());
+    vec![
+        f(
+            "base/kustomization.yaml",
+            "resources: [cm.yaml, dep.yaml]\ncommonLabels: {a: b}\nimages: [{name: nginx, newTag: \"1\"}]\nconfigMapGenerator:\n- name: gen\n  literals: [x=1]\n",
+        ),
+        f("base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {k: v}\n"),
+        f(
+            "base/dep.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: foo}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: nginx}]\n",
+        ),
+        f("comp/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnameSuffix: -c\n"),
+        f(
+            "overlay/kustomization.yaml",
+            "resources: [../base]\ncomponents: [../comp]\nbuildMetadata: [transformerAnnotations, originAnnotations]\nlabels:\n- pairs: {l: \"1\"}\n- pairs: {m: \"2\"}\nconfigMapGenerator:\n- name: gen\n  behavior: merge\n  literals: [y=2]\npatches:\n- patch: |-\n    - op: add\n      path: /data/z\n      value: \"3\"\n  target: {kind: ConfigMap, name: cm}\nreplicas: [{name: foo, count: 2}]\ntransformers:\n- t.yaml\n- |-\n  apiVersion: builtin\n  kind: NamespaceTransformer\n  metadata: {name: ns, namespace: team}\n",
+        ),
+        f(
+            "overlay/t.yaml",
+            "apiVersion: builtin\nkind: AnnotationsTransformer\nmetadata: {name: \"yes\"}\nannotations: {q: r}\nfieldSpecs: [{path: metadata/annotations, create: true}]\n",
+        ),
+    ]
+}
+
+#[test]
+fn transformer_annotations_match_kubectl_kustomize() {
+    if Command::new("kubectl").arg("version").arg("--client").output().is_err() {
+        eprintln!("SKIPPED transformer_annotations_match_kubectl_kustomize: kubectl is not installed");
+        return;
+    }
+    let files = annotated_overlay();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    let dir = tree(&refs);
+    let out = Command::new("kubectl")
+        .args(["kustomize", "--reorder", "none"])
+        .arg(dir.path().join("overlay"))
+        .output()
+        .expect("run kubectl kustomize");
+    assert!(out.status.success(), "kubectl kustomize failed: {}", String::from_utf8_lossy(&out.stderr));
+    let want = docs(&String::from_utf8_lossy(&out.stdout));
+    let src = LocalSource::with_root(dir.path(), &dir.path().join("overlay")).unwrap();
+    let got: Vec<Value> = build(&src, &BuildOptions::default()).unwrap().iter().map(|o| o.to_value()).collect();
+    assert_eq!(got.len(), want.len(), "document count");
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w, "documents differ");
+    }
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kind: ReplicaCountTransformer"));
+}
+
 #[test]
 fn render_cli_builds_an_overlay() {
     let files = generated_overlay(7);
@@ -256,7 +307,7 @@ fn render_err(files: &[(&str, &str)], dir: &str) -> String {
 
 #[test]
 fn out_of_scope_fields_are_refused_by_name() {
-    for field in ["helmCharts: [{name: x}]", "validators: [v.yaml]", "buildMetadata: [transformerAnnotations]"] {
+    for field in ["helmCharts: [{name: x}]", "validators: [v.yaml]", "buildMetadata: [managedByLabel]"] {
         let name = field.split(':').next().unwrap();
         let err = render_err(&[("app/kustomization.yaml", &format!("resources: []\n{field}\n"))], "app");
         assert!(err.contains(&format!("unsupported field {name}")), "{err}");

@@ -12,6 +12,7 @@
 //! Every file goes through [`LocalSource::confine`], and files a
 //! kustomization names must be in or below its directory.
 
+mod buildmeta;
 mod configurations;
 mod crds;
 mod fieldspec;
@@ -64,6 +65,8 @@ pub struct Build<'a> {
     stack: RefCell<Vec<PathBuf>>,
     /// The OpenAPI schema in effect (the `openapi` field).
     pub openapi: RefCell<openapi::State>,
+    /// The top kustomization's `buildMetadata` options.
+    pub meta: buildmeta::Options,
 }
 
 /// Leaves a directory of the cycle-detection stack when dropped.
@@ -133,12 +136,13 @@ impl<'a> Build<'a> {
 /// `legacy_order` what `--reorder legacy` prints).
 pub fn build(src: &LocalSource, opts: &BuildOptions) -> Result<Vec<Object>> {
     let dir = src.dir().to_path_buf();
-    let build = Build {
+    let mut build = Build {
         src,
         opts: opts.clone(),
         top: dir.clone(),
         stack: RefCell::new(Vec::new()),
         openapi: Default::default(),
+        meta: Default::default(),
     };
     let top_label = build.display_kfile(&dir);
     let shown = match src.display_path(&dir) {
@@ -147,17 +151,7 @@ pub fn build(src: &LocalSource, opts: &BuildOptions) -> Result<Vec<Object>> {
     };
     let wrap = |message: String| Error::Kustomize { file: shown.clone(), message };
     let loaded = kustomization::load(&dir, &top_label).map_err(|e| wrap(e.0))?;
-    let mut origin_annotations = false;
-    for m in &loaded.k.build_metadata {
-        match m.as_str() {
-            "originAnnotations" => origin_annotations = true,
-            other => {
-                return Err(wrap(format!(
-                    "{top_label}: unsupported field buildMetadata: option {other:?} is not supported (only originAnnotations)"
-                )));
-            }
-        }
-    }
+    build.meta = buildmeta::Options::parse(&loaded.k.build_metadata, &top_label).map_err(wrap)?;
     let mut sort = loaded.k.sort_options.clone();
     if opts.legacy_order && sort.is_none() {
         sort = Some(kustomization::SortOptions { order: "legacy".into(), legacy_sort_options: None });
@@ -177,14 +171,7 @@ pub fn build(src: &LocalSource, opts: &BuildOptions) -> Result<Vec<Object>> {
     nameref::fix(&mut ra, &acc.config.name_refs).map_err(wrap)?;
     vars::resolve(&mut ra, &acc.vars, &acc.config.var_reference).map_err(wrap)?;
     ra.retain(|r| r.obj.annotation("config.kubernetes.io/local-config") != Some("true"));
-    if origin_annotations {
-        for r in ra.iter_mut() {
-            if let Some(o) = &r.korigin {
-                let text = o.annotation();
-                r.obj.set_annotation("config.kubernetes.io/origin", &text);
-            }
-        }
-    }
+    buildmeta::annotate(&mut ra, build.meta);
     let mut out: Vec<Object> = ra.into_iter().map(|r| r.obj).collect();
     transform::sort(sort.as_ref(), &mut out).map_err(wrap)?;
     Ok(out)

@@ -20,10 +20,13 @@ fn is_remote(s: &str) -> bool {
     s.contains("://") || s.starts_with("github.com/") || s.starts_with("git@")
 }
 
-/// The plugin configs an entry list names, in order, each with the file it
-/// was configured in (relative to the top kustomization, for origins).
+/// The plugin configs an entry list names, each with the file it was
+/// configured in (relative to the top kustomization, for origins): inline
+/// configs first, then those read from files and directories, each group
+/// in entry order (as kustomize loads them).
 pub fn load_configs(t: &Target, entries: &[String]) -> Result<Vec<(Value, String)>, String> {
     let mut out = Vec::new();
+    let mut inline = Vec::new();
     for entry in entries {
         if is_remote(entry) {
             return Err(format!("{}: unsupported remote plugin config '{entry}'", t.label));
@@ -61,11 +64,13 @@ pub fn load_configs(t: &Target, entries: &[String]) -> Result<Vec<(Value, String
                     t.label
                 ));
             }
-            docs
+            inline.extend(docs.into_iter().filter(|(v, _)| !v.is_null()));
+            continue;
         };
         out.extend(docs.into_iter().filter(|(v, _)| !v.is_null()));
     }
-    Ok(out)
+    inline.append(&mut out);
+    Ok(inline)
 }
 
 fn kind_of(config: &Value) -> (&str, &str) {

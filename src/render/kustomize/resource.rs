@@ -104,6 +104,8 @@ pub struct Res {
     pub behavior: Option<Behavior>,
     /// Names of the vars whose objref names this resource.
     pub ref_vars: Vec<String>,
+    /// Transformers run on it, oldest first (`transformerAnnotations`).
+    pub transformations: Vec<std::rc::Rc<super::buildmeta::Transformation>>,
 }
 
 impl Res {
@@ -117,6 +119,7 @@ impl Res {
             needs_hash: false,
             behavior: None,
             ref_vars: Vec::new(),
+            transformations: Vec::new(),
         }
     }
 

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::buildmeta::{self, Transformation};
 use super::configurations::{self, Config};
 use super::generators::generate;
 use super::kustomization::{Kustomization, Loaded, load};
@@ -202,39 +203,59 @@ impl<'b> Target<'b> {
 
     fn run_transformers(&self, ra: &mut Vec<Res>, config: &Config) -> Result<(), String> {
         let k = &self.k;
-        for p in &k.patches_strategic_merge {
-            patch::patches_strategic_merge(self, p, ra)?;
+        let note = |ra: &mut Vec<Res>, kind: &str| buildmeta::record(self, ra, || Transformation::builtin(self, kind));
+        if !k.patches_strategic_merge.is_empty() {
+            for p in &k.patches_strategic_merge {
+                patch::patches_strategic_merge(self, p, ra)?;
+            }
+            note(ra, "PatchStrategicMergeTransformer");
         }
         for p in &k.patches {
             patch::apply_patch(self, p, ra)?;
+            note(ra, "PatchTransformer");
         }
         if !k.namespace.is_empty() {
             transform::namespace(&k.namespace, &config.namespace, ra)?;
+            note(ra, "NamespaceTransformer");
         }
         if !k.name_prefix.is_empty() {
             transform::prefix_suffix_specs(&k.name_prefix, true, &config.name_prefix, ra);
+            note(ra, "PrefixTransformer");
         }
         if !k.name_suffix.is_empty() {
             transform::prefix_suffix_specs(&k.name_suffix, false, &config.name_suffix, ra);
+            note(ra, "SuffixTransformer");
         }
         transform::labels(k, config, ra)?;
+        if !k.labels.is_empty() || !k.common_labels.is_empty() {
+            // One instance per `labels` entry and one for `commonLabels`.
+            for _ in 0..=k.labels.len() {
+                note(ra, "LabelTransformer");
+            }
+        }
         if !k.common_annotations.is_empty() {
             transform::annotations(&k.common_annotations, &config.common_annotations, ra)?;
+            note(ra, "AnnotationsTransformer");
         }
         for p in &k.patches_json6902 {
             patch::apply_json6902(self, p, ra)?;
+            note(ra, "PatchJson6902Transformer");
         }
         for r in &k.replicas {
             transform::replicas(r, &config.replicas, ra)?;
+            note(ra, "ReplicaCountTransformer");
         }
         for i in &k.images {
             transform::images(i, &config.images, ra)?;
+            note(ra, "ImageTagTransformer");
         }
         if !k.replacements.is_empty() {
             replacements::run(self, &k.replacements, ra)?;
+            note(ra, "ReplacementTransformer");
         }
-        for (config, _) in plugins::load_configs(self, &k.transformers)? {
+        for (config, from) in plugins::load_configs(self, &k.transformers)? {
             plugins::transform(self, &config, ra)?;
+            buildmeta::record(self, ra, || Transformation::plugin(&config, &from));
         }
         Ok(())
     }
@@ -304,6 +325,10 @@ pub fn absorb(ra: &mut Vec<Res>, mut res: Res) -> Result<(), String> {
                 Behavior::Create => return Err(format!("id {id} exists; behavior must be merge or replace")),
                 Behavior::Replace | Behavior::Merge => {
                     copy_merge_metadata(&mut res, old);
+                    // The old annotations, transformations among them, stay.
+                    let mut tr = old.transformations.clone();
+                    tr.append(&mut res.transformations);
+                    res.transformations = tr;
                     if behavior == Behavior::Merge {
                         // A merge keeps the original's origin; a replace has its own.
                         res.korigin = old.korigin.clone();
