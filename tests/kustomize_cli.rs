@@ -210,22 +210,30 @@ fn differential_against_kubectl_kustomize() {
             7 | 8 => vars_overlay(seed),
             _ => schema_overlay(seed),
         };
-        let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
-        let dir = tree(&refs);
-        let out = Command::new("kubectl")
-            .args(["kustomize", "--reorder", "none"])
-            .arg(dir.path().join("overlay"))
-            .output()
-            .expect("run kubectl kustomize");
-        assert!(out.status.success(), "kubectl kustomize failed: {}", String::from_utf8_lossy(&out.stderr));
-        let want = docs(&String::from_utf8_lossy(&out.stdout));
-        let src = LocalSource::with_root(dir.path(), &dir.path().join("overlay")).unwrap();
-        let got: Vec<Value> = build(&src, &BuildOptions::default()).unwrap().iter().map(|o| o.to_value()).collect();
-        assert_eq!(got.len(), want.len(), "seed {seed}: document count");
-        for (g, w) in got.iter().zip(&want) {
-            assert_eq!(g, w, "seed {seed}: documents differ");
-        }
+        assert_same_as_kubectl(&files, &format!("seed {seed}"));
     }
+}
+
+/// Build `overlay/` of `files` with us and with `kubectl kustomize`; the
+/// documents must be equal, in order. Returns kubectl's output.
+fn assert_same_as_kubectl(files: &[(String, String)], label: &str) -> String {
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    let dir = tree(&refs);
+    let out = Command::new("kubectl")
+        .args(["kustomize", "--reorder", "none"])
+        .arg(dir.path().join("overlay"))
+        .output()
+        .expect("run kubectl kustomize");
+    assert!(out.status.success(), "kubectl kustomize failed: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let want = docs(&text);
+    let src = LocalSource::with_root(dir.path(), &dir.path().join("overlay")).unwrap();
+    let got: Vec<Value> = build(&src, &BuildOptions::default()).unwrap().iter().map(|o| o.to_value()).collect();
+    assert_eq!(got.len(), want.len(), "{label}: document count");
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w, "{label}: documents differ");
+    }
+    text
 }
 
 /// An overlay over a base and a component that exercises every kind of
@@ -260,23 +268,8 @@ fn transformer_annotations_match_kubectl_kustomize() {
         eprintln!("SKIPPED transformer_annotations_match_kubectl_kustomize: kubectl is not installed");
         return;
     }
-    let files = annotated_overlay();
-    let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
-    let dir = tree(&refs);
-    let out = Command::new("kubectl")
-        .args(["kustomize", "--reorder", "none"])
-        .arg(dir.path().join("overlay"))
-        .output()
-        .expect("run kubectl kustomize");
-    assert!(out.status.success(), "kubectl kustomize failed: {}", String::from_utf8_lossy(&out.stderr));
-    let want = docs(&String::from_utf8_lossy(&out.stdout));
-    let src = LocalSource::with_root(dir.path(), &dir.path().join("overlay")).unwrap();
-    let got: Vec<Value> = build(&src, &BuildOptions::default()).unwrap().iter().map(|o| o.to_value()).collect();
-    assert_eq!(got.len(), want.len(), "document count");
-    for (g, w) in got.iter().zip(&want) {
-        assert_eq!(g, w, "documents differ");
-    }
-    assert!(String::from_utf8_lossy(&out.stdout).contains("kind: ReplicaCountTransformer"));
+    let out = assert_same_as_kubectl(&annotated_overlay(), "transformer annotations");
+    assert!(out.contains("kind: ReplicaCountTransformer"));
 }
 
 #[test]

@@ -163,21 +163,7 @@ fn patch_id(p: &Value) -> ResId {
 
 /// The one resource whose current or former id is `id`.
 fn get_by_id(ra: &[Res], id: &ResId) -> Result<usize, String> {
-    let hits: Vec<usize> = ra
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| {
-            let eq = |o: &ResId| {
-                o.group == id.group
-                    && o.version == id.version
-                    && o.kind == id.kind
-                    && o.name == id.name
-                    && o.ns_equals(id)
-            };
-            eq(&r.cur_id()) || r.prev_ids().iter().any(eq)
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let hits: Vec<usize> = ra.iter().enumerate().filter(|(_, r)| r.any_id(|o| o.equals(id))).map(|(i, _)| i).collect();
     match hits.as_slice() {
         [i] => Ok(*i),
         [] => Err(format!("no matches for Id {id}; failed to find unique target for patch {id}")),

@@ -44,6 +44,16 @@ impl ResId {
     pub fn ns_equals(&self, other: &ResId) -> bool {
         self.effective_namespace() == other.effective_namespace()
     }
+
+    /// Same group, version, kind and name (the namespace aside).
+    pub fn gvkn_equals(&self, o: &ResId) -> bool {
+        self.group == o.group && self.version == o.version && self.kind == o.kind && self.name == o.name
+    }
+
+    /// The same id, namespaces compared as kustomize does.
+    pub fn equals(&self, o: &ResId) -> bool {
+        self.gvkn_equals(o) && self.ns_equals(o)
+    }
 }
 
 impl std::fmt::Display for ResId {
@@ -145,6 +155,11 @@ impl Res {
     }
 
     /// Ids before each rename, as full ids (group/version of today).
+    /// Does `hit` hold for the current id or a former one?
+    pub fn any_id(&self, hit: impl Fn(&ResId) -> bool) -> bool {
+        hit(&self.cur_id()) || self.prev_ids().iter().any(hit)
+    }
+
     pub fn prev_ids(&self) -> Vec<ResId> {
         let cur = self.cur_id();
         self.prev

@@ -262,8 +262,7 @@ impl<'b> Target<'b> {
 }
 
 fn same_id(a: &Res, b: &Res) -> bool {
-    let (x, y) = (a.cur_id(), b.cur_id());
-    x.group == y.group && x.version == y.version && x.kind == y.kind && x.name == y.name && x.ns_equals(&y)
+    a.cur_id().equals(&b.cur_id())
 }
 
 /// Add a resource; its current id must be new (kustomize's `Append`).

@@ -158,16 +158,7 @@ pub fn merge(ra: &mut [Res], set: &mut VarSet, incoming: &[Var]) -> Result<(), S
         let matched: Vec<usize> = ra
             .iter()
             .enumerate()
-            .filter(|(_, r)| {
-                let hit = |id: &ResId| {
-                    id.group == target.group
-                        && id.version == target.version
-                        && id.kind == target.kind
-                        && id.name == target.name
-                        && (!with_ns || id.ns_equals(&target))
-                };
-                r.prev_ids().iter().any(hit) || hit(&r.cur_id())
-            })
+            .filter(|(_, r)| r.any_id(|id| id.gvkn_equals(&target) && (!with_ns || id.ns_equals(&target))))
             .map(|(i, _)| i)
             .collect();
         if matched.len() > 1 {
