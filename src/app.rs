@@ -119,6 +119,11 @@ pub(crate) fn render_options(args: &SourceArgs, namespace: Option<&str>) -> Rend
         jsonnet: jsonnet_options(&args.jsonnet),
         tool: None,
         build: Default::default(),
+        limits: crate::render::limits::Limits {
+            timeout: args.render_timeout,
+            max_output: args.max_render_bytes,
+            max_depth: args.max_nesting,
+        },
     }
 }
 
@@ -373,7 +378,14 @@ fn render_parameters(args: &SourceArgs, namespace: Option<&str>) -> std::collect
     // Local files by absolute path, so that a rollback run elsewhere finds them.
     let abs = |x: &Path| std::fs::canonicalize(x).unwrap_or_else(|_| x.to_path_buf()).display().to_string();
     let paths = |v: &[PathBuf]| v.iter().map(|x| abs(x)).collect::<Vec<_>>();
-    let nvs = |v: &[crate::cli::NameValue]| v.iter().map(|x| format!("{}={}", x.name, x.value)).collect::<Vec<_>>();
+    // Values given on the command line may be secrets: the record keeps
+    // that they were given, and a digest, never the value.
+    let secrets = |v: &[String]| v.iter().map(|x| crate::history::secret_digest(x)).collect::<Vec<_>>();
+    let nvs = |v: &[crate::cli::NameValue]| {
+        v.iter().map(|x| format!("{}={}", x.name, crate::history::secret_digest(&x.value))).collect::<Vec<_>>()
+    };
+    let nv_files =
+        |v: &[crate::cli::NameValue]| v.iter().map(|x| format!("{}={}", x.name, x.value)).collect::<Vec<_>>();
     let (c, j, r) = (&args.chart, &args.jsonnet, &args.remote);
     put("app", r.app.as_deref().map(abs).into_iter().collect());
     put("app-name", r.app_name.clone().into_iter().collect());
@@ -383,25 +395,25 @@ fn render_parameters(args: &SourceArgs, namespace: Option<&str>) -> std::collect
     put("exclude", args.exclude.clone());
     put("release-name", c.release_name.clone().into_iter().collect());
     put("values", paths(&c.values));
-    put("set", c.set.clone());
-    put("set-string", c.set_string.clone());
+    put("set", secrets(&c.set));
+    put("set-string", secrets(&c.set_string));
     put("set-file", c.set_file.clone());
-    put("set-json", c.set_json.clone());
-    put("set-literal", c.set_literal.clone());
+    put("set-json", secrets(&c.set_json));
+    put("set-literal", secrets(&c.set_literal));
     put("kube-version", c.kube_version.clone().into_iter().collect());
     put("api-versions", c.api_versions.clone());
     put("plugin", c.plugin.clone().into_iter().collect());
-    put("plugin-env", c.plugin_env.clone());
+    put("plugin-env", secrets(&c.plugin_env));
     put("jsonnet-main", j.jsonnet_main.as_deref().map(|x| x.display().to_string()).into_iter().collect());
     put("jpath", paths(&j.jpath));
     put("ext-str", nvs(&j.ext_str));
     put("ext-code", nvs(&j.ext_code));
-    put("ext-str-file", nvs(&j.ext_str_file));
-    put("ext-code-file", nvs(&j.ext_code_file));
+    put("ext-str-file", nv_files(&j.ext_str_file));
+    put("ext-code-file", nv_files(&j.ext_code_file));
     put("tla-str", nvs(&j.tla_str));
     put("tla-code", nvs(&j.tla_code));
-    put("tla-str-file", nvs(&j.tla_str_file));
-    put("tla-code-file", nvs(&j.tla_code_file));
+    put("tla-str-file", nv_files(&j.tla_str_file));
+    put("tla-code-file", nv_files(&j.tla_code_file));
     p
 }
 

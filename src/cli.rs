@@ -58,6 +58,15 @@ pub struct SourceArgs {
     /// Skip files matching this glob (relative to the source directory); repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Stop a render that takes longer (templates, Jsonnet, plugins): e.g. 90s, 5m.
+    #[arg(help_heading = "Render limits", long, value_name = "DURATION", default_value = "120s", value_parser = crate::render::limits::parse_duration)]
+    pub render_timeout: std::time::Duration,
+    /// Most a render may produce (template output, manifests with YAML aliases expanded): e.g. 512Mi, 2Gi.
+    #[arg(help_heading = "Render limits", long, value_name = "SIZE", default_value = "512Mi", value_parser = crate::render::limits::parse_bytes)]
+    pub max_render_bytes: u64,
+    /// Deepest nesting of any rendered value (YAML, JSON, Jsonnet output, kustomization chains).
+    #[arg(help_heading = "Render limits", long, value_name = "LEVELS", default_value_t = crate::render::limits::DEFAULT_MAX_DEPTH)]
+    pub max_nesting: usize,
     #[command(flatten)]
     pub remote: Box<RemoteSourceArgs>,
     #[command(flatten)]

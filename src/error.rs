@@ -50,6 +50,9 @@ pub enum Error {
     /// A chart template failed to render (`file` is the template, `line` 0 when unknown).
     #[error("{file}{}: {message}", if *line > 0 { format!(":{line}") } else { String::new() })]
     Template { file: String, line: usize, message: String },
+    /// A render passed one of its limits (time, output size, nesting).
+    #[error("{what}: {limit} exceeded{}", if flag.is_empty() { String::new() } else { format!(" (raise it with {flag})") })]
+    Limit { what: String, limit: String, flag: &'static str },
     /// A render plugin failed or printed invalid output.
     #[error("plugin {plugin}: {message}")]
     Plugin { plugin: String, message: String },

@@ -50,6 +50,19 @@ pub struct HistoryEntry {
     pub result: String,
 }
 
+/// How a value that is not stored appears in a record (see [`secret_digest`]).
+pub const SECRET_PREFIX: &str = "(not stored) sha256:";
+
+/// What the history keeps of a value given on the command line (`--set`,
+/// `--plugin-env`, `--ext-str`...): that it was given, and the first 16 hex
+/// digits of its SHA-256, never the value, which may be a secret.
+pub fn secret_digest(value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(value.as_bytes());
+    let hex: String = d.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("{SECRET_PREFIX}{hex}")
+}
+
 /// Decode the stored list (an absent key is an empty history).
 pub fn decode(bytes: Option<&[u8]>) -> Result<Vec<HistoryEntry>> {
     match bytes {

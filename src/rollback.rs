@@ -32,6 +32,22 @@ pub fn source_flags(entry: &HistoryEntry) -> Result<Vec<String>> {
     if s.revision.is_empty() || s.repo_url.is_empty() {
         return Err(Error::Refused(format!("history entry {} records no repository and commit", entry.id)));
     }
+    let unstored: Vec<String> = s
+        .parameters
+        .iter()
+        .filter(|(_, values)| values.iter().any(|v| v.contains(crate::history::SECRET_PREFIX)))
+        .map(|(k, _)| format!("--{k}"))
+        .collect();
+    if !unstored.is_empty() {
+        return Err(Error::Refused(format!(
+            "history entry {} was rendered with values given on the command line ({}), which the history does not \
+             store (they may be secrets); sync that commit again with them: \
+             `kubectl gitops sync ... --revision {}` and the same flags",
+            entry.id,
+            unstored.join(", "),
+            s.revision
+        )));
+    }
     let mut argv: Vec<String> = Vec::new();
     let mut push = |k: &str, v: &str| {
         argv.push(format!("--{k}"));

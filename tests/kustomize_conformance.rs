@@ -45,6 +45,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
         // No `--reorder` flag means kustomize's default, the legacy order.
         legacy_order: matches!(case["options"]["reorder"].as_str(), Some("legacy") | None),
         unrestricted_files: case["options"]["load_restrictor"].as_str() == Some("LoadRestrictionsNone"),
+        ..BuildOptions::default()
     };
     let src = LocalSource::with_root(&input, &run_dir).map_err(|e| e.to_string())?;
     let result = build(&src, &opts);

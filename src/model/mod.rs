@@ -243,6 +243,59 @@ impl Object {
     }
 }
 
+/// A DNS-1123 label (`my-app`): lowercase letters, digits and `-`, starting
+/// and ending alphanumeric, at most 63 characters (namespace names).
+pub fn is_dns1123_label(s: &str) -> bool {
+    s.len() <= 63
+        && !s.is_empty()
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// A DNS-1123 subdomain (`web.team-a`): dot-separated labels, at most 253
+/// characters (the names of most objects, Applications among them).
+pub fn is_dns1123_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_dns1123_label)
+}
+
+/// About how many bytes `v` takes as JSON: 8 per node plus its strings and
+/// keys (what render budgets charge). Walks with an explicit stack.
+pub fn weight(v: &Value) -> u64 {
+    let mut total = 0u64;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        total += 8;
+        match v {
+            Value::String(s) => total += s.len() as u64,
+            Value::Array(a) => stack.extend(a.iter()),
+            Value::Object(m) => {
+                total += m.keys().map(|k| k.len() as u64).sum::<u64>();
+                stack.extend(m.values());
+            }
+            _ => {}
+        }
+    }
+    total
+}
+
+/// Does `v` nest at most `max` levels (a scalar is one level)? Walks with
+/// an explicit stack, so any value can be checked.
+pub fn depth_within(v: &Value, max: usize) -> bool {
+    let mut stack = vec![(v, 1usize)];
+    while let Some((v, d)) = stack.pop() {
+        if d > max {
+            return false;
+        }
+        match v {
+            Value::Array(a) => stack.extend(a.iter().map(|x| (x, d + 1))),
+            Value::Object(m) => stack.extend(m.values().map(|x| (x, d + 1))),
+            _ => {}
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,15 +6,20 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::limits::Budget;
 use crate::error::{Error, Result};
 use crate::model::{Object, Origin};
-use crate::yaml::{Dialect, Document, YamlError, parse_stream};
+use crate::yaml::{Dialect, Document, DuplicateKeys, ParseLimits, YamlError, parse_stream_limited};
 
 /// Decode a YAML or JSON stream into objects. `file` names the source in
 /// origins and errors. Empty documents are skipped; `List`s are flattened.
-pub fn decode_manifests(text: &str, file: &str, dialect: Dialect) -> Result<Vec<Object>> {
+/// The text and whatever its aliases expand to are charged to `budget`,
+/// and values may nest no deeper than it allows.
+pub fn decode_manifests(text: &str, file: &str, dialect: Dialect, budget: &Budget) -> Result<Vec<Object>> {
+    budget.check_time(file)?;
+    budget.charge(text.len() as u64, file)?;
     let file: Arc<str> = Arc::from(file);
-    let docs = parse_documents(text, &file, dialect)?;
+    let docs = parse_documents(text, &file, dialect, budget)?;
     let mut out = Vec::with_capacity(docs.len());
     for (index, doc) in docs.into_iter().enumerate() {
         let origin = Origin { file: file.clone(), document: index, line: doc.line };
@@ -43,14 +48,28 @@ pub fn push_manifest(value: Value, origin: Origin, out: &mut Vec<Object>) -> Res
 
 /// Like kubectl's YAML-or-JSON decoder: a stream starting with `{` is read
 /// as a sequence of JSON values, anything else as YAML.
-fn parse_documents(text: &str, file: &str, dialect: Dialect) -> Result<Vec<Document>> {
+fn parse_documents(text: &str, file: &str, dialect: Dialect, budget: &Budget) -> Result<Vec<Document>> {
     let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
     if trimmed.starts_with('{')
         && let Ok(docs) = parse_json_stream(text)
+        && docs.iter().all(|d| crate::model::depth_within(&d.value, budget.max_depth()))
     {
         return Ok(docs);
     }
-    parse_stream(text, dialect).map_err(|source| Error::Yaml { file: file.to_string(), source })
+    let limits = ParseLimits {
+        max_depth: budget.max_depth(),
+        max_alias_weight: budget.output_left().min(crate::yaml::MAX_ALIAS_WEIGHT),
+    };
+    let by_budget = limits.max_alias_weight < crate::yaml::MAX_ALIAS_WEIGHT;
+    let parsed = parse_stream_limited(text, dialect, DuplicateKeys::Error, limits).map_err(|source| {
+        // Aliases stopped by what is left of the render's output budget: say so.
+        if by_budget && source.message.starts_with("document contains excessive aliasing") {
+            return budget.exceeded(super::limits::Limit::Output, file);
+        }
+        Error::Yaml { file: file.to_string(), source }
+    })?;
+    budget.charge(parsed.alias_weight, file)?;
+    Ok(parsed.docs)
 }
 
 fn parse_json_stream(text: &str) -> Result<Vec<Document>, YamlError> {
@@ -78,7 +97,7 @@ mod tests {
     #[test]
     fn lists_are_flattened_and_empty_documents_skipped() {
         let text = "---\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- apiVersion: v1\n  kind: ConfigMapList\n  items:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n---\n# nothing\n";
-        let objs = decode_manifests(text, "l.yaml", Dialect::Kubectl).unwrap();
+        let objs = decode_manifests(text, "l.yaml", Dialect::Kubectl, &Budget::default()).unwrap();
         let names: Vec<&str> = objs.iter().map(|o| o.name()).collect();
         assert_eq!(names, ["a", "b"]);
         assert_eq!(objs[0].origin.line, 3);
@@ -87,7 +106,7 @@ mod tests {
     #[test]
     fn json_streams_have_lines() {
         let text = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\"}, \"data\": {\"x\": 1.0}}\n\n{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"b\"}}";
-        let objs = decode_manifests(text, "s.json", Dialect::Kubectl).unwrap();
+        let objs = decode_manifests(text, "s.json", Dialect::Kubectl, &Budget::default()).unwrap();
         assert_eq!(objs.len(), 2);
         assert_eq!(objs[1].origin.line, 3);
     }
@@ -98,13 +117,15 @@ mod tests {
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\nkind: ConfigMap\nmetadata: {name: b}\n",
             "x.yaml",
             Dialect::Kubectl,
+            &Budget::default(),
         )
         .unwrap_err()
         .to_string();
         assert_eq!(err, "x.yaml:6: missing or invalid field `apiVersion`");
-        let err = decode_manifests("a: b: c\n", "y.yaml", Dialect::Kubectl).unwrap_err().to_string();
+        let err =
+            decode_manifests("a: b: c\n", "y.yaml", Dialect::Kubectl, &Budget::default()).unwrap_err().to_string();
         assert!(err.starts_with("y.yaml:1:"), "{err}");
-        let err = decode_manifests("- 1\n", "z.yaml", Dialect::Kubectl).unwrap_err().to_string();
+        let err = decode_manifests("- 1\n", "z.yaml", Dialect::Kubectl, &Budget::default()).unwrap_err().to_string();
         assert_eq!(err, "z.yaml:1: document is not a mapping (found a sequence)");
     }
 }

@@ -8,6 +8,7 @@ pub mod chart;
 mod decode;
 mod jsonnet;
 pub mod kustomize;
+pub mod limits;
 mod plain;
 pub mod plugin;
 
@@ -79,12 +80,15 @@ pub struct RenderOptions {
     /// Where relative values files and `--set-file` paths are read from (default: the process's).
     pub cwd: Option<std::path::PathBuf>,
     pub jsonnet: JsonnetOptions,
+    /// Time, output and nesting limits of each render.
+    pub limits: limits::Limits,
 }
 
 /// Render a local source with the tool [`detect`] picks.
 pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
+    let budget = limits::Budget::start(&opts.limits);
     if opts.plugins.force.is_some() || opts.plugins.discover {
-        return chart::render_with_plugin(src, opts);
+        return chart::render_with_plugin(src, opts, &budget);
     }
     let mut tool = match opts.tool {
         Some(tool) => tool,
@@ -97,13 +101,13 @@ pub fn render(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
     // Argo CD's order: kustomization, chart, jsonnet, then plugins' discover
     // rules, then a plain directory (an explicit `directory` block skips plugins).
     if tool == Tool::Directory && opts.tool.is_none() && plugin::find_plugin(src, &opts.plugins)?.is_some() {
-        return chart::render_with_plugin(src, opts);
+        return chart::render_with_plugin(src, opts, &budget);
     }
     match tool {
-        Tool::Directory => render_plain(src, &opts.directory),
-        Tool::Kustomize => kustomize::render_kustomize(src),
-        Tool::Jsonnet => render_jsonnet(src, &opts.directory, &opts.jsonnet),
-        Tool::Helm => chart::render_chart(src, opts),
+        Tool::Directory => render_plain(src, &opts.directory, &budget),
+        Tool::Kustomize => kustomize::render_kustomize(src, &budget),
+        Tool::Jsonnet => render_jsonnet(src, &opts.directory, &opts.jsonnet, &budget),
+        Tool::Helm => chart::render_chart(src, opts, &budget),
     }
 }
 

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::decode::decode_manifests;
+use super::limits::{Budget, Limit};
 use crate::error::{Error, Result};
 use crate::model::Object;
 use crate::source::LocalSource;
@@ -93,6 +94,8 @@ impl Default for PluginOptions {
 /// What a plugin command is told about the application.
 #[derive(Debug, Clone, Default)]
 pub struct AppInfo {
+    /// The release name (`KUBECTL_GITOPS_RELEASE_NAME`; also `ARGOCD_APP_NAME`
+    /// unless the resolved source names the app).
     pub name: String,
     pub namespace: String,
     pub kube_version: String,
@@ -231,14 +234,35 @@ impl Plugin {
     }
 
     /// Run `init` then `generate` in the source directory; decode the output.
-    pub fn render(&self, src: &LocalSource, app: &AppInfo, opts: &PluginOptions) -> Result<Vec<Object>> {
+    pub fn render(
+        &self,
+        src: &LocalSource,
+        app: &AppInfo,
+        opts: &PluginOptions,
+        budget: &Budget,
+    ) -> Result<Vec<Object>> {
         let env = self.environment(src, app, opts)?;
+        let what = format!("plugin {}", self.name);
         if let Some(init) = &self.init {
-            self.run("init", init, src.dir(), &env, opts.timeout)?;
+            let limits = (opts.timeout.min(budget.time_left()), budget.output_left());
+            self.run("init", init, src.dir(), &env, limits).map_err(|e| self.limit_error(e, budget, &what))?;
         }
-        let stdout = self.run("generate", &self.generate, src.dir(), &env, opts.timeout)?;
+        let limits = (opts.timeout.min(budget.time_left()), budget.output_left());
+        let stdout = self
+            .run("generate", &self.generate, src.dir(), &env, limits)
+            .map_err(|e| self.limit_error(e, budget, &what))?;
         let text = String::from_utf8(stdout).map_err(|_| self.err("generate printed output that is not UTF-8"))?;
-        decode_manifests(&text, &format!("plugin {}", self.name), Dialect::Kubectl)
+        decode_manifests(&text, &format!("plugin {}", self.name), Dialect::Kubectl, budget)
+    }
+
+    /// A run stopped by the render's budget (not the plugin's own timeout) says which limit.
+    fn limit_error(&self, e: RunError, budget: &Budget, what: &str) -> Error {
+        match e {
+            RunError::Failed(e) => e,
+            RunError::TimedOut(_) if budget.time_left().is_zero() => budget.exceeded(Limit::Time, what),
+            RunError::TimedOut(t) => self.err(format!("timed out after {}s", t.as_secs())),
+            RunError::TooMuchOutput => budget.exceeded(Limit::Output, what),
+        }
     }
 
     fn err(&self, message: impl Into<String>) -> Error {
@@ -264,6 +288,7 @@ impl Plugin {
             }
         }
         env.push(("KUBECTL_GITOPS_HELM_ARGS".to_string(), app.helm_args.join("\n")));
+        env.push(("KUBECTL_GITOPS_RELEASE_NAME".to_string(), app.name.clone()));
         env.push(("KUBECTL_GITOPS_CWD".to_string(), app.cwd.display().to_string()));
         env.push(("KUBECTL_GITOPS_SOURCE_DIR".to_string(), app.source_dir.display().to_string()));
         for (k, v) in &app.build_vars {
@@ -283,8 +308,8 @@ impl Plugin {
         cmd: &[String],
         dir: &Path,
         env: &[(String, String)],
-        timeout: Duration,
-    ) -> Result<Vec<u8>> {
+        (timeout, max_out): (Duration, u64),
+    ) -> Result<Vec<u8>, RunError> {
         let mut child = Command::new(&cmd[0])
             .args(&cmd[1..])
             .current_dir(dir)
@@ -294,16 +319,19 @@ impl Plugin {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| self.err(format!("{step}: cannot run {:?}: {e}", cmd[0])))?;
+        // Read at most one byte past the limit; the plugin then meets a closed pipe.
         let mut out_pipe = child.stdout.take().expect("piped stdout");
         let mut err_pipe = child.stderr.take().expect("piped stderr");
         let out_thread = std::thread::spawn(move || {
             let mut b = Vec::new();
-            let _ = out_pipe.read_to_end(&mut b);
+            let _ = (&mut out_pipe).take(max_out.saturating_add(1)).read_to_end(&mut b);
             b
         });
         let err_thread = std::thread::spawn(move || {
             let mut b = Vec::new();
-            let _ = err_pipe.read_to_end(&mut b);
+            let _ = (&mut err_pipe).take(MAX_STDERR).read_to_end(&mut b);
+            // Drain the rest so the plugin never blocks on a full pipe.
+            let _ = std::io::copy(&mut err_pipe, &mut std::io::sink());
             b
         });
         let start = Instant::now();
@@ -313,18 +341,38 @@ impl Plugin {
                 None if start.elapsed() > timeout => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return Err(self.err(format!("{step} timed out after {}s", timeout.as_secs())));
+                    return Err(RunError::TimedOut(timeout));
                 }
                 None => std::thread::sleep(Duration::from_millis(5)),
             }
         };
         let stdout = out_thread.join().unwrap_or_default();
         let stderr = err_thread.join().unwrap_or_default();
+        if stdout.len() as u64 > max_out {
+            return Err(RunError::TooMuchOutput);
+        }
         if !status.success() {
             let stderr = String::from_utf8_lossy(&stderr);
-            return Err(self.err(format!("{step} failed ({status}): {}", stderr.trim_end())));
+            return Err(self.err(format!("{step} failed ({status}): {}", stderr.trim_end())).into());
         }
         Ok(stdout)
+    }
+}
+
+/// Most of a plugin's stderr kept for its error message.
+const MAX_STDERR: u64 = 64 << 10;
+
+/// Why running a plugin step failed.
+enum RunError {
+    Failed(Error),
+    TimedOut(Duration),
+    /// stdout passed the render's output budget.
+    TooMuchOutput,
+}
+
+impl From<Error> for RunError {
+    fn from(e: Error) -> Self {
+        RunError::Failed(e)
     }
 }
 

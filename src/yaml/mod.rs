@@ -37,10 +37,34 @@ pub struct YamlError {
     pub message: String,
 }
 
-/// Deepest nesting accepted, so hostile input cannot overflow the stack.
-const MAX_DEPTH: usize = 256;
-/// Most nodes alias expansion may copy in one stream ("billion laughs" guard).
-const MAX_ALIAS_NODES: usize = 1_000_000;
+/// Deepest nesting accepted by default, so hostile input cannot overflow the stack.
+pub const MAX_DEPTH: usize = 256;
+/// What alias expansion may copy in one stream by default, in weight units
+/// (about a byte each: see [`weight`]): the "billion laughs" guard.
+pub const MAX_ALIAS_WEIGHT: u64 = 64 << 20;
+
+/// Bounds for reading one stream. Depth counts the value as it is after
+/// alias expansion, so an alias of a deep anchor cannot nest past it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseLimits {
+    pub max_depth: usize,
+    /// Most weight that aliases may copy in the whole stream.
+    pub max_alias_weight: u64,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits { max_depth: MAX_DEPTH, max_alias_weight: MAX_ALIAS_WEIGHT }
+    }
+}
+
+/// A stream's documents and what its aliases expanded to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    pub docs: Vec<Document>,
+    /// Weight copied by alias expansion (0 without aliases).
+    pub alias_weight: u64,
+}
 
 /// Parse every document of a YAML stream. Documents that are empty (or only
 /// comments) are returned as `Value::Null`; callers decide whether to skip.
@@ -59,12 +83,23 @@ pub enum DuplicateKeys {
 
 /// [`parse_stream`] with an explicit duplicate-key rule.
 pub fn parse_stream_with(text: &str, dialect: Dialect, duplicates: DuplicateKeys) -> Result<Vec<Document>, YamlError> {
+    parse_stream_limited(text, dialect, duplicates, ParseLimits::default()).map(|p| p.docs)
+}
+
+/// [`parse_stream_with`] within `limits`, also telling what aliases expanded to.
+pub fn parse_stream_limited(
+    text: &str,
+    dialect: Dialect,
+    duplicates: DuplicateKeys,
+    limits: ParseLimits,
+) -> Result<Parsed, YamlError> {
     let mut c = Composer {
         parser: Parser::new_from_str(text),
         dialect,
         duplicates,
+        limits,
         anchors: HashMap::new(),
-        alias_nodes: 0,
+        alias_weight: 0,
         last_span: Span::default(),
     };
     let mut docs = Vec::new();
@@ -77,13 +112,13 @@ pub fn parse_stream_with(text: &str, dialect: Dialect, duplicates: DuplicateKeys
                 c.anchors.clear();
                 let (ev, span) = c.next()?;
                 let line = span.start.line();
-                let value = c.node(ev, span, 0)?;
+                let value = c.node(ev, span, 0)?.value;
                 docs.push(Document { value, line });
             }
             other => return Err(c.err(span, format!("unexpected YAML event {other:?}"))),
         }
     }
-    Ok(docs)
+    Ok(Parsed { docs, alias_weight: c.alias_weight })
 }
 
 /// Parse a single-document YAML text (an error if it holds several).
@@ -104,9 +139,33 @@ struct Composer<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     dialect: Dialect,
     duplicates: DuplicateKeys,
-    anchors: HashMap<usize, Value>,
-    alias_nodes: usize,
+    limits: ParseLimits,
+    anchors: HashMap<usize, Node>,
+    alias_weight: u64,
     last_span: Span,
+}
+
+/// A composed value with its height (1 for a scalar) and [`weight`].
+#[derive(Clone)]
+struct Node {
+    value: Value,
+    height: usize,
+    weight: u64,
+}
+
+impl Node {
+    fn scalar(value: Value) -> Node {
+        let weight = 8 + scalar_len(&value);
+        Node { value, height: 1, weight }
+    }
+}
+
+/// What a node costs: 8 per node plus the bytes of its strings and keys.
+fn scalar_len(v: &Value) -> u64 {
+    match v {
+        Value::String(s) => s.len() as u64,
+        _ => 0,
+    }
 }
 
 impl<'a> Composer<'a> {
@@ -125,52 +184,74 @@ impl<'a> Composer<'a> {
         YamlError { line: span.start.line(), column: span.start.col() + 1, message }
     }
 
-    fn node(&mut self, ev: Event<'a>, span: Span, depth: usize) -> Result<Value, YamlError> {
-        if depth > MAX_DEPTH {
-            return Err(self.err(span, format!("nesting deeper than {MAX_DEPTH} levels")));
+    fn depth_error(&self, span: Span) -> YamlError {
+        self.err(span, format!("nesting deeper than {} levels", self.limits.max_depth))
+    }
+
+    fn node(&mut self, ev: Event<'a>, span: Span, depth: usize) -> Result<Node, YamlError> {
+        if depth >= self.limits.max_depth {
+            return Err(self.depth_error(span));
         }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                let v = self.scalar(&text, style, tag.as_deref(), span)?;
-                self.remember(anchor, &v);
-                Ok(v)
+                let n = Node::scalar(self.scalar(&text, style, tag.as_deref(), span)?);
+                self.remember(anchor, &n);
+                Ok(n)
             }
             Event::Alias(id) => {
-                let v = self
+                let n = self
                     .anchors
                     .get(&id)
                     .cloned()
                     .ok_or_else(|| self.err(span, "alias to an unknown anchor".into()))?;
-                self.alias_nodes += count_nodes(&v);
-                if self.alias_nodes > MAX_ALIAS_NODES {
-                    return Err(self.err(span, "document contains excessive aliasing".into()));
+                // The copy nests where the alias stands: its height counts from here.
+                if depth + n.height > self.limits.max_depth {
+                    return Err(self.err(
+                        span,
+                        format!("nesting deeper than {} levels (after alias expansion)", self.limits.max_depth),
+                    ));
                 }
-                Ok(v)
+                self.alias_weight = self.alias_weight.saturating_add(n.weight);
+                if self.alias_weight > self.limits.max_alias_weight {
+                    return Err(self.err(
+                        span,
+                        format!(
+                            "document contains excessive aliasing (aliases expand past {} KiB)",
+                            self.limits.max_alias_weight / 1024
+                        ),
+                    ));
+                }
+                Ok(n)
             }
             Event::SequenceStart(anchor, _) => {
                 let mut items = Vec::new();
+                let (mut height, mut weight) = (0, 8u64);
                 loop {
                     let (ev, span) = self.next()?;
                     if matches!(ev, Event::SequenceEnd) {
                         break;
                     }
-                    items.push(self.node(ev, span, depth + 1)?);
+                    let n = self.node(ev, span, depth + 1)?;
+                    height = height.max(n.height);
+                    weight = weight.saturating_add(n.weight);
+                    items.push(n.value);
                 }
-                let v = Value::Array(items);
-                self.remember(anchor, &v);
-                Ok(v)
+                let n = Node { value: Value::Array(items), height: height + 1, weight };
+                self.remember(anchor, &n);
+                Ok(n)
             }
             Event::MappingStart(anchor, _) => {
-                let v = Value::Object(self.mapping(depth)?);
-                self.remember(anchor, &v);
-                Ok(v)
+                let n = self.mapping(depth, span)?;
+                self.remember(anchor, &n);
+                Ok(n)
             }
             other => Err(self.err(span, format!("unexpected YAML event {other:?}"))),
         }
     }
 
-    fn mapping(&mut self, depth: usize) -> Result<Map<String, Value>, YamlError> {
+    fn mapping(&mut self, depth: usize, span: Span) -> Result<Node, YamlError> {
         let mut map = Map::new();
+        let (mut height, mut weight) = (0, 8u64);
         // Keys merged in through `<<`; explicit keys override them.
         let mut merged: Vec<Map<String, Value>> = Vec::new();
         loop {
@@ -181,7 +262,10 @@ impl<'a> Composer<'a> {
             let is_merge = matches!(&kev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
             let key = if is_merge { None } else { Some(self.key(kev, kspan, depth)?) };
             let (vev, vspan) = self.next()?;
-            let value = self.node(vev, vspan, depth + 1)?;
+            let node = self.node(vev, vspan, depth + 1)?;
+            height = height.max(node.height);
+            weight = weight.saturating_add(node.weight);
+            let value = node.value;
             match key {
                 None => match value {
                     Value::Object(m) => merged.push(m),
@@ -201,6 +285,7 @@ impl<'a> Composer<'a> {
                     if self.duplicates == DuplicateKeys::Error && map.contains_key(&k) {
                         return Err(self.err(kspan, format!("key {k:?} already set in map")));
                     }
+                    weight = weight.saturating_add(k.len() as u64);
                     map.insert(k, value);
                 }
             }
@@ -211,12 +296,15 @@ impl<'a> Composer<'a> {
                 map.entry(k).or_insert(v);
             }
         }
-        Ok(map)
+        if depth + height >= self.limits.max_depth {
+            return Err(self.depth_error(span));
+        }
+        Ok(Node { value: Value::Object(map), height: height + 1, weight })
     }
 
     /// A mapping key as a JSON string, converted as sigs.k8s.io/yaml does.
     fn key(&mut self, ev: Event<'a>, span: Span, depth: usize) -> Result<String, YamlError> {
-        let v = self.node(ev, span, depth + 1)?;
+        let v = self.node(ev, span, depth + 1)?.value;
         match v {
             Value::String(s) => Ok(s),
             Value::Bool(b) => Ok(b.to_string()),
@@ -243,7 +331,8 @@ impl<'a> Composer<'a> {
             // scalar as if untagged.
             return self.scalar(text, style, None, span);
         }
-        let fail = |what: &str| self.err(span, format!("cannot read {text:?} as !!{what}"));
+        // The scalar's text is not quoted: it may be a Secret's value.
+        let fail = |what: &str| self.err(span, format!("cannot read this scalar as !!{what}"));
         match tag.suffix.as_str() {
             "str" => Ok(Value::String(text.to_string())),
             "binary" => Ok(Value::String(text.split_whitespace().collect())),
@@ -265,18 +354,10 @@ impl<'a> Composer<'a> {
         }
     }
 
-    fn remember(&mut self, anchor: usize, v: &Value) {
+    fn remember(&mut self, anchor: usize, n: &Node) {
         if anchor != 0 {
-            self.anchors.insert(anchor, v.clone());
+            self.anchors.insert(anchor, n.clone());
         }
-    }
-}
-
-fn count_nodes(v: &Value) -> usize {
-    match v {
-        Value::Array(a) => 1 + a.iter().map(count_nodes).sum::<usize>(),
-        Value::Object(m) => 1 + m.values().map(count_nodes).sum::<usize>(),
-        _ => 1,
     }
 }
 

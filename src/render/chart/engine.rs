@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::{Environment, Error as JError, ErrorKind, State, UndefinedBehavior, Value};
@@ -19,6 +20,7 @@ use super::funcs;
 use super::load::{Chart, is_rendered};
 use super::values::Values;
 use crate::error::{Error, Result};
+use crate::render::limits::{Budget, Limit, MAX_CALL_DEPTH};
 
 /// Release and cluster settings a render sees.
 #[derive(Debug, Clone)]
@@ -63,7 +65,12 @@ struct Node<'a> {
 }
 
 /// Render every template of `chart` and its (enabled) subcharts.
-pub fn render_tree(chart: &Chart, values: &Values, settings: &ReleaseSettings) -> Result<Vec<Rendered>> {
+pub fn render_tree(
+    chart: &Chart,
+    values: &Values,
+    settings: &ReleaseSettings,
+    budget: &Budget,
+) -> Result<Vec<Rendered>> {
     let mut nodes = Vec::new();
     collect(chart, chart.name().to_string(), &serde_json::Value::Object(values.clone()), &mut nodes);
     let mut env = Environment::new();
@@ -79,6 +86,9 @@ pub fn render_tree(chart: &Chart, values: &Values, settings: &ReleaseSettings) -
         _ => minijinja::escape_formatter(out, state, value),
     });
     env.set_recursion_limit(200);
+    // Bounds one render call's loops; `include` and `tpl` (which start new
+    // render calls) check the shared call depth and the deadline in [`Calls`].
+    env.set_fuel(Some(FUEL));
     funcs::register(&mut env);
     // Helper files (`_*`): their macros by name, and an import alias each.
     let mut macros: BTreeMap<String, String> = BTreeMap::new();
@@ -105,10 +115,17 @@ pub fn render_tree(chart: &Chart, values: &Values, settings: &ReleaseSettings) -
         }
     }
     let helpers = Arc::new(Helpers { macros, aliases });
+    let calls = Arc::new(Calls { depth: AtomicUsize::new(0), budget: budget.clone() });
+    let c = calls.clone();
     env.add_function("include", move |state: &State, name: String, ctx: Option<Value>| {
+        let _call = c.enter(&name)?;
         include(state, &helpers, &name, ctx)
     });
-    env.add_function("tpl", tpl);
+    let c = calls.clone();
+    env.add_function("tpl", move |state: &State, text: String, ctx: Option<Value>| {
+        let _call = c.enter("tpl")?;
+        tpl(state, text, ctx)
+    });
     let capabilities = capabilities(settings);
     let release = Value::from_serialize(serde_json::json!({
         "Name": settings.name,
@@ -142,6 +159,7 @@ pub fn render_tree(chart: &Chart, values: &Values, settings: &ReleaseSettings) -
                     "BasePath": format!("{}/templates", node.prefix),
                 })),
             };
+            budget.check_time(&name)?;
             let tmpl = env.get_template(&name).map_err(|e| template_error(&e, &name))?;
             let text = tmpl.render(Value::from_object(root)).map_err(|e| template_error(&e, &name))?;
             out.push(Rendered { name, text });
@@ -200,6 +218,39 @@ fn macro_names(text: &str) -> Vec<String> {
 /// The macro name `include` looks for: helm-style names (`web.labels`) map to identifiers.
 pub fn macro_ident(name: &str) -> String {
     name.chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' }).collect()
+}
+
+/// Instructions one render call may run (minijinja's fuel): far more than
+/// any real template needs, few enough to end an endless loop in seconds.
+const FUEL: u64 = 100_000_000;
+
+/// The chain of `include`/`tpl` calls under way, shared by every nested
+/// render call so that none can reset it, and the render's budget.
+struct Calls {
+    depth: AtomicUsize,
+    budget: Budget,
+}
+
+/// Leaves one level of [`Calls`] when dropped.
+struct CallGuard<'a>(&'a AtomicUsize);
+
+impl Drop for CallGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Calls {
+    fn enter(&self, what: &str) -> Result<CallGuard<'_>, JError> {
+        let depth = self.depth.fetch_add(1, Ordering::Relaxed) + 1;
+        let guard = CallGuard(&self.depth);
+        if depth > MAX_CALL_DEPTH {
+            let e = self.budget.exceeded(Limit::Calls, &format!("include/tpl {what:?}"));
+            return Err(JError::new(ErrorKind::InvalidOperation, e.to_string()));
+        }
+        self.budget.check_time(what).map_err(|e| JError::new(ErrorKind::InvalidOperation, e.to_string()))?;
+        Ok(guard)
+    }
 }
 
 /// Where `include` finds macros: macro name -> helper template -> import alias.

@@ -146,11 +146,47 @@ pub fn load_chart(src: &LocalSource, dir: &Path) -> Result<Chart> {
     let ignore_file = dir.join(".helmignore");
     let text = std::fs::read_to_string(&ignore_file).unwrap_or_default();
     let rules = IgnoreRules::parse(&text).map_err(|m| chart_err(&ignore_file, m))?;
-    load_tree(src, dir, &rules, "")
+    load_tree(src, dir, &rules, "", &mut Vec::new())
 }
 
-/// Load a chart whose files' paths relative to the top chart start with `prefix`.
-fn load_tree(src: &LocalSource, dir: PathBuf, rules: &IgnoreRules, prefix: &str) -> Result<Chart> {
+/// Deepest chain of subcharts (`charts/a/charts/b/...`) a chart may have.
+const MAX_SUBCHART_DEPTH: usize = 64;
+/// Most files and directories one chart (without its subcharts) may have.
+const MAX_CHART_ENTRIES: usize = 100_000;
+
+/// Load a chart whose files' paths relative to the top chart start with
+/// `prefix`. `chain` holds the (canonical) directories of the charts that
+/// include this one: a chart inside its own chain (`charts/self -> ../`)
+/// is a cycle, refused, as is a chain deeper than [`MAX_SUBCHART_DEPTH`].
+fn load_tree(
+    src: &LocalSource,
+    dir: PathBuf,
+    rules: &IgnoreRules,
+    prefix: &str,
+    chain: &mut Vec<PathBuf>,
+) -> Result<Chart> {
+    if chain.contains(&dir) {
+        return Err(chart_err(
+            &dir,
+            "subchart cycle: this chart contains itself (a symlink under charts/ points back up)",
+        ));
+    }
+    if chain.len() >= MAX_SUBCHART_DEPTH {
+        return Err(chart_err(&dir, format!("subcharts nest deeper than {MAX_SUBCHART_DEPTH} levels")));
+    }
+    chain.push(dir.clone());
+    let chart = load_one(src, dir, rules, prefix, chain);
+    chain.pop();
+    chart
+}
+
+fn load_one(
+    src: &LocalSource,
+    dir: PathBuf,
+    rules: &IgnoreRules,
+    prefix: &str,
+    chain: &mut Vec<PathBuf>,
+) -> Result<Chart> {
     let display = src.display_path(&dir);
     let display = if display.is_empty() { ".".to_string() } else { display };
     let chart_yaml = dir.join("Chart.yaml");
@@ -165,11 +201,21 @@ fn load_tree(src: &LocalSource, dir: PathBuf, rules: &IgnoreRules, prefix: &str)
     let mut files = Vec::new();
     let mut deps = Vec::new();
     let mut packaged = Vec::new();
-    let mut stack = vec![dir.clone()];
-    while let Some(d) = stack.pop() {
+    // Each directory with the real paths of the directories above it: one
+    // reached through a symlink must not be one of them (a cycle).
+    let mut stack = vec![(dir.clone(), vec![dir.clone()])];
+    let mut count = 0usize;
+    while let Some((d, above)) = stack.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))?.flatten().collect();
         entries.sort_by_key(|e| e.file_name());
         for entry in entries {
+            count += 1;
+            if count > MAX_CHART_ENTRIES {
+                return Err(chart_err(
+                    &dir,
+                    format!("the chart has more than {MAX_CHART_ENTRIES} files and directories"),
+                ));
+            }
             let path = entry.path();
             let rel = path.strip_prefix(&dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
             let real = src.confine(&path)?;
@@ -179,9 +225,16 @@ fn load_tree(src: &LocalSource, dir: PathBuf, rules: &IgnoreRules, prefix: &str)
             }
             if is_dir {
                 if rel == "charts" {
-                    (deps, packaged) = load_subcharts(src, &real, rules, &format!("{prefix}charts/"))?;
+                    (deps, packaged) = load_subcharts(src, &real, rules, &format!("{prefix}charts/"), chain)?;
+                } else if above.contains(&real) {
+                    return Err(chart_err(
+                        &path,
+                        "directory symlink cycle: it leads back to a directory that contains it",
+                    ));
                 } else {
-                    stack.push(path);
+                    let mut chain = above.clone();
+                    chain.push(real.clone());
+                    stack.push((path, chain));
                 }
                 continue;
             }
@@ -229,6 +282,7 @@ fn load_subcharts(
     charts_dir: &Path,
     rules: &IgnoreRules,
     prefix: &str,
+    chain: &mut Vec<PathBuf>,
 ) -> Result<(Vec<Chart>, Vec<PathBuf>)> {
     let mut entries: Vec<_> =
         std::fs::read_dir(charts_dir).map_err(|e| Error::io(charts_dir, e))?.flatten().map(|e| e.path()).collect();
@@ -242,7 +296,7 @@ fn load_subcharts(
         if p.is_dir() {
             if p.join("Chart.yaml").is_file() {
                 let real = src.confine(&p)?;
-                charts.push(load_tree(src, real, rules, &format!("{prefix}{name}/"))?);
+                charts.push(load_tree(src, real, rules, &format!("{prefix}{name}/"), chain)?);
             }
         } else if name.ends_with(".tgz") || name.ends_with(".tar.gz") {
             packaged.push(p);

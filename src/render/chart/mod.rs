@@ -23,6 +23,7 @@ pub mod values;
 use std::path::Path;
 
 use super::decode::decode_manifests;
+use super::limits::Budget;
 use super::{RenderOptions, plugin};
 use crate::error::{Error, Result};
 use crate::model::Object;
@@ -97,16 +98,16 @@ impl ChartOptions {
 
 /// Render a Jinja chart like `helm template`: every template's documents,
 /// empty ones dropped, each object's origin naming its template.
-pub fn render_jinja_chart(chart: &Chart, values: &Values, opts: &ChartOptions) -> Result<Vec<Object>> {
+pub fn render_jinja_chart(chart: &Chart, values: &Values, opts: &ChartOptions, budget: &Budget) -> Result<Vec<Object>> {
     check_engines(chart)?;
     check_kube_version(chart, &opts.settings().kube_version)?;
     schema::validate_tree(chart, values)?;
     let start = std::time::Instant::now();
-    let rendered = engine::render_tree(chart, values, &opts.settings())?;
+    let rendered = engine::render_tree(chart, values, &opts.settings(), budget)?;
     let rendered_at = start.elapsed();
     let mut out = Vec::new();
     for r in rendered {
-        out.extend(decode_manifests(&r.text, &r.name, Dialect::Kubectl)?);
+        out.extend(decode_manifests(&r.text, &r.name, Dialect::Kubectl, budget)?);
     }
     tracing::debug!(
         "chart {}: templates rendered in {:?}, {} objects decoded in {:?}",
@@ -116,6 +117,20 @@ pub fn render_jinja_chart(chart: &Chart, values: &Values, opts: &ChartOptions) -
         start.elapsed() - rendered_at
     );
     Ok(out)
+}
+
+/// Helm's rule for release names (`helm template NAME`): a DNS-1123
+/// subdomain of at most 53 characters. Checked before any template or
+/// plugin runs, so a name can never be read as a flag or a path.
+pub fn validate_release_name(name: &str) -> std::result::Result<(), String> {
+    if name.len() <= 53 && crate::model::is_dns1123_subdomain(name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "release name {name:?}: invalid release name, must match regex \
+             ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53"
+        ))
+    }
 }
 
 /// `kubeVersion` in `Chart.yaml` (any chart of the tree) must admit the target Kubernetes version.
@@ -173,13 +188,14 @@ fn check_engines(chart: &Chart) -> Result<()> {
 
 /// Render the chart at `src`: natively when it is a Jinja chart, else with
 /// the first plugin that discovers it (an error when none does).
-pub fn render_chart(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
+pub fn render_chart(src: &LocalSource, opts: &RenderOptions, budget: &Budget) -> Result<Vec<Object>> {
     let cwd = opts.cwd()?;
+    validate_release_name(&opts.chart.settings().name).map_err(Error::Usage)?;
     let mut chart = load::load_chart(src, src.dir())?;
     if chart.engine() != load::Engine::Jinja
         && let Some(plugin) = plugin::find_plugin(src, &opts.plugins)?
     {
-        return plugin.render(src, &app_info(src, opts, &cwd), &opts.plugins);
+        return plugin.render(src, &app_info(src, opts, &cwd), &opts.plugins, budget);
     }
     check_engines(&chart)?;
     if chart.is_library() {
@@ -189,14 +205,14 @@ pub fn render_chart(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Objec
         });
     }
     let values = chart_values(&mut chart, &opts.chart.values, &cwd)?;
-    let mut objects = if opts.chart.skip_crds { Vec::new() } else { chart_crds(&chart)? };
-    objects.extend(render_jinja_chart(&chart, &values, &opts.chart)?);
+    let mut objects = if opts.chart.skip_crds { Vec::new() } else { chart_crds(&chart, budget)? };
+    objects.extend(render_jinja_chart(&chart, &values, &opts.chart, budget)?);
     Ok(objects)
 }
 
 /// The plain manifests under `crds/` of the chart and its enabled subcharts
 /// (any depth, `*.yaml|*.yml|*.json`, not templated), as Helm's `CRDObjects`.
-fn chart_crds(chart: &load::Chart) -> Result<Vec<Object>> {
+fn chart_crds(chart: &load::Chart, budget: &Budget) -> Result<Vec<Object>> {
     let mut out = Vec::new();
     for (rel, bytes) in chart.files.iter() {
         let manifest = [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e));
@@ -204,20 +220,21 @@ fn chart_crds(chart: &load::Chart) -> Result<Vec<Object>> {
             let label = format!("{}/{rel}", chart.display);
             let text = std::str::from_utf8(bytes)
                 .map_err(|_| Error::Chart { path: chart.dir.join(rel), message: "not UTF-8 text".into() })?;
-            out.extend(decode_manifests(text, &label, Dialect::Kubectl)?);
+            out.extend(decode_manifests(text, &label, Dialect::Kubectl, budget)?);
         }
     }
     for dep in &chart.deps {
-        out.extend(chart_crds(dep)?);
+        out.extend(chart_crds(dep, budget)?);
     }
     Ok(out)
 }
 
 /// Render any source with the plugin named by `--plugin`.
-pub fn render_with_plugin(src: &LocalSource, opts: &RenderOptions) -> Result<Vec<Object>> {
+pub fn render_with_plugin(src: &LocalSource, opts: &RenderOptions, budget: &Budget) -> Result<Vec<Object>> {
     let cwd = opts.cwd()?;
+    validate_release_name(&opts.chart.settings().name).map_err(Error::Usage)?;
     match plugin::find_plugin(src, &opts.plugins)? {
-        Some(p) => p.render(src, &app_info(src, opts, &cwd), &opts.plugins),
+        Some(p) => p.render(src, &app_info(src, opts, &cwd), &opts.plugins, budget),
         None => Err(Error::Source {
             path: src.path().to_path_buf(),
             message: "no render plugin's discover rules match this source".into(),

@@ -13,6 +13,8 @@ use serde_json::{Map, Value};
 const MAX_NESTED_NAME_LEVEL: usize = 30;
 /// Largest list index `--set` accepts.
 const MAX_INDEX: i64 = 65536;
+/// Deepest value a flag may build (the render's default nesting limit).
+const MAX_NESTING: usize = crate::render::limits::DEFAULT_MAX_DEPTH;
 
 /// How a `--set`-style flag turns the text after `=` into a value.
 #[derive(Clone, Copy)]
@@ -38,13 +40,13 @@ type PResult<T> = Result<T, Stop>;
 
 /// Parse one `--set`/`--set-string`/`--set-json`/`--set-file` value into `dest`.
 pub fn parse_into(s: &str, dest: &mut Map<String, Value>, kind: ValueKind<'_>) -> Result<(), String> {
-    let mut p = Parser { s, pos: 0, kind, literal: false };
+    let mut p = Parser { s, pos: 0, kind, literal: false, nesting: 0 };
     p.run(dest)
 }
 
 /// Parse one `--set-literal` value (no escapes, no lists, no inference) into `dest`.
 pub fn parse_literal_into(s: &str, dest: &mut Map<String, Value>) -> Result<(), String> {
-    let mut p = Parser { s, pos: 0, kind: ValueKind::String, literal: true };
+    let mut p = Parser { s, pos: 0, kind: ValueKind::String, literal: true, nesting: 0 };
     p.run(dest)
 }
 
@@ -53,6 +55,8 @@ struct Parser<'s, 'k> {
     pos: usize,
     kind: ValueKind<'k>,
     literal: bool,
+    /// How deep the value being built nests now (maps and lists).
+    nesting: usize,
 }
 
 fn go_type(v: Option<&Value>) -> &'static str {
@@ -327,6 +331,13 @@ impl Parser<'_, '_> {
     }
 
     fn list_item(&mut self, list: &mut Vec<Value>, i: i64, level: usize) -> PResult<()> {
+        // Helm counts only `.` levels; nested indexes (`a[0][0]...`) are
+        // bounded here too, by the nesting limit of every value.
+        if self.nesting + level >= MAX_NESTING {
+            return Err(Stop::Err(format!(
+                "value nests deeper than the maximum supported {MAX_NESTING} levels (lists and maps)"
+            )));
+        }
         if i < 0 {
             return Err(Stop::Err(format!("negative {i} index not allowed")));
         }
@@ -371,7 +382,10 @@ impl Parser<'_, '_> {
                     Some(Value::Array(l)) => std::mem::take(l),
                     Some(other) => return Err(conversion_error(Some(other), "[]interface {}")),
                 };
-                self.list_item(&mut inner, next, level)?;
+                self.nesting += 1;
+                let r = self.list_item(&mut inner, next, level);
+                self.nesting -= 1;
+                r?;
                 set_index(list, i, Value::Array(inner))
             }
             _ => {

@@ -33,6 +33,7 @@ use jrsonnet_evaluator::trace::PathResolver;
 use jrsonnet_evaluator::{IStr, State, Val, apply_tla};
 
 use super::decode::decode_manifests;
+use super::limits::{Budget, Limit};
 use crate::error::{Error, Result};
 use crate::model::Object;
 use crate::source::{DirectoryOptions, LocalSource, list_files};
@@ -133,41 +134,70 @@ const MAX_STACK: usize = 500;
 /// Native stack of the evaluation thread (jrsonnet recurses on it; pages are only used when touched).
 const THREAD_STACK: usize = 512 << 20;
 
-/// Run `f` on a thread with a stack deep enough for [`MAX_STACK`] Jsonnet frames.
-fn on_big_stack<T: Send>(f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
-    std::thread::scope(|s| {
-        let worker = std::thread::Builder::new()
-            .name("jsonnet".into())
-            .stack_size(THREAD_STACK)
-            .spawn_scoped(s, || {
-                let _depth = jrsonnet_evaluator::stack::limit_stack_depth(MAX_STACK);
-                f()
-            })
-            .map_err(|e| Error::io("<jsonnet evaluation thread>", e))?;
-        worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
+/// Run `f` on a thread with a stack deep enough for [`MAX_STACK`] Jsonnet
+/// frames, waiting for it until the budget's deadline. jrsonnet cannot be
+/// interrupted: past the deadline the evaluation is abandoned (the thread
+/// is detached and ends with the process or when the evaluation does) and
+/// the render fails with the time limit.
+fn on_big_stack<T: Send + 'static>(
+    budget: &Budget,
+    what: &str,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("jsonnet".into())
+        .stack_size(THREAD_STACK)
+        .spawn(move || {
+            let _depth = jrsonnet_evaluator::stack::limit_stack_depth(MAX_STACK);
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            let _ = tx.send(result);
+        })
+        .map_err(|e| Error::io("<jsonnet evaluation thread>", e))?;
+    match rx.recv_timeout(budget.time_left()) {
+        Ok(Ok(result)) => result,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(budget.exceeded(Limit::Time, what)),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(Error::Jsonnet {
+            file: what.to_string(),
+            message: "the evaluation thread ended without a result".into(),
+        }),
+    }
 }
 
 /// Render a Jsonnet source (see the module docs for what is evaluated).
-pub fn render_jsonnet(src: &LocalSource, dir_opts: &DirectoryOptions, opts: &JsonnetOptions) -> Result<Vec<Object>> {
+pub fn render_jsonnet(
+    src: &LocalSource,
+    dir_opts: &DirectoryOptions,
+    opts: &JsonnetOptions,
+    budget: &Budget,
+) -> Result<Vec<Object>> {
     let files = input_files(src, dir_opts, opts)?;
-    on_big_stack(|| render_files(src, &files, opts))
+    let (src, opts, b) = (src.clone(), opts.clone(), budget.clone());
+    on_big_stack(budget, &src.display_path(src.path()), move || render_files(&src, &files, &opts, &b))
 }
 
-fn render_files(src: &LocalSource, files: &[PathBuf], opts: &JsonnetOptions) -> Result<Vec<Object>> {
+fn render_files(src: &LocalSource, files: &[PathBuf], opts: &JsonnetOptions, budget: &Budget) -> Result<Vec<Object>> {
     let mut evaluator = None;
     let mut out = Vec::new();
     for file in files {
         let label = src.display_path(file);
+        budget.check_time(&label)?;
         if file.extension().is_some_and(|e| e == "jsonnet") || opts.main.is_some() || src.path() == file {
             if evaluator.is_none() {
                 evaluator = Some(Evaluator::new(src, opts)?);
             }
             let ev = evaluator.as_ref().expect("just set");
-            out.extend(ev.render_file(file, &label)?);
+            let objects = ev.render_file(file, &label, budget.max_depth())?;
+            let bytes: u64 = objects
+                .iter()
+                .map(|o| o.data().iter().map(|(k, v)| k.len() as u64 + crate::model::weight(v)).sum::<u64>())
+                .sum();
+            budget.charge(bytes, &label)?;
+            out.extend(objects);
         } else {
             let text = std::fs::read_to_string(file).map_err(|e| Error::io(&label, e))?;
-            out.extend(decode_manifests(&text, &label, Dialect::Kubectl)?);
+            out.extend(decode_manifests(&text, &label, Dialect::Kubectl, budget)?);
         }
     }
     Ok(out)
@@ -178,11 +208,13 @@ fn render_files(src: &LocalSource, files: &[PathBuf], opts: &JsonnetOptions) -> 
 /// the program's value itself.
 pub fn evaluate_to_json(src: &LocalSource, file: &Path, opts: &JsonnetOptions) -> Result<serde_json::Value> {
     let file = src.confine(file)?;
-    on_big_stack(|| {
+    let budget = Budget::default();
+    let (src, opts, max_depth) = (src.clone(), opts.clone(), budget.max_depth());
+    on_big_stack(&budget, &file.display().to_string(), move || {
         let label = src.display_path(&file);
-        let ev = Evaluator::new(src, opts)?;
+        let ev = Evaluator::new(&src, &opts)?;
         let value = ev.evaluate(&file, &label)?;
-        output::to_json(&value, "$").map_err(|e| Error::Jsonnet { file: label, message: e.render(&ev.root) })
+        output::to_json(&value, "$", max_depth).map_err(|e| Error::Jsonnet { file: label, message: e.render(&ev.root) })
     })
 }
 
@@ -244,9 +276,9 @@ impl Evaluator {
     }
 
     /// Evaluate one file and extract its objects.
-    fn render_file(&self, file: &Path, label: &str) -> Result<Vec<Object>> {
+    fn render_file(&self, file: &Path, label: &str, max_depth: usize) -> Result<Vec<Object>> {
         let value = self.evaluate(file, label)?;
-        output::extract(value, label)
+        output::extract(value, label, max_depth)
             .map_err(|e| Error::Jsonnet { file: label.to_string(), message: e.render(&self.root) })
     }
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use jrsonnet_evaluator::error::ResultExt;
-use jrsonnet_evaluator::{Error as JrError, ObjValue, Val};
+use jrsonnet_evaluator::{Error as JrError, Val};
 use serde_json::{Map, Value};
 
 use super::trace::format_error;
@@ -68,20 +68,24 @@ fn type_name(v: &Val) -> &'static str {
 }
 
 /// Every manifest in `value`; origins name `file` and the manifest's index.
-pub fn extract(value: Val, file: &str) -> Result<Vec<Object>, OutputError> {
+/// Values nest at most `max_depth` levels (walked layers included).
+pub fn extract(value: Val, file: &str, max_depth: usize) -> Result<Vec<Object>, OutputError> {
     let mut out = Vec::new();
     let file: Arc<str> = Arc::from(file);
-    walk(value, "$".to_string(), &file, &mut out)?;
+    walk(value, "$".to_string(), &file, &mut out, max_depth)?;
     Ok(out)
 }
 
-fn walk(value: Val, path: String, file: &Arc<str>, out: &mut Vec<Object>) -> Result<(), OutputError> {
+fn walk(value: Val, path: String, file: &Arc<str>, out: &mut Vec<Object>, max_depth: usize) -> Result<(), OutputError> {
+    if max_depth == 0 {
+        return Err(shape(&path, "value nests too deep (raise it with --max-nesting)"));
+    }
     match value {
         Val::Null => Ok(()),
         Val::Arr(items) => {
             for (i, item) in items.iter().enumerate() {
                 let item = item.with_description(|| format!("elem <{i}> evaluation"))?;
-                walk(item, format!("{path}[{i}]"), file, out)?;
+                walk(item, format!("{path}[{i}]"), file, out, max_depth - 1)?;
             }
             Ok(())
         }
@@ -89,7 +93,7 @@ fn walk(value: Val, path: String, file: &Arc<str>, out: &mut Vec<Object>) -> Res
             let has_api = obj.has_field("apiVersion".into());
             let has_kind = obj.has_field("kind".into());
             if has_api && has_kind {
-                let value = to_json(&Val::Obj(obj), &path)?;
+                let value = to_json(&Val::Obj(obj), &path, max_depth)?;
                 return push(value, path, file, out);
             }
             if has_api || has_kind {
@@ -102,7 +106,7 @@ fn walk(value: Val, path: String, file: &Arc<str>, out: &mut Vec<Object>) -> Res
             obj.run_assertions()?;
             for (key, field) in obj.iter() {
                 let field = field.with_description(|| format!("field <{key}> evaluation"))?;
-                walk(field, field_path(&path, &key), file, out)?;
+                walk(field, field_path(&path, &key), file, out, max_depth - 1)?;
             }
             Ok(())
         }
@@ -134,35 +138,85 @@ fn push(value: Value, path: String, file: &Arc<str>, out: &mut Vec<Object>) -> R
     Ok(())
 }
 
-/// A fully evaluated value as JSON (fields sorted, hidden fields dropped).
-pub fn to_json(value: &Val, path: &str) -> Result<Value, OutputError> {
-    Ok(match value {
-        Val::Null => Value::Null,
-        Val::Bool(b) => Value::Bool(*b),
-        Val::Num(n) => float_to_json(n.get()).unwrap_or(Value::Null),
-        Val::Str(s) => Value::String(s.clone().into_flat().to_string()),
-        Val::Arr(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                let item = item.with_description(|| format!("elem <{i}> manifestification"))?;
-                out.push(to_json(&item, &format!("{path}[{i}]"))?);
-            }
-            Value::Array(out)
-        }
-        Val::Obj(obj) => object_to_json(obj, path)?,
-        Val::Func(_) => return Err(shape(path, "a function cannot be a value in a manifest")),
-    })
+/// A fully evaluated value as JSON (fields sorted, hidden fields dropped),
+/// nesting at most `max_depth` levels. `path` names the value in errors.
+pub fn to_json(value: &Val, path: &str, max_depth: usize) -> Result<Value, OutputError> {
+    let mut conv = Converter { base: path, segments: Vec::new(), max_depth };
+    conv.value(value)
 }
 
-fn object_to_json(obj: &ObjValue, path: &str) -> Result<Value, OutputError> {
-    obj.run_assertions()?;
-    let mut map = Map::new();
-    for (key, field) in obj.iter() {
-        let field = field.with_description(|| format!("field <{key}> manifestification"))?;
-        let json = to_json(&field, &field_path(path, &key))?;
-        map.insert(key.to_string(), json);
+/// One step of a JSON path, kept as a stack so that a deep value costs
+/// memory in proportion to its depth, not to its depth squared.
+enum Segment {
+    Index(usize),
+    Field(jrsonnet_evaluator::IStr),
+}
+
+struct Converter<'a> {
+    base: &'a str,
+    segments: Vec<Segment>,
+    max_depth: usize,
+}
+
+impl Converter<'_> {
+    /// The JSON path of the value being converted (only built for errors).
+    fn path(&self) -> String {
+        const SHOWN: usize = 8;
+        let mut p = self.base.to_string();
+        let n = self.segments.len();
+        for (i, s) in self.segments.iter().enumerate() {
+            // A very deep path keeps its first and last steps.
+            if n > 2 * SHOWN && (SHOWN..n - SHOWN).contains(&i) {
+                if i == SHOWN {
+                    p.push_str(&format!("...({} levels)...", n - 2 * SHOWN));
+                }
+                continue;
+            }
+            p = match s {
+                Segment::Index(i) => format!("{p}[{i}]"),
+                Segment::Field(k) => field_path(&p, k),
+            };
+        }
+        p
     }
-    Ok(Value::Object(map))
+
+    fn value(&mut self, value: &Val) -> Result<Value, OutputError> {
+        if self.segments.len() >= self.max_depth {
+            return Err(shape(
+                &self.path(),
+                format!("value nests deeper than {} levels (raise it with --max-nesting)", self.max_depth),
+            ));
+        }
+        Ok(match value {
+            Val::Null => Value::Null,
+            Val::Bool(b) => Value::Bool(*b),
+            Val::Num(n) => float_to_json(n.get()).unwrap_or(Value::Null),
+            Val::Str(s) => Value::String(s.clone().into_flat().to_string()),
+            Val::Arr(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let item = item.with_description(|| format!("elem <{i}> manifestification"))?;
+                    self.segments.push(Segment::Index(i));
+                    out.push(self.value(&item)?);
+                    self.segments.pop();
+                }
+                Value::Array(out)
+            }
+            Val::Obj(obj) => {
+                obj.run_assertions()?;
+                let mut map = Map::new();
+                for (key, field) in obj.iter() {
+                    let field = field.with_description(|| format!("field <{key}> manifestification"))?;
+                    self.segments.push(Segment::Field(key.clone()));
+                    let json = self.value(&field)?;
+                    self.segments.pop();
+                    map.insert(key.to_string(), json);
+                }
+                Value::Object(map)
+            }
+            Val::Func(_) => return Err(shape(&self.path(), "a function cannot be a value in a manifest")),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -179,7 +233,7 @@ mod tests {
     }
 
     fn shape_error(code: &str) -> String {
-        match extract(eval(code), "t.jsonnet") {
+        match extract(eval(code), "t.jsonnet", 256) {
             Err(OutputError::Shape { path, message }) => format!("{path}: {message}"),
             Err(OutputError::Eval(e)) => panic!("evaluation error: {e:?}"),
             Ok(objs) => panic!("expected an error, got {} objects", objs.len()),
@@ -196,24 +250,24 @@ mod tests {
 
     #[test]
     fn numbers_become_integers_when_integral() {
-        let v = to_json(&eval("{ a: 1.0, b: 2.5, c: -0, d: 1e3, e: [3] }"), "$").ok().unwrap();
+        let v = to_json(&eval("{ a: 1.0, b: 2.5, c: -0, d: 1e3, e: [3] }"), "$", 256).ok().unwrap();
         assert_eq!(v.to_string(), r#"{"a":1,"b":2.5,"c":0,"d":1000,"e":[3]}"#);
         assert!(v["a"].is_i64());
     }
 
     #[test]
     fn hidden_fields_are_dropped_and_assertions_run() {
-        let v = to_json(&eval("{ a: 1, h:: 2, o: { x:: 1 } }"), "$").ok().unwrap();
+        let v = to_json(&eval("{ a: 1, h:: 2, o: { x:: 1 } }"), "$", 256).ok().unwrap();
         assert_eq!(v.to_string(), r#"{"a":1,"o":{}}"#);
-        assert!(matches!(to_json(&eval("{ assert false, a: 1 }"), "$"), Err(OutputError::Eval(_))));
-        assert!(matches!(to_json(&eval("{ e: {assert false} }"), "$"), Err(OutputError::Eval(_))));
+        assert!(matches!(to_json(&eval("{ assert false, a: 1 }"), "$", 256), Err(OutputError::Eval(_))));
+        assert!(matches!(to_json(&eval("{ e: {assert false} }"), "$", 256), Err(OutputError::Eval(_))));
     }
 
     #[test]
     fn shapes_and_origins() {
         let cm = |n: &str| format!("{{ apiVersion: 'v1', kind: 'ConfigMap', metadata: {{ name: '{n}' }} }}");
         let code = format!("{{ b: [{}, null, [{}]], a: {{ x: {} }} }}", cm("b1"), cm("b2"), cm("a"));
-        let objs = extract(eval(&code), "t.jsonnet").ok().unwrap();
+        let objs = extract(eval(&code), "t.jsonnet", 256).ok().unwrap();
         let names: Vec<&str> = objs.iter().map(|o| o.name()).collect();
         assert_eq!(names, ["a", "b1", "b2"], "fields in Jsonnet's (sorted) order");
         assert_eq!(objs[2].origin.to_string(), "t.jsonnet");

@@ -54,6 +54,8 @@ pub struct BuildOptions {
     /// Let a kustomization read files outside its own directory (still
     /// inside the source root): `--load-restrictor LoadRestrictionsNone`.
     pub unrestricted_files: bool,
+    /// The render's time, output and depth budget.
+    pub budget: crate::render::limits::Budget,
 }
 
 /// State shared by every target of one build.
@@ -105,6 +107,14 @@ impl<'a> Build<'a> {
                 chain.join(" -> ")
             ));
         }
+        if stack.len() >= self.opts.budget.max_depth() {
+            return Err(format!(
+                "kustomizations nest deeper than {} levels at '{}' (raise it with --max-nesting)",
+                self.opts.budget.max_depth(),
+                self.display(dir)
+            ));
+        }
+        self.opts.budget.check_time(&self.display(dir)).map_err(|e| e.to_string())?;
         stack.push(dir.to_path_buf());
         Ok(StackGuard(&self.stack))
     }
@@ -121,7 +131,7 @@ impl<'a> Build<'a> {
 
     pub fn decode(&self, text: &str, file: &Path) -> Result<Vec<Res>, String> {
         let label = self.src.display_path(file);
-        let res = target::decode_resources(text, &label)?;
+        let res = target::decode_resources(text, &label, &self.opts.budget)?;
         // kustomize reads the built-in schema for the scope of kinds it has
         // no precomputed scope for.
         if res.iter().any(|r| crate::normalize::builtin_scope(r.obj.group(), r.obj.kind()).is_none()) {
@@ -178,6 +188,6 @@ pub fn build(src: &LocalSource, opts: &BuildOptions) -> Result<Vec<Object>> {
 }
 
 /// Render a kustomization source (the [`crate::render::render`] entry).
-pub fn render_kustomize(src: &LocalSource) -> Result<Vec<Object>> {
-    build(src, &BuildOptions::default())
+pub fn render_kustomize(src: &LocalSource, budget: &crate::render::limits::Budget) -> Result<Vec<Object>> {
+    build(src, &BuildOptions { budget: budget.clone(), ..BuildOptions::default() })
 }

@@ -373,8 +373,8 @@ fn copy_merge_metadata(res: &mut Res, old: &Res) {
 }
 
 /// Decode a manifest stream into build resources.
-pub fn decode_resources(text: &str, label: &str) -> Result<Vec<Res>, String> {
-    let objs = decode_manifests(text, label, Dialect::Kustomize).map_err(|e| {
+pub fn decode_resources(text: &str, label: &str, budget: &crate::render::limits::Budget) -> Result<Vec<Res>, String> {
+    let objs = decode_manifests(text, label, Dialect::Kustomize, budget).map_err(|e| {
         // Word duplicate keys as go-yaml does, which kustomize users know.
         let msg = e.to_string();
         match (msg.find("key \""), msg.find("\" already set in map")) {
