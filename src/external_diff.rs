@@ -4,6 +4,7 @@
 //! program's exit status is ours (0 none, 1 differences, >1 error, by the
 //! convention kubectl documents).
 
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,7 +24,8 @@ fn temp_dir() -> Result<TempDir> {
     for i in 0..100u32 {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let p = base.join(format!("kubectl-gitops-diff-{}-{nanos}-{i}", std::process::id()));
-        match std::fs::create_dir(&p) {
+        // Only the user may read the objects (Secrets are masked, the rest is not).
+        match std::fs::DirBuilder::new().mode(0o700).create(&p) {
             Ok(()) => return Ok(TempDir(p)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(Error::io(p, e)),
@@ -33,8 +35,11 @@ fn temp_dir() -> Result<TempDir> {
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
+    use std::io::Write;
     let p = dir.join(name);
-    std::fs::write(&p, text).map_err(|e| Error::io(p, e))
+    let mut f =
+        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&p).map_err(|e| Error::io(&p, e))?;
+    f.write_all(text.as_bytes()).map_err(|e| Error::io(p, e))
 }
 
 /// Run `program` (split on whitespace: command and arguments) on LIVE and MERGED dirs.
@@ -42,7 +47,7 @@ pub fn run(program: &str, diffs: &[ObjectDiff]) -> Result<i32> {
     let tmp = temp_dir()?;
     let (live, merged) = (tmp.0.join("LIVE"), tmp.0.join("MERGED"));
     for d in [&live, &merged] {
-        std::fs::create_dir(d).map_err(|e| Error::io(d, e))?;
+        std::fs::DirBuilder::new().mode(0o700).create(d).map_err(|e| Error::io(d, e))?;
     }
     for d in diffs {
         let name = d.file_name();

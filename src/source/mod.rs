@@ -76,15 +76,49 @@ impl LocalSource {
                 detail: "path leaves the source root".into(),
             });
         }
-        let canonical = lexical.canonicalize().map_err(|e| Error::io(&lexical, e))?;
+        // Whatever lies outside the root stays unknown: the error for a
+        // symlink that leads out says neither where nor whether it exists.
+        let escape = || Error::PathEscape {
+            path: p.to_path_buf(),
+            root: self.root.clone(),
+            detail: "a symlink leads there".into(),
+        };
+        let canonical = match lexical.canonicalize() {
+            Ok(c) => c,
+            Err(e) => {
+                if self.leads_outside(&lexical) {
+                    return Err(escape());
+                }
+                return Err(Error::io(&lexical, e));
+            }
+        };
         if !canonical.starts_with(&self.root) {
-            return Err(Error::PathEscape {
-                path: p.to_path_buf(),
-                root: self.root.clone(),
-                detail: format!("symlink resolves to {}", canonical.display()),
-            });
+            return Err(escape());
         }
         Ok(canonical)
+    }
+
+    /// Does a path that cannot be resolved go outside the root through a
+    /// symlink (its deepest existing ancestor, or a dangling link's target)?
+    fn leads_outside(&self, lexical: &Path) -> bool {
+        for a in lexical.ancestors() {
+            if let Ok(meta) = a.symlink_metadata() {
+                if meta.file_type().is_symlink()
+                    && let Ok(target) = std::fs::read_link(a)
+                {
+                    let joined = a.parent().map(|d| d.join(&target)).unwrap_or(target);
+                    let resolved = match lexical_normalize(&joined).canonicalize() {
+                        Ok(c) => c,
+                        Err(_) => lexical_normalize(&joined),
+                    };
+                    if !resolved.starts_with(&self.root) {
+                        return true;
+                    }
+                }
+                return a.canonicalize().is_ok_and(|c| !c.starts_with(&self.root));
+            }
+        }
+        false
     }
 }
 
@@ -119,7 +153,26 @@ mod tests {
         assert!(src.confine(Path::new("a.yaml")).is_ok());
         assert!(matches!(src.confine(Path::new("../../secret.yaml")), Err(Error::PathEscape { .. })));
         let err = src.confine(Path::new("link.yaml")).unwrap_err();
-        assert!(err.to_string().contains("symlink resolves to"), "{err}");
+        assert!(err.to_string().contains("a symlink leads there; it is outside the source root"), "{err}");
         assert!(matches!(src.confine(&tmp.path().join("secret.yaml")), Err(Error::PathEscape { .. })));
+    }
+
+    #[test]
+    fn escapes_say_nothing_of_what_is_outside() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("repo");
+        std::fs::create_dir_all(root.join("app")).unwrap();
+        std::fs::create_dir_all(tmp.path().join("outside/dir")).unwrap();
+        std::fs::write(tmp.path().join("outside/file"), "").unwrap();
+        for (name, target) in [("f", "outside/file"), ("d", "outside/dir"), ("missing", "outside/nothing")] {
+            std::os::unix::fs::symlink(tmp.path().join(target), root.join("app").join(name)).unwrap();
+        }
+        let src = LocalSource::with_root(&root, &root.join("app")).unwrap();
+        let messages: Vec<String> = ["f", "d", "missing", "d/x", "f/x", "missing/x"]
+            .iter()
+            .map(|p| src.confine(Path::new(p)).unwrap_err().to_string().replacen(p, "P", 1))
+            .collect();
+        assert!(messages.iter().all(|m| m == &messages[0]), "{messages:#?}");
+        assert!(!messages[0].contains("outside/"), "{}", messages[0]);
     }
 }

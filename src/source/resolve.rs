@@ -10,6 +10,7 @@ use super::git::{self, Cache, Checkout, GitSpec, RepoUrl};
 use crate::error::{Error, Result};
 use crate::history::HistorySource;
 use crate::model::Object;
+use crate::render::chart::strvals::ValueKind;
 use crate::render::{JsonnetVar, RenderOptions, Tool, detect};
 
 /// Where the manifests come from.
@@ -293,6 +294,15 @@ fn apply_helm(
         files.push(write_inline_values(cache, &values)?);
     }
     let args = spec.set_args();
+    // Each parameter must parse on its own, so that an error names it.
+    for (arg, kind) in
+        args.set.iter().map(|a| (a, ValueKind::Typed)).chain(args.set_string.iter().map(|a| (a, ValueKind::String)))
+    {
+        let name = arg.split_once('=').map_or(arg.as_str(), |(n, _)| n);
+        let shown: String = name.chars().take(60).collect();
+        crate::render::chart::strvals::parse_into(arg, &mut serde_json::Map::new(), kind)
+            .map_err(|e| Error::Usage(format!("parameters: {shown:?}: {e}")))?;
+    }
     let mut set_file = Vec::new();
     for arg in &args.set_file {
         let (name, path) = arg.split_once('=').unwrap_or((arg, ""));
@@ -313,12 +323,22 @@ fn write_inline_values(cache: &Cache, values: &serde_json::Value) -> Result<Path
     use sha2::Digest;
     let text = serde_json::to_string_pretty(values).map_err(|e| Error::Usage(e.to_string()))?;
     let name: String = sha2::Sha256::digest(text.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let dir = cache.root().join("values");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    // Inline values may hold secrets: only the user may read them.
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(|e| Error::io(&dir, e))?;
     let path = dir.join(format!("{name}.json"));
     if !path.is_file() {
         let tmp = dir.join(format!(".tmp-{name}-{}", std::process::id()));
-        std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(|e| Error::io(&tmp, e))?;
+        f.write_all(text.as_bytes()).map_err(|e| Error::io(&tmp, e))?;
         std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     }
     Ok(path)

@@ -16,7 +16,18 @@ pub(crate) fn read_application(loc: &Loc, doc: &Value) -> Result<Application> {
     top.accept("operation");
     let mut meta = top.object("metadata")?.ok_or_else(|| loc.err("metadata.name", "missing"))?;
     let name = meta.string("name")?.filter(|n| !n.is_empty()).ok_or_else(|| loc.err("metadata.name", "missing"))?;
+    // Argo CD accepts only valid object names; the name reaches plugins
+    // (`ARGOCD_APP_NAME`) and release names, so it is checked first.
+    if !crate::model::is_dns1123_subdomain(&name) {
+        return Err(loc.err(
+            "metadata.name",
+            "must be a valid object name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters)",
+        ));
+    }
     let namespace = meta.string("namespace")?;
+    if let Some(ns) = namespace.as_deref().filter(|ns| !crate::model::is_dns1123_label(ns)) {
+        return Err(loc.err("metadata.namespace", format!("{ns:?} is not a valid namespace name")));
+    }
     for k in ["labels", "annotations", "finalizers", "uid", "resourceVersion", "generation", "creationTimestamp"] {
         meta.accept(k);
     }
@@ -34,6 +45,11 @@ pub(crate) fn read_application(loc: &Loc, doc: &Value) -> Result<Application> {
             let dest =
                 Destination { server: d.string("server")?, name: d.string("name")?, namespace: d.string("namespace")? };
             d.finish();
+            if let Some(ns) =
+                dest.namespace.as_deref().filter(|ns| !ns.is_empty() && !crate::model::is_dns1123_label(ns))
+            {
+                return Err(loc.err("spec.destination.namespace", format!("{ns:?} is not a valid namespace name")));
+            }
             if dest.server.is_some() && dest.name.is_some() {
                 return Err(loc.err("spec.destination", "set either name or server, not both"));
             }
