@@ -1,0 +1,1 @@
+{% macro again(ctx) %}{{ include("again", ctx) }}{% endmacro %}
