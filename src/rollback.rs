@@ -112,6 +112,11 @@ mod tests {
         let argv = source_flags(&entry(source.clone())).unwrap();
         assert_eq!(&argv[..4], ["--app", "/x/app.yaml", "--revision", &"a".repeat(40)]);
 
+        let mut secret = source.clone();
+        secret.parameters.insert("tla-str".into(), vec![format!("t={}", crate::history::secret_digest("s3cret"))]);
+        let err = source_flags(&entry(secret)).unwrap_err().to_string();
+        assert!(err.contains("--tla-str") && err.contains("does not store") && !err.contains("s3cret"), "{err}");
+
         source.revision = format!("local:{}", "b".repeat(64));
         let err = source_flags(&entry(source)).unwrap_err().to_string();
         assert!(err.contains("entry 3") && err.contains("local directory"), "{err}");
