@@ -12,6 +12,8 @@ pub mod diff;
 pub mod error;
 pub mod external_diff;
 pub mod fleet;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod health;
 pub mod history;
 pub mod keys;

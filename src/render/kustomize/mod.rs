@@ -187,6 +187,16 @@ pub fn build(src: &LocalSource, opts: &BuildOptions) -> Result<Vec<Object>> {
     Ok(out)
 }
 
+/// Strategic merge with the built-in schema, for the fuzzing entry points.
+#[doc(hidden)]
+pub fn fuzz_strategic_merge(
+    target: &mut serde_json::Value,
+    patch: &serde_json::Value,
+    gvk: (&str, &str, &str),
+) -> std::result::Result<bool, String> {
+    smp::strategic_merge_with(target, patch, gvk, None)
+}
+
 /// Render a kustomization source (the [`crate::render::render`] entry).
 pub fn render_kustomize(src: &LocalSource, budget: &crate::render::limits::Budget) -> Result<Vec<Object>> {
     build(src, &BuildOptions { budget: budget.clone(), ..BuildOptions::default() })
