@@ -222,3 +222,40 @@ fn dry_run_changes_nothing_and_lists_cascading_deletions() {
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["summary"]["unchanged"], 1, "{}", json.stdout);
 }
+
+/// A kind served only in a version other than its group's preferred one
+/// (CronJob in batch/v1beta1 on this 1.20 server, where batch prefers v1)
+/// stays a member: recorded in the parent, found again, and pruned.
+#[test]
+fn a_member_in_a_non_preferred_version_is_found_and_pruned() {
+    let ns = new_ns("prune-v1beta1");
+    let cron = "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: nightly\nspec:\n  schedule: \"0 3 * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers: [{name: c, image: busybox}]\n---\n";
+    let dir = tree(&[("a.yaml", &format!("{}{cron}", cm("keep", "", "x")))]);
+    sync_ok(dir.path(), &ns, "cron", &[]);
+    let kinds = || {
+        cluster::shared().kubectl_ok(&[
+            "get",
+            "secret",
+            "applyset-cron",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.metadata.annotations.applyset\\.kubernetes\\.io/contains-group-kinds}",
+        ])
+    };
+    assert_eq!(kinds(), "ConfigMap,CronJob.batch");
+    // A second run sees the CronJob as a member: no warning, still recorded.
+    std::fs::write(dir.path().join("a.yaml"), format!("{}{cron}", cm("keep", "", "y"))).unwrap();
+    let r = sync_ok(dir.path(), &ns, "cron", &[]);
+    assert!(!r.stderr.contains("not served"), "{}", r.stderr);
+    assert_eq!(kinds(), "ConfigMap,CronJob.batch");
+    // Removed from the source, it shows as to prune, and a prune deletes it.
+    std::fs::write(dir.path().join("a.yaml"), cm("keep", "", "y")).unwrap();
+    let d = gitops(&["diff", dir.path().to_str().unwrap(), "--name", "cron", "-n", &ns, "--prune"]);
+    assert_eq!(d.code, 1, "diff --prune should show the CronJob: {}{}", d.stdout, d.stderr);
+    assert!(d.stdout.contains("nightly"), "{}", d.stdout);
+    let r = sync_ok(dir.path(), &ns, "cron", &["--prune", "--yes"]);
+    assert!(r.stdout.contains("1 pruned"), "{}{}", r.stdout, r.stderr);
+    assert!(!exists("cronjob.v1beta1.batch", &ns, "nightly"));
+    assert_eq!(kinds(), "ConfigMap");
+}

@@ -77,23 +77,34 @@ impl Cluster {
     pub fn discover_group_kinds(&self, group_kinds: &BTreeSet<String>) -> Result<BTreeMap<String, ResourceInfo>> {
         let groups: BTreeSet<String> =
             group_kinds.iter().map(|gk| gk.split_once('.').map_or("", |(_, g)| g).to_string()).collect();
-        let preferred = self.rt.block_on(preferred_versions(&self.client, &groups, self.concurrency))?;
-        let gvks: Vec<Gvk> = group_kinds
-            .iter()
-            .filter_map(|gk| {
-                let (kind, group) = gk.split_once('.').unwrap_or((gk, ""));
-                preferred.get(group).map(|v| Gvk::new(group, v, kind))
-            })
-            .collect();
-        let discovery: Discovery = self.discover(gvks.iter())?;
-        Ok(group_kinds
-            .iter()
-            .filter_map(|gk| {
-                let (kind, group) = gk.split_once('.').unwrap_or((gk, ""));
-                let v = preferred.get(group)?;
-                discovery.resource(&Gvk::new(group, v, kind)).map(|r| (gk.clone(), r.clone()))
-            })
-            .collect())
+        let served = self.rt.block_on(served_versions(&self.client, &groups, self.concurrency))?;
+        // A kind may be served in a version other than its group's
+        // preferred one (CronJob in batch/v1beta1 on a 1.20 server, where
+        // batch prefers v1): look in the preferred version first, then in
+        // each other served version, in the server's order, for the kinds
+        // still missing; one round of requests per version rank.
+        let mut found: BTreeMap<String, ResourceInfo> = BTreeMap::new();
+        let rounds = served.values().map(Vec::len).max().unwrap_or(0);
+        for rank in 0..rounds {
+            let wanted: Vec<(&String, Gvk)> = group_kinds
+                .iter()
+                .filter(|gk| !found.contains_key(*gk))
+                .filter_map(|gk| {
+                    let (kind, group) = gk.split_once('.').unwrap_or((gk, ""));
+                    served.get(group).and_then(|vs| vs.get(rank)).map(|v| (gk, Gvk::new(group, v, kind)))
+                })
+                .collect();
+            if wanted.is_empty() {
+                break;
+            }
+            let discovery: Discovery = self.discover(wanted.iter().map(|(_, g)| g))?;
+            for (gk, gvk) in &wanted {
+                if let Some(r) = discovery.resource(gvk) {
+                    found.insert((*gk).clone(), r.clone());
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Every namespaced resource that can be listed, in its group's preferred version.
@@ -110,22 +121,31 @@ async fn get_path(client: &kube::Client, path: &str) -> Result<Value> {
     .await
 }
 
-/// group -> preferred version, for the groups asked (core: `v1`).
-async fn preferred_versions(
+/// group -> its served versions, the preferred one first, for the groups
+/// asked (core: `v1`).
+async fn served_versions(
     client: &kube::Client,
     groups: &BTreeSet<String>,
     concurrency: usize,
-) -> Result<BTreeMap<String, String>> {
-    let found: Vec<Option<(String, String)>> = futures::stream::iter(groups.iter().cloned())
+) -> Result<BTreeMap<String, Vec<String>>> {
+    let found: Vec<Option<(String, Vec<String>)>> = futures::stream::iter(groups.iter().cloned())
         .map(|group| async move {
             if group.is_empty() {
-                return Ok(Some((group, "v1".to_string())));
+                return Ok(Some((group, vec!["v1".to_string()])));
             }
             match get_path(client, &format!("/apis/{group}")).await {
-                Ok(g) => Ok(g
-                    .pointer("/preferredVersion/version")
-                    .and_then(Value::as_str)
-                    .map(|v| (group.clone(), v.to_string()))),
+                Ok(g) => {
+                    let preferred = g.pointer("/preferredVersion/version").and_then(Value::as_str);
+                    let mut versions: Vec<String> = preferred.map(str::to_string).into_iter().collect();
+                    for v in g.get("versions").and_then(Value::as_array).into_iter().flatten() {
+                        if let Some(v) = v.get("version").and_then(Value::as_str)
+                            && Some(v) != preferred
+                        {
+                            versions.push(v.to_string());
+                        }
+                    }
+                    Ok((!versions.is_empty()).then_some((group, versions)))
+                }
                 Err(e) if not_found(&e) => Ok(None),
                 Err(e) => Err(e),
             }

@@ -75,12 +75,16 @@ pub struct PrunePlan {
     pub kept: Vec<(LiveItem, String)>,
     /// Every live member of the set (for the mass-prune guard).
     pub live_members: usize,
+    /// Recorded kinds the cluster does not serve now, with the namespaces
+    /// the set recorded: they stay in the parent, so that their members are
+    /// found again once the kind is served.
+    pub unserved: Inventory,
 }
 
 impl PrunePlan {
     /// What the parent must still record after the prune: kinds and namespaces of kept objects.
     pub fn kept_inventory(&self) -> Inventory {
-        let mut inv = Inventory::default();
+        let mut inv = self.unserved.clone();
         for (k, _) in &self.kept {
             inv.group_kinds.insert(group_kind(&k.resource.group, &k.resource.kind));
             if !k.namespace.is_empty() {
@@ -102,8 +106,21 @@ pub fn plan_prune(
     parent_namespace: &str,
 ) -> Result<PrunePlan> {
     let resources = cluster.discover_group_kinds(&inventory.group_kinds)?;
+    let mut unserved = Inventory::default();
     for gk in inventory.group_kinds.iter().filter(|gk| !resources.contains_key(*gk)) {
-        tracing::warn!("ApplySet kind {gk} is not served by the cluster any more; its members cannot be pruned");
+        let places = if inventory.namespaces.is_empty() {
+            "cluster-wide".to_string()
+        } else {
+            format!("in namespaces {}", inventory.namespaces.iter().cloned().collect::<Vec<_>>().join(", "))
+        };
+        tracing::warn!(
+            "ApplySet kind {gk} is not served by the cluster now (no served version has it); its members, last \
+             recorded {places}, cannot be listed or pruned: the kind stays recorded in the parent"
+        );
+        unserved.group_kinds.insert(gk.clone());
+    }
+    if !unserved.group_kinds.is_empty() {
+        unserved.namespaces = inventory.namespaces.clone();
     }
     let selector = format!("{PART_OF_LABEL}={id}");
     let mut requests = Vec::new();
@@ -114,7 +131,7 @@ pub fn plan_prune(
             requests.push(ListRequest { resource: r.clone(), namespace: ns, label_selector: Some(selector.clone()) });
         }
     }
-    let mut out = PrunePlan::default();
+    let mut out = PrunePlan { unserved, ..Default::default() };
     let mut delete = Vec::new();
     let mut last = Vec::new();
     for (req, items) in requests.iter().zip(cluster.list(&requests)?) {
@@ -287,6 +304,13 @@ mod tests {
         let inv = plan.kept_inventory();
         assert_eq!(inv.contains_annotation(), "Deployment.apps,Namespace");
         assert_eq!(inv.namespaces.iter().cloned().collect::<Vec<_>>(), ["a"]);
+        // A kind the cluster does not serve now stays recorded, with the set's namespaces.
+        let mut unserved = Inventory::default();
+        unserved.group_kinds.insert("Widget.example.com".into());
+        unserved.namespaces.insert("b".into());
+        let inv = PrunePlan { unserved, ..plan }.kept_inventory();
+        assert_eq!(inv.contains_annotation(), "Deployment.apps,Namespace,Widget.example.com");
+        assert_eq!(inv.namespaces.iter().cloned().collect::<Vec<_>>(), ["a", "b"]);
         let d = item("", "ConfigMap", "a", "c");
         assert_eq!(d.delete_request().uid.as_deref(), Some("uid-c"));
         assert_eq!(d.owners(), ["owner-1"]);
