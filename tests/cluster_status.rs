@@ -238,3 +238,43 @@ fn status_before_the_first_sync_in_a_namespace_that_does_not_exist_is_missing() 
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains(&format!("namespace {ns}")), "{}", r.stderr);
 }
+
+/// HPAs of every version the server serves, alone and mixed in one app:
+/// each is read in its own version and gets a health, never `Unknown`.
+#[test]
+fn hpa_health_in_every_served_version() {
+    let ns = new_ns("status-hpa");
+    let hpa = |name: &str, version: &str| {
+        let spec = if version == "v1" {
+            "  targetCPUUtilizationPercentage: 80\n".to_string()
+        } else {
+            let target = if version == "v2beta1" {
+                "targetAverageUtilization: 80"
+            } else {
+                "target: {type: Utilization, averageUtilization: 80}"
+            };
+            format!("  metrics: [{{type: Resource, resource: {{name: cpu, {target}}}}}]\n")
+        };
+        format!(
+            "apiVersion: autoscaling/{version}\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: {name}\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}\n  minReplicas: 1\n  maxReplicas: 3\n{spec}---\n"
+        )
+    };
+    let versions = ["v1", "v2beta1", "v2beta2"];
+    let all: String = versions.iter().map(|v| hpa(&format!("hpa-{v}"), v)).collect();
+    for (app, content) in versions
+        .iter()
+        .map(|v| (format!("alone-{v}"), hpa(&format!("alone-{v}"), v)))
+        .chain([("mixed".to_string(), all)])
+    {
+        let dir = tree(&[("a.yaml", &content)]);
+        sync_ok(dir.path(), &ns, &app, &[]);
+        let s = status(dir.path(), &app, &ns);
+        for o in s["objects"].as_array().unwrap() {
+            let h = o["health"].as_str().unwrap_or_default();
+            assert!(["Healthy", "Progressing", "Degraded"].contains(&h), "{app}: {o:#}");
+            assert!(!o.to_string().contains("unsupported"), "{app}: {o:#}");
+        }
+        assert_ne!(s["health"], "Unknown", "{app}: {s:#}");
+        assert_eq!(s["objects"].as_array().unwrap().len(), content.matches("kind: HorizontalPodAutoscaler").count());
+    }
+}

@@ -24,7 +24,8 @@ pub fn builtin(group: &str, version: &str, kind: &str, obj: &Value) -> Option<He
         ("batch", "Job") => Some(job(obj)),
         ("autoscaling", "HorizontalPodAutoscaler") => match version {
             "v1" => Some(hpa_v1(obj)),
-            "v2" => Some(hpa_conditions(array_at(obj, "/status/conditions"))),
+            // v2beta1, v2beta2 and v2 keep the conditions in status, each read in its own version.
+            "v2" | "v2beta2" | "v2beta1" => Some(hpa_conditions(array_at(obj, "/status/conditions"))),
             _ => unsupported("HPA"),
         },
         ("apiregistration.k8s.io", "APIService") if version != "v1" && version != "v1beta1" => {

@@ -128,4 +128,23 @@ mod tests {
         let plain = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}});
         assert_eq!(assess_for_wait(&plain), None);
     }
+
+    #[test]
+    fn hpa_health_in_every_version() {
+        let conds = json!([{"type": "AbleToScale", "status": "True", "reason": "SucceededRescale", "message": "ok"}]);
+        for v in ["v2", "v2beta2", "v2beta1"] {
+            let hpa = json!({"apiVersion": format!("autoscaling/{v}"), "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": "x"}, "status": {"conditions": conds}});
+            assert_eq!(assess(&hpa).unwrap(), Health::new(HealthStatus::Healthy, "ok"), "{v}");
+            let waiting = json!({"apiVersion": format!("autoscaling/{v}"), "kind": "HorizontalPodAutoscaler", "metadata": {"name": "x"}});
+            assert_eq!(assess(&waiting).unwrap().status, HealthStatus::Progressing, "{v}");
+        }
+        // v1 keeps them in an annotation; read as v1, the status conditions do not count.
+        let v1 = json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "x", "annotations": {"autoscaling.alpha.kubernetes.io/conditions": conds.to_string()}}});
+        assert_eq!(assess(&v1).unwrap(), Health::new(HealthStatus::Healthy, "ok"));
+        let other =
+            json!({"apiVersion": "autoscaling/v3", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "x"}});
+        assert_eq!(assess(&other).unwrap().status, HealthStatus::Unknown);
+    }
 }
