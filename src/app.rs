@@ -240,8 +240,23 @@ fn connect(args: &ClusterArgs, resolved: &Resolved) -> Result<Cluster> {
     })
 }
 
+/// The source flags with the chart release name defaulting to the app's
+/// name (`--name`), as Argo CD names a release after its Application
+/// (`--release-name` wins; an Application source names it itself).
+fn named_release<'a>(source: &'a SourceArgs, name: Option<&str>) -> std::borrow::Cow<'a, SourceArgs> {
+    match name {
+        Some(n) if source.chart.release_name.is_none() && source.remote.app.is_none() => {
+            let mut s = source.clone();
+            s.chart.release_name = Some(n.to_string());
+            std::borrow::Cow::Owned(s)
+        }
+        _ => std::borrow::Cow::Borrowed(source),
+    }
+}
+
 fn diff_cmd(args: DiffArgs) -> Result<i32> {
-    let (mut objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
+    let source_args = named_release(&args.source, args.name.as_deref());
+    let (mut objects, source) = render_parts(&source_args, args.cluster.namespace.as_deref())?;
     let cluster = connect(&args.cluster, &source)?;
     let name = app_name(args.name.as_deref(), &source);
     if args.prune && name.is_none() {
@@ -458,7 +473,8 @@ fn history_template(
 
 fn sync_cmd(args: SyncArgs) -> Result<i32> {
     require_name(args.name.as_deref(), &args.source, "sync")?;
-    let (objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
+    let source_args = named_release(&args.source, args.name.as_deref());
+    let (objects, source) = render_parts(&source_args, args.cluster.namespace.as_deref())?;
     let cluster = connect(&args.cluster, &source)?;
     let name = app_name(args.name.as_deref(), &source).expect("checked by require_name");
     let opts = sync_options(&args, &args.source, &name, &source, &cluster, &objects)?;
@@ -537,7 +553,8 @@ fn history_cmd(args: HistoryArgs) -> Result<i32> {
 
 fn status_cmd(args: StatusArgs) -> Result<i32> {
     require_name(args.name.as_deref(), &args.source, "status")?;
-    let (objects, source) = render_parts(&args.source, args.cluster.namespace.as_deref())?;
+    let source_args = named_release(&args.source, args.name.as_deref());
+    let (objects, source) = render_parts(&source_args, args.cluster.namespace.as_deref())?;
     let cluster = connect(&args.cluster, &source)?;
     let name = app_name(args.name.as_deref(), &source).expect("checked by require_name");
     let revision = history_source(&args.source, &source, cluster.default_namespace(), &objects)?.revision;

@@ -453,3 +453,26 @@ fn a_configmap_parent() {
         gitops(&["diff", dir.path().to_str().unwrap(), "--name", "cmp", "-n", &ns, "--applyset-parent", "configmap"]);
     assert_eq!(diff.code, 0, "{}{}", diff.stdout, diff.stderr);
 }
+
+/// A chart's release is named after the app, as Argo CD names it after the
+/// Application; `--release-name` wins.
+#[test]
+fn a_chart_release_is_named_after_the_app() {
+    let ns = new_ns("sync-release");
+    let chart = tree(&[
+        ("Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n"),
+        (
+            "templates/cm.yaml.j2",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ Release.Name }}-cfg\ndata: {}\n",
+        ),
+    ]);
+    sync_ok(chart.path(), &ns, "web", &[]);
+    assert!(exists("configmap", &ns, "web-cfg"));
+    let s = gitops(&["status", chart.path().to_str().unwrap(), "--name", "web", "-n", &ns, "-o", "json"]);
+    assert!(s.stdout.contains("\"sync\": \"Synced\""), "{}{}", s.stdout, s.stderr);
+    sync_ok(chart.path(), &ns, "other", &["--release-name", "given"]);
+    assert!(exists("configmap", &ns, "given-cfg"));
+    // `render` has no app: helm template's default name.
+    let r = common::run(&["render", chart.path().to_str().unwrap(), "-o", "name"]);
+    assert_eq!(r.stdout.trim(), "configmap/release-name-cfg", "{}", r.stderr);
+}
