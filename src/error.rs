@@ -97,6 +97,10 @@ pub enum Error {
     /// A git repository could not be fetched or read (`repo` is redacted).
     #[error("{repo}: {message}")]
     Git { repo: String, message: String },
+    /// Several objects failed the preflight (server-side dry-run): each
+    /// one's error, the first [`MAX_REPORTED`] of them, and how many in all.
+    #[error("{}", preflight_message(.errors, *.total))]
+    Preflight { errors: Vec<Error>, total: usize },
     /// An Application file is invalid (`field` is the path inside the document).
     #[error("{file}:{line}: {field}: {message}")]
     App { file: String, line: usize, field: String, message: String },
@@ -138,6 +142,21 @@ impl std::fmt::Display for ApiFailure {
             code => write!(f, "{} {} {place} failed (HTTP {code}): {}", self.verb, self.resource, self.message),
         }
     }
+}
+
+/// How many errors a [`Error::Preflight`] keeps and prints.
+pub const MAX_REPORTED: usize = 50;
+
+fn preflight_message(errors: &[Error], total: usize) -> String {
+    let mut s = format!("{total} objects failed the server-side dry-run (nothing was applied):");
+    for e in errors {
+        s.push_str("\n  - ");
+        s.push_str(&e.to_string().replace('\n', "\n    "));
+    }
+    if total > errors.len() {
+        s.push_str(&format!("\n  ... and {} more", total - errors.len()));
+    }
+    s
 }
 
 fn unknown_kinds_message(items: &[String]) -> String {

@@ -476,3 +476,35 @@ fn a_chart_release_is_named_after_the_app() {
     let r = common::run(&["render", chart.path().to_str().unwrap(), "-o", "name"]);
     assert_eq!(r.stdout.trim(), "configmap/release-name-cfg", "{}", r.stderr);
 }
+
+/// The preflight reports every object the server refuses, each with its
+/// file, and nothing is applied; a known limitation of old API servers'
+/// server-side apply gets a hint.
+#[test]
+fn preflight_reports_every_failure() {
+    let ns = new_ns("sync-preflight");
+    let bad: String = (1..=5)
+        .map(|i| format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: bad-{i}\nspec:\n  ports: [{{port: {}, protocol: TCP}}]\n---\n", 70000 + i))
+        .collect();
+    let dir = tree(&[("ok.yaml", &cm("fine", "", "x")), ("bad.yaml", &bad)]);
+    let r = sync(dir.path(), &ns, "pre", &[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("5 objects failed the server-side dry-run"), "{}", r.stderr);
+    for i in 1..=5 {
+        assert!(r.stderr.contains(&format!("bad-{i}")), "bad-{i} not reported: {}", r.stderr);
+    }
+    assert!(r.stderr.contains("bad.yaml"), "{}", r.stderr);
+    assert!(!exists("configmap", &ns, "fine"), "nothing is applied when the preflight fails");
+
+    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: noproto\nspec:\n  ports: [{port: 80}]\n";
+    let dir = tree(&[("svc.yaml", svc)]);
+    let r = sync(dir.path(), &ns, "svc", &[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("hint:") && r.stderr.contains("protocol"), "{}", r.stderr);
+
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: qty\nspec:\n  containers:\n  - name: c\n    image: busybox\n    resources: {requests: {cpu: 0.5}}\n";
+    let dir = tree(&[("pod.yaml", pod)]);
+    let r = sync(dir.path(), &ns, "qty", &[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("hint:") && r.stderr.contains("quantity"), "{}", r.stderr);
+}

@@ -247,6 +247,9 @@ fn dry_run(
         .map(|(&i, v)| (out[i].resource.as_ref().expect("dry-run only with a resource"), v))
         .collect();
     let results = cluster.apply(&batch, ApplyOptions { dry_run: true, force });
+    // Every failure is reported, not only the first.
+    let mut errors: Vec<Error> = Vec::new();
+    let mut total = 0;
     for (&i, result) in indices.iter().zip(results) {
         let c = &mut out[i];
         match result {
@@ -264,8 +267,42 @@ fn dry_run(
                 c.predicted = c.desired.to_value();
                 c.prediction = Prediction::Desired;
             }
-            Err(e) => return Err(object_error(c, e)),
+            Err(e) => {
+                total += 1;
+                if errors.len() < crate::error::MAX_REPORTED {
+                    errors.push(object_error(c, with_hint(e)));
+                }
+            }
         }
     }
-    Ok(())
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.pop().expect("one error")),
+        _ => Err(Error::Preflight { errors, total }),
+    }
+}
+
+/// Known server-side apply limitations of older API servers (fixed in later
+/// releases) get a hint naming the way around them.
+fn with_hint(e: Error) -> Error {
+    let Error::Api(mut f) = e else { return e };
+    let hint = if f.code != 500 {
+        None
+    } else if f.message.contains("omits key field") {
+        Some(
+            "this API server's server-side apply needs every key field of a list entry (e.g. `protocol: TCP` on a \
+             Service or container port): set it in the manifest (newer API servers default it)",
+        )
+    } else if f.message.contains("failed to create typed") || f.message.contains("expected numeric") {
+        Some(
+            "this API server's server-side apply cannot read a value of this manifest as its schema types it \
+             (e.g. a bare-number quantity such as `cpu: 0.5`; write it as a string, `cpu: \"500m\"`)",
+        )
+    } else {
+        None
+    };
+    if let Some(h) = hint {
+        f.message = format!("{}\n  hint: {h}", f.message);
+    }
+    Error::Api(f)
 }
