@@ -482,7 +482,7 @@ fn a_chart_release_is_named_after_the_app() {
 /// server-side apply gets a hint.
 #[test]
 fn preflight_reports_every_failure() {
-    let ns = new_ns("sync-preflight");
+    let ns = new_ns("sync-preflight-all");
     let bad: String = (1..=5)
         .map(|i| format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: bad-{i}\nspec:\n  ports: [{{port: {}, protocol: TCP}}]\n---\n", 70000 + i))
         .collect();
