@@ -221,6 +221,14 @@ fn dry_run_changes_nothing_and_lists_cascading_deletions() {
     let json = gitops(&["sync", dir.path().to_str().unwrap(), "--name", "dry", "-n", &ns, "--dry-run", "-o", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["summary"]["unchanged"], 1, "{}", json.stdout);
+    // Without --prune nothing is deleted, so nothing cascades; the dry run
+    // reports what the real run then does.
+    assert_eq!(v["summary"]["cascading"], 0, "{}", json.stdout);
+    assert!(v["objects"].as_array().unwrap().iter().all(|o| o["outcome"] != "cascading"), "{}", json.stdout);
+    let real = gitops(&["sync", dir.path().to_str().unwrap(), "--name", "dry", "-n", &ns, "-o", "json"]);
+    let r: serde_json::Value = serde_json::from_str(&real.stdout).unwrap();
+    assert_eq!(r["summary"], v["summary"], "dry run: {}\nreal run: {}", json.stdout, real.stdout);
+    assert_eq!(r["objects"], v["objects"], "dry run: {}\nreal run: {}", json.stdout, real.stdout);
 }
 
 /// A kind served only in a version other than its group's preferred one

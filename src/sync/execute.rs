@@ -22,6 +22,10 @@ use crate::health::{HealthStatus, assess_for_wait};
 use crate::model::{Gvk, ObjectKey};
 use crate::plan::{HookDeletePolicy, SyncPlan, Task};
 
+/// The note on a member the source no longer renders, kept because the
+/// run has no `--prune`.
+pub const NOT_PRUNED: &str = "not rendered; --prune would delete it";
+
 /// Everything the preflight established.
 pub(super) struct Input<'a> {
     pub plan: &'a SyncPlan,
@@ -88,6 +92,14 @@ pub(super) fn run(
         let (first, last) = pp.delete.split_at(pp.delete.len() - pp.prune_last);
         for round in [first, last] {
             ex.prune(round, report, ui)?;
+        }
+    } else {
+        // Members the source no longer renders stay without --prune: say so,
+        // as the dry run does.
+        for item in &pp.delete {
+            let e = Entry::new(&item.key(), Outcome::Kept, NOT_PRUNED);
+            ui.object(&e, false);
+            report.push(e);
         }
     }
     for (item, reason) in &pp.kept {

@@ -223,11 +223,9 @@ pub fn sync(
     let desired_inv = inventory_of(set, &parent_ns);
     let widened = parent.recorded.union(&desired_inv);
     let desired_keys: HashSet<ObjectKey> = set.iter().map(Object::key).collect();
-    let prune_plan = if opts.prune || opts.dry_run {
-        prune::plan_prune(cluster, &id, &widened, &desired_keys, &parent_ns)?
-    } else {
-        PrunePlan::default()
-    };
+    // Planned on every run (label-selected LISTs, in parallel): a run
+    // without --prune reports the members it leaves, exactly as its dry run.
+    let prune_plan = prune::plan_prune(cluster, &id, &widened, &desired_keys, &parent_ns)?;
     if opts.prune
         && !opts.confirm_mass_prune
         && crate::plan::is_mass_prune(prune_plan.delete.len(), prune_plan.live_members)
@@ -415,7 +413,7 @@ fn dry_run_report(
     }
     for item in &prune_plan.delete {
         let outcome = if opts.prune { Outcome::Pruned } else { Outcome::Kept };
-        let note = if opts.prune { "" } else { "not rendered; --prune would delete it" };
+        let note = if opts.prune { "" } else { execute::NOT_PRUNED };
         let e = Entry::new(&item.key(), outcome, note);
         ui.object(&e, true);
         report.push(e);
@@ -425,7 +423,10 @@ fn dry_run_report(
         ui.object(&e, true);
         report.push(e);
     }
-    for dep in prune::cascading(cluster, &prune_plan.delete)? {
+    // Without --prune nothing is deleted, so nothing cascades: the dry-run
+    // reports what the same run without --dry-run would do.
+    let deleting: &[prune::LiveItem] = if opts.prune { &prune_plan.delete } else { &[] };
+    for dep in prune::cascading(cluster, deleting)? {
         let e = Entry::new(&dep.key(), Outcome::Cascading, "garbage-collected with a pruned object");
         ui.object(&e, true);
         report.push(e);
