@@ -354,6 +354,44 @@ impl Env {
     }
 
     pub fn run(&self, dir: &Path, args: &[&str]) -> Run {
+        let out = self.command(dir, args).output().expect("run kubectl-gitops");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// As [`Env::run`], but a watchdog kills the run and fails the test after `limit`.
+    pub fn run_within(&self, limit: Duration, dir: &Path, args: &[&str]) -> Run {
+        let out_dir = tempfile::tempdir().unwrap();
+        let (out_path, err_path) = (out_dir.path().join("out"), out_dir.path().join("err"));
+        let mut child = self
+            .command(dir, args)
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .stderr(std::fs::File::create(&err_path).unwrap())
+            .spawn()
+            .expect("run kubectl-gitops");
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{args:?} still running after {limit:?}: {}", std::fs::read_to_string(&err_path).unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: std::fs::read_to_string(&out_path).unwrap(),
+            stderr: std::fs::read_to_string(&err_path).unwrap(),
+        }
+    }
+
+    fn command(&self, dir: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubectl-gitops"));
         cmd.args(args)
             .current_dir(dir)
@@ -364,18 +402,17 @@ impl Env {
             .env_remove("KUBECTL_GITOPS_CACHE_DIR")
             .env_remove("KUBECTL_GITOPS_GIT_TOKEN")
             .env_remove("KUBECTL_GITOPS_GIT_USERNAME")
+            .env_remove("KUBECTL_GITOPS_GIT_TOKEN_HOSTS")
+            .env_remove("KUBECTL_GITOPS_GIT_MAX_BYTES")
+            .env_remove("KUBECTL_GITOPS_GIT_MAX_FILES")
+            .env_remove("KUBECTL_GITOPS_GIT_MAX_DEPTH")
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("KUBECONFIG")
             .env_remove("RUST_LOG");
         for (k, v) in &self.vars {
             cmd.env(k, v);
         }
-        let out = cmd.output().expect("run kubectl-gitops");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        cmd
     }
 }
 

@@ -7,9 +7,10 @@ use std::cell::RefCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use git2::{AutotagOption, FetchOptions, FetchPrune, Repository};
+use git2::{AutotagOption, FetchOptions, FetchPrune, RemoteRedirect, Repository};
 
 use super::auth::{Auth, callbacks};
+use super::options::GitOptions;
 use super::url::{RepoUrl, scrub};
 use crate::error::{Error, Result};
 
@@ -99,14 +100,18 @@ pub(crate) fn open(cache: &Cache, url: &RepoUrl, offline: bool) -> Result<(Repos
 
 /// Fetch every branch and tag of `url` into the cached repository (pruning
 /// deleted ones), and point its HEAD where the remote's HEAD points.
-pub(crate) fn fetch(repo: &Repository, url: &RepoUrl) -> Result<()> {
+pub(crate) fn fetch(repo: &Repository, url: &RepoUrl, options: &GitOptions) -> Result<()> {
     tracing::info!("fetching {}", url);
-    let auth = RefCell::new(Auth::new(url));
+    let auth = RefCell::new(Auth::new(url, options));
     let secrets = auth.borrow().secrets();
     let mut remote =
         repo.remote_anonymous(url.fetch_url()).map_err(|e| git_error(url, &secrets, "invalid remote", &e))?;
     let mut opts = FetchOptions::new();
-    opts.remote_callbacks(callbacks(&auth)).download_tags(AutotagOption::All).prune(FetchPrune::On);
+    // Redirects stay on the host the credentials were given for.
+    opts.remote_callbacks(callbacks(&auth))
+        .download_tags(AutotagOption::All)
+        .prune(FetchPrune::On)
+        .follow_redirects(RemoteRedirect::None);
     let refspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
     remote.fetch(&refspecs, Some(&mut opts), None).map_err(|e| git_error(url, &secrets, "fetch failed", &e))?;
     drop(opts);

@@ -13,11 +13,16 @@
 
 mod auth;
 mod cache;
+mod options;
 mod tree;
 mod url;
 
 pub use auth::{DEFAULT_TOKEN_USER, TOKEN_ENV, USERNAME_ENV};
 pub use cache::{CACHE_ENV, Cache};
+pub use options::{
+    DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_FILES, GitOptions, MAX_BYTES_ENV, MAX_DEPTH_ENV, MAX_FILES_ENV,
+    SnapshotLimits, TOKEN_HOSTS_ENV, normalize_hosts,
+};
 pub use url::{RepoUrl, Transport, redact_url, scrub};
 
 use std::path::{Component, Path, PathBuf};
@@ -38,6 +43,8 @@ pub struct GitSpec {
     pub path: PathBuf,
     /// Use the cached copy as it is; never fetch.
     pub offline: bool,
+    /// Snapshot limits and the hosts the token may go to.
+    pub options: GitOptions,
 }
 
 /// A resolved git source.
@@ -73,7 +80,7 @@ pub fn checkout(spec: &GitSpec, cache: &Cache) -> Result<Checkout> {
             if spec.offline || have_it {
                 tracing::debug!("using the cached copy of {label} without fetching");
             } else {
-                cache::fetch(&repo, &url)?;
+                cache::fetch(&repo, &url, &spec.options)?;
             }
             (repo, Some(lock))
         }
@@ -90,7 +97,8 @@ pub fn checkout(spec: &GitSpec, cache: &Cache) -> Result<Checkout> {
             });
         }
     }
-    let root = tree::snapshot(&repo, &commit, &cache.trees_dir(), &label)?;
+    let extract = tree::Extract { label: &label, revision, limits: spec.options.limits };
+    let root = tree::snapshot(&repo, &commit, &cache.trees_dir(), &extract)?;
     let source = LocalSource::with_root(&root, &root.join(&path))?;
     Ok(Checkout {
         source,

@@ -11,6 +11,7 @@ use std::path::{Component, Path, PathBuf};
 
 use git2::{Commit, ObjectType, Repository, Tree};
 
+use super::options::SnapshotLimits;
 use crate::error::{Error, Result};
 
 const MODE_TREE: i32 = 0o040000;
@@ -18,33 +19,71 @@ const MODE_LINK: i32 = 0o120000;
 const MODE_EXEC: i32 = 0o100755;
 const MODE_GITLINK: i32 = 0o160000;
 
-/// Check that every symlink in `tree` stays inside it; error on the first that does not.
-pub fn check_symlinks(repo: &Repository, tree: &Tree<'_>, repo_label: &str) -> Result<()> {
-    let mut stack = vec![(PathBuf::new(), tree.clone())];
-    while let Some((dir, tree)) = stack.pop() {
+/// What one extraction is of, for messages, and what it may hold.
+pub struct Extract<'a> {
+    /// The repository, redacted.
+    pub label: &'a str,
+    /// The revision as asked for.
+    pub revision: &'a str,
+    pub limits: SnapshotLimits,
+}
+
+impl Extract<'_> {
+    fn limit_error(&self, sha: &str, limit: String, flag: &'static str) -> Error {
+        Error::Limit { what: format!("git snapshot of {} at {} ({sha})", self.label, self.revision), limit, flag }
+    }
+}
+
+/// Walk `tree` without writing anything: every entry name is safe, every
+/// symlink stays inside, and the limits hold. Entries are counted each time
+/// they are reached, so a tree object referenced many times (a "tree bomb":
+/// a dozen objects naming 10^9 paths) stops at the entry limit at once.
+fn check_tree(repo: &Repository, tree: &Tree<'_>, x: &Extract<'_>, sha: &str) -> Result<()> {
+    let odb = repo.odb().map_err(|e| object_error(x.label, Path::new(sha), &e))?;
+    let (mut files, mut bytes) = (0u64, 0u64);
+    let mut stack = vec![(PathBuf::new(), 0usize, tree.clone())];
+    while let Some((dir, depth, tree)) = stack.pop() {
         for entry in tree.iter() {
-            let name = entry_name(&entry, &dir, repo_label)?;
+            let name = entry_name(&entry, &dir, x.label)?;
             let path = dir.join(&name);
+            files += 1;
+            if files > x.limits.max_files {
+                let limit = format!("entry limit of {}", x.limits.max_files);
+                return Err(x.limit_error(sha, limit, "--git-max-files or KUBECTL_GITOPS_GIT_MAX_FILES"));
+            }
             match entry.filemode() {
                 MODE_TREE => {
-                    let sub = repo.find_tree(entry.id()).map_err(|e| object_error(repo_label, &path, &e))?;
-                    stack.push((path, sub));
+                    if depth + 1 > x.limits.max_depth {
+                        let limit = format!("directory depth limit of {} (at {})", x.limits.max_depth, path.display());
+                        return Err(x.limit_error(sha, limit, "--git-max-depth or KUBECTL_GITOPS_GIT_MAX_DEPTH"));
+                    }
+                    let sub = repo.find_tree(entry.id()).map_err(|e| object_error(x.label, &path, &e))?;
+                    stack.push((path, depth + 1, sub));
                 }
-                MODE_LINK => {
-                    let blob = repo.find_blob(entry.id()).map_err(|e| object_error(repo_label, &path, &e))?;
-                    let target = String::from_utf8_lossy(blob.content()).into_owned();
-                    if !link_stays_inside(&dir, Path::new(&target)) {
-                        return Err(Error::PathEscape {
-                            path,
-                            root: PathBuf::from(repo_label),
-                            detail: format!("symlink points to {target:?}"),
-                        });
+                MODE_GITLINK => {}
+                mode => {
+                    let (size, _) = odb.read_header(entry.id()).map_err(|e| object_error(x.label, &path, &e))?;
+                    bytes = bytes.saturating_add(size as u64);
+                    if bytes > x.limits.max_bytes {
+                        let limit = format!("size limit of {} bytes", x.limits.max_bytes);
+                        return Err(x.limit_error(sha, limit, "--git-max-bytes or KUBECTL_GITOPS_GIT_MAX_BYTES"));
+                    }
+                    if mode == MODE_LINK {
+                        let blob = repo.find_blob(entry.id()).map_err(|e| object_error(x.label, &path, &e))?;
+                        let target = String::from_utf8_lossy(blob.content()).into_owned();
+                        if !link_stays_inside(&dir, Path::new(&target)) {
+                            return Err(Error::PathEscape {
+                                path,
+                                root: PathBuf::from(x.label),
+                                detail: format!("symlink points to {target:?}"),
+                            });
+                        }
                     }
                 }
-                _ => {}
             }
         }
     }
+    tracing::debug!("{} at {sha}: {files} entries, {bytes} bytes", x.label);
     Ok(())
 }
 
@@ -89,7 +128,8 @@ fn object_error(repo_label: &str, path: &Path, e: &git2::Error) -> Error {
 }
 
 /// The directory holding the files of `commit`, extracting it on first use.
-pub fn snapshot(repo: &Repository, commit: &Commit<'_>, trees_dir: &Path, repo_label: &str) -> Result<PathBuf> {
+pub fn snapshot(repo: &Repository, commit: &Commit<'_>, trees_dir: &Path, x: &Extract<'_>) -> Result<PathBuf> {
+    let repo_label = x.label;
     let sha = commit.id().to_string();
     let target = trees_dir.join(&sha);
     if target.is_dir() {
@@ -98,7 +138,7 @@ pub fn snapshot(repo: &Repository, commit: &Commit<'_>, trees_dir: &Path, repo_l
         return Ok(target);
     }
     let tree = commit.tree().map_err(|e| object_error(repo_label, Path::new(&sha), &e))?;
-    check_symlinks(repo, &tree, repo_label)?;
+    check_tree(repo, &tree, x, &sha)?;
     std::fs::create_dir_all(trees_dir).map_err(|e| Error::io(trees_dir, e))?;
     remove_abandoned(trees_dir);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());

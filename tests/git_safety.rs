@@ -1,0 +1,114 @@
+//! Hostile git sources (issue 18) against real git servers on 127.0.0.1:
+//! snapshot limits (a tree bomb, entry count, size, depth), snapshot
+//! pruning, the token bound to its hosts, redirects, redacted query strings.
+
+mod git_support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use git_support::{Env, HttpGit, Repo, cm, git};
+
+/// No run here may take a minute: a watchdog fails the test instead.
+const WATCHDOG: Duration = Duration::from_secs(60);
+
+/// `git` reading `input` on stdin (plumbing: mktree, hash-object --stdin).
+fn git_in(dir: &Path, args: &[&str], input: &[u8]) -> String {
+    let mut child = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run git");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A commit on `main` whose tree is `levels` levels of ten directories,
+/// each the same tree object, over ten copies of one manifest: 10^(levels+1)
+/// paths from levels + 2 objects. `app/cm.yaml` is a normal file beside it.
+fn tree_bomb(repo: &Repo, levels: usize) -> String {
+    let w = &repo.work;
+    let blob = git_in(w, &["hash-object", "-w", "--stdin"], cm("bomb").as_bytes());
+    let mut listing: String = (0..10).map(|i| format!("100644 blob {blob}\tf{i}.yaml\n")).collect();
+    let mut tree = git_in(w, &["mktree"], listing.as_bytes());
+    for _ in 0..levels {
+        listing = (0..10).map(|i| format!("040000 tree {tree}\td{i}\n")).collect();
+        tree = git_in(w, &["mktree"], listing.as_bytes());
+    }
+    let app = git_in(w, &["mktree"], format!("100644 blob {blob}\tcm.yaml\n").as_bytes());
+    let root = git_in(w, &["mktree"], format!("040000 tree {tree}\tbomb\n040000 tree {app}\tapp\n").as_bytes());
+    let commit = git(w, &["commit-tree", &root, "-m", "bomb"]);
+    git(w, &["update-ref", "refs/heads/main", &commit]);
+    commit
+}
+
+fn render(env: &Env, url: &str, extra: &[&str]) -> git_support::Run {
+    let mut args = vec!["render", "--repo", url, "--path", "app", "-o", "name"];
+    args.extend_from_slice(extra);
+    env.run_within(WATCHDOG, &std::env::temp_dir(), &args)
+}
+
+#[test]
+fn a_tree_bomb_stops_at_the_entry_limit() {
+    let repo = Repo::new();
+    let sha = tree_bomb(&repo, 8); // 10^9 paths
+    repo.publish("bomb");
+    let server = HttpGit::start(&repo.served, None);
+    let env = Env::new();
+    let r = render(&env, &server.url("bomb"), &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for want in ["entry limit of 100000 exceeded", "--git-max-files", &server.url("bomb"), "at HEAD", &sha] {
+        assert!(r.stderr.contains(want), "{want:?} not in: {}", r.stderr);
+    }
+    let trees = env.cache().join("kubectl-gitops/trees");
+    let written = walkdir::WalkDir::new(&trees).into_iter().count();
+    assert!(written < 10, "nothing is written before the walk is checked: {written} entries under {trees:?}");
+}
+
+#[test]
+fn entry_size_and_depth_limits_name_their_flag() {
+    let repo = Repo::new();
+    for i in 0..30 {
+        repo.write(&format!("app/cm{i:02}.yaml"), &cm(&format!("cm{i:02}")));
+    }
+    repo.write("deep/a/b/c/d/e/f.txt", "x\n");
+    repo.commit("thirty");
+    repo.publish("cfg");
+    let server = HttpGit::start(&repo.served, None);
+    let url = server.url("cfg");
+
+    let r = render(&Env::new(), &url, &["--git-max-files", "20"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("entry limit of 20 exceeded (raise it with --git-max-files"), "{}", r.stderr);
+
+    let r = render(&Env::new().set("KUBECTL_GITOPS_GIT_MAX_FILES", "20"), &url, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("entry limit of 20 exceeded"), "the environment variable works: {}", r.stderr);
+
+    let r = render(&Env::new(), &url, &["--git-max-bytes", "1Ki"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("size limit of 1024 bytes exceeded (raise it with --git-max-bytes"), "{}", r.stderr);
+
+    let r = render(&Env::new().set("KUBECTL_GITOPS_GIT_MAX_DEPTH", "4"), &url, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("directory depth limit of 4") && r.stderr.contains("deep/a/b/c/d"), "{}", r.stderr);
+    assert!(r.stderr.contains("--git-max-depth"), "{}", r.stderr);
+
+    // Within the limits: renders.
+    let r = render(&Env::new(), &url, &["--git-max-files", "100", "--git-max-bytes", "1Mi"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 30);
+}
