@@ -112,3 +112,110 @@ fn entry_size_and_depth_limits_name_their_flag() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout.lines().count(), 30);
 }
+
+const TOKEN: &str = "t0ken-for-127-only";
+
+/// An Application file whose repoURL is `url`, rendering `app/`.
+fn app_file(dir: &Path, url: &str) -> String {
+    let file = dir.join("app.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\nspec:\n  source:\n    repoURL: {url}\n    path: app\n  destination:\n    server: https://kubernetes.default.svc\n"
+        ),
+    )
+    .unwrap();
+    file.display().to_string()
+}
+
+fn served_app() -> Repo {
+    let repo = Repo::new();
+    repo.write("app/one.yaml", &cm("one"));
+    repo.commit("one");
+    repo.publish("cfg");
+    repo
+}
+
+#[test]
+fn the_token_goes_only_to_its_hosts() {
+    let repo = served_app();
+    let server = HttpGit::start(&repo.served, Some(("alice", TOKEN)));
+    let tmp = std::env::temp_dir();
+    let with_token = || Env::new().set("KUBECTL_GITOPS_GIT_TOKEN", TOKEN).set("KUBECTL_GITOPS_GIT_USERNAME", "alice");
+
+    // --repo names the host: the token goes there.
+    let r = render(&with_token(), &server.url("cfg"), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "configmap/one\n");
+    assert!(server.saw_password(TOKEN), "the bound host got the token: {:?}", server.log());
+
+    // An Application file names another host (the same server as "localhost"): no token.
+    let other = format!("http://localhost:{}/cfg.git", server.port);
+    let before = server.log().len();
+    let app = app_file(repo.tmp.path(), &other);
+    let r = with_token().run_within(WATCHDOG, &tmp, &["render", "-f", &app, "-o", "name", "-vvv"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("authentication failed"), "{}", r.stderr);
+    assert!(r.stderr.contains("not sent to localhost") && r.stderr.contains("--git-token-hosts"), "{}", r.stderr);
+    assert!(server.log().len() > before, "the server was asked");
+    let after: Vec<_> = server.log().split_off(before);
+    assert!(after.iter().all(|(_, auth)| auth.is_empty()), "credentials were sent: {after:?}");
+    assert!(!r.all().contains(TOKEN));
+
+    // Bound by flag or environment: sent.
+    let r = with_token().run_within(
+        WATCHDOG,
+        &tmp,
+        &["render", "-f", &app, "-o", "name", "--git-token-hosts", "git.example.com,LOCALHOST"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let env = with_token().set("KUBECTL_GITOPS_GIT_TOKEN_HOSTS", "localhost");
+    let r = env.run_within(WATCHDOG, &tmp, &["render", "-f", &app, "-o", "name"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // --git-token-hosts replaces the --repo host.
+    let r = render(&with_token(), &server.url("cfg"), &["--git-token-hosts", "localhost"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not sent to 127.0.0.1"), "{}", r.stderr);
+}
+
+#[test]
+fn redirects_to_another_host_get_no_credentials() {
+    let repo = served_app();
+    let target = HttpGit::start(&repo.served, Some(("alice", TOKEN)));
+    let redirector = HttpGit::redirecting(&format!("http://localhost:{}", target.port));
+
+    // The token bound to the first host (and even to both): the off-site redirect is not followed with it.
+    for hosts in ["127.0.0.1", "127.0.0.1,localhost"] {
+        let env = Env::new()
+            .set("KUBECTL_GITOPS_GIT_TOKEN", TOKEN)
+            .set("KUBECTL_GITOPS_GIT_USERNAME", "alice")
+            .set("KUBECTL_GITOPS_GIT_TOKEN_HOSTS", hosts);
+        let r = render(&env, &redirector.url("cfg"), &[]);
+        assert_eq!(r.code, 2, "{hosts}: {}", r.stderr);
+        assert!(!r.all().contains(TOKEN), "{}", r.all());
+    }
+    // Credentials in the URL: the same.
+    let r = render(&Env::new(), &redirector.url_with(&format!("alice:{TOKEN}"), "cfg"), &["-vvv"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.all().contains(TOKEN), "{}", r.all());
+    assert!(!redirector.log().is_empty(), "the redirecting server was asked");
+    assert!(!target.saw_password(TOKEN), "credentials followed the redirect: {:?}", target.log());
+}
+
+#[test]
+fn query_strings_are_redacted() {
+    const SECRET: &str = "q-s3cret-value";
+    let repo = served_app();
+    let server = HttpGit::start(&repo.served, None);
+    let url = format!("http://127.0.0.1:{}/missing.git?token={SECRET}", server.port);
+    let r = Env::new().run_within(WATCHDOG, &std::env::temp_dir(), &["render", "--repo", &url, "-vvv"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.all().contains(SECRET), "{}", r.all());
+    assert!(r.stderr.contains("missing.git?token=***"), "{}", r.stderr);
+    let app = app_file(repo.tmp.path(), &url);
+    for format in ["wide", "json"] {
+        let r = Env::new().run_within(WATCHDOG, &std::env::temp_dir(), &["apps", "-f", &app, "-o", format, "-vvv"]);
+        assert!(!r.all().contains(SECRET), "{format}: {}", r.all());
+    }
+}

@@ -70,7 +70,10 @@ impl Auth {
     pub(crate) fn secrets(&self) -> Vec<String> {
         let http_user =
             self.url.user.iter().filter(|_| matches!(self.url.transport, Transport::Http | Transport::Https));
-        self.url.password.iter().chain(self.token.iter()).chain(http_user).cloned().collect()
+        let mut secrets: Vec<String> =
+            self.url.password.iter().chain(self.token.iter()).chain(http_user).cloned().collect();
+        secrets.extend(self.url.query_secrets());
+        secrets
     }
 
     fn user(&self, from_url: Option<&str>) -> String {
