@@ -219,3 +219,54 @@ fn query_strings_are_redacted() {
         assert!(!r.all().contains(SECRET), "{format}: {}", r.all());
     }
 }
+
+#[test]
+fn old_snapshots_are_pruned_but_never_one_in_use() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = Repo::new();
+    let shas: Vec<String> = (0..23)
+        .map(|i| {
+            repo.write("app/cm.yaml", &cm(&format!("v{i}")));
+            repo.commit(&format!("v{i}"))
+        })
+        .collect();
+    repo.publish("cfg");
+    let daemon = git_support::GitDaemon::start(&repo.served);
+    let url = daemon.url("cfg");
+    let env = Env::new();
+    for sha in &shas {
+        let r = render(&env, &url, &["--revision", sha]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let trees = env.cache().join("kubectl-gitops/trees");
+    let dirs: Vec<_> = std::fs::read_dir(&trees).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(dirs.len(), 1, "one directory per repository: {dirs:?}");
+    let repo_dir = dirs[0].clone();
+    let present = |sha: &str| repo_dir.join(sha).is_dir();
+    let count = || std::fs::read_dir(&repo_dir).unwrap().flatten().filter(|e| e.path().is_dir()).count();
+    assert_eq!(count(), 20, "the 20 newest snapshots are kept");
+    assert!(shas[..3].iter().all(|s| !present(s)) && shas[3..].iter().all(|s| present(s)));
+
+    // Private: the cache root and the snapshot files.
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&env.cache().join("kubectl-gitops")), 0o700);
+    assert_eq!(mode(&repo_dir.join(&shas[22]).join("app/cm.yaml")), 0o600);
+    assert_eq!(mode(&repo_dir.join(&shas[22]).join("app")), 0o700);
+
+    // Unused for more than 7 days: removed, unless another run holds it.
+    let week_ago = std::time::SystemTime::now() - Duration::from_secs(8 * 24 * 3600);
+    for sha in &shas[3..5] {
+        std::fs::File::open(repo_dir.join(sha)).unwrap().set_modified(week_ago).unwrap();
+    }
+    let held = std::fs::File::open(repo_dir.join(format!("{}.lock", shas[3]))).unwrap();
+    held.lock_shared().unwrap();
+    let r = render(&env, &url, &["--revision", &shas[22]]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!present(&shas[4]), "a week-old snapshot is removed");
+    assert!(present(&shas[3]), "a snapshot in use by another run is kept");
+    drop(held);
+    let r = render(&env, &url, &["--revision", &shas[22]]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!present(&shas[3]), "removed once released");
+    assert_eq!(count(), 18);
+}

@@ -1,10 +1,12 @@
 //! The repository cache: one bare repository per URL under
 //! `$XDG_CACHE_HOME/kubectl-gitops/repos/<hash>`, fetched on use, guarded by
 //! an exclusive file lock so concurrent runs never write the same cache at
-//! once; extracted commit trees under `trees/<sha>`.
+//! once; extracted commit trees under `trees/<repo key>/<sha>` (pruned, see
+//! `snapshots`). The cache root is private (0700).
 
 use std::cell::RefCell;
 use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use git2::{AutotagOption, FetchOptions, FetchPrune, RemoteRedirect, Repository};
@@ -48,7 +50,20 @@ impl Cache {
         self.root.join("repos").join(url.cache_key())
     }
 
-    /// Where extracted commit trees live.
+    /// Create the cache root readable by this user only (and make an
+    /// existing one so): it holds fetched repositories and their files.
+    pub fn ensure_root(&self) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        super::tree::private_dir(&self.root)?;
+        let mode = std::fs::metadata(&self.root).map_err(|e| Error::io(&self.root, e))?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&self.root, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::io(&self.root, e))?;
+        }
+        Ok(())
+    }
+
+    /// Where extracted commit trees live (one directory per repository).
     pub fn trees_dir(&self) -> PathBuf {
         self.root.join("trees")
     }
@@ -68,12 +83,14 @@ fn git_error(url: &RepoUrl, secrets: &[String], what: &str, e: &git2::Error) -> 
 pub(crate) fn open(cache: &Cache, url: &RepoUrl, offline: bool) -> Result<(Repository, RepoLock)> {
     let dir = cache.repo_dir(url);
     let parent = dir.parent().unwrap_or(cache.root());
-    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    cache.ensure_root()?;
+    super::tree::private_dir(parent)?;
     let lock_path = dir.with_extension("lock");
     let file = File::options()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(&lock_path)
         .map_err(|e| Error::io(&lock_path, e))?;
     if file.try_lock().is_err() {

@@ -14,6 +14,7 @@
 mod auth;
 mod cache;
 mod options;
+mod snapshots;
 mod tree;
 mod url;
 
@@ -60,6 +61,8 @@ pub struct Checkout {
     pub commit: String,
     /// The path inside the repository, normalized ("" for the root).
     pub path: String,
+    /// Keeps the snapshot from being pruned while this checkout lives.
+    _lease: std::sync::Arc<snapshots::Lease>,
 }
 
 /// The revision used when none is given.
@@ -98,7 +101,11 @@ pub fn checkout(spec: &GitSpec, cache: &Cache) -> Result<Checkout> {
         }
     }
     let extract = tree::Extract { label: &label, revision, limits: spec.options.limits };
-    let root = tree::snapshot(&repo, &commit, &cache.trees_dir(), &extract)?;
+    cache.ensure_root()?;
+    let repo_dir = cache.trees_dir().join(url.cache_key());
+    let (root, lease) = tree::snapshot(&repo, &commit, &repo_dir, &extract)?;
+    snapshots::prune(&repo_dir, snapshots::KEEP, snapshots::MAX_AGE);
+    snapshots::prune_legacy(&cache.trees_dir(), snapshots::MAX_AGE);
     let source = LocalSource::with_root(&root, &root.join(&path))?;
     Ok(Checkout {
         source,
@@ -106,6 +113,7 @@ pub fn checkout(spec: &GitSpec, cache: &Cache) -> Result<Checkout> {
         revision: revision.to_string(),
         commit: sha,
         path: path.to_string_lossy().into_owned(),
+        _lease: std::sync::Arc::new(lease),
     })
 }
 

@@ -1,6 +1,11 @@
 //! Extracting the tree of a commit into a private directory, keyed by the
-//! commit SHA (`<cache>/trees/<sha>`), so renderers read ordinary files and
-//! no working copy of the user is touched.
+//! repository and the commit SHA (`<cache>/trees/<repo key>/<sha>`, files
+//! 0600, directories 0700), so renderers read ordinary files and no working
+//! copy of the user is touched.
+//!
+//! The whole tree is extracted (kustomize `../`, chart `file://` and Jsonnet
+//! imports reach outside `--path`), but only after a walk that writes
+//! nothing has checked it against [`SnapshotLimits`].
 //!
 //! Invariants: entry names are plain file names (no `.`, `..`, `/`, `.git`);
 //! a tree containing a symlink that leaves the repository is refused as a
@@ -12,6 +17,7 @@ use std::path::{Component, Path, PathBuf};
 use git2::{Commit, ObjectType, Repository, Tree};
 
 use super::options::SnapshotLimits;
+use super::snapshots::{self, Lease};
 use crate::error::{Error, Result};
 
 const MODE_TREE: i32 = 0o040000;
@@ -127,22 +133,26 @@ fn object_error(repo_label: &str, path: &Path, e: &git2::Error) -> Error {
     Error::Git { repo: repo_label.to_string(), message: format!("{}: {}", path.display(), e.message()) }
 }
 
-/// The directory holding the files of `commit`, extracting it on first use.
-pub fn snapshot(repo: &Repository, commit: &Commit<'_>, trees_dir: &Path, x: &Extract<'_>) -> Result<PathBuf> {
+/// The directory holding the files of `commit` in `repo_dir` (this
+/// repository's snapshots), extracting it on first use, and a lease that
+/// keeps pruning away from it while the run lasts.
+pub fn snapshot(repo: &Repository, commit: &Commit<'_>, repo_dir: &Path, x: &Extract<'_>) -> Result<(PathBuf, Lease)> {
     let repo_label = x.label;
     let sha = commit.id().to_string();
-    let target = trees_dir.join(&sha);
+    let target = repo_dir.join(&sha);
+    private_dir(repo_dir)?;
+    let lease = snapshots::lease(repo_dir, &sha)?;
     if target.is_dir() {
         // Only trees that passed the checks below are ever renamed into place.
         tracing::debug!("reusing extracted tree {}", target.display());
-        return Ok(target);
+        snapshots::touch(&target);
+        return Ok((target, lease));
     }
     let tree = commit.tree().map_err(|e| object_error(repo_label, Path::new(&sha), &e))?;
     check_tree(repo, &tree, x, &sha)?;
-    std::fs::create_dir_all(trees_dir).map_err(|e| Error::io(trees_dir, e))?;
-    remove_abandoned(trees_dir);
+    remove_abandoned(repo_dir);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let tmp = trees_dir.join(format!(".tmp-{sha}-{}-{nanos}", std::process::id()));
+    let tmp = repo_dir.join(format!(".tmp-{sha}-{}-{nanos}", std::process::id()));
     let result = write_tree(repo, &tree, &tmp, Path::new(""), repo_label).and_then(|_| verify_links(&tmp, repo_label));
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&tmp);
@@ -155,7 +165,13 @@ pub fn snapshot(repo: &Repository, commit: &Commit<'_>, trees_dir: &Path, x: &Ex
         }
     }
     tracing::debug!("extracted {sha} to {}", target.display());
-    Ok(target)
+    Ok((target, lease))
+}
+
+/// Create `dir` (and missing parents) readable by this user only.
+pub(crate) fn private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| Error::io(dir, e))
 }
 
 /// Remove temporary extraction directories left by runs that died more
@@ -174,7 +190,7 @@ fn remove_abandoned(trees_dir: &Path) {
 }
 
 fn write_tree(repo: &Repository, tree: &Tree<'_>, out: &Path, rel: &Path, repo_label: &str) -> Result<()> {
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    private_dir(out)?;
     for entry in tree.iter() {
         let name = entry_name(&entry, rel, repo_label)?;
         let path = out.join(&name);
@@ -191,7 +207,7 @@ fn write_tree(repo: &Repository, tree: &Tree<'_>, out: &Path, rel: &Path, repo_l
                     repo_label,
                     rel_path.display()
                 );
-                std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+                private_dir(&path)?;
             }
             (_, Some(ObjectType::Blob)) => {
                 let blob = repo.find_blob(entry.id()).map_err(|e| object_error(repo_label, &rel_path, &e))?;
@@ -199,12 +215,16 @@ fn write_tree(repo: &Repository, tree: &Tree<'_>, out: &Path, rel: &Path, repo_l
                     let target = String::from_utf8_lossy(blob.content()).into_owned();
                     std::os::unix::fs::symlink(&target, &path).map_err(|e| Error::io(&path, e))?;
                 } else {
-                    std::fs::write(&path, blob.content()).map_err(|e| Error::io(&path, e))?;
-                    if mode == MODE_EXEC {
-                        use std::os::unix::fs::PermissionsExt;
-                        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-                            .map_err(|e| Error::io(&path, e))?;
-                    }
+                    use std::io::Write;
+                    use std::os::unix::fs::OpenOptionsExt;
+                    let perm = if mode == MODE_EXEC { 0o700 } else { 0o600 };
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .mode(perm)
+                        .open(&path)
+                        .and_then(|mut f| f.write_all(blob.content()))
+                        .map_err(|e| Error::io(&path, e))?;
                 }
             }
             _ => {
