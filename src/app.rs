@@ -17,7 +17,7 @@ use crate::model::Object;
 use crate::normalize::{NormalizeOptions, ObjectSet, normalize};
 use crate::output::write_objects;
 use crate::render::{JsonnetOptions, JsonnetVar, RenderOptions, render};
-use crate::source::git::{DEFAULT_REVISION, GitSpec};
+use crate::source::git::{DEFAULT_REVISION, GitOptions, GitSpec, RepoUrl, SnapshotLimits, normalize_hosts};
 use crate::source::{DirectoryOptions, Resolved, SourceRequest, app_rows, merge_source_objects, resolve};
 use crate::sync::SyncOptions;
 use crate::sync::terminal::TerminalUi;
@@ -155,6 +155,7 @@ fn jsonnet_options(a: &JsonnetArgs) -> JsonnetOptions {
 /// Where the source flags point: a local path, a git repository or an Application.
 pub fn source_request(args: &SourceArgs) -> Result<SourceRequest> {
     let r = &args.remote;
+    let git = git_options(r);
     if let Some(file) = &r.app {
         // With an Application source, the positional word names the Application.
         let positional = (args.source != Path::new(".")).then(|| args.source.display().to_string());
@@ -166,6 +167,7 @@ pub fn source_request(args: &SourceArgs) -> Result<SourceRequest> {
             name: r.app_name.clone().or(positional),
             revision: r.revision.clone(),
             offline: r.offline,
+            git,
         });
     }
     if let Some(repo) = &r.repo {
@@ -174,12 +176,32 @@ pub fn source_request(args: &SourceArgs) -> Result<SourceRequest> {
             revision: r.revision.clone().unwrap_or_else(|| DEFAULT_REVISION.into()),
             path: r.path.clone().unwrap_or_default(),
             offline: r.offline,
+            options: git,
         }));
     }
     if r.revision.is_some() || r.offline {
         return Err(Error::Usage("--revision and --offline need --repo or --app".into()));
     }
     Ok(SourceRequest::Local(args.source.clone()))
+}
+
+/// Git settings from the flags (their environment variables included). The
+/// token goes to `--git-token-hosts`, else to the host of `--repo` only: an
+/// Application file's `repoURL` alone never earns it.
+fn git_options(r: &crate::cli::RemoteSourceArgs) -> GitOptions {
+    let d = SnapshotLimits::default();
+    let limits = SnapshotLimits {
+        max_bytes: r.git_max_bytes.unwrap_or(d.max_bytes),
+        max_files: r.git_max_files.unwrap_or(d.max_files),
+        max_depth: r.git_max_depth.unwrap_or(d.max_depth),
+    };
+    let mut token_hosts = normalize_hosts(&r.git_token_hosts);
+    if token_hosts.is_empty()
+        && let Some(url) = r.repo.as_deref().and_then(|u| RepoUrl::parse(u).ok())
+    {
+        token_hosts = normalize_hosts(&[url.host]);
+    }
+    GitOptions { limits, token_hosts }
 }
 
 /// Resolve and render a source (not normalized): every part of it, in order.

@@ -350,6 +350,24 @@ pub struct RemoteSourceArgs {
     /// The Application to use when --app holds several.
     #[arg(help_heading = "Git and Argo CD sources", long, value_name = "NAME", requires = "app")]
     pub app_name: Option<String>,
+    /// Most bytes one git snapshot may hold (default 1Gi).
+    #[arg(help_heading = "Git and Argo CD sources", long, value_name = "SIZE", env = "KUBECTL_GITOPS_GIT_MAX_BYTES", value_parser = crate::render::limits::parse_bytes)]
+    pub git_max_bytes: Option<u64>,
+    /// Most entries (files, directories, links) one git snapshot may hold (default 100000).
+    #[arg(help_heading = "Git and Argo CD sources", long, value_name = "COUNT", env = "KUBECTL_GITOPS_GIT_MAX_FILES")]
+    pub git_max_files: Option<u64>,
+    /// Deepest directory nesting in a git snapshot (default 64).
+    #[arg(help_heading = "Git and Argo CD sources", long, value_name = "LEVELS", env = "KUBECTL_GITOPS_GIT_MAX_DEPTH")]
+    pub git_max_depth: Option<usize>,
+    /// Hosts KUBECTL_GITOPS_GIT_TOKEN may be sent to, comma-separated (default: the host of --repo only).
+    #[arg(
+        help_heading = "Git and Argo CD sources",
+        long,
+        value_name = "HOSTS",
+        env = "KUBECTL_GITOPS_GIT_TOKEN_HOSTS",
+        value_delimiter = ','
+    )]
+    pub git_token_hosts: Vec<String>,
 }
 
 #[derive(Debug, Args)]

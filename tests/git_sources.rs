@@ -296,8 +296,13 @@ fn resolved_sources_expose_the_build_environment() {
     let f = fixture();
     let cache_dir = tempfile::tempdir().unwrap();
     let cache = Cache::at(cache_dir.path());
-    let spec =
-        GitSpec { repo: f.repo.work.display().to_string(), revision: "v1".into(), path: "app".into(), offline: false };
+    let spec = GitSpec {
+        repo: f.repo.work.display().to_string(),
+        revision: "v1".into(),
+        path: "app".into(),
+        offline: false,
+        options: Default::default(),
+    };
     let r = resolve(&SourceRequest::Git(spec), RenderOptions::default(), Some(&cache)).unwrap();
     let part = &r.parts[0];
     assert_eq!(part.checkout.as_ref().unwrap().commit, f.c1);

@@ -180,7 +180,9 @@ fn repositories(app: &Application, file: &Path) -> Vec<String> {
     app.source
         .iter()
         .chain(app.sources.iter())
-        .filter_map(|s| crate::source::git_spec(app, s, file, None, false).ok().map(|spec| spec.repo))
+        .filter_map(|s| {
+            crate::source::git_spec(app, s, file, None, false, &Default::default()).ok().map(|spec| spec.repo)
+        })
         .collect()
 }
 

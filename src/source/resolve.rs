@@ -28,6 +28,8 @@ pub enum SourceRequest {
         /// Overrides `spec.source.targetRevision`.
         revision: Option<String>,
         offline: bool,
+        /// Snapshot limits and token hosts for every source of the Application.
+        git: git::GitOptions,
     },
 }
 
@@ -113,7 +115,7 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                 app: None,
             })
         }
-        SourceRequest::App { file, name, revision, offline } => {
+        SourceRequest::App { file, name, revision, offline, git } => {
             let app = app::select(app::load(file)?, name.as_deref(), file)?;
             let cache = cache()?;
             let sources: Vec<&AppSource> = match &app.source {
@@ -127,7 +129,7 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
             // Reference sources (`ref` without a path) only lend their files to the others.
             let mut refs = std::collections::BTreeMap::new();
             for src in sources.iter().filter(|s| s.reference.is_some()) {
-                let co = git::checkout(&git_spec(&app, src, file, None, *offline)?, &cache)?;
+                let co = git::checkout(&git_spec(&app, src, file, None, *offline, git)?, &cache)?;
                 refs.insert(src.reference.clone().expect("filtered"), co.source.root().to_path_buf());
             }
             let mut parts = Vec::new();
@@ -137,7 +139,7 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                 }
                 let field =
                     if app.sources.is_empty() { "spec.source".to_string() } else { format!("spec.sources[{i}]") };
-                let co = git::checkout(&git_spec(&app, src, file, revision.as_deref(), *offline)?, &cache)?;
+                let co = git::checkout(&git_spec(&app, src, file, revision.as_deref(), *offline, git)?, &cache)?;
                 let app_error =
                     |m: String| Error::Source { path: PathBuf::from(&app.file), message: format!("{field}: {m}") };
                 // `None`: a config management plugin renders it.
@@ -207,6 +209,7 @@ pub fn git_spec(
     file: &Path,
     revision: Option<&str>,
     offline: bool,
+    options: &git::GitOptions,
 ) -> Result<GitSpec> {
     if let Some(chart) = &src.chart {
         return Err(Error::Source {
@@ -229,6 +232,7 @@ pub fn git_spec(
         revision: revision.map_or_else(|| src.target_revision.clone(), String::from),
         path: PathBuf::from(&src.path),
         offline,
+        options: options.clone(),
     })
 }
 
@@ -493,6 +497,7 @@ fn build_env(co: &Checkout, app: Option<&Application>) -> BuildEnv {
 pub fn app_rows(apps: Vec<Application>, file: &Path, offline: bool, cache: Option<&Cache>) -> Vec<app::AppRow> {
     let cache = cache.cloned().map_or_else(Cache::from_env, Ok);
     let kubeconfig = kube::config::Kubeconfig::read().ok();
+    let options = git::GitOptions::from_env();
     let mut fetched: Vec<String> = Vec::new();
     apps.into_iter()
         .map(|a| {
@@ -501,7 +506,7 @@ pub fn app_rows(apps: Vec<Application>, file: &Path, offline: bool, cache: Optio
                 .clone()
                 .or_else(|| a.sources.iter().find(|s| s.reference.is_none() || !s.path.is_empty()).cloned())
                 .unwrap_or_default();
-            let resolved = git_spec(&a, &src, file, None, offline).and_then(|mut spec| {
+            let resolved = git_spec(&a, &src, file, None, offline, &options).and_then(|mut spec| {
                 spec.offline |= fetched.contains(&spec.repo);
                 fetched.push(spec.repo.clone());
                 git::checkout(&spec, cache.as_ref().map_err(|e| Error::Usage(e.to_string()))?)

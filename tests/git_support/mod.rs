@@ -158,19 +158,31 @@ pub struct HttpGit {
     pub port: u16,
     requests: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
+    /// Every request line with the Authorization header it carried ("" for none).
+    log: Arc<std::sync::Mutex<Vec<(String, String)>>>,
 }
 
 impl HttpGit {
     /// Serve `root`; with `auth`, every request needs that Basic user/password.
     pub fn start(root: &Path, auth: Option<(&str, &str)>) -> Self {
+        Self::start_with(root, auth, None)
+    }
+
+    /// Answer every request with a 302 to the same path under `base` (e.g. `http://localhost:PORT`).
+    pub fn redirecting(base: &str) -> Self {
+        Self::start_with(Path::new("/nonexistent"), None, Some(base.to_string()))
+    }
+
+    fn start_with(root: &Path, auth: Option<(&str, &str)>, redirect: Option<String>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
         let expected = auth
             .map(|(u, p)| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))));
         let user = auth.map(|(u, _)| u.to_string());
-        let (root, counter, stopping) = (root.to_path_buf(), requests.clone(), stop.clone());
+        let (root, counter, stopping, logged) = (root.to_path_buf(), requests.clone(), stop.clone(), log.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stopping.load(Ordering::SeqCst) {
@@ -179,12 +191,31 @@ impl HttpGit {
                 let Ok(conn) = conn else { continue };
                 counter.fetch_add(1, Ordering::SeqCst);
                 let (root, expected, user) = (root.clone(), expected.clone(), user.clone());
+                let (logged, redirect) = (logged.clone(), redirect.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(conn, &root, expected.as_deref(), user.as_deref());
+                    let s = Served { root: &root, expected_auth: expected.as_deref(), user: user.as_deref() };
+                    let _ = serve(conn, &s, &logged, redirect.as_deref());
                 });
             }
         });
-        HttpGit { port, requests, stop }
+        HttpGit { port, requests, stop, log }
+    }
+
+    /// The requests so far: (request line, Authorization header or "").
+    pub fn log(&self) -> Vec<(String, String)> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Whether any request carried Basic credentials with this password.
+    pub fn saw_password(&self, password: &str) -> bool {
+        self.log().iter().any(|(_, auth)| {
+            let decoded = auth
+                .strip_prefix("Basic ")
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                .map(|d| String::from_utf8_lossy(&d).into_owned())
+                .unwrap_or_default();
+            decoded.split_once(':').is_some_and(|(_, p)| p == password)
+        })
     }
 
     pub fn url(&self, name: &str) -> String {
@@ -209,7 +240,16 @@ impl Drop for HttpGit {
     }
 }
 
-fn serve(conn: TcpStream, root: &Path, expected_auth: Option<&str>, user: Option<&str>) -> std::io::Result<()> {
+struct Served<'a> {
+    root: &'a Path,
+    expected_auth: Option<&'a str>,
+    user: Option<&'a str>,
+}
+
+type Log = std::sync::Mutex<Vec<(String, String)>>;
+
+fn serve(conn: TcpStream, s: &Served<'_>, log: &Log, redirect: Option<&str>) -> std::io::Result<()> {
+    let (root, expected_auth, user) = (s.root, s.expected_auth, s.user);
     conn.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut line = String::new();
@@ -246,6 +286,13 @@ fn serve(conn: TcpStream, root: &Path, expected_auth: Option<&str>, user: Option
         reader.read_exact(&mut body)?;
     }
     let mut out = conn;
+    log.lock().unwrap().push((line.trim().to_string(), headers.get("authorization").cloned().unwrap_or_default()));
+    if let Some(base) = redirect {
+        return write!(
+            out,
+            "HTTP/1.1 302 Found\r\nLocation: {base}{target}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+    }
     if let Some(want) = expected_auth
         && headers.get("authorization").map(String::as_str) != Some(want)
     {
@@ -354,6 +401,44 @@ impl Env {
     }
 
     pub fn run(&self, dir: &Path, args: &[&str]) -> Run {
+        let out = self.command(dir, args).output().expect("run kubectl-gitops");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// As [`Env::run`], but a watchdog kills the run and fails the test after `limit`.
+    pub fn run_within(&self, limit: Duration, dir: &Path, args: &[&str]) -> Run {
+        let out_dir = tempfile::tempdir().unwrap();
+        let (out_path, err_path) = (out_dir.path().join("out"), out_dir.path().join("err"));
+        let mut child = self
+            .command(dir, args)
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .stderr(std::fs::File::create(&err_path).unwrap())
+            .spawn()
+            .expect("run kubectl-gitops");
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{args:?} still running after {limit:?}: {}", std::fs::read_to_string(&err_path).unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: std::fs::read_to_string(&out_path).unwrap(),
+            stderr: std::fs::read_to_string(&err_path).unwrap(),
+        }
+    }
+
+    fn command(&self, dir: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubectl-gitops"));
         cmd.args(args)
             .current_dir(dir)
@@ -364,18 +449,17 @@ impl Env {
             .env_remove("KUBECTL_GITOPS_CACHE_DIR")
             .env_remove("KUBECTL_GITOPS_GIT_TOKEN")
             .env_remove("KUBECTL_GITOPS_GIT_USERNAME")
+            .env_remove("KUBECTL_GITOPS_GIT_TOKEN_HOSTS")
+            .env_remove("KUBECTL_GITOPS_GIT_MAX_BYTES")
+            .env_remove("KUBECTL_GITOPS_GIT_MAX_FILES")
+            .env_remove("KUBECTL_GITOPS_GIT_MAX_DEPTH")
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("KUBECONFIG")
             .env_remove("RUST_LOG");
         for (k, v) in &self.vars {
             cmd.env(k, v);
         }
-        let out = cmd.output().expect("run kubectl-gitops");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        cmd
     }
 }
 

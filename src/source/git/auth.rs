@@ -3,9 +3,14 @@
 //! ssh-agent and unencrypted default ssh keys, in that order. Each method is
 //! offered once; when all are used up the fetch fails with a message listing
 //! what was tried (never a secret).
+//!
+//! Credentials are bound to hosts: the URL's own go only to its host, the
+//! environment token only to [`GitOptions::token_hosts`]; both are checked
+//! against the URL libgit2 asks for (which may be a redirect's target).
 
 use git2::{Cred, CredentialType, RemoteCallbacks};
 
+use super::options::GitOptions;
 use super::url::{RepoUrl, Transport};
 
 /// Environment variable holding a token for http(s) repositories.
@@ -37,13 +42,23 @@ const KEY_FILES: &[&str] = &["id_ed25519", "id_ecdsa", "id_rsa"];
 pub(crate) struct Auth {
     url: RepoUrl,
     token: Option<String>,
+    token_hosts: GitOptions,
     tried: Vec<Method>,
     described: Vec<String>,
+    /// Why the token was held back, for the error message.
+    withheld: Option<String>,
 }
 
 impl Auth {
-    pub(crate) fn new(url: &RepoUrl) -> Self {
-        Auth { url: url.clone(), token: env_token(), tried: Vec::new(), described: Vec::new() }
+    pub(crate) fn new(url: &RepoUrl, options: &GitOptions) -> Self {
+        Auth {
+            url: url.clone(),
+            token: env_token(),
+            token_hosts: options.clone(),
+            tried: Vec::new(),
+            described: Vec::new(),
+            withheld: None,
+        }
     }
 
     /// What was offered so far, for the error message.
@@ -55,7 +70,10 @@ impl Auth {
     pub(crate) fn secrets(&self) -> Vec<String> {
         let http_user =
             self.url.user.iter().filter(|_| matches!(self.url.transport, Transport::Http | Transport::Https));
-        self.url.password.iter().chain(self.token.iter()).chain(http_user).cloned().collect()
+        let mut secrets: Vec<String> =
+            self.url.password.iter().chain(self.token.iter()).chain(http_user).cloned().collect();
+        secrets.extend(self.url.query_secrets());
+        secrets
     }
 
     fn user(&self, from_url: Option<&str>) -> String {
@@ -86,18 +104,26 @@ impl Auth {
                 return Ok(cred);
             }
         }
+        let withheld = self.withheld.as_deref().map_or(String::new(), |w| format!("; {w}"));
         Err(git2::Error::from_str(&format!(
-            "authentication failed (tried: {}); set {TOKEN_ENV}, configure a git credential helper, or load a key into ssh-agent",
+            "authentication failed (tried: {}{withheld}); set {TOKEN_ENV}, configure a git credential helper, or load a key into ssh-agent",
             self.tried()
         )))
     }
 
     fn make(&mut self, m: Method, url: &str, from_url: Option<&str>) -> Option<Cred> {
         let user = self.user(from_url);
+        // The host libgit2 is talking to now (a redirect may have changed it).
+        let asked_host = RepoUrl::parse(url).map(|u| u.host.to_ascii_lowercase()).unwrap_or_default();
+        let same_host = asked_host == self.url.host.to_ascii_lowercase();
         let (cred, what) = match m {
             Method::UrlPassword => {
                 // `https://TOKEN@host/...` (a token as the user name, empty password) works as with git.
                 let http = matches!(self.url.transport, Transport::Http | Transport::Https);
+                if !same_host {
+                    tracing::debug!("not sending the URL's credentials for {} to {asked_host}", self.url);
+                    return None;
+                }
                 let pw = match (self.url.password.as_deref(), &self.url.user) {
                     (Some(pw), _) => pw,
                     (None, Some(_)) if http => "",
@@ -113,6 +139,17 @@ impl Auth {
                 }
                 if !matches!(self.url.transport, Transport::Http | Transport::Https) {
                     return None;
+                }
+                for host in [&self.url.host.to_ascii_lowercase(), &asked_host] {
+                    if !self.token_hosts.token_allowed(host) {
+                        let why = format!(
+                            "{TOKEN_ENV} not sent to {host}: not one of the token's hosts (--git-token-hosts / {})",
+                            super::options::TOKEN_HOSTS_ENV
+                        );
+                        tracing::debug!("{why}");
+                        self.withheld = Some(why);
+                        return None;
+                    }
                 }
                 let name = std::env::var(USERNAME_ENV)
                     .ok()

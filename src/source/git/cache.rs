@@ -1,15 +1,18 @@
 //! The repository cache: one bare repository per URL under
 //! `$XDG_CACHE_HOME/kubectl-gitops/repos/<hash>`, fetched on use, guarded by
 //! an exclusive file lock so concurrent runs never write the same cache at
-//! once; extracted commit trees under `trees/<sha>`.
+//! once; extracted commit trees under `trees/<repo key>/<sha>` (pruned, see
+//! `snapshots`). The cache root is private (0700).
 
 use std::cell::RefCell;
 use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use git2::{AutotagOption, FetchOptions, FetchPrune, Repository};
+use git2::{AutotagOption, FetchOptions, FetchPrune, RemoteRedirect, Repository};
 
 use super::auth::{Auth, callbacks};
+use super::options::GitOptions;
 use super::url::{RepoUrl, scrub};
 use crate::error::{Error, Result};
 
@@ -47,7 +50,20 @@ impl Cache {
         self.root.join("repos").join(url.cache_key())
     }
 
-    /// Where extracted commit trees live.
+    /// Create the cache root readable by this user only (and make an
+    /// existing one so): it holds fetched repositories and their files.
+    pub fn ensure_root(&self) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        super::tree::private_dir(&self.root)?;
+        let mode = std::fs::metadata(&self.root).map_err(|e| Error::io(&self.root, e))?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&self.root, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::io(&self.root, e))?;
+        }
+        Ok(())
+    }
+
+    /// Where extracted commit trees live (one directory per repository).
     pub fn trees_dir(&self) -> PathBuf {
         self.root.join("trees")
     }
@@ -67,12 +83,14 @@ fn git_error(url: &RepoUrl, secrets: &[String], what: &str, e: &git2::Error) -> 
 pub(crate) fn open(cache: &Cache, url: &RepoUrl, offline: bool) -> Result<(Repository, RepoLock)> {
     let dir = cache.repo_dir(url);
     let parent = dir.parent().unwrap_or(cache.root());
-    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    cache.ensure_root()?;
+    super::tree::private_dir(parent)?;
     let lock_path = dir.with_extension("lock");
     let file = File::options()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(&lock_path)
         .map_err(|e| Error::io(&lock_path, e))?;
     if file.try_lock().is_err() {
@@ -99,14 +117,18 @@ pub(crate) fn open(cache: &Cache, url: &RepoUrl, offline: bool) -> Result<(Repos
 
 /// Fetch every branch and tag of `url` into the cached repository (pruning
 /// deleted ones), and point its HEAD where the remote's HEAD points.
-pub(crate) fn fetch(repo: &Repository, url: &RepoUrl) -> Result<()> {
+pub(crate) fn fetch(repo: &Repository, url: &RepoUrl, options: &GitOptions) -> Result<()> {
     tracing::info!("fetching {}", url);
-    let auth = RefCell::new(Auth::new(url));
+    let auth = RefCell::new(Auth::new(url, options));
     let secrets = auth.borrow().secrets();
     let mut remote =
         repo.remote_anonymous(url.fetch_url()).map_err(|e| git_error(url, &secrets, "invalid remote", &e))?;
     let mut opts = FetchOptions::new();
-    opts.remote_callbacks(callbacks(&auth)).download_tags(AutotagOption::All).prune(FetchPrune::On);
+    // Redirects stay on the host the credentials were given for.
+    opts.remote_callbacks(callbacks(&auth))
+        .download_tags(AutotagOption::All)
+        .prune(FetchPrune::On)
+        .follow_redirects(RemoteRedirect::None);
     let refspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
     remote.fetch(&refspecs, Some(&mut opts), None).map_err(|e| git_error(url, &secrets, "fetch failed", &e))?;
     drop(opts);

@@ -13,11 +13,17 @@
 
 mod auth;
 mod cache;
+mod options;
+mod snapshots;
 mod tree;
 mod url;
 
 pub use auth::{DEFAULT_TOKEN_USER, TOKEN_ENV, USERNAME_ENV};
 pub use cache::{CACHE_ENV, Cache};
+pub use options::{
+    DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_FILES, GitOptions, MAX_BYTES_ENV, MAX_DEPTH_ENV, MAX_FILES_ENV,
+    SnapshotLimits, TOKEN_HOSTS_ENV, normalize_hosts,
+};
 pub use url::{RepoUrl, Transport, redact_url, scrub};
 
 use std::path::{Component, Path, PathBuf};
@@ -38,6 +44,8 @@ pub struct GitSpec {
     pub path: PathBuf,
     /// Use the cached copy as it is; never fetch.
     pub offline: bool,
+    /// Snapshot limits and the hosts the token may go to.
+    pub options: GitOptions,
 }
 
 /// A resolved git source.
@@ -53,6 +61,8 @@ pub struct Checkout {
     pub commit: String,
     /// The path inside the repository, normalized ("" for the root).
     pub path: String,
+    /// Keeps the snapshot from being pruned while this checkout lives.
+    _lease: std::sync::Arc<snapshots::Lease>,
 }
 
 /// The revision used when none is given.
@@ -73,7 +83,7 @@ pub fn checkout(spec: &GitSpec, cache: &Cache) -> Result<Checkout> {
             if spec.offline || have_it {
                 tracing::debug!("using the cached copy of {label} without fetching");
             } else {
-                cache::fetch(&repo, &url)?;
+                cache::fetch(&repo, &url, &spec.options)?;
             }
             (repo, Some(lock))
         }
@@ -90,7 +100,12 @@ pub fn checkout(spec: &GitSpec, cache: &Cache) -> Result<Checkout> {
             });
         }
     }
-    let root = tree::snapshot(&repo, &commit, &cache.trees_dir(), &label)?;
+    let extract = tree::Extract { label: &label, revision, limits: spec.options.limits };
+    cache.ensure_root()?;
+    let repo_dir = cache.trees_dir().join(url.cache_key());
+    let (root, lease) = tree::snapshot(&repo, &commit, &repo_dir, &extract)?;
+    snapshots::prune(&repo_dir, snapshots::KEEP, snapshots::MAX_AGE);
+    snapshots::prune_legacy(&cache.trees_dir(), snapshots::MAX_AGE);
     let source = LocalSource::with_root(&root, &root.join(&path))?;
     Ok(Checkout {
         source,
@@ -98,6 +113,7 @@ pub fn checkout(spec: &GitSpec, cache: &Cache) -> Result<Checkout> {
         revision: revision.to_string(),
         commit: sha,
         path: path.to_string_lossy().into_owned(),
+        _lease: std::sync::Arc::new(lease),
     })
 }
 

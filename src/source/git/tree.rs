@@ -1,6 +1,11 @@
 //! Extracting the tree of a commit into a private directory, keyed by the
-//! commit SHA (`<cache>/trees/<sha>`), so renderers read ordinary files and
-//! no working copy of the user is touched.
+//! repository and the commit SHA (`<cache>/trees/<repo key>/<sha>`, files
+//! 0600, directories 0700), so renderers read ordinary files and no working
+//! copy of the user is touched.
+//!
+//! The whole tree is extracted (kustomize `../`, chart `file://` and Jsonnet
+//! imports reach outside `--path`), but only after a walk that writes
+//! nothing has checked it against [`SnapshotLimits`].
 //!
 //! Invariants: entry names are plain file names (no `.`, `..`, `/`, `.git`);
 //! a tree containing a symlink that leaves the repository is refused as a
@@ -11,6 +16,8 @@ use std::path::{Component, Path, PathBuf};
 
 use git2::{Commit, ObjectType, Repository, Tree};
 
+use super::options::SnapshotLimits;
+use super::snapshots::{self, Lease};
 use crate::error::{Error, Result};
 
 const MODE_TREE: i32 = 0o040000;
@@ -18,33 +25,71 @@ const MODE_LINK: i32 = 0o120000;
 const MODE_EXEC: i32 = 0o100755;
 const MODE_GITLINK: i32 = 0o160000;
 
-/// Check that every symlink in `tree` stays inside it; error on the first that does not.
-pub fn check_symlinks(repo: &Repository, tree: &Tree<'_>, repo_label: &str) -> Result<()> {
-    let mut stack = vec![(PathBuf::new(), tree.clone())];
-    while let Some((dir, tree)) = stack.pop() {
+/// What one extraction is of, for messages, and what it may hold.
+pub struct Extract<'a> {
+    /// The repository, redacted.
+    pub label: &'a str,
+    /// The revision as asked for.
+    pub revision: &'a str,
+    pub limits: SnapshotLimits,
+}
+
+impl Extract<'_> {
+    fn limit_error(&self, sha: &str, limit: String, flag: &'static str) -> Error {
+        Error::Limit { what: format!("git snapshot of {} at {} ({sha})", self.label, self.revision), limit, flag }
+    }
+}
+
+/// Walk `tree` without writing anything: every entry name is safe, every
+/// symlink stays inside, and the limits hold. Entries are counted each time
+/// they are reached, so a tree object referenced many times (a "tree bomb":
+/// a dozen objects naming 10^9 paths) stops at the entry limit at once.
+fn check_tree(repo: &Repository, tree: &Tree<'_>, x: &Extract<'_>, sha: &str) -> Result<()> {
+    let odb = repo.odb().map_err(|e| object_error(x.label, Path::new(sha), &e))?;
+    let (mut files, mut bytes) = (0u64, 0u64);
+    let mut stack = vec![(PathBuf::new(), 0usize, tree.clone())];
+    while let Some((dir, depth, tree)) = stack.pop() {
         for entry in tree.iter() {
-            let name = entry_name(&entry, &dir, repo_label)?;
+            let name = entry_name(&entry, &dir, x.label)?;
             let path = dir.join(&name);
+            files += 1;
+            if files > x.limits.max_files {
+                let limit = format!("entry limit of {}", x.limits.max_files);
+                return Err(x.limit_error(sha, limit, "--git-max-files or KUBECTL_GITOPS_GIT_MAX_FILES"));
+            }
             match entry.filemode() {
                 MODE_TREE => {
-                    let sub = repo.find_tree(entry.id()).map_err(|e| object_error(repo_label, &path, &e))?;
-                    stack.push((path, sub));
+                    if depth + 1 > x.limits.max_depth {
+                        let limit = format!("directory depth limit of {} (at {})", x.limits.max_depth, path.display());
+                        return Err(x.limit_error(sha, limit, "--git-max-depth or KUBECTL_GITOPS_GIT_MAX_DEPTH"));
+                    }
+                    let sub = repo.find_tree(entry.id()).map_err(|e| object_error(x.label, &path, &e))?;
+                    stack.push((path, depth + 1, sub));
                 }
-                MODE_LINK => {
-                    let blob = repo.find_blob(entry.id()).map_err(|e| object_error(repo_label, &path, &e))?;
-                    let target = String::from_utf8_lossy(blob.content()).into_owned();
-                    if !link_stays_inside(&dir, Path::new(&target)) {
-                        return Err(Error::PathEscape {
-                            path,
-                            root: PathBuf::from(repo_label),
-                            detail: format!("symlink points to {target:?}"),
-                        });
+                MODE_GITLINK => {}
+                mode => {
+                    let (size, _) = odb.read_header(entry.id()).map_err(|e| object_error(x.label, &path, &e))?;
+                    bytes = bytes.saturating_add(size as u64);
+                    if bytes > x.limits.max_bytes {
+                        let limit = format!("size limit of {} bytes", x.limits.max_bytes);
+                        return Err(x.limit_error(sha, limit, "--git-max-bytes or KUBECTL_GITOPS_GIT_MAX_BYTES"));
+                    }
+                    if mode == MODE_LINK {
+                        let blob = repo.find_blob(entry.id()).map_err(|e| object_error(x.label, &path, &e))?;
+                        let target = String::from_utf8_lossy(blob.content()).into_owned();
+                        if !link_stays_inside(&dir, Path::new(&target)) {
+                            return Err(Error::PathEscape {
+                                path,
+                                root: PathBuf::from(x.label),
+                                detail: format!("symlink points to {target:?}"),
+                            });
+                        }
                     }
                 }
-                _ => {}
             }
         }
     }
+    tracing::debug!("{} at {sha}: {files} entries, {bytes} bytes", x.label);
     Ok(())
 }
 
@@ -88,21 +133,26 @@ fn object_error(repo_label: &str, path: &Path, e: &git2::Error) -> Error {
     Error::Git { repo: repo_label.to_string(), message: format!("{}: {}", path.display(), e.message()) }
 }
 
-/// The directory holding the files of `commit`, extracting it on first use.
-pub fn snapshot(repo: &Repository, commit: &Commit<'_>, trees_dir: &Path, repo_label: &str) -> Result<PathBuf> {
+/// The directory holding the files of `commit` in `repo_dir` (this
+/// repository's snapshots), extracting it on first use, and a lease that
+/// keeps pruning away from it while the run lasts.
+pub fn snapshot(repo: &Repository, commit: &Commit<'_>, repo_dir: &Path, x: &Extract<'_>) -> Result<(PathBuf, Lease)> {
+    let repo_label = x.label;
     let sha = commit.id().to_string();
-    let target = trees_dir.join(&sha);
+    let target = repo_dir.join(&sha);
+    private_dir(repo_dir)?;
+    let lease = snapshots::lease(repo_dir, &sha)?;
     if target.is_dir() {
         // Only trees that passed the checks below are ever renamed into place.
         tracing::debug!("reusing extracted tree {}", target.display());
-        return Ok(target);
+        snapshots::touch(&target);
+        return Ok((target, lease));
     }
     let tree = commit.tree().map_err(|e| object_error(repo_label, Path::new(&sha), &e))?;
-    check_symlinks(repo, &tree, repo_label)?;
-    std::fs::create_dir_all(trees_dir).map_err(|e| Error::io(trees_dir, e))?;
-    remove_abandoned(trees_dir);
+    check_tree(repo, &tree, x, &sha)?;
+    remove_abandoned(repo_dir);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let tmp = trees_dir.join(format!(".tmp-{sha}-{}-{nanos}", std::process::id()));
+    let tmp = repo_dir.join(format!(".tmp-{sha}-{}-{nanos}", std::process::id()));
     let result = write_tree(repo, &tree, &tmp, Path::new(""), repo_label).and_then(|_| verify_links(&tmp, repo_label));
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&tmp);
@@ -115,7 +165,13 @@ pub fn snapshot(repo: &Repository, commit: &Commit<'_>, trees_dir: &Path, repo_l
         }
     }
     tracing::debug!("extracted {sha} to {}", target.display());
-    Ok(target)
+    Ok((target, lease))
+}
+
+/// Create `dir` (and missing parents) readable by this user only.
+pub(crate) fn private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| Error::io(dir, e))
 }
 
 /// Remove temporary extraction directories left by runs that died more
@@ -134,7 +190,7 @@ fn remove_abandoned(trees_dir: &Path) {
 }
 
 fn write_tree(repo: &Repository, tree: &Tree<'_>, out: &Path, rel: &Path, repo_label: &str) -> Result<()> {
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    private_dir(out)?;
     for entry in tree.iter() {
         let name = entry_name(&entry, rel, repo_label)?;
         let path = out.join(&name);
@@ -151,7 +207,7 @@ fn write_tree(repo: &Repository, tree: &Tree<'_>, out: &Path, rel: &Path, repo_l
                     repo_label,
                     rel_path.display()
                 );
-                std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+                private_dir(&path)?;
             }
             (_, Some(ObjectType::Blob)) => {
                 let blob = repo.find_blob(entry.id()).map_err(|e| object_error(repo_label, &rel_path, &e))?;
@@ -159,12 +215,16 @@ fn write_tree(repo: &Repository, tree: &Tree<'_>, out: &Path, rel: &Path, repo_l
                     let target = String::from_utf8_lossy(blob.content()).into_owned();
                     std::os::unix::fs::symlink(&target, &path).map_err(|e| Error::io(&path, e))?;
                 } else {
-                    std::fs::write(&path, blob.content()).map_err(|e| Error::io(&path, e))?;
-                    if mode == MODE_EXEC {
-                        use std::os::unix::fs::PermissionsExt;
-                        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-                            .map_err(|e| Error::io(&path, e))?;
-                    }
+                    use std::io::Write;
+                    use std::os::unix::fs::OpenOptionsExt;
+                    let perm = if mode == MODE_EXEC { 0o700 } else { 0o600 };
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .mode(perm)
+                        .open(&path)
+                        .and_then(|mut f| f.write_all(blob.content()))
+                        .map_err(|e| Error::io(&path, e))?;
                 }
             }
             _ => {

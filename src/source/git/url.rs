@@ -154,8 +154,29 @@ impl RepoUrl {
         &self.fetch_url
     }
 
-    /// The URL as shown to the user: credentials replaced by `***`.
+    /// The URL as shown to the user: credentials and query values (`?token=...`) replaced by `***`.
     pub fn redacted(&self) -> String {
+        let shown = self.redacted_userinfo();
+        match shown.split_once('?') {
+            Some((base, query)) if self.local_path.is_none() => format!("{base}?{}", redact_query(query)),
+            _ => shown,
+        }
+    }
+
+    /// The values of the URL's query string: secrets as much as a password.
+    pub fn query_secrets(&self) -> Vec<String> {
+        let Some((_, query)) = self.fetch_url.split_once('?').filter(|_| self.local_path.is_none()) else {
+            return Vec::new();
+        };
+        query
+            .split('&')
+            .map(|kv| kv.split_once('=').map_or(kv, |(_, v)| v))
+            .filter(|v| !v.is_empty())
+            .flat_map(|v| [v.to_string(), percent_decode(v)])
+            .collect()
+    }
+
+    fn redacted_userinfo(&self) -> String {
         let secret = self.password.is_some() || (self.user.is_some() && self.transport != Transport::Ssh);
         if !secret {
             return self.fetch_url.clone();
@@ -185,6 +206,20 @@ impl RepoUrl {
     pub fn is_loopback(&self) -> bool {
         matches!(self.host.as_str(), "localhost" | "127.0.0.1" | "::1") || self.host.starts_with("127.")
     }
+}
+
+/// `a=1&b` -> `a=***&***` (names kept, values hidden; a fragment goes too).
+fn redact_query(query: &str) -> String {
+    let query = query.split('#').next().unwrap_or("");
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) => format!("{k}=***"),
+            None if kv.is_empty() => String::new(),
+            None => "***".to_string(),
+        })
+        .collect();
+    parts.join("&")
 }
 
 fn percent_decode(s: &str) -> String {
@@ -273,6 +308,16 @@ mod tests {
         assert_eq!(scp.redacted(), "git@github.com:a/b.git");
         assert_eq!(scp.user.as_deref(), Some("git"));
         assert_eq!(redact_url("http://u:p4ss@127.0.0.1:80/x"), "http://***@127.0.0.1:80/x");
+    }
+
+    #[test]
+    fn query_values_are_redacted() {
+        let u = RepoUrl::parse("https://u:pw@git.example.com/r.git?token=s3cr%3Dt&x=1&flag").unwrap();
+        assert_eq!(u.redacted(), "https://***@git.example.com/r.git?token=***&x=***&***");
+        assert!(u.query_secrets().contains(&"s3cr=t".to_string()), "{:?}", u.query_secrets());
+        assert_eq!(redact_url("http://h/r?access_token=abc#frag"), "http://h/r?access_token=***");
+        assert_eq!(RepoUrl::parse("/srv/what?.git").unwrap().redacted(), "/srv/what?.git");
+        assert!(RepoUrl::parse("/srv/what?x=1").unwrap().query_secrets().is_empty());
     }
 
     #[test]
