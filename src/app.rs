@@ -70,6 +70,7 @@ pub fn run(cli: Cli) -> Result<i32> {
 /// holding an `argoproj.io` `Application` document, is taken as `--app`;
 /// every other file stays a values file. The two cannot be mixed.
 pub fn split_file_flags(args: &mut SourceArgs) -> Result<()> {
+    spill_pipes(args)?;
     let (apps, values): (Vec<PathBuf>, Vec<PathBuf>) =
         std::mem::take(&mut args.chart.values).into_iter().partition(|p| is_application_file(p));
     args.chart.values = values;
@@ -88,6 +89,34 @@ pub fn split_file_flags(args: &mut SourceArgs) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `-f -` (standard input) and `-f` of a pipe (`<(...)`, `/dev/stdin`) can
+/// be read once only: read each now into a private temporary file (0600 in
+/// a 0700 directory) that every later reader opens instead.
+fn spill_pipes(args: &mut SourceArgs) -> Result<()> {
+    use std::io::Read;
+    for path in args.chart.values.iter_mut() {
+        let stdin = path.as_os_str() == "-";
+        let regular = std::fs::metadata(&*path).map(|m| m.is_file() || m.is_dir());
+        if !stdin && !matches!(regular, Ok(false)) {
+            continue;
+        }
+        let mut text = Vec::new();
+        let read = if stdin {
+            io::stdin().read_to_end(&mut text)
+        } else {
+            std::fs::File::open(&*path).and_then(|mut f| f.read_to_end(&mut text))
+        };
+        read.map_err(|e| Error::io(path.clone(), e))?;
+        let dir =
+            tempfile::Builder::new().prefix("kubectl-gitops-values-").tempdir().map_err(|e| Error::io("<temp>", e))?;
+        let file = dir.path().join(format!("values-{}.yaml", args.spilled.len()));
+        std::fs::write(&file, &text).map_err(|e| Error::io(file.clone(), e))?;
+        *path = file;
+        args.spilled.push(std::sync::Arc::new(dir));
+    }
+    Ok(())
 }
 
 fn is_application_file(p: &Path) -> bool {

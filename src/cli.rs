@@ -46,6 +46,10 @@ pub enum Command {
 /// Where the manifests come from, and how a plain directory is read.
 #[derive(Debug, Args, Clone)]
 pub struct SourceArgs {
+    /// Values read from a pipe (`-f -`, `-f <(...)`), kept in private
+    /// temporary files for the run (removed when the last clone goes).
+    #[arg(skip)]
+    pub spilled: Vec<std::sync::Arc<tempfile::TempDir>>,
     /// A directory or file of manifests (default: the current directory); with -f/--app, an Application's name.
     #[arg(value_name = "SOURCE", default_value = ".", conflicts_with = "repo")]
     pub source: PathBuf,

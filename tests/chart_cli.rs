@@ -461,3 +461,24 @@ fn helmignore_matches_real_helm() {
     }
     assert_eq!(checked, cases.len());
 }
+
+/// Values from a pipe (`-f -`, `-f /dev/stdin`, `-f <(...)`) are read once
+/// and used, whatever else reads `-f` first.
+#[test]
+fn values_from_a_pipe() {
+    use std::io::Write;
+    let d = jinja_chart("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ Values.name }}\n");
+    for flag in ["-", "/dev/stdin"] {
+        let mut child = std::process::Command::new(common::bin())
+            .args(["render", d.path().to_str().unwrap(), "-o", "name", "-f", flag])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"name: piped\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(stdout.trim(), "configmap/piped", "-f {flag}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
