@@ -450,8 +450,26 @@ fn render_parameters(args: &SourceArgs, namespace: Option<&str>) -> std::collect
     let nvs = |v: &[crate::cli::NameValue]| {
         v.iter().map(|x| format!("{}={}", x.name, crate::history::secret_digest(&x.value))).collect::<Vec<_>>()
     };
-    let nv_files =
-        |v: &[crate::cli::NameValue]| v.iter().map(|x| format!("{}={}", x.name, x.value)).collect::<Vec<_>>();
+    // Files by absolute path and content digest, so that a rollback can
+    // tell that they still hold what was deployed. Values read from a pipe
+    // cannot be read again: recorded like a value given inline.
+    let spilled = |x: &Path| args.spilled.iter().any(|d| x.starts_with(d.path()));
+    let file = |x: &Path| match std::fs::read(x) {
+        Ok(bytes) if spilled(x) => crate::history::secret_digest(&String::from_utf8_lossy(&bytes)),
+        _ => crate::history::file_record(x),
+    };
+    let files = |v: &[PathBuf]| v.iter().map(|x| file(x)).collect::<Vec<_>>();
+    let nv_files = |v: &[crate::cli::NameValue]| {
+        v.iter().map(|x| format!("{}={}", x.name, file(Path::new(&x.value)))).collect::<Vec<_>>()
+    };
+    let set_files = |v: &[String]| {
+        v.iter()
+            .map(|x| match x.split_once('=') {
+                Some((k, p)) => format!("{k}={}", file(Path::new(p))),
+                None => x.clone(),
+            })
+            .collect::<Vec<_>>()
+    };
     let (c, j, r) = (&args.chart, &args.jsonnet, &args.remote);
     put("app", r.app.as_deref().map(abs).into_iter().collect());
     put("app-name", r.app_name.clone().into_iter().collect());
@@ -460,10 +478,10 @@ fn render_parameters(args: &SourceArgs, namespace: Option<&str>) -> std::collect
     put("include", args.include.clone());
     put("exclude", args.exclude.clone());
     put("release-name", c.release_name.clone().into_iter().collect());
-    put("values", paths(&c.values));
+    put("values", files(&c.values));
     put("set", secrets(&c.set));
     put("set-string", secrets(&c.set_string));
-    put("set-file", c.set_file.clone());
+    put("set-file", set_files(&c.set_file));
     put("set-json", secrets(&c.set_json));
     put("set-literal", secrets(&c.set_literal));
     put("kube-version", c.kube_version.clone().into_iter().collect());

@@ -53,14 +53,48 @@ pub struct HistoryEntry {
 /// How a value that is not stored appears in a record (see [`secret_digest`]).
 pub const SECRET_PREFIX: &str = "(not stored) sha256:";
 
+/// How a file input (a values file, `--set-file`, `--ext-str-file`...) is
+/// recorded: its absolute path, this separator, and the first 16 hex digits
+/// of its content's SHA-256, so that a rollback can tell whether the file
+/// still holds what was deployed.
+pub const FILE_DIGEST_SEP: &str = " @sha256:";
+
+/// `path` as the history records it (see [`FILE_DIGEST_SEP`]); an
+/// unreadable file is recorded without a digest.
+pub fn file_record(path: &std::path::Path) -> String {
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    match std::fs::read(&abs) {
+        Ok(bytes) => format!("{}{FILE_DIGEST_SEP}{}", abs.display(), short_sha256(&bytes)),
+        Err(_) => abs.display().to_string(),
+    }
+}
+
+fn short_sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// For a value recorded by [`file_record`]: the path, and whether the file
+/// still has the recorded content (`Err` says what differs).
+pub fn check_file_record(value: &str) -> (String, std::result::Result<(), String>) {
+    let Some((path, digest)) = value.rsplit_once(FILE_DIGEST_SEP) else { return (value.to_string(), Ok(())) };
+    let now = match std::fs::read(path) {
+        Ok(bytes) => short_sha256(&bytes),
+        Err(e) => return (path.to_string(), Err(format!("{path}: {e}"))),
+    };
+    let check = if now == digest {
+        Ok(())
+    } else {
+        Err(format!("{path} has changed (sha256 {digest} when deployed, {now} now)"))
+    };
+    (path.to_string(), check)
+}
+
 /// What the history keeps of a value given on the command line (`--set`,
 /// `--plugin-env`, `--ext-str`...): that it was given, and the first 16 hex
 /// digits of its SHA-256, never the value, which may be a secret.
 pub fn secret_digest(value: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let d = Sha256::digest(value.as_bytes());
-    let hex: String = d.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("{SECRET_PREFIX}{hex}")
+    format!("{SECRET_PREFIX}{}", short_sha256(value.as_bytes()))
 }
 
 /// Decode the stored list (an absent key is an empty history).

@@ -48,6 +48,38 @@ pub fn source_flags(entry: &HistoryEntry) -> Result<Vec<String>> {
             s.revision
         )));
     }
+    // Files outside the commit must still hold what was deployed.
+    let mut changed = Vec::new();
+    let parameters: Vec<(&String, Vec<String>)> = s
+        .parameters
+        .iter()
+        .map(|(k, values)| {
+            let checked = values
+                .iter()
+                .map(|v| {
+                    let (name, rest) = match v.split_once('=') {
+                        Some((n, r)) if r.contains(crate::history::FILE_DIGEST_SEP) => (Some(n), r),
+                        _ => (None, v.as_str()),
+                    };
+                    let (path, check) = crate::history::check_file_record(rest);
+                    if let Err(e) = check {
+                        changed.push(format!("--{k} {e}"));
+                    }
+                    name.map_or(path.clone(), |n| format!("{n}={path}"))
+                })
+                .collect();
+            (k, checked)
+        })
+        .collect();
+    if !changed.is_empty() {
+        return Err(Error::Refused(format!(
+            "history entry {} was rendered with files that no longer hold what was deployed: {}; restore them, or \
+             sync that commit with the inputs you want: `kubectl gitops sync ... --revision {}`",
+            entry.id,
+            changed.join("; "),
+            s.revision
+        )));
+    }
     let mut argv: Vec<String> = Vec::new();
     let mut push = |k: &str, v: &str| {
         argv.push(format!("--{k}"));
@@ -68,8 +100,8 @@ pub fn source_flags(entry: &HistoryEntry) -> Result<Vec<String>> {
         }
     }
     push("revision", &s.revision);
-    for (k, values) in s.parameters.iter().filter(|(k, _)| !NOT_FLAGS.contains(&k.as_str())) {
-        if k == "recursive" {
+    for (k, values) in parameters.iter().filter(|(k, _)| !NOT_FLAGS.contains(&k.as_str())) {
+        if *k == "recursive" {
             push("recursive", "");
             continue;
         }

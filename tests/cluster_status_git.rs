@@ -163,3 +163,54 @@ fn rollback_refuses_local_entries_and_auto_synced_applications() {
     let ids: Vec<u64> = h.as_array().unwrap().iter().map(|e| e["id"].as_u64().unwrap()).collect();
     assert_eq!(ids, [2]);
 }
+
+/// A values file outside the commit is recorded by content digest: a
+/// rollback after it changed refuses, naming it; with the file as it was,
+/// the rollback restores exactly what was deployed.
+#[test]
+fn rollback_checks_values_files_outside_the_commit() {
+    let c = cluster::shared();
+    let ns = "git-rollback-values";
+    c.create_namespace(ns);
+    let repo = Repo::new();
+    repo.write("chart/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n");
+    repo.write("chart/values.yaml", "msg: default\n");
+    repo.write(
+        "chart/templates/cm.yaml.j2",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: \"{{ Values.msg }}\"\n",
+    );
+    repo.commit("chart");
+    let vals = repo.tmp.path().join("vals.yaml");
+    std::fs::write(&vals, "msg: three\n").unwrap();
+    let env = Env::new().set("KUBECONFIG", c.kubeconfig.to_str().unwrap());
+    let work = repo.work.to_str().unwrap().to_string();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["-n", ns]);
+        env.run(repo.tmp.path(), &all)
+    };
+    let ok = |args: &[&str]| {
+        let r = run(args);
+        assert_eq!(r.code, 0, "{args:?}: {}{}", r.stdout, r.stderr);
+        r
+    };
+    let get = || {
+        String::from_utf8_lossy(&c.kubectl(&["get", "configmap", "cfg", "-n", ns, "-o", "jsonpath={.data.a}"]).stdout)
+            .into_owned()
+    };
+    let source = ["--repo", &work, "--path", "chart"];
+    ok(&[&["sync", "--name", "web", "-f", vals.to_str().unwrap()][..], &source].concat());
+    assert_eq!(get(), "three");
+    std::fs::write(&vals, "msg: four\n").unwrap();
+    ok(&[&["sync", "--name", "web", "-f", vals.to_str().unwrap()][..], &source].concat());
+    assert_eq!(get(), "four");
+
+    let r = run(&["rollback", "web", "1"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("vals.yaml has changed"), "{}", r.stderr);
+    assert_eq!(get(), "four", "a refused rollback writes nothing");
+
+    std::fs::write(&vals, "msg: three\n").unwrap();
+    ok(&["rollback", "web", "1"]);
+    assert_eq!(get(), "three");
+}
