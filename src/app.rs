@@ -580,6 +580,12 @@ pub(crate) fn sync_options(
         dry_run: args.dry_run,
         force_conflicts: args.force_conflicts,
         adopt: args.adopt,
+        fail_on_shared: args.fail_on_shared_resource
+            || source
+                .app
+                .as_ref()
+                .and_then(|a| a.sync_policy.as_ref())
+                .is_some_and(|p| p.sync_options.contains(&crate::source::app::SyncOption::FailOnSharedResource(true))),
         allow_empty: args.allow_empty,
         confirm_mass_prune: args.confirm_mass_prune,
         cascade: args.cascade,

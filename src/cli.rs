@@ -295,9 +295,12 @@ pub struct SyncArgs {
     /// Take over fields owned by other field managers instead of failing on conflicts.
     #[arg(long)]
     pub force_conflicts: bool,
-    /// Take over an ApplySet parent managed by another tool.
+    /// Take over an ApplySet parent managed by another tool, and objects that are members of another app's ApplySet.
     #[arg(long)]
     pub adopt: bool,
+    /// Fail when a rendered object is a member of another app's ApplySet (Argo CD's FailOnSharedResource=true).
+    #[arg(long)]
+    pub fail_on_shared_resource: bool,
     /// Allow syncing a source that renders no objects (with --prune: delete the whole app).
     #[arg(long)]
     pub allow_empty: bool,

@@ -508,3 +508,43 @@ fn preflight_reports_every_failure() {
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("hint:") && r.stderr.contains("quantity"), "{}", r.stderr);
 }
+
+/// An object that another app's ApplySet holds is never changed silently:
+/// left to its owner with a warning, refused with
+/// --fail-on-shared-resource, taken over with --adopt.
+#[test]
+fn objects_of_another_app_are_not_taken_over() {
+    let ns = new_ns("sync-shared");
+    let a = tree(&[("a.yaml", &cm("shared", "", "from-a"))]);
+    let b = tree(&[("b.yaml", &format!("{}{}", cm("shared", "", "from-b"), cm("own-b", "", "b")))]);
+    sync_ok(a.path(), &ns, "app-a", &[]);
+    let data = || cluster::shared().kubectl_ok(&["get", "configmap", "shared", "-n", &ns, "-o", "jsonpath={.data.k}"]);
+    let owner = || {
+        cluster::shared().kubectl_ok(&[
+            "get",
+            "configmap",
+            "shared",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.metadata.labels.applyset\\.kubernetes\\.io/part-of}",
+        ])
+    };
+    let a_id = owner();
+
+    let r = sync(b.path(), &ns, "app-b", &["--fail-on-shared-resource"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("belong to another app") && r.stderr.contains("shared"), "{}", r.stderr);
+    assert!(!exists("configmap", &ns, "own-b"), "nothing is applied when the sync fails");
+
+    let r = sync_ok(b.path(), &ns, "app-b", &[]);
+    assert!(r.stderr.contains("member of another app's ApplySet"), "{}", r.stderr);
+    assert!(r.stdout.contains("kept"), "{}", r.stdout);
+    assert_eq!((data(), owner()), ("from-a".to_string(), a_id.clone()), "left to its owner");
+    assert!(exists("configmap", &ns, "own-b"));
+
+    let r = sync_ok(b.path(), &ns, "app-b", &["--adopt", "--force-conflicts"]);
+    assert!(r.stderr.contains("taking it over"), "{}", r.stderr);
+    assert_eq!(data(), "from-b");
+    assert_ne!(owner(), a_id);
+}

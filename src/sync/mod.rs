@@ -48,8 +48,12 @@ pub struct SyncOptions {
     pub dry_run: bool,
     /// Take over fields owned by other field managers.
     pub force_conflicts: bool,
-    /// Take over a parent managed by another tool.
+    /// Take over a parent managed by another tool, and objects that are
+    /// members of another app's ApplySet.
     pub adopt: bool,
+    /// Fail when a rendered object is a member of another app's ApplySet
+    /// (Argo CD's `FailOnSharedResource=true`).
+    pub fail_on_shared: bool,
     /// Allow a render with no objects.
     pub allow_empty: bool,
     /// Allow a prune that deletes most of the app.
@@ -80,6 +84,7 @@ impl Default for SyncOptions {
             dry_run: false,
             force_conflicts: false,
             adopt: false,
+            fail_on_shared: false,
             allow_empty: false,
             confirm_mass_prune: false,
             cascade: Cascade::Background,
@@ -220,6 +225,37 @@ pub fn sync(
     preflight_hooks(cluster, &plan, &resolved.discovery)?;
     tracing::debug!("sync: preflight done");
 
+    // Objects that another app's ApplySet holds are never changed silently.
+    let shared = shared_objects(&comparisons, &id);
+    if !shared.is_empty() && opts.fail_on_shared {
+        let list: Vec<String> =
+            shared.iter().map(|(k, other, o)| format!("{k} ({o}): member of ApplySet {other}")).collect();
+        return Err(Error::Refused(format!(
+            "{} rendered objects belong to another app (FailOnSharedResource); nothing was changed:\n  {}",
+            shared.len(),
+            list.join("\n  ")
+        )));
+    }
+    let mut shared_entries = Vec::new();
+    let plan = if shared.is_empty() {
+        plan
+    } else if opts.adopt {
+        for (k, other, _) in &shared {
+            ui.step(&format!("warning: {k} is a member of ApplySet {other}: taking it over (--adopt)"));
+        }
+        plan
+    } else {
+        for (k, other, _) in &shared {
+            ui.step(&format!(
+                "warning: {k} is a member of another app's ApplySet ({other}): left to its owner (--adopt takes it over)"
+            ));
+            shared_entries.push(Entry::new(k, Outcome::Kept, format!("shared: a member of ApplySet {other}")));
+        }
+        let skip: HashSet<&ObjectKey> = shared.iter().map(|(k, _, _)| k).collect();
+        let rest: Vec<Object> = set.iter().filter(|o| !skip.contains(&o.key())).cloned().collect();
+        crate::plan::plan(&rest)?
+    };
+
     let desired_inv = inventory_of(set, &parent_ns);
     let widened = parent.recorded.union(&desired_inv);
     let desired_keys: HashSet<ObjectKey> = set.iter().map(Object::key).collect();
@@ -255,6 +291,10 @@ pub fn sync(
         dry_run: opts.dry_run,
         ..Default::default()
     };
+    for e in shared_entries {
+        ui.object(&e, opts.dry_run);
+        report.push(e);
+    }
     if opts.dry_run {
         if ns_missing {
             let e = Entry::new(&ObjectKey::new("", "Namespace", "", &parent_ns), Outcome::Created, "CreateNamespace");
@@ -432,6 +472,18 @@ fn dry_run_report(
         report.push(e);
     }
     Ok(())
+}
+
+/// Rendered objects whose live copy is labelled a member of another
+/// ApplySet: (key, that ApplySet's id, origin).
+fn shared_objects(comparisons: &[Comparison], id: &str) -> Vec<(ObjectKey, String, crate::model::Origin)> {
+    comparisons
+        .iter()
+        .filter_map(|c| {
+            let other = c.live.as_ref()?.pointer("/metadata/labels")?.get(PART_OF_LABEL)?.as_str()?;
+            (other != id).then(|| (c.desired.key(), other.to_string(), c.desired.origin.clone()))
+        })
+        .collect()
 }
 
 /// The resource of an object, from the run's discovery.
