@@ -115,6 +115,14 @@ pub fn status(
             items.push(object_status(&item.key(), true, health.as_ref(), "not rendered: sync --prune deletes it"));
             healths.push(health);
         }
+        // Members a prune keeps (Prune=false, a Namespace in use) still
+        // require pruning: OutOfSync, as Argo CD shows them.
+        for (item, reason) in &plan.kept {
+            let health = assess_for_wait(&item.live);
+            let note = format!("not rendered: requires pruning, which is skipped ({reason})");
+            items.push(object_status(&item.key(), true, health.as_ref(), &note));
+            healths.push(health);
+        }
     }
     let mut counts = StatusCounts { objects: items.len(), ..Default::default() };
     counts.out_of_sync = items.iter().filter(|i| i.sync == OUT_OF_SYNC).count();

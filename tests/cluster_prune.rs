@@ -95,7 +95,8 @@ fn prune_false_and_namespaces_in_use_are_kept() {
     let ns_obj = format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {inner}\n---\n");
     let keep = cm("precious", "  annotations:\n    argocd.argoproj.io/sync-options: Prune=false\n", "x");
     let inside = cm("inside", &format!("  namespace: {inner}\n"), "x");
-    let dir = tree(&[("a.yaml", &format!("{ns_obj}{keep}{inside}{}", cm("plain", "", "x")))]);
+    let nodelete = cm("nodelete", "  annotations:\n    argocd.argoproj.io/sync-options: Delete=false\n", "x");
+    let dir = tree(&[("a.yaml", &format!("{ns_obj}{keep}{inside}{nodelete}{}", cm("plain", "", "x")))]);
     sync_ok(dir.path(), &ns, "keep", &[]);
     cluster::shared().apply_yaml(&cm("foreign", &format!("  namespace: {inner}\n"), "x"), &[]);
     std::fs::write(dir.path().join("a.yaml"), cm("plain", "", "x")).unwrap();
@@ -103,7 +104,14 @@ fn prune_false_and_namespaces_in_use_are_kept() {
     assert!(r.stderr.contains("precious kept: Prune=false"), "{}", r.stderr);
     assert!(r.stderr.contains("still holds objects outside the set") && r.stderr.contains("foreign"), "{}", r.stderr);
     assert!(exists("configmap", &ns, "precious"));
+    assert!(!exists("configmap", &ns, "nodelete"), "Delete=false does not stop a prune (Argo CD's rule)");
     assert!(!exists("configmap", inner, "inside"));
+    // What a prune keeps still requires pruning: the app stays OutOfSync.
+    let st = gitops(&["status", dir.path().to_str().unwrap(), "--name", "keep", "-n", &ns, "-o", "json"]);
+    let st: serde_json::Value = serde_json::from_str(&st.stdout).unwrap_or_else(|e| panic!("{e}: {}", st.stderr));
+    assert_eq!(st["sync"], "OutOfSync", "{st:#}");
+    let precious = st["objects"].as_array().unwrap().iter().find(|o| o["name"] == "precious").expect("listed");
+    assert_eq!(precious["sync"], "OutOfSync", "{precious:#}");
     assert!(cluster::shared().kubectl(&["get", "namespace", inner]).status.success());
     // The kept objects stay recorded on the parent, so a later run still finds them.
     let kinds = cluster::shared().kubectl_ok(&[

@@ -4,9 +4,10 @@
 //! objects labelled `applyset.kubernetes.io/part-of=<id>` in each recorded
 //! namespace (cluster-scoped kinds once), listed concurrently, minus this
 //! run's objects. The label is checked again on every listed object, so
-//! nothing without it is ever a candidate. Objects marked `Prune=false` or
-//! `Delete=false`, the parent's own namespace and Namespaces still holding
-//! objects outside the set are kept.
+//! nothing without it is ever a candidate. Objects marked `Prune=false`, the
+//! parent's own namespace and Namespaces still holding objects outside the
+//! set are kept. (`Delete=false` protects an object when its app is deleted,
+//! not from a prune, as in Argo CD.)
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -150,7 +151,6 @@ pub fn plan_prune(
             let opts = Object::new(item.live.clone(), Origin::new("<live>", 0, 0)).map(|o| object_options(&o)).ok();
             match opts {
                 Some(o) if !o.prune => out.kept.push((item, "Prune=false".into())),
-                Some(o) if !o.delete => out.kept.push((item, "Delete=false".into())),
                 Some(o) if o.prune_last => last.push(item),
                 _ => delete.push(item),
             }

@@ -15,7 +15,7 @@ pub enum Outcome {
     Configured,
     Unchanged,
     Pruned,
-    /// A prune candidate that stays (Prune=false, Delete=false, a Namespace in use, no --prune).
+    /// A prune candidate that stays (Prune=false, a Namespace in use, no --prune, an object shared with another app).
     Kept,
     /// Removed by garbage collection with a pruned object.
     Cascading,
