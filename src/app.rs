@@ -574,6 +574,7 @@ pub(crate) fn sync_options(
     cluster: &Cluster,
     objects: &[Object],
 ) -> Result<SyncOptions> {
+    let policy = source.app.as_ref().and_then(|a| a.sync_policy.as_ref());
     Ok(SyncOptions {
         app: name.to_string(),
         prune: args.prune,
@@ -591,7 +592,13 @@ pub(crate) fn sync_options(
         cascade: args.cascade,
         wait: args.wait,
         timeout: args.timeout,
-        create_namespace: args.create_namespace,
+        // An Application's CreateNamespace=true and managedNamespaceMetadata
+        // hold under every command form.
+        create_namespace: args.create_namespace
+            || policy.is_some_and(|p| p.sync_options.contains(&crate::source::app::SyncOption::CreateNamespace(true))),
+        namespace_metadata: policy
+            .and_then(|p| p.managed_namespace_metadata.as_ref())
+            .map(|m| (m.labels.clone(), m.annotations.clone())),
         lock_duration: args.lock_duration,
         parent_kind: args.applyset_parent,
         history: Some(history_template(source_args, source, cluster, objects)?),

@@ -84,3 +84,44 @@ fn an_applications_ignore_differences_are_applied() {
     let r = env.run(repo.tmp.path(), &["diff", "-f", file.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}", r.stderr);
 }
+
+/// CreateNamespace=true and managedNamespaceMetadata hold under every
+/// command form: `sync --app FILE`, `sync -f FILE` and `sync NAME -f FILE`.
+#[test]
+fn create_namespace_with_metadata_under_every_command_form() {
+    let c = cluster::shared();
+    let repo = Repo::new();
+    repo.write("app/cm.yaml", &cm("1"));
+    repo.commit("one");
+    let env = Env::new().set("KUBECONFIG", c.kubeconfig.to_str().unwrap());
+    for (i, form) in [&["--app"][..], &["-f"], &["NAME", "-f"]].iter().enumerate() {
+        let ns = format!("app-create-ns-{i}");
+        let name = format!("created-{i}");
+        let file = repo.tmp.path().join(format!("app-{i}.yaml"));
+        std::fs::write(
+            &file,
+            format!(
+                "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: {name}}}\nspec:\n  source:\n    repoURL: work\n    path: app\n  destination:\n    server: {}\n    namespace: {ns}\n  syncPolicy:\n    syncOptions: [CreateNamespace=true]\n    managedNamespaceMetadata:\n      labels: {{team: a}}\n      annotations: {{owner: me}}\n",
+                c.server
+            ),
+        )
+        .unwrap();
+        let mut args = vec!["sync".to_string()];
+        for a in form.iter() {
+            args.push(if *a == "NAME" { name.clone() } else { a.to_string() });
+        }
+        args.push(file.to_str().unwrap().to_string());
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = env.run(repo.tmp.path(), &argv);
+        assert_eq!(r.code, 0, "{argv:?}: {}{}", r.stdout, r.stderr);
+        let meta = c.kubectl_ok(&[
+            "get",
+            "namespace",
+            &ns,
+            "-o",
+            "jsonpath={.metadata.labels.team}/{.metadata.annotations.owner}",
+        ]);
+        assert_eq!(meta, "a/me", "{argv:?}");
+        assert_eq!(c.kubectl_ok(&["get", "configmap", "cfg", "-n", &ns, "-o", "jsonpath={.data.a}"]), "1");
+    }
+}

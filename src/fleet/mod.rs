@@ -32,7 +32,7 @@ use crate::cluster::{Cluster, ConnectOptions, compare};
 use crate::diff::{Action, ObjectDiff, diff_object};
 use crate::error::{Error, Result};
 use crate::model::Object;
-use crate::source::app::{Application, SyncOption};
+use crate::source::app::Application;
 use crate::source::{Resolved, merge_source_objects, resolve};
 use ui::{Console, FleetUi};
 
@@ -388,8 +388,6 @@ pub fn sync(args: SyncArgs) -> Result<i32> {
             let policy = m.app.sync_policy.as_ref();
             opts.prune = m.prunes(args.prune);
             opts.allow_empty |= policy.and_then(|p| p.automated.as_ref()).is_some_and(|a| a.enabled && a.allow_empty);
-            opts.create_namespace |=
-                policy.is_some_and(|p| p.sync_options.contains(&SyncOption::CreateNamespace(true)));
             let mut ui = FleetUi { app: &m.app.name, context: m.context_label(), yes: args.yes, console: &console };
             crate::sync::sync(cluster, m.objects.clone(), &opts, &mut ui)
         },

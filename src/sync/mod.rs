@@ -20,7 +20,7 @@ pub mod prune;
 pub mod report;
 pub mod terminal;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::applyset::{Inventory, PART_OF_LABEL};
@@ -65,6 +65,10 @@ pub struct SyncOptions {
     pub timeout: Duration,
     /// Create the app's namespace when it does not exist.
     pub create_namespace: bool,
+    /// Labels and annotations for the namespace `create_namespace` makes
+    /// (an Application's `managedNamespaceMetadata`), applied to it whether
+    /// it was created now or before.
+    pub namespace_metadata: Option<(BTreeMap<String, String>, BTreeMap<String, String>)>,
     /// How long the lock lasts without renewal.
     pub lock_duration: Duration,
     /// The kind of the ApplySet parent.
@@ -91,6 +95,7 @@ impl Default for SyncOptions {
             wait: false,
             timeout: Duration::from_secs(300),
             create_namespace: false,
+            namespace_metadata: None,
             lock_duration: Duration::from_secs(60),
             parent_kind: parent::ParentKind::Secret,
             history: None,
@@ -312,8 +317,9 @@ pub fn sync(
         )));
     }
 
-    if parent.live.is_none() {
-        // A live parent proves its namespace exists.
+    if parent.live.is_none() || (opts.create_namespace && opts.namespace_metadata.is_some()) {
+        // A live parent proves its namespace exists (its managed metadata
+        // is applied on every run).
         ensure_namespace(cluster, &parent_ns, set, opts, &mut report, ui)?;
     }
     // Nothing to write (everything unchanged, no hook, no prune, parent up
@@ -512,26 +518,38 @@ fn ensure_namespace(
     ui: &mut dyn SyncUi,
 ) -> Result<()> {
     let res = namespace_resource();
-    if namespace_exists(cluster, ns)? {
+    let exists = namespace_exists(cluster, ns)?;
+    let from_set = set.iter().find(|o| o.group().is_empty() && o.kind() == "Namespace" && o.name() == ns);
+    let metadata = opts.namespace_metadata.as_ref().filter(|_| opts.create_namespace && from_set.is_none());
+    if exists && metadata.is_none() {
         return Ok(());
     }
-    let from_set = set.iter().find(|o| o.group().is_empty() && o.kind() == "Namespace" && o.name() == ns);
     if !opts.create_namespace && from_set.is_none() {
         return Err(Error::Refused(format!(
             "namespace {ns} (the app's namespace, which holds its ApplySet parent) does not exist: \
              create it, or pass --create-namespace"
         )));
     }
-    let body = from_set.map_or_else(
-        || serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
-        Object::to_value,
-    );
+    let body = match (from_set, metadata) {
+        (Some(o), _) => o.to_value(),
+        (None, Some((labels, annotations))) => serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": ns, "labels": labels, "annotations": annotations}}),
+        (None, None) => serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+    };
+    if exists && from_set.is_some() {
+        return Ok(());
+    }
     cluster
         .apply(&[(&res, &body)], crate::cluster::ApplyOptions { dry_run: false, force: opts.force_conflicts })
         .pop()
         .expect("one result")?;
     if from_set.is_none() {
-        let e = Entry::new(&ObjectKey::new("", "Namespace", "", ns), Outcome::Created, "CreateNamespace");
+        let (outcome, note) = if exists {
+            (Outcome::Configured, "managedNamespaceMetadata")
+        } else {
+            (Outcome::Created, "CreateNamespace")
+        };
+        let e = Entry::new(&ObjectKey::new("", "Namespace", "", ns), outcome, note);
         ui.object(&e, false);
         report.push(e);
     }
