@@ -587,6 +587,13 @@ pub(crate) fn sync_options(
                 .as_ref()
                 .and_then(|a| a.sync_policy.as_ref())
                 .is_some_and(|p| p.sync_options.contains(&crate::source::app::SyncOption::FailOnSharedResource(true))),
+        respect_ignore: if policy
+            .is_some_and(|p| p.sync_options.contains(&crate::source::app::SyncOption::RespectIgnoreDifferences(true)))
+        {
+            diff_options(source).ignore
+        } else {
+            Vec::new()
+        },
         allow_empty: args.allow_empty,
         confirm_mass_prune: args.confirm_mass_prune,
         cascade: args.cascade,

@@ -125,3 +125,62 @@ fn create_namespace_with_metadata_under_every_command_form() {
         assert_eq!(c.kubectl_ok(&["get", "configmap", "cfg", "-n", &ns, "-o", "jsonpath={.data.a}"]), "1");
     }
 }
+
+/// RespectIgnoreDifferences=true: fields the Application's ignoreDifferences
+/// select (a JSON pointer, a field manager's fields) keep their live values
+/// through a sync: no conflict, no reset.
+#[test]
+fn respect_ignore_differences_keeps_live_values() {
+    let c = cluster::shared();
+    let ns = "app-respect-ignore";
+    c.create_namespace(ns);
+    let repo = Repo::new();
+    let data = |a: &str, ptr: &str, m: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: \"{a}\"\n  ptr: \"{ptr}\"\n  m: \"{m}\"\n"
+        )
+    };
+    repo.write("app/cm.yaml", &data("1", "git", "git"));
+    repo.commit("one");
+    let file = repo.tmp.path().join("app.yaml");
+    let app = |options: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: web}}\nspec:\n  source:\n    repoURL: work\n    path: app\n  destination:\n    server: {}\n    namespace: {ns}\n  ignoreDifferences:\n  - kind: ConfigMap\n    jsonPointers: [/data/ptr]\n    managedFieldsManagers: [other]\n  syncPolicy:\n    syncOptions: [{options}]\n",
+            c.server
+        )
+    };
+    let env = Env::new().set("KUBECONFIG", c.kubeconfig.to_str().unwrap());
+    std::fs::write(&file, app("RespectIgnoreDifferences=true")).unwrap();
+    let sync = || env.run(repo.tmp.path(), &["sync", "-f", file.to_str().unwrap()]);
+    let r = sync();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // Live changes by others: a patch of ptr, another manager's m.
+    c.kubectl_ok(&["patch", "configmap", "cfg", "-n", ns, "-p", r#"{"data":{"ptr":"live"}}"#]);
+    let theirs = repo.tmp.path().join("theirs.yaml");
+    std::fs::write(
+        &theirs,
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cfg, namespace: {ns}}}\ndata: {{m: theirs}}\n"),
+    )
+    .unwrap();
+    c.kubectl_ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=other",
+        "--force-conflicts",
+        "-f",
+        theirs.to_str().unwrap(),
+    ]);
+    repo.write("app/cm.yaml", &data("2", "git2", "git2"));
+    repo.commit("two");
+
+    let get = || c.kubectl_ok(&["get", "configmap", "cfg", "-n", ns, "-o", "jsonpath={.data.a}/{.data.ptr}/{.data.m}"]);
+    // Without the option the ignored fields conflict: nothing is written.
+    std::fs::write(&file, app("Validate=true")).unwrap();
+    let r = sync();
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert_eq!(get(), "1/live/theirs");
+    std::fs::write(&file, app("RespectIgnoreDifferences=true")).unwrap();
+    let r = sync();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(get(), "2/live/theirs");
+}

@@ -140,6 +140,56 @@ pub fn remove_pointer(v: &mut Value, pointer: &str) {
     }
 }
 
+/// Argo CD's `RespectIgnoreDifferences=true`: the fields `rules` ignore
+/// take their live values in what is applied (a missing live field is left
+/// out), and fields the rules' managers own in `live` are left out, so that
+/// a sync neither conflicts over them nor resets them.
+pub fn respect_ignored(desired: &mut Value, live: Option<&Value>, rules: &[IgnoreRule]) {
+    let (group, _, kind, namespace, name) = identity(desired);
+    for rule in rules.iter().filter(|r| r.applies(&group, &kind, &namespace, &name)) {
+        for p in &rule.json_pointers {
+            match live.and_then(|l| l.pointer(p)) {
+                Some(v) => set_pointer(desired, p, v.clone()),
+                None => remove_pointer(desired, p),
+            }
+        }
+        if let Some(l) = live {
+            for fields in rule.managed_fields_managers.iter().flat_map(|m| managed_entries(l, m)) {
+                managed::strip_owned(desired, &fields);
+            }
+        }
+    }
+}
+
+/// Set the value at an RFC 6901 `pointer`, creating missing objects on the
+/// way (an array index must exist).
+fn set_pointer(v: &mut Value, pointer: &str, value: Value) {
+    let Some(rest) = pointer.strip_prefix('/') else { return };
+    let parts: Vec<String> = rest.split('/').map(|p| p.replace("~1", "/").replace("~0", "~")).collect();
+    let (last, parents) = parts.split_last().expect("split yields at least one part");
+    let mut cur = v;
+    for p in parents {
+        let next = match cur {
+            Value::Object(m) => Some(m.entry(p.clone()).or_insert_with(|| Value::Object(Default::default()))),
+            Value::Array(a) => p.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
+            _ => None,
+        };
+        let Some(next) = next else { return };
+        cur = next;
+    }
+    match cur {
+        Value::Object(m) => {
+            m.insert(last.clone(), value);
+        }
+        Value::Array(a) => {
+            if let Some(slot) = last.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+                *slot = value;
+            }
+        }
+        _ => {}
+    }
+}
+
 fn identity(v: &Value) -> (String, String, String, String, String) {
     let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
     let api = s("/apiVersion");

@@ -54,6 +54,9 @@ pub struct SyncOptions {
     /// Fail when a rendered object is a member of another app's ApplySet
     /// (Argo CD's `FailOnSharedResource=true`).
     pub fail_on_shared: bool,
+    /// `RespectIgnoreDifferences=true`: these `ignoreDifferences` rules also
+    /// shape what is applied (see [`crate::diff::respect_ignored`]).
+    pub respect_ignore: Vec<crate::diff::IgnoreRule>,
     /// Allow a render with no objects.
     pub allow_empty: bool,
     /// Allow a prune that deletes most of the app.
@@ -89,6 +92,7 @@ impl Default for SyncOptions {
             force_conflicts: false,
             adopt: false,
             fail_on_shared: false,
+            respect_ignore: Vec::new(),
             allow_empty: false,
             confirm_mass_prune: false,
             cascade: Cascade::Background,
@@ -184,7 +188,7 @@ pub fn sync(
         let resolved = compare::prepare(cluster, objects);
         (resolved, parent.join().expect("reading the ApplySet parent does not panic"))
     });
-    let resolved = resolved?;
+    let resolved = respect_ignore_differences(cluster, resolved?, &opts.respect_ignore)?;
     tracing::debug!("sync: discovered and normalized");
     let set = resolved.set.objects();
     if let Some(o) = set.iter().find(|o| {
@@ -478,6 +482,45 @@ fn dry_run_report(
         report.push(e);
     }
     Ok(())
+}
+
+/// Apply `RespectIgnoreDifferences`: read the live copies of the objects the
+/// rules select (concurrently) and shape each desired object with them.
+fn respect_ignore_differences(
+    cluster: &Cluster,
+    resolved: compare::Resolved,
+    rules: &[crate::diff::IgnoreRule],
+) -> Result<compare::Resolved> {
+    if rules.is_empty() {
+        return Ok(resolved);
+    }
+    let compare::Resolved { set, discovery } = resolved;
+    let objects = set.into_objects();
+    let mut requests = Vec::new();
+    let mut which = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        let selected = rules.iter().any(|r| {
+            (r.group == "*" || r.group == o.group())
+                && (r.kind == "*" || r.kind == o.kind())
+                && r.name.as_deref().is_none_or(|n| n == o.name())
+                && r.namespace.as_deref().is_none_or(|n| Some(n) == o.namespace())
+        });
+        if let (true, Some(resource)) = (selected, resource_of(&discovery, o)) {
+            let namespace = if resource.namespaced { o.namespace().unwrap_or("").to_string() } else { String::new() };
+            requests.push(crate::cluster::GetRequest { resource, namespace, name: o.name().to_string() });
+            which.push(i);
+        }
+    }
+    let mut objects = objects;
+    for (i, live) in which.into_iter().zip(cluster.get(&requests)) {
+        let live = live?;
+        let mut value = objects[i].to_value();
+        crate::diff::respect_ignored(&mut value, live.as_ref(), rules);
+        let origin = objects[i].origin.clone();
+        objects[i] = Object::new(value, origin.clone()).map_err(|source| Error::Invalid { origin, source })?;
+    }
+    let set = normalize_with(objects, &NormalizeOptions::default(), &discovery)?;
+    Ok(compare::Resolved { set, discovery })
 }
 
 /// Rendered objects whose live copy is labelled a member of another
