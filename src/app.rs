@@ -575,6 +575,33 @@ pub(crate) fn sync_options(
     objects: &[Object],
 ) -> Result<SyncOptions> {
     let policy = source.app.as_ref().and_then(|a| a.sync_policy.as_ref());
+    // What an Application asks that this tool does not do is said once.
+    if let Some(p) = policy {
+        for o in &p.sync_options {
+            if let Some(instead) = crate::logging::unsupported_sync_option(&o.to_string()) {
+                crate::logging::warn_once(
+                    &format!("{name}/{o}"),
+                    format!("{name}: sync option {o} is not supported: {instead}"),
+                );
+            }
+        }
+        if p.retry.is_some() {
+            crate::logging::warn_once(
+                &format!("{name}/retry"),
+                format!("{name}: syncPolicy.retry is not supported: a failed sync is not retried (run it again)"),
+            );
+        }
+    }
+    let app_cascade = policy.and_then(|p| {
+        p.sync_options.iter().find_map(|o| match o {
+            crate::source::app::SyncOption::PrunePropagationPolicy(pp) => Some(match pp {
+                crate::source::app::PropagationPolicy::Foreground => crate::cluster::write::Cascade::Foreground,
+                crate::source::app::PropagationPolicy::Background => crate::cluster::write::Cascade::Background,
+                crate::source::app::PropagationPolicy::Orphan => crate::cluster::write::Cascade::Orphan,
+            }),
+            _ => None,
+        })
+    });
     Ok(SyncOptions {
         app: name.to_string(),
         prune: args.prune,
@@ -594,9 +621,14 @@ pub(crate) fn sync_options(
         } else {
             Vec::new()
         },
+        prune_last: policy.is_some_and(|p| p.sync_options.contains(&crate::source::app::SyncOption::PruneLast(true))),
         allow_empty: args.allow_empty,
         confirm_mass_prune: args.confirm_mass_prune,
-        cascade: args.cascade,
+        // An Application's PrunePropagationPolicy, unless --cascade says otherwise.
+        cascade: match (app_cascade, args.cascade) {
+            (Some(c), crate::cluster::write::Cascade::Background) => c,
+            (_, c) => c,
+        },
         wait: args.wait,
         timeout: args.timeout,
         // An Application's CreateNamespace=true and managedNamespaceMetadata

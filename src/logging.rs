@@ -23,3 +23,30 @@ pub fn init(verbosity: u8) {
         builder.without_time().try_init()
     };
 }
+
+/// Log `message` as a warning once per process for `key` (the same setting
+/// met on many objects, or read by several stages, is said once).
+pub fn warn_once(key: &str, message: String) {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(|| Mutex::new(HashSet::new()));
+    if seen.lock().unwrap_or_else(|e| e.into_inner()).insert(key.to_string()) {
+        tracing::warn!("{message}");
+    }
+}
+
+/// The Argo CD sync options that change how objects are written and that
+/// this tool does not honour yet: what it does instead.
+pub fn unsupported_sync_option(option: &str) -> Option<&'static str> {
+    Some(match option {
+        "Replace=true" => "objects are written with server-side apply, not replaced",
+        "ServerSideApply=false" => "objects are written with server-side apply, not a client-side apply",
+        "Validate=false" => "the API server validates every object (no way to skip it)",
+        "SkipDryRunOnMissingResource=true" => {
+            "every object is dry-run; a kind the cluster does not serve yet needs its CRD in the same set"
+        }
+        "Force=true" => "objects are not deleted and recreated on a failed apply",
+        _ => return None,
+    })
+}

@@ -77,7 +77,13 @@ pub fn object_options(o: &Object) -> ObjectOptions {
             "Delete=true" => opts.delete = true,
             "PruneLast=true" => opts.prune_last = true,
             "PruneLast=false" => opts.prune_last = false,
-            other => tracing::debug!("{}: sync option {other:?} has no effect here", o.key()),
+            other => match crate::logging::unsupported_sync_option(other) {
+                Some(instead) => crate::logging::warn_once(
+                    other,
+                    format!("sync option {other} (on {} and maybe others) is not supported: {instead}", o.key()),
+                ),
+                None => tracing::debug!("{}: sync option {other:?} has no effect here", o.key()),
+            },
         }
     }
     opts

@@ -184,3 +184,37 @@ fn respect_ignore_differences_keeps_live_values() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(get(), "2/live/theirs");
 }
+
+/// Sync options this tool does not honour are said once, at the default
+/// log level, with what it does instead; never ignored silently.
+#[test]
+fn unsupported_sync_options_are_named_once() {
+    let c = cluster::shared();
+    let ns = "app-unsupported";
+    c.create_namespace(ns);
+    let repo = Repo::new();
+    let annotated = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  annotations:\n    argocd.argoproj.io/sync-options: Replace=true\ndata: {{a: b}}\n---\n"
+        )
+    };
+    repo.write("app/cm.yaml", &format!("{}{}", annotated("one"), annotated("two")));
+    repo.commit("one");
+    let file = repo.tmp.path().join("app.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: web}}\nspec:\n  source:\n    repoURL: work\n    path: app\n  destination:\n    server: {}\n    namespace: {ns}\n  syncPolicy:\n    syncOptions: [ServerSideApply=false, Validate=false]\n    retry: {{limit: 2}}\n",
+            c.server
+        ),
+    )
+    .unwrap();
+    let env = Env::new().set("KUBECONFIG", c.kubeconfig.to_str().unwrap());
+    let r = env.run(repo.tmp.path(), &["sync", "-f", file.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    for option in ["ServerSideApply=false", "Validate=false", "syncPolicy.retry", "Replace=true"] {
+        let n = r.stderr.matches(&format!("{option} is not supported")).count()
+            + r.stderr.matches(&format!("{option} (on")).count();
+        assert_eq!(n, 1, "{option} should be named once:\n{}", r.stderr);
+    }
+}

@@ -57,6 +57,8 @@ pub struct SyncOptions {
     /// `RespectIgnoreDifferences=true`: these `ignoreDifferences` rules also
     /// shape what is applied (see [`crate::diff::respect_ignored`]).
     pub respect_ignore: Vec<crate::diff::IgnoreRule>,
+    /// An Application's `PruneLast=true`: every prune in the last round.
+    pub prune_last: bool,
     /// Allow a render with no objects.
     pub allow_empty: bool,
     /// Allow a prune that deletes most of the app.
@@ -93,6 +95,7 @@ impl Default for SyncOptions {
             adopt: false,
             fail_on_shared: false,
             respect_ignore: Vec::new(),
+            prune_last: false,
             allow_empty: false,
             confirm_mass_prune: false,
             cascade: Cascade::Background,
@@ -270,7 +273,10 @@ pub fn sync(
     let desired_keys: HashSet<ObjectKey> = set.iter().map(Object::key).collect();
     // Planned on every run (label-selected LISTs, in parallel): a run
     // without --prune reports the members it leaves, exactly as its dry run.
-    let prune_plan = prune::plan_prune(cluster, &id, &widened, &desired_keys, &parent_ns)?;
+    let mut prune_plan = prune::plan_prune(cluster, &id, &widened, &desired_keys, &parent_ns)?;
+    if opts.prune_last {
+        prune_plan.prune_last = prune_plan.delete.len();
+    }
     if opts.prune
         && !opts.confirm_mass_prune
         && crate::plan::is_mass_prune(prune_plan.delete.len(), prune_plan.live_members)
