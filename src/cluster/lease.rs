@@ -148,6 +148,7 @@ impl Cluster {
             namespace: lock.namespace.clone(),
             name: lock.name.clone(),
             uid: None,
+            resource_version: None,
         };
         self.delete(&[req], super::Propagation::Background, false).pop().expect("one result").map(|_| ())
     }

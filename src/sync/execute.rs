@@ -188,6 +188,7 @@ impl Exec<'_> {
                             namespace: ns.to_string(),
                             name: t.object.name().to_string(),
                             uid: None,
+                            resource_version: None,
                         };
                         self.cluster.delete(&[req], Propagation::Background, false).pop().expect("one result")?;
                         self.wait_gone(&res, &key)?;
@@ -333,6 +334,7 @@ impl Exec<'_> {
                 namespace: w.key.namespace.clone(),
                 name: w.key.name.clone(),
                 uid: None,
+                resource_version: None,
             })
             .collect();
         for (w, r) in hooks.iter().zip(self.cluster.delete(&reqs, Propagation::Background, false)) {

@@ -54,6 +54,9 @@ pub struct SyncOptions {
     pub allow_empty: bool,
     /// Allow a prune that deletes most of the app.
     pub confirm_mass_prune: bool,
+    /// Allow pruning a CustomResourceDefinition that still has objects of
+    /// its kind (the API server deletes them all, in every namespace).
+    pub prune_crds_with_objects: bool,
     pub cascade: Cascade,
     /// Wait for each wave's objects to be healthy.
     pub wait: bool,
@@ -82,6 +85,7 @@ impl Default for SyncOptions {
             adopt: false,
             allow_empty: false,
             confirm_mass_prune: false,
+            prune_crds_with_objects: false,
             cascade: Cascade::Background,
             wait: false,
             timeout: Duration::from_secs(300),
@@ -228,21 +232,8 @@ pub fn sync(
     } else {
         PrunePlan::default()
     };
-    if opts.prune
-        && !opts.confirm_mass_prune
-        && crate::plan::is_mass_prune(prune_plan.delete.len(), prune_plan.live_members)
-    {
-        let what = format!(
-            "mass prune: this sync would delete {} of the app's {} live objects",
-            prune_plan.delete.len(),
-            prune_plan.live_members
-        );
-        if !opts.dry_run {
-            return Err(Error::Refused(format!(
-                "{what}; nothing was changed (check the source, then pass --confirm-mass-prune)"
-            )));
-        }
-        ui.step(&format!("warning: {what}; a real sync needs --confirm-mass-prune"));
+    if opts.prune {
+        prune_rails(&prune_plan, opts, ui)?;
     }
 
     let mut report = SyncReport {
@@ -299,6 +290,55 @@ pub fn sync(
         prune_plan,
     };
     finish(cluster, lock, input, &mut parent, opts, started, report, ui)
+}
+
+/// The rails on a prune, before anything is written: a CustomResourceDefinition
+/// that still has objects of its kind (`--prune-crds-with-objects`), then
+/// the mass-prune guard (`--confirm-mass-prune`), which counts the objects
+/// such CRDs take along. A dry run warns instead.
+fn prune_rails(prune_plan: &PrunePlan, opts: &SyncOptions, ui: &mut dyn SyncUi) -> Result<()> {
+    let crds: Vec<String> = prune_plan
+        .crds_with_objects()
+        .map(|c| format!("CustomResourceDefinition {} still has {} of kind {}", c.crd, c.count_text(), c.kind))
+        .collect();
+    if !crds.is_empty() {
+        let what = format!(
+            "{}; pruning it makes the API server delete every one of them, in every namespace, including \
+             objects this app does not manage",
+            crds.join("; ")
+        );
+        if opts.prune_crds_with_objects {
+            ui.step(&format!("warning: {what}"));
+        } else if opts.dry_run {
+            ui.step(&format!("warning: {what}; a real sync needs --prune-crds-with-objects"));
+        } else {
+            return Err(Error::Refused(format!(
+                "{what}; nothing was changed (delete those objects first, keep the CRD in the source or mark it \
+                 Prune=false, or pass --prune-crds-with-objects)"
+            )));
+        }
+    }
+    let cascaded = usize::try_from(prune_plan.crd_cascade_count()).unwrap_or(usize::MAX);
+    let deleted = prune_plan.delete.len().saturating_add(cascaded);
+    if !opts.confirm_mass_prune && crate::plan::is_mass_prune(deleted, prune_plan.live_members) {
+        let also = if cascaded > 0 {
+            format!(" (and {cascaded} more objects that deleting CustomResourceDefinitions takes along)")
+        } else {
+            String::new()
+        };
+        let what = format!(
+            "mass prune: this sync would delete {} of the app's {} live objects{also}",
+            prune_plan.delete.len(),
+            prune_plan.live_members
+        );
+        if !opts.dry_run {
+            return Err(Error::Refused(format!(
+                "{what}; nothing was changed (check the source, then pass --confirm-mass-prune)"
+            )));
+        }
+        ui.step(&format!("warning: {what}; a real sync needs --confirm-mass-prune"));
+    }
+    Ok(())
 }
 
 /// Take the lock, then check that the parent did not change since it was
@@ -425,10 +465,30 @@ fn dry_run_report(
         ui.object(&e, true);
         report.push(e);
     }
-    for dep in prune::cascading(cluster, &prune_plan.delete)? {
+    let deps = prune::cascading(cluster, &prune_plan.delete)?;
+    let shown: HashSet<&str> = deps.iter().map(|d| d.uid.as_str()).collect();
+    for dep in &deps {
         let e = Entry::new(&dep.key(), Outcome::Cascading, "garbage-collected with a pruned object");
         ui.object(&e, true);
         report.push(e);
+    }
+    for c in &prune_plan.crd_objects {
+        let note = format!("deleted with CustomResourceDefinition {}", c.crd);
+        let mut listed = 0;
+        for item in &c.listed {
+            listed += 1;
+            if shown.contains(item.uid.as_str()) {
+                continue;
+            }
+            let e = Entry::new(&item.key(), Outcome::Cascading, note.clone());
+            ui.object(&e, true);
+            report.push(e);
+        }
+        let unlisted = c.count.saturating_sub(listed);
+        if unlisted > 0 {
+            ui.step(&format!("... and {unlisted} more objects of kind {} ({note})", c.kind));
+            report.add_unlisted_cascading(unlisted);
+        }
     }
     Ok(())
 }
