@@ -11,7 +11,13 @@ mod common;
 #[path = "support/sync.rs"]
 mod sync_support;
 
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
 use common::tree;
+use kubectl_gitops::cluster::{Cluster, ConnectOptions};
 use sync_support::{cm, exists, gitops, new_ns, sync, sync_ok, versions};
 
 /// A namespaced CRD `widgets.<group>` (kind `Widget`).
@@ -177,4 +183,196 @@ fn the_mass_prune_guard_counts_what_a_crd_takes_along() {
         sync_ok(dir.path(), &ns, "massapp", &["--prune", "--yes", "--prune-crds-with-objects", "--confirm-mass-prune"]);
     assert!(r.stdout.contains("1 pruned"), "{}", r.stdout);
     assert!(!crd_alive(group));
+}
+
+/// A Lease `name` in `ns` held by `holder` for `secs`, last renewed at `renew` (by its holder's clock).
+fn put_lease(ns: &str, name: &str, holder: &str, secs: u32, renew: &str) {
+    cluster::shared().apply_yaml(
+        &format!(
+            "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  holderIdentity: {holder}\n  leaseDurationSeconds: {secs}\n  renewTime: \"{renew}\"\n"
+        ),
+        &[],
+    );
+}
+
+fn lease_field(ns: &str, name: &str, field: &str) -> Option<String> {
+    let out = cluster::shared().kubectl(&["get", "lease", name, "-n", ns, "-o", &format!("jsonpath={{{field}}}")]);
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn a_lease_its_holder_keeps_renewing_is_not_taken() {
+    let ns = new_ns("safety-lock-live");
+    let dir = tree(&[("a.yaml", &cm("x", "", "x"))]);
+    // Renewed "long ago" by its holder's clock: only observed renewals may count.
+    put_lease(&ns, "applyset-live", "other-host/1", 3, "2001-01-01T00:00:00.000000Z");
+    let stop = Arc::new(AtomicBool::new(false));
+    let renewer = {
+        let (stop, ns) = (stop.clone(), ns.clone());
+        std::thread::spawn(move || {
+            let mut i = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                i += 1;
+                let renew = format!("2001-01-01T00:{:02}:{:02}.000000Z", (i / 60) % 60, i % 60);
+                let patch = format!("{{\"spec\":{{\"renewTime\":\"{renew}\"}}}}");
+                cluster::shared().kubectl_ok(&[
+                    "patch",
+                    "lease",
+                    "applyset-live",
+                    "-n",
+                    &ns,
+                    "--type",
+                    "merge",
+                    "-p",
+                    &patch,
+                ]);
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        })
+    };
+    let r = sync(dir.path(), &ns, "live", &[]);
+    stop.store(true, Ordering::Relaxed);
+    renewer.join().unwrap();
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("holds the lock") && r.stderr.contains("other-host/1"), "{}", r.stderr);
+    assert!(r.stderr.contains("being renewed"), "{}", r.stderr);
+    assert!(!exists("configmap", &ns, "x"), "written without the lock");
+    assert_eq!(lease_field(&ns, "applyset-live", ".spec.holderIdentity").as_deref(), Some("other-host/1"));
+}
+
+#[test]
+fn a_lease_unchanged_for_its_duration_is_taken_over() {
+    let ns = new_ns("safety-lock-stale");
+    let dir = tree(&[("a.yaml", &cm("x", "", "x"))]);
+    // Its holder's clock says it is valid for centuries; it is never renewed.
+    put_lease(&ns, "applyset-stale", "crashed-host/1", 2, "2999-01-01T00:00:00.000000Z");
+    let r = sync_ok(dir.path(), &ns, "stale", &[]);
+    assert!(r.stderr.contains("held by crashed-host/1: watching it for 2s"), "{}", r.stderr);
+    assert!(exists("configmap", &ns, "x"));
+    assert_eq!(lease_field(&ns, "applyset-stale", ".spec.holderIdentity"), None, "our lock was not released");
+}
+
+#[test]
+fn unlock_spares_a_successors_lease() {
+    let c = cluster::shared();
+    let ns = new_ns("safety-lock-unlock");
+    let k = Cluster::connect(&ConnectOptions {
+        kubeconfig: Some(c.kubeconfig.clone()),
+        context: None,
+        namespace: Some(ns.clone()),
+        concurrency: 2,
+    })
+    .unwrap();
+    let lock = k.lock(&ns, "l", Duration::from_secs(30), Duration::from_secs(60), &mut |_| {}).unwrap();
+    k.check_lock(&lock).unwrap();
+    // Another run takes the Lease over (as after our renewals stopped for its duration).
+    c.kubectl_ok(&[
+        "patch",
+        "lease",
+        "l",
+        "-n",
+        &ns,
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"holderIdentity":"successor"}}"#,
+    ]);
+    let err = k.check_lock(&lock).unwrap_err().to_string();
+    assert!(err.contains("lost the sync lock") && err.contains("successor"), "{err}");
+    k.unlock(lock).unwrap();
+    assert_eq!(lease_field(&ns, "l", ".spec.holderIdentity").as_deref(), Some("successor"));
+    // Our own lock is deleted.
+    let other = k.lock(&ns, "mine", Duration::from_secs(30), Duration::from_secs(60), &mut |_| {}).unwrap();
+    k.unlock(other).unwrap();
+    assert_eq!(lease_field(&ns, "mine", ".spec.holderIdentity"), None);
+}
+
+/// Plays the kubelet: marks every Pod of `selector` Ready through the status subresource.
+fn make_pods_ready(ns: &str, selector: &str) -> usize {
+    let c = cluster::shared();
+    let pods = c.kubectl_ok(&["get", "pods", "-n", ns, "-l", selector, "-o", "json"]);
+    let pods: serde_json::Value = serde_json::from_str(&pods).unwrap();
+    let mut n = 0;
+    for mut pod in pods["items"].as_array().cloned().unwrap_or_default() {
+        let name = pod["metadata"]["name"].as_str().unwrap().to_string();
+        pod["status"] = serde_json::json!({
+            "phase": "Running",
+            "conditions": [
+                {"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"},
+                {"type": "ContainersReady", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}
+            ],
+            "containerStatuses": [{"name": "c", "ready": true, "restartCount": 0, "image": "nginx", "imageID": "",
+                "started": true, "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]
+        });
+        let file = c.dir.join(format!("{ns}-{name}-status.json"));
+        std::fs::write(&file, pod.to_string()).unwrap();
+        c.kubectl_ok(&[
+            "replace",
+            "--raw",
+            &format!("/api/v1/namespaces/{ns}/pods/{name}/status"),
+            "-f",
+            file.to_str().unwrap(),
+        ]);
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn a_sync_that_loses_its_lock_stops_writing() {
+    let ns = new_ns("safety-lock-lost");
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: lost}}\n  template:\n    metadata: {labels: {app: lost}}\n    spec:\n      automountServiceAccountToken: false\n      containers: [{name: c, image: nginx}]\n---\n";
+    let after = cm("after", "  annotations:\n    argocd.argoproj.io/sync-wave: \"1\"\n", "x");
+    let dir = tree(&[("a.yaml", &format!("{deploy}{after}"))]);
+    let c = cluster::shared();
+    let mut child = Command::new(common::bin())
+        .args(["sync", dir.path().to_str().unwrap(), "--name", "lost", "-n", &ns, "--wait", "--timeout", "120s"])
+        .args(["--lock-duration", "3s", "--kubeconfig"])
+        .arg(&c.kubeconfig)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut running = || child.try_wait().unwrap().is_none();
+    // Wave 0 is applied and waited for under our lock...
+    let mut holding = false;
+    for _ in 0..240 {
+        assert!(running(), "sync finished before its Deployment was available");
+        let holder = lease_field(&ns, "applyset-lost", ".spec.holderIdentity").unwrap_or_default();
+        if holder.starts_with("kubectl-gitops@") && exists("deployment", &ns, "app") {
+            holding = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(holding, "the sync never held its lock while waiting");
+    // ...when another run takes the Lease over. Then wave 0 becomes healthy.
+    c.kubectl_ok(&[
+        "patch",
+        "lease",
+        "applyset-lost",
+        "-n",
+        &ns,
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"holderIdentity":"successor","leaseDurationSeconds":600}}"#,
+    ]);
+    for _ in 0..240 {
+        if !running() || make_pods_ready(&ns, "app=lost") > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("lost the sync lock"), "{stderr}");
+    assert!(!exists("configmap", &ns, "after"), "wave 1 was written after the lock was lost: {stderr}");
+    assert_eq!(
+        lease_field(&ns, "applyset-lost", ".spec.holderIdentity").as_deref(),
+        Some("successor"),
+        "the successor's Lease was deleted"
+    );
 }

@@ -279,7 +279,7 @@ pub fn sync(
         || (opts.prune && (!prune_plan.delete.is_empty() || !parent::up_to_date(&parent, &narrowed)));
     drop(by_key);
     ui.expect(plan.tasks().count() + if opts.prune { prune_plan.delete.len() } else { 0 });
-    let lock = if writes { Some(lock_fresh(cluster, &parent, opts.lock_duration)?) } else { None };
+    let lock = if writes { Some(lock_fresh(cluster, &parent, opts, ui)?) } else { None };
     let input = execute::Input {
         plan: &plan,
         comparisons,
@@ -343,9 +343,15 @@ fn prune_rails(prune_plan: &PrunePlan, opts: &SyncOptions, ui: &mut dyn SyncUi) 
 
 /// Take the lock, then check that the parent did not change since it was
 /// read: another sync that finished in between would make this run's plan stale.
-fn lock_fresh(cluster: &Cluster, parent: &parent::Parent, duration: Duration) -> Result<crate::cluster::lease::Lock> {
+/// A Lease another run holds is watched for its duration first (at most `--timeout`).
+fn lock_fresh(
+    cluster: &Cluster,
+    parent: &parent::Parent,
+    opts: &SyncOptions,
+    ui: &mut dyn SyncUi,
+) -> Result<crate::cluster::lease::Lock> {
     let (ns, name) = (&parent.reference.namespace, &parent.reference.name);
-    let lock = cluster.lock(ns, name, duration)?;
+    let lock = cluster.lock(ns, name, opts.lock_duration, opts.timeout, &mut |line| ui.step(line))?;
     let rv = |v: Option<&serde_json::Value>| v.and_then(|p| p.pointer("/metadata/resourceVersion")).cloned();
     let fresh = match cluster.get_object(&parent::parent_resource(&parent.reference), ns, name) {
         Ok(now) => rv(now.as_ref()) == rv(parent.live.as_ref()),
@@ -388,9 +394,11 @@ fn finish(
     ui: &mut dyn SyncUi,
 ) -> Result<SyncReport> {
     let record_history = input.record_history;
-    let result = execute::run(cluster, input, parent, opts, started + opts.timeout, &mut report, ui);
+    let result = execute::run(cluster, lock.as_ref(), input, parent, opts, started + opts.timeout, &mut report, ui);
     tracing::debug!("sync: writes done");
-    if let (Err(e), true) = (&result, record_history) {
+    // A run that lost its lock writes nothing more, not even its history.
+    let still_locked = || lock.as_ref().is_none_or(|l| cluster.check_lock(l).is_ok());
+    if let (Err(e), true) = (&result, record_history && still_locked()) {
         // Record the failed run too (the parent stays widened).
         if parent.history_pending {
             parent.history.pop();
