@@ -7,9 +7,10 @@
 //! 3. read the ApplySet parent ([`parent::read`]): another tool's set is refused;
 //! 4. preflight: a server-side dry-run of every object ([`compare::compare_with`]);
 //!    any failure stops the run; unchanged objects need no write;
-//! 5. prune candidates ([`prune::plan_prune`]) and the rails: mass-prune
-//!    guard, confirmation;
-//! 6. take the lock (a Lease), widen the parent to old ∪ new, apply the plan
+//! 5. prune candidates ([`prune::plan_prune`]) and the rails: a CRD that
+//!    still has objects (`--prune-crds-with-objects`), the mass-prune guard
+//!    (counting those objects), confirmation;
+//! 6. take the lock (a Lease; checked before every write), widen the parent to old ∪ new, apply the plan
 //!    ([`execute`]), prune, narrow the parent, release the lock.
 //!
 //! `--dry-run` stops after step 5 and reports what would happen.
