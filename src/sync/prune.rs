@@ -396,6 +396,24 @@ mod tests {
     }
 
     #[test]
+    fn a_crd_defines_its_storage_version_and_counts_read_well() {
+        let crd = json!({"spec": {"group": "g.example.com", "scope": "Cluster",
+            "names": {"plural": "widgets", "kind": "Widget"},
+            "versions": [{"name": "v1", "served": true}, {"name": "v2", "served": true, "storage": true},
+                         {"name": "v3", "served": false}]}});
+        let r = defined_resource(&crd).unwrap();
+        assert_eq!((r.version.as_str(), r.plural.as_str(), r.namespaced), ("v2", "widgets", false));
+        assert!(defined_resource(&json!({"spec": {"group": "g"}})).is_none());
+        let c = |count, exact| CrdObjects { crd: "w".into(), kind: "W".into(), listed: vec![], count, exact };
+        assert_eq!(c(1, true).count_text(), "1 object");
+        assert_eq!(c(21, false).count_text(), "at least 21 objects");
+        let page = |n: usize, remaining| crate::cluster::FirstPage { items: vec![json!({}); n], remaining };
+        assert_eq!(page(20, Some(5)).total(), (25, true));
+        assert_eq!(page(3, Some(0)).total(), (3, true));
+        assert_eq!(page(20, None).total(), (21, false));
+    }
+
+    #[test]
     fn kept_objects_stay_recorded_and_deletes_carry_the_uid() {
         let plan = PrunePlan {
             kept: vec![
