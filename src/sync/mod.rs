@@ -399,7 +399,10 @@ fn finish(
     tracing::debug!("sync: writes done");
     // A run that lost its lock writes nothing more, not even its history.
     let still_locked = || lock.as_ref().is_none_or(|l| cluster.check_lock(l).is_ok());
-    if let (Err(e), true) = (&result, record_history && still_locked()) {
+    if let Err(e) = &result
+        && record_history
+        && still_locked()
+    {
         // Record the failed run too (the parent stays widened).
         if parent.history_pending {
             parent.history.pop();
