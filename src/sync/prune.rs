@@ -18,9 +18,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 
+use super::{SyncOptions, SyncUi};
 use crate::applyset::{Inventory, PART_OF_LABEL};
 use crate::cluster::{Cluster, DeleteRequest, ListRequest, ResourceInfo};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Object, ObjectKey, Origin};
 use crate::plan::object_options;
 
@@ -268,7 +269,7 @@ fn crd_objects(cluster: &Cluster, delete: &[LiveItem]) -> Result<Vec<CrdObjects>
     for ((crd, res), page) in crds.iter().zip(pages) {
         let page = match page {
             Ok(p) => p,
-            Err(crate::error::Error::Api(f)) if f.code == 404 => Default::default(),
+            Err(Error::Api(f)) if f.code == 404 => Default::default(),
             Err(e) => return Err(e),
         };
         let (total, exact) = page.total();
@@ -289,6 +290,55 @@ fn crd_objects(cluster: &Cluster, delete: &[LiveItem]) -> Result<Vec<CrdObjects>
         out.push(CrdObjects { crd: crd.name.clone(), kind: group_kind(&res.group, &res.kind), listed, count, exact });
     }
     Ok(out)
+}
+
+/// The rails on a prune, before anything is written: a CustomResourceDefinition
+/// that still has objects of its kind (`--prune-crds-with-objects`), then
+/// the mass-prune guard (`--confirm-mass-prune`), which counts the objects
+/// such CRDs take along. A dry run warns instead.
+pub(super) fn rails(prune_plan: &PrunePlan, opts: &SyncOptions, ui: &mut dyn SyncUi) -> Result<()> {
+    let crds: Vec<String> = prune_plan
+        .crds_with_objects()
+        .map(|c| format!("CustomResourceDefinition {} still has {} of kind {}", c.crd, c.count_text(), c.kind))
+        .collect();
+    if !crds.is_empty() {
+        let what = format!(
+            "{}; pruning it makes the API server delete every one of them, in every namespace, including \
+             objects this app does not manage",
+            crds.join("; ")
+        );
+        if opts.prune_crds_with_objects {
+            ui.step(&format!("warning: {what}"));
+        } else if opts.dry_run {
+            ui.step(&format!("warning: {what}; a real sync needs --prune-crds-with-objects"));
+        } else {
+            return Err(Error::Refused(format!(
+                "{what}; nothing was changed (delete those objects first, keep the CRD in the source or mark it \
+                 Prune=false, or pass --prune-crds-with-objects)"
+            )));
+        }
+    }
+    let cascaded = usize::try_from(prune_plan.crd_cascade_count()).unwrap_or(usize::MAX);
+    let deleted = prune_plan.delete.len().saturating_add(cascaded);
+    if !opts.confirm_mass_prune && crate::plan::is_mass_prune(deleted, prune_plan.live_members) {
+        let also = if cascaded > 0 {
+            format!(" (and {cascaded} more objects that deleting CustomResourceDefinitions takes along)")
+        } else {
+            String::new()
+        };
+        let what = format!(
+            "mass prune: this sync would delete {} of the app's {} live objects{also}",
+            prune_plan.delete.len(),
+            prune_plan.live_members
+        );
+        if !opts.dry_run {
+            return Err(Error::Refused(format!(
+                "{what}; nothing was changed (check the source, then pass --confirm-mass-prune)"
+            )));
+        }
+        ui.step(&format!("warning: {what}; a real sync needs --confirm-mass-prune"));
+    }
+    Ok(())
 }
 
 /// Objects in namespace `ns` that are neither being deleted, nor dependents
