@@ -425,10 +425,28 @@ pub(crate) fn prune_diffs(
     let plan = crate::sync::prune::plan_prune(cluster, &parent.id, &inv, &keys, &ns)?;
     let opts = DiffOptions::default();
     let mut out: Vec<_> = plan.delete.iter().map(|d| diff_object(Some(&d.live), None, &opts)).collect();
-    for dep in crate::sync::prune::cascading(cluster, &plan.delete)? {
+    let deps = crate::sync::prune::cascading(cluster, &plan.delete)?;
+    let shown: std::collections::HashSet<&str> = deps.iter().map(|d| d.uid.as_str()).collect();
+    for dep in &deps {
         let mut d = diff_object(Some(&dep.live), None, &opts);
         d.diff = format!("# cascading: garbage-collected with a pruned object\n{}", d.diff);
         out.push(d);
+    }
+    for c in &plan.crd_objects {
+        let mut header = format!(
+            "# cascading: deleted with CustomResourceDefinition {} ({} of kind {}, in every namespace)",
+            c.crd,
+            c.count_text(),
+            c.kind
+        );
+        if c.count > c.listed.len() as u64 {
+            header.push_str(&format!("; the first {} shown", c.listed.len()));
+        }
+        for item in c.listed.iter().filter(|i| !shown.contains(i.uid.as_str())) {
+            let mut d = diff_object(Some(&item.live), None, &opts);
+            d.diff = format!("{header}\n{}", d.diff);
+            out.push(d);
+        }
     }
     Ok(out)
 }
@@ -624,6 +642,7 @@ pub(crate) fn sync_options(
         prune_last: policy.is_some_and(|p| p.sync_options.contains(&crate::source::app::SyncOption::PruneLast(true))),
         allow_empty: args.allow_empty,
         confirm_mass_prune: args.confirm_mass_prune,
+        prune_crds_with_objects: args.prune_crds_with_objects,
         // An Application's PrunePropagationPolicy, unless --cascade says otherwise.
         cascade: match (app_cascade, args.cascade) {
             (Some(c), crate::cluster::write::Cascade::Background) => c,

@@ -307,6 +307,10 @@ pub struct SyncArgs {
     /// Allow a prune that deletes more than half of the app's objects (and at least 10).
     #[arg(long)]
     pub confirm_mass_prune: bool,
+    /// Allow pruning a CustomResourceDefinition that still has objects of its kind: the API server then deletes
+    /// every one of them, in every namespace, including objects this app does not manage.
+    #[arg(long)]
+    pub prune_crds_with_objects: bool,
     /// Prune without asking (required to prune when stdin is not a terminal).
     #[arg(short, long)]
     pub yes: bool,

@@ -65,6 +65,7 @@ fn apply_list_by_label_and_delete() {
         namespace: ns.into(),
         name: name.into(),
         uid,
+        resource_version: None,
     };
     let wrong_uid = k.delete(&[del("cm-0", Some("not-the-uid".into()))], Propagation::Background, false);
     assert!(

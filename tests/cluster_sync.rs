@@ -220,7 +220,8 @@ fn the_lock_blocks_and_expires() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("holds the lock") && r.stderr.contains("someone-else"), "{}", r.stderr);
     assert!(!exists("configmap", &ns, "x"));
-    // An expired lease (renewed 20s ago for 5s) is taken over; the lock is released afterwards.
+    // A lease of 5s that nobody renews is taken over once it stayed unchanged for 5s
+    // (watched on our clock); the lock is released afterwards.
     cluster::shared().apply_yaml(&lease(&now(-20), 5), &[]);
     sync_ok(dir.path(), &ns, "locked", &["--lock-duration", "5s"]);
     assert!(exists("configmap", &ns, "x"));

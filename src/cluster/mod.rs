@@ -64,6 +64,28 @@ pub struct ApplyOptions {
 /// Items per page of a LIST.
 const PAGE: u32 = 500;
 
+/// The first page of a LIST ([`Cluster::list_first_pages`]).
+#[derive(Debug, Clone, Default)]
+pub struct FirstPage {
+    /// The page's items, with `apiVersion` and `kind` set.
+    pub items: Vec<Value>,
+    /// Items after this page: `Some(n)` when the server counted them
+    /// (`remainingItemCount`), `Some(0)` when this page is the whole
+    /// collection, `None` when there are more but the server did not say how many.
+    pub remaining: Option<u64>,
+}
+
+impl FirstPage {
+    /// How many objects the collection holds, and whether that is exact (else a lower bound).
+    pub fn total(&self) -> (u64, bool) {
+        let n = self.items.len() as u64;
+        match self.remaining {
+            Some(r) => (n + r, true),
+            None => (n + 1, false),
+        }
+    }
+}
+
 impl Cluster {
     /// Load the configuration and build a client (no request is sent yet).
     pub fn connect(opts: &ConnectOptions) -> Result<Cluster> {
@@ -118,6 +140,14 @@ impl Cluster {
     /// request (all pages), with `apiVersion` and `kind` set.
     pub fn list(&self, requests: &[ListRequest]) -> Result<Vec<Vec<Value>>> {
         self.bounded(requests.iter().map(|r| list_all(&self.client, r))).into_iter().collect()
+    }
+
+    /// The first page (at most `limit` items) of each collection, concurrently:
+    /// enough to count a collection without reading it all (the server's
+    /// `remainingItemCount` says how many more there are, when it knows).
+    /// Results in input order.
+    pub fn list_first_pages(&self, requests: &[ListRequest], limit: u32) -> Vec<Result<FirstPage>> {
+        self.bounded(requests.iter().map(|r| first_page(&self.client, r, limit.max(1))))
     }
 
     /// Server-side apply each object (field manager `kubectl-gitops`),
@@ -192,6 +222,8 @@ pub struct DeleteRequest {
     pub name: String,
     /// Only delete this exact object (`preconditions.uid`), not a same-named successor.
     pub uid: Option<String>,
+    /// Only delete it unchanged since this version (`preconditions.resourceVersion`).
+    pub resource_version: Option<String>,
 }
 
 impl Cluster {
@@ -212,7 +244,10 @@ async fn delete_one(client: &kube::Client, r: &DeleteRequest, propagation: Propa
         body["dryRun"] = json!(["All"]);
     }
     if let Some(uid) = &r.uid {
-        body["preconditions"] = json!({"uid": uid});
+        body["preconditions"]["uid"] = json!(uid);
+    }
+    if let Some(rv) = &r.resource_version {
+        body["preconditions"]["resourceVersion"] = json!(rv);
     }
     let bytes = serde_json::to_vec(&body).expect("JSON");
     let build = || {
@@ -259,6 +294,36 @@ async fn list_all(client: &kube::Client, r: &ListRequest) -> Result<Vec<Value>> 
             return Ok(items);
         }
     }
+}
+
+async fn first_page(client: &kube::Client, r: &ListRequest, limit: u32) -> Result<FirstPage> {
+    let path = r.resource.collection_path(&r.namespace);
+    let resource = r.resource.resource_name();
+    let target = Target { verb: "list", resource: &resource, namespace: &r.namespace, name: "" };
+    let req = kube::core::Request::new(&path);
+    let mut lp = kube::api::ListParams::default().limit(limit);
+    if let Some(sel) = &r.label_selector {
+        lp = lp.labels(sel);
+    }
+    let mut page: Value = request::send(client, &target, || req.list(&lp)).await?;
+    let mut items = Vec::new();
+    if let Some(Value::Array(batch)) = page.get_mut("items").map(Value::take) {
+        for mut item in batch {
+            if let Value::Object(m) = &mut item {
+                m.insert("apiVersion".into(), json!(r.resource.api_version()));
+                m.insert("kind".into(), json!(r.resource.kind));
+            }
+            items.push(item);
+        }
+    }
+    let more = page.pointer("/metadata/continue").and_then(Value::as_str).is_some_and(|t| !t.is_empty());
+    let counted = page.pointer("/metadata/remainingItemCount").and_then(Value::as_u64);
+    let remaining = match (more, counted) {
+        (false, _) => Some(0),
+        (true, Some(n)) => Some(n),
+        (true, None) => None,
+    };
+    Ok(FirstPage { items, remaining })
 }
 
 async fn apply_one(client: &kube::Client, res: &ResourceInfo, obj: &Value, opts: ApplyOptions) -> Result<Value> {

@@ -3,7 +3,8 @@
 //! Established before discovery is refreshed, then everything else; each
 //! batch concurrently), run hooks and wait for health, prune, narrow the
 //! parent. Any failure stops the run with the parent left widened, after
-//! the SyncFail hooks ran.
+//! the SyncFail hooks ran. Before every write (and while waiting) the lock
+//! is checked ([`Cluster::check_lock`]): a run that lost it stops there.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -16,6 +17,7 @@ use super::report::{Entry, Outcome, SyncReport};
 use super::{SyncOptions, SyncUi, resource_of, unchanged};
 use crate::applyset::Inventory;
 use crate::cluster::compare::{Comparison, Resolved};
+use crate::cluster::lease::Lock;
 use crate::cluster::{ApplyOptions, Cluster, DeleteRequest, Discovery, ListRequest, Propagation, ResourceInfo};
 use crate::error::{Error, Result};
 use crate::health::{HealthStatus, assess_for_wait};
@@ -50,6 +52,7 @@ struct Watched {
 
 struct Exec<'a> {
     cluster: &'a Cluster,
+    lock: Option<&'a Lock>,
     opts: &'a SyncOptions,
     deadline: Instant,
     discovery: Discovery,
@@ -61,8 +64,10 @@ struct Exec<'a> {
 
 const POLL: Duration = Duration::from_millis(500);
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run(
     cluster: &Cluster,
+    lock: Option<&Lock>,
     input: Input<'_>,
     parent: &mut Parent,
     opts: &SyncOptions,
@@ -70,12 +75,16 @@ pub(super) fn run(
     report: &mut SyncReport,
     ui: &mut dyn SyncUi,
 ) -> Result<()> {
+    if let Some(l) = lock {
+        cluster.check_lock(l)?;
+    }
     if parent::record(cluster, parent, &input.widened)? {
         report.parent_written = true;
         ui.step(&format!("ApplySet parent {}: recorded {}", report.parent, input.widened.contains_annotation()));
     }
     let mut ex = Exec {
         cluster,
+        lock,
         opts,
         deadline,
         discovery: input.resolved.discovery.clone(),
@@ -113,6 +122,9 @@ pub(super) fn run(
         super::add_history(parent, opts, "Succeeded".into());
     }
     let last = if opts.prune { input.desired_inv.union(&pp.kept_inventory()) } else { input.widened.clone() };
+    if opts.prune || parent.history_pending {
+        ex.guard()?;
+    }
     if (opts.prune || parent.history_pending) && parent::record(cluster, parent, &last)? {
         report.parent_written = true;
         ui.step(&format!("ApplySet parent {}: recorded {}", report.parent, last.contains_annotation()));
@@ -138,6 +150,11 @@ fn failed(key: &ObjectKey, origin: &crate::model::Origin, e: &Error) -> String {
 }
 
 impl Exec<'_> {
+    /// Fail when the sync lock is lost: called before every write.
+    fn guard(&self) -> Result<()> {
+        self.lock.map_or(Ok(()), |l| self.cluster.check_lock(l))
+    }
+
     fn steps(&mut self, plan: &SyncPlan, report: &mut SyncReport, ui: &mut dyn SyncUi) -> Result<()> {
         for step in &plan.steps {
             ui.step(&format!("{} wave {}: {} objects", step.phase, step.wave, step.tasks.len()));
@@ -167,6 +184,7 @@ impl Exec<'_> {
     }
 
     fn apply_batch(&mut self, batch: &[&Task], report: &mut SyncReport, ui: &mut dyn SyncUi) -> Result<Vec<Watched>> {
+        self.guard()?;
         let mut todo: Vec<(ResourceInfo, Value, &Task, bool)> = Vec::new();
         let mut out = Vec::new();
         for t in batch {
@@ -195,11 +213,13 @@ impl Exec<'_> {
                 created = true;
                 if self.cluster.get_object(&res, ns, t.object.name())?.is_some() {
                     if policies.contains(&HookDeletePolicy::BeforeHookCreation) {
+                        self.guard()?;
                         let req = DeleteRequest {
                             resource: res.clone(),
                             namespace: ns.to_string(),
                             name: t.object.name().to_string(),
                             uid: None,
+                            resource_version: None,
                         };
                         self.cluster.delete(&[req], Propagation::Background, false).pop().expect("one result")?;
                         self.wait_gone(&res, &key)?;
@@ -210,6 +230,7 @@ impl Exec<'_> {
             }
             todo.push((res, t.object.to_value(), t, created));
         }
+        self.guard()?;
         let batch_in: Vec<(&ResourceInfo, &Value)> = todo.iter().map(|(r, v, _, _)| (r, v)).collect();
         let results = self.cluster.apply(&batch_in, ApplyOptions { dry_run: false, force: self.opts.force_conflicts });
         let mut first_error = None;
@@ -278,6 +299,8 @@ impl Exec<'_> {
         }
         let mut announced = false;
         loop {
+            // Not a write, but a run that lost its lock has nothing left to wait for.
+            self.guard()?;
             // One LIST of the members per resource and namespace, not one GET per object.
             let mut requests: Vec<ListRequest> = Vec::new();
             for w in items {
@@ -338,6 +361,7 @@ impl Exec<'_> {
         if hooks.is_empty() {
             return Ok(());
         }
+        self.guard()?;
         let reqs: Vec<DeleteRequest> = hooks
             .iter()
             .map(|w| DeleteRequest {
@@ -345,6 +369,7 @@ impl Exec<'_> {
                 namespace: w.key.namespace.clone(),
                 name: w.key.name.clone(),
                 uid: None,
+                resource_version: None,
             })
             .collect();
         for (w, r) in hooks.iter().zip(self.cluster.delete(&reqs, Propagation::Background, false)) {
@@ -383,6 +408,7 @@ impl Exec<'_> {
         if items.is_empty() {
             return Ok(());
         }
+        self.guard()?;
         let reqs: Vec<DeleteRequest> = items.iter().map(LiveItem::delete_request).collect();
         let mut first_error = None;
         for (item, r) in items.iter().zip(self.cluster.delete(&reqs, self.opts.cascade.into(), false)) {

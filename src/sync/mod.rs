@@ -7,9 +7,10 @@
 //! 3. read the ApplySet parent ([`parent::read`]): another tool's set is refused;
 //! 4. preflight: a server-side dry-run of every object ([`compare::compare_with`]);
 //!    any failure stops the run; unchanged objects need no write;
-//! 5. prune candidates ([`prune::plan_prune`]) and the rails: mass-prune
-//!    guard, confirmation;
-//! 6. take the lock (a Lease), widen the parent to old ∪ new, apply the plan
+//! 5. prune candidates ([`prune::plan_prune`]) and the rails: a CRD that
+//!    still has objects (`--prune-crds-with-objects`), the mass-prune guard
+//!    (counting those objects), confirmation;
+//! 6. take the lock (a Lease; checked before every write), widen the parent to old ∪ new, apply the plan
 //!    ([`execute`]), prune, narrow the parent, release the lock.
 //!
 //! `--dry-run` stops after step 5 and reports what would happen.
@@ -63,6 +64,9 @@ pub struct SyncOptions {
     pub allow_empty: bool,
     /// Allow a prune that deletes most of the app.
     pub confirm_mass_prune: bool,
+    /// Allow pruning a CustomResourceDefinition that still has objects of
+    /// its kind (the API server deletes them all, in every namespace).
+    pub prune_crds_with_objects: bool,
     pub cascade: Cascade,
     /// Wait for each wave's objects to be healthy.
     pub wait: bool,
@@ -98,6 +102,7 @@ impl Default for SyncOptions {
             prune_last: false,
             allow_empty: false,
             confirm_mass_prune: false,
+            prune_crds_with_objects: false,
             cascade: Cascade::Background,
             wait: false,
             timeout: Duration::from_secs(300),
@@ -277,21 +282,8 @@ pub fn sync(
     if opts.prune_last {
         prune_plan.prune_last = prune_plan.delete.len();
     }
-    if opts.prune
-        && !opts.confirm_mass_prune
-        && crate::plan::is_mass_prune(prune_plan.delete.len(), prune_plan.live_members)
-    {
-        let what = format!(
-            "mass prune: this sync would delete {} of the app's {} live objects",
-            prune_plan.delete.len(),
-            prune_plan.live_members
-        );
-        if !opts.dry_run {
-            return Err(Error::Refused(format!(
-                "{what}; nothing was changed (check the source, then pass --confirm-mass-prune)"
-            )));
-        }
-        ui.step(&format!("warning: {what}; a real sync needs --confirm-mass-prune"));
+    if opts.prune {
+        prune::rails(&prune_plan, opts, ui)?;
     }
 
     let mut report = SyncReport {
@@ -342,7 +334,7 @@ pub fn sync(
         || (opts.prune && (!prune_plan.delete.is_empty() || !parent::up_to_date(&parent, &narrowed)));
     drop(by_key);
     ui.expect(plan.tasks().count() + if opts.prune { prune_plan.delete.len() } else { 0 });
-    let lock = if writes { Some(lock_fresh(cluster, &parent, opts.lock_duration)?) } else { None };
+    let lock = if writes { Some(lock_fresh(cluster, &parent, opts, ui)?) } else { None };
     let input = execute::Input {
         plan: &plan,
         comparisons,
@@ -357,9 +349,15 @@ pub fn sync(
 
 /// Take the lock, then check that the parent did not change since it was
 /// read: another sync that finished in between would make this run's plan stale.
-fn lock_fresh(cluster: &Cluster, parent: &parent::Parent, duration: Duration) -> Result<crate::cluster::lease::Lock> {
+/// A Lease another run holds is watched for its duration first (at most `--timeout`).
+fn lock_fresh(
+    cluster: &Cluster,
+    parent: &parent::Parent,
+    opts: &SyncOptions,
+    ui: &mut dyn SyncUi,
+) -> Result<crate::cluster::lease::Lock> {
     let (ns, name) = (&parent.reference.namespace, &parent.reference.name);
-    let lock = cluster.lock(ns, name, duration)?;
+    let lock = cluster.lock(ns, name, opts.lock_duration, opts.timeout, &mut |line| ui.step(line))?;
     let rv = |v: Option<&serde_json::Value>| v.and_then(|p| p.pointer("/metadata/resourceVersion")).cloned();
     let fresh = match cluster.get_object(&parent::parent_resource(&parent.reference), ns, name) {
         Ok(now) => rv(now.as_ref()) == rv(parent.live.as_ref()),
@@ -402,9 +400,14 @@ fn finish(
     ui: &mut dyn SyncUi,
 ) -> Result<SyncReport> {
     let record_history = input.record_history;
-    let result = execute::run(cluster, input, parent, opts, started + opts.timeout, &mut report, ui);
+    let result = execute::run(cluster, lock.as_ref(), input, parent, opts, started + opts.timeout, &mut report, ui);
     tracing::debug!("sync: writes done");
-    if let (Err(e), true) = (&result, record_history) {
+    // A run that lost its lock writes nothing more, not even its history.
+    let still_locked = || lock.as_ref().is_none_or(|l| cluster.check_lock(l).is_ok());
+    if let Err(e) = &result
+        && record_history
+        && still_locked()
+    {
         // Record the failed run too (the parent stays widened).
         if parent.history_pending {
             parent.history.pop();
@@ -482,10 +485,30 @@ fn dry_run_report(
     // Without --prune nothing is deleted, so nothing cascades: the dry-run
     // reports what the same run without --dry-run would do.
     let deleting: &[prune::LiveItem] = if opts.prune { &prune_plan.delete } else { &[] };
-    for dep in prune::cascading(cluster, deleting)? {
+    let deps = prune::cascading(cluster, deleting)?;
+    let shown: HashSet<&str> = deps.iter().map(|d| d.uid.as_str()).collect();
+    for dep in &deps {
         let e = Entry::new(&dep.key(), Outcome::Cascading, "garbage-collected with a pruned object");
         ui.object(&e, true);
         report.push(e);
+    }
+    for c in prune_plan.crd_objects.iter().filter(|_| opts.prune) {
+        let note = format!("deleted with CustomResourceDefinition {}", c.crd);
+        let mut listed = 0;
+        for item in &c.listed {
+            listed += 1;
+            if shown.contains(item.uid.as_str()) {
+                continue;
+            }
+            let e = Entry::new(&item.key(), Outcome::Cascading, note.clone());
+            ui.object(&e, true);
+            report.push(e);
+        }
+        let unlisted = c.count.saturating_sub(listed);
+        if unlisted > 0 {
+            ui.step(&format!("... and {unlisted} more objects of kind {} ({note})", c.kind));
+            report.add_unlisted_cascading(unlisted);
+        }
     }
     Ok(())
 }

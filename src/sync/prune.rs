@@ -8,14 +8,21 @@
 //! parent's own namespace and Namespaces still holding objects outside the
 //! set are kept. (`Delete=false` protects an object when its app is deleted,
 //! not from a prune, as in Argo CD.)
+//!
+//! Deleting a CustomResourceDefinition makes the API server delete every
+//! object of its kind, in every namespace, whoever manages them:
+//! [`PrunePlan::crd_objects`] counts them (one LIST per CRD with a small
+//! `limit`; `remainingItemCount` gives the rest) so that the preview, the
+//! mass-prune guard and the `--prune-crds-with-objects` rail see them.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 
+use super::{SyncOptions, SyncUi};
 use crate::applyset::{Inventory, PART_OF_LABEL};
 use crate::cluster::{Cluster, DeleteRequest, ListRequest, ResourceInfo};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Object, ObjectKey, Origin};
 use crate::plan::object_options;
 
@@ -51,6 +58,7 @@ impl LiveItem {
             namespace: self.namespace.clone(),
             name: self.name.clone(),
             uid: Some(self.uid.clone()).filter(|u| !u.is_empty()),
+            resource_version: None,
         }
     }
 
@@ -80,7 +88,39 @@ pub struct PrunePlan {
     /// the set recorded: they stay in the parent, so that their members are
     /// found again once the kind is served.
     pub unserved: Inventory,
+    /// For each CustomResourceDefinition in `delete`: the objects of its
+    /// kind that deleting it would take along (those `delete` holds aside).
+    pub crd_objects: Vec<CrdObjects>,
 }
+
+/// The objects a CustomResourceDefinition's deletion takes with it.
+#[derive(Debug, Clone)]
+pub struct CrdObjects {
+    /// The CRD's name (`widgets.example.com`).
+    pub crd: String,
+    /// `Widget.example.com`.
+    pub kind: String,
+    /// The first few of them (from one LIST page), for the preview.
+    pub listed: Vec<LiveItem>,
+    /// How many there are (a lower bound when `exact` is false).
+    pub count: u64,
+    pub exact: bool,
+}
+
+impl CrdObjects {
+    /// `12 objects` or `at least 51 objects`.
+    pub fn count_text(&self) -> String {
+        format!(
+            "{}{} object{}",
+            if self.exact { "" } else { "at least " },
+            self.count,
+            if self.count == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// Objects listed per CRD to count (and show) what its deletion takes along.
+pub const CRD_OBJECTS_LISTED: u32 = 20;
 
 impl PrunePlan {
     /// What the parent must still record after the prune: kinds and namespaces of kept objects.
@@ -184,8 +224,138 @@ pub fn plan_prune(
         let item = delete.remove(i);
         out.kept.push((item, reason));
     }
+    out.crd_objects = crd_objects(cluster, &delete)?;
     out.delete = delete;
     Ok(out)
+}
+
+impl PrunePlan {
+    /// Objects outside `delete` that CRD deletions take along (lower bound).
+    pub fn crd_cascade_count(&self) -> u64 {
+        self.crd_objects.iter().map(|c| c.count).sum()
+    }
+
+    /// The CRDs to delete that still have objects of their kind.
+    pub fn crds_with_objects(&self) -> impl Iterator<Item = &CrdObjects> {
+        self.crd_objects.iter().filter(|c| c.count > 0)
+    }
+}
+
+/// The resource a CRD defines, in its storage version (else the first served one).
+fn defined_resource(crd: &Value) -> Option<ResourceInfo> {
+    let s = |p: &str| crd.pointer(p).and_then(Value::as_str).map(String::from);
+    let versions = crd.pointer("/spec/versions").and_then(Value::as_array)?;
+    let served = |v: &&Value| v.get("served").and_then(Value::as_bool) != Some(false);
+    let version = versions
+        .iter()
+        .filter(served)
+        .find(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
+        .or_else(|| versions.iter().find(served))?
+        .get("name")?
+        .as_str()?
+        .to_string();
+    Some(ResourceInfo {
+        group: s("/spec/group")?,
+        version,
+        kind: s("/spec/names/kind")?,
+        plural: s("/spec/names/plural")?,
+        namespaced: s("/spec/scope").as_deref() != Some("Cluster"),
+    })
+}
+
+fn is_crd(item: &LiveItem) -> bool {
+    item.resource.group == "apiextensions.k8s.io" && item.resource.kind == "CustomResourceDefinition"
+}
+
+/// Count, for each CRD in `delete`, the objects of its kind in every
+/// namespace that `delete` does not already hold: one LIST with a small
+/// limit each (a kind no longer served counts none).
+fn crd_objects(cluster: &Cluster, delete: &[LiveItem]) -> Result<Vec<CrdObjects>> {
+    let crds: Vec<(&LiveItem, ResourceInfo)> =
+        delete.iter().filter(|d| is_crd(d)).filter_map(|d| Some((d, defined_resource(&d.live)?))).collect();
+    if crds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let deleting: HashSet<&str> = delete.iter().map(|d| d.uid.as_str()).collect();
+    let requests: Vec<ListRequest> = crds
+        .iter()
+        .map(|(_, r)| ListRequest { resource: r.clone(), namespace: String::new(), label_selector: None })
+        .collect();
+    let pages = cluster.list_first_pages(&requests, CRD_OBJECTS_LISTED);
+    let mut out = Vec::new();
+    for ((crd, res), page) in crds.iter().zip(pages) {
+        let page = match page {
+            Ok(p) => p,
+            Err(Error::Api(f)) if f.code == 404 => Default::default(),
+            Err(e) => return Err(e),
+        };
+        let (total, exact) = page.total();
+        // Objects of this kind the prune deletes anyway are not counted twice.
+        let ours =
+            delete.iter().filter(|d| d.resource.group == res.group && d.resource.kind == res.kind).count() as u64;
+        let listed: Vec<LiveItem> = page
+            .items
+            .into_iter()
+            .map(|v| LiveItem::new(res, v))
+            .filter(|i| !deleting.contains(i.uid.as_str()))
+            .collect();
+        let mut count = total.saturating_sub(ours).max(listed.len() as u64);
+        if !exact {
+            // More than one page and no count from the server: some may be someone else's.
+            count = count.max(1);
+        }
+        out.push(CrdObjects { crd: crd.name.clone(), kind: group_kind(&res.group, &res.kind), listed, count, exact });
+    }
+    Ok(out)
+}
+
+/// The rails on a prune, before anything is written: a CustomResourceDefinition
+/// that still has objects of its kind (`--prune-crds-with-objects`), then
+/// the mass-prune guard (`--confirm-mass-prune`), which counts the objects
+/// such CRDs take along. A dry run warns instead.
+pub(super) fn rails(prune_plan: &PrunePlan, opts: &SyncOptions, ui: &mut dyn SyncUi) -> Result<()> {
+    let crds: Vec<String> = prune_plan
+        .crds_with_objects()
+        .map(|c| format!("CustomResourceDefinition {} still has {} of kind {}", c.crd, c.count_text(), c.kind))
+        .collect();
+    if !crds.is_empty() {
+        let what = format!(
+            "{}; pruning it makes the API server delete every one of them, in every namespace, including \
+             objects this app does not manage",
+            crds.join("; ")
+        );
+        if opts.prune_crds_with_objects {
+            ui.step(&format!("warning: {what}"));
+        } else if opts.dry_run {
+            ui.step(&format!("warning: {what}; a real sync needs --prune-crds-with-objects"));
+        } else {
+            return Err(Error::Refused(format!(
+                "{what}; nothing was changed (delete those objects first, keep the CRD in the source or mark it \
+                 Prune=false, or pass --prune-crds-with-objects)"
+            )));
+        }
+    }
+    let cascaded = usize::try_from(prune_plan.crd_cascade_count()).unwrap_or(usize::MAX);
+    let deleted = prune_plan.delete.len().saturating_add(cascaded);
+    if !opts.confirm_mass_prune && crate::plan::is_mass_prune(deleted, prune_plan.live_members) {
+        let also = if cascaded > 0 {
+            format!(" (and {cascaded} more objects that deleting CustomResourceDefinitions takes along)")
+        } else {
+            String::new()
+        };
+        let what = format!(
+            "mass prune: this sync would delete {} of the app's {} live objects{also}",
+            prune_plan.delete.len(),
+            prune_plan.live_members
+        );
+        if !opts.dry_run {
+            return Err(Error::Refused(format!(
+                "{what}; nothing was changed (check the source, then pass --confirm-mass-prune)"
+            )));
+        }
+        ui.step(&format!("warning: {what}; a real sync needs --confirm-mass-prune"));
+    }
+    Ok(())
 }
 
 /// Objects in namespace `ns` that are neither being deleted, nor dependents
@@ -290,6 +460,24 @@ mod tests {
             json!({"metadata": {"name": name, "namespace": ns, "uid": format!("uid-{name}"),
             "ownerReferences": [{"uid": "owner-1"}]}}),
         )
+    }
+
+    #[test]
+    fn a_crd_defines_its_storage_version_and_counts_read_well() {
+        let crd = json!({"spec": {"group": "g.example.com", "scope": "Cluster",
+            "names": {"plural": "widgets", "kind": "Widget"},
+            "versions": [{"name": "v1", "served": true}, {"name": "v2", "served": true, "storage": true},
+                         {"name": "v3", "served": false}]}});
+        let r = defined_resource(&crd).unwrap();
+        assert_eq!((r.version.as_str(), r.plural.as_str(), r.namespaced), ("v2", "widgets", false));
+        assert!(defined_resource(&json!({"spec": {"group": "g"}})).is_none());
+        let c = |count, exact| CrdObjects { crd: "w".into(), kind: "W".into(), listed: vec![], count, exact };
+        assert_eq!(c(1, true).count_text(), "1 object");
+        assert_eq!(c(21, false).count_text(), "at least 21 objects");
+        let page = |n: usize, remaining| crate::cluster::FirstPage { items: vec![json!({}); n], remaining };
+        assert_eq!(page(20, Some(5)).total(), (25, true));
+        assert_eq!(page(3, Some(0)).total(), (3, true));
+        assert_eq!(page(20, None).total(), (21, false));
     }
 
     #[test]

@@ -97,6 +97,10 @@ pub struct Counts {
     pub failed: usize,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -109,6 +113,10 @@ pub struct SyncReport {
     pub parent_written: bool,
     pub objects: Vec<Entry>,
     pub summary: Counts,
+    /// Cascading deletions counted in `summary.cascading` but not listed in
+    /// `objects` (the objects of a pruned CRD's kind beyond the first page).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cascading_unlisted: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -127,6 +135,12 @@ impl SyncReport {
             Outcome::Deleted => {}
         }
         self.objects.push(e);
+    }
+
+    /// Count `n` cascading deletions that are not listed one by one.
+    pub fn add_unlisted_cascading(&mut self, n: u64) {
+        self.cascading_unlisted += n;
+        self.summary.cascading = self.summary.cascading.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
     }
 
     /// `sync web: 2 created, 1 configured, 7 unchanged, 1 pruned, 0 failed`.
