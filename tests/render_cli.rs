@@ -206,3 +206,38 @@ fn version_and_completion() {
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("kubectl-gitops"));
 }
+
+/// argocd-example-apps (testdata/argocd-example-apps): hooks named by
+/// `generateName` render; `-o name` prints them as `<generateName>*`.
+#[test]
+fn argocd_example_apps_with_generate_name_hooks() {
+    let r = run(&["render", "testdata/argocd-example-apps/sync-waves", "-o", "name"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "service/backend\nservice/frontend\nreplicaset.apps/backend\nreplicaset.apps/frontend\njob.batch/upgrade-sql-schema*\njob.batch/maint-page-down\njob.batch/maint-page-up\n"
+    );
+    let r = run(&["render", "testdata/argocd-example-apps/helm-hooks"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("  generateName: upgrade-sql-schema\n") && r.stdout.contains("helm.sh/hook: pre-install")
+    );
+    let r = run(&["render", "testdata/argocd-example-apps/pre-post-sync", "-o", "name"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("job.batch/pre-post-sync-before\n"), "{}", r.stdout);
+}
+
+#[test]
+fn generate_name_without_a_hook_is_an_error() {
+    let job = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: run-\n";
+    for extra in ["", "  annotations:\n    helm.sh/hook: crd-install\n"] {
+        let dir = tree(&[("a.yaml", &format!("{job}{extra}"))]);
+        let r = run_in(dir.path(), &["render", "."]);
+        assert_eq!(r.code, 2, "{}", r.stdout);
+        assert!(
+            r.stderr.contains("a.yaml") && r.stderr.contains("generateName") && r.stderr.contains("only hooks"),
+            "{}",
+            r.stderr
+        );
+    }
+}

@@ -49,13 +49,23 @@ impl Cluster {
 
     /// Create an object (POST); the server's object is returned.
     pub fn create(&self, res: &ResourceInfo, obj: &Value) -> Result<Value> {
+        self.create_with(res, obj, false)
+    }
+
+    /// Create an object (POST), or only dry-run its creation. An object
+    /// with `metadata.generateName` and no name is named by the server.
+    pub fn create_with(&self, res: &ResourceInfo, obj: &Value, dry_run: bool) -> Result<Value> {
         let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
-        let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let name = obj
+            .pointer("/metadata/name")
+            .or_else(|| obj.pointer("/metadata/generateName"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let resource = res.resource_name();
         let target = Target { verb: "create", resource: &resource, namespace: ns, name };
         let req = kube::core::Request::new(res.collection_path(ns));
         let body = serde_json::to_vec(obj).map_err(|e| Error::Usage(e.to_string()))?;
-        let pp = kube::api::PostParams { dry_run: false, field_manager: Some(crate::keys::FIELD_MANAGER.into()) };
+        let pp = kube::api::PostParams { dry_run, field_manager: Some(crate::keys::FIELD_MANAGER.into()) };
         self.rt.block_on(send(&self.client, &target, || req.create(&pp, body.clone())))
     }
 
