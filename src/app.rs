@@ -155,6 +155,11 @@ fn jsonnet_options(a: &JsonnetArgs) -> JsonnetOptions {
 /// Where the source flags point: a local path, a git repository or an Application.
 pub fn source_request(args: &SourceArgs) -> Result<SourceRequest> {
     let r = &args.remote;
+    if args.root.is_some() && (r.app.is_some() || r.repo.is_some()) {
+        return Err(Error::Usage(
+            "--root applies to a local source; a git or Application source is rooted at its repository".into(),
+        ));
+    }
     if let Some(file) = &r.app {
         // With an Application source, the positional word names the Application.
         let positional = (args.source != Path::new(".")).then(|| args.source.display().to_string());
@@ -179,7 +184,7 @@ pub fn source_request(args: &SourceArgs) -> Result<SourceRequest> {
     if r.revision.is_some() || r.offline {
         return Err(Error::Usage("--revision and --offline need --repo or --app".into()));
     }
-    Ok(SourceRequest::Local(args.source.clone()))
+    Ok(SourceRequest::Local { path: args.source.clone(), root: args.root.clone() })
 }
 
 /// Resolve and render a source (not normalized): every part of it, in order.

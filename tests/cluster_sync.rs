@@ -580,9 +580,19 @@ fn argocd_example_pre_post_sync_named_hooks() {
     for f in ["pre-post-sync/pre-sync-job.yaml", "pre-post-sync/post-sync-job.yaml"] {
         std::fs::write(root.path().join(f), jobs_as_configmaps(&format!("{base}/{f}"))).unwrap();
     }
-    // `../kustomize-guestbook` must stay inside the source root: make the copy a git work tree.
-    assert!(Command::new("git").arg("init").arg("-q").arg(root.path()).status().unwrap().success());
-    let r = gitops(&["sync", root.path().join("pre-post-sync").to_str().unwrap(), "--name", "pp", "-n", &ns]);
+    // `../kustomize-guestbook` lies outside the overlay and the copy is in no
+    // git work tree: --root sets the source root.
+    let overlay = root.path().join("pre-post-sync");
+    let r = gitops(&[
+        "sync",
+        overlay.to_str().unwrap(),
+        "--root",
+        root.path().to_str().unwrap(),
+        "--name",
+        "pp",
+        "-n",
+        &ns,
+    ]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let order = object_lines(&r.stderr);
     assert_eq!(order.first().map(String::as_str), Some("pre-post-sync-before"), "{}", r.stderr);

@@ -241,3 +241,57 @@ fn generate_name_without_a_hook_is_an_error() {
         );
     }
 }
+
+/// A copy of a multi-base overlay outside any git work tree: the root is
+/// the current directory when the source lies inside it, else the source
+/// directory; `--root` sets it; the error names the root and the flag.
+#[test]
+fn roots_outside_git_current_directory_and_root_flag() {
+    let k = |body: &str| format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n{body}");
+    let dir = tree(&[
+        ("app/base/kustomization.yaml", &k("resources: [cm.yaml]\n")),
+        ("app/base/cm.yaml", &cm("settings")),
+        ("app/common/kustomization.yaml", &k("resources: [svc.yaml]\n")),
+        (
+            "app/common/svc.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports: [{port: 80}]\n",
+        ),
+        ("app/overlays/prod/kustomization.yaml", &k("namePrefix: prod-\nresources:\n- ../../base\n- ../../common\n")),
+        ("elsewhere/.keep", ""),
+    ]);
+    assert!(!dir.path().ancestors().any(|a| a.join(".git").exists()), "the test tree must be outside git");
+    let app = dir.path().join("app");
+    let prod = app.join("overlays/prod");
+    let expected = "configmap/prod-settings\nservice/prod-web\n";
+
+    // From the parent directory: the current directory is the root.
+    let r = run_in(&app, &["render", "overlays/prod", "-o", "name"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, expected), "{}", r.stderr);
+
+    // From the overlay itself: the root is the overlay, and the error says so.
+    let r = run_in(&prod, &["render", ".", "-o", "name"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    let root = prod.canonicalize().unwrap();
+    assert!(r.stderr.contains("path leaves the source root"), "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("outside the source root {}", root.display())), "{}", r.stderr);
+    assert!(r.stderr.contains("--root DIR"), "{}", r.stderr);
+    // --root widens it.
+    let r = run_in(&prod, &["render", ".", "--root", "../..", "-o", "name"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, expected), "{}", r.stderr);
+
+    // A source outside the current directory is its own root.
+    let other = dir.path().join("elsewhere");
+    let r = run_in(&other, &["render", "../app/overlays/prod", "-o", "name"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("leaves the source root"), "{}", r.stderr);
+    let r = run_in(&other, &["render", "../app/overlays/prod", "--root", "../app", "-o", "name"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, expected), "{}", r.stderr);
+
+    // --root must contain the source, and applies to local sources only.
+    let r = run_in(&app, &["render", "overlays/prod", "--root", "base"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("is not inside --root"), "{}", r.stderr);
+    let r = run_in(&app, &["render", "--repo", "https://example.invalid/x.git", "--root", "."]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(r.stderr.contains("--root"), "{}", r.stderr);
+}
