@@ -602,3 +602,23 @@ fn argocd_example_pre_post_sync_named_hooks() {
     assert!(!exists("configmap", &ns, "pre-post-sync-before"));
     assert!(!exists("configmap", &ns, "pre-post-sync-after"));
 }
+
+#[test]
+fn generate_name_hook_that_fails_is_deleted_by_hook_failed() {
+    let ns = new_ns("gen-hook-failed");
+    // A kind without a status subresource keeps the status it is created
+    // with: a Ready=False condition makes the hook Degraded at once.
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: probes.hooks-test.example.com\nspec:\n  group: hooks-test.example.com\n  scope: Namespaced\n  names: {plural: probes, singular: probe, kind: Probe}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}\n";
+    cluster::shared().apply_yaml(crd, &[]);
+    cluster::shared().kubectl_ok(&["wait", "--for=condition=Established", "crd/probes.hooks-test.example.com"]);
+    let probe = "apiVersion: hooks-test.example.com/v1\nkind: Probe\nmetadata:\n  generateName: probe-\n  annotations:\n    argocd.argoproj.io/hook: PreSync\n    argocd.argoproj.io/hook-delete-policy: HookFailed\nstatus:\n  conditions: [{type: Ready, status: \"False\", reason: Broken, message: the probe failed}]\n---\n";
+    let dir = tree(&[("a.yaml", &format!("{probe}{}", cm("app", "", "x")))]);
+    let r = sync(dir.path(), &ns, "probe", &[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("Degraded") && r.stderr.contains("the probe failed"), "{}", r.stderr);
+    assert!(r.stderr.contains("created: PreSync hook, generated from probe-*"), "{}", r.stderr);
+    assert!(r.stderr.contains("deleted: hook delete policy"), "{}", r.stderr);
+    let left = cluster::shared().kubectl_ok(&["get", "probes.hooks-test.example.com", "-n", &ns, "-o", "name"]);
+    assert!(left.trim().is_empty(), "HookFailed did not delete the hook: {left}");
+    assert!(!exists("configmap", &ns, "app"), "the Sync phase ran after a failed PreSync hook");
+}
