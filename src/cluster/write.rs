@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use super::request::{Target, send};
+use super::request::{Target, send, send_once};
 use super::{Cluster, Discovery, GetRequest, Propagation, ResourceInfo};
 use crate::error::{Error, Result};
 use crate::model::Gvk;
@@ -66,6 +66,11 @@ impl Cluster {
         let req = kube::core::Request::new(res.collection_path(ns));
         let body = serde_json::to_vec(obj).map_err(|e| Error::Usage(e.to_string()))?;
         let pp = kube::api::PostParams { dry_run, field_manager: Some(crate::keys::FIELD_MANAGER.into()) };
+        let generated = !dry_run && obj.pointer("/metadata/name").and_then(Value::as_str).is_none_or(str::is_empty);
+        if generated {
+            // A retry after a lost response would create a second object.
+            return self.rt.block_on(send_once(&self.client, &target, || req.create(&pp, body.clone())));
+        }
         self.rt.block_on(send(&self.client, &target, || req.create(&pp, body.clone())))
     }
 
