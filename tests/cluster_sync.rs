@@ -499,6 +499,10 @@ fn argocd_example_sync_waves_hooks_with_generate_name() {
     let src = jobs_as_configmaps("testdata/argocd-example-apps/sync-waves/manifests.yaml");
     assert!(src.contains("generateName: upgrade-sql-schema") && !src.contains("kind: Job"), "{src}");
     let dir = tree(&[("manifests.yaml", &src)]);
+    // A dry run dry-runs the creation and names the hook by its generateName.
+    let dry = sync_ok(dir.path(), &ns, "waves", &["--dry-run"]);
+    assert!(dry.stderr.contains("upgrade-sql-schema* created"), "{}", dry.stderr);
+    assert!(generated(&ns, "upgrade-sql-schema").is_empty());
     let r = sync_ok(dir.path(), &ns, "waves", &[]);
     // PreSync hook (server-named), wave 0, the wave-1 Sync hook, wave 2, the wave-3 Sync hook.
     let order = object_lines(&r.stderr);
