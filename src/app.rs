@@ -185,6 +185,11 @@ fn jsonnet_options(a: &JsonnetArgs) -> JsonnetOptions {
 pub fn source_request(args: &SourceArgs) -> Result<SourceRequest> {
     let r = &args.remote;
     let git = git_options(r);
+    if args.root.is_some() && (r.app.is_some() || r.repo.is_some()) {
+        return Err(Error::Usage(
+            "--root applies to a local source; a git or Application source is rooted at its repository".into(),
+        ));
+    }
     if let Some(file) = &r.app {
         // With an Application source, the positional word names the Application.
         let positional = (args.source != Path::new(".")).then(|| args.source.display().to_string());
@@ -211,7 +216,7 @@ pub fn source_request(args: &SourceArgs) -> Result<SourceRequest> {
     if r.revision.is_some() || r.offline {
         return Err(Error::Usage("--revision and --offline need --repo or --app".into()));
     }
-    Ok(SourceRequest::Local(args.source.clone()))
+    Ok(SourceRequest::Local { path: args.source.clone(), root: args.root.clone() })
 }
 
 /// Git settings from the flags (their environment variables included). The

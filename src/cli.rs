@@ -53,6 +53,11 @@ pub struct SourceArgs {
     /// A directory or file of manifests (default: the current directory); with -f/--app, an Application's name.
     #[arg(value_name = "SOURCE", default_value = ".", conflicts_with = "repo")]
     pub source: PathBuf,
+    /// The source root: nothing the source references (kustomize bases, chart files, Jsonnet
+    /// imports) may lie outside it. Default: the enclosing git work tree, else the current
+    /// directory when the source lies inside it, else the source directory.
+    #[arg(long, value_name = "DIR", conflicts_with = "repo")]
+    pub root: Option<PathBuf>,
     /// Descend into subdirectories of a plain manifest directory.
     #[arg(short = 'R', long)]
     pub recursive: bool,

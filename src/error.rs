@@ -36,7 +36,11 @@ pub enum Error {
     #[error("duplicate object {key}: defined at {first} and at {second}")]
     Duplicate { key: Box<ObjectKey>, first: Origin, second: Origin },
     /// A path (or a symlink's target) leaves the source root.
-    #[error("{}: {detail}; it is outside the source root {}", path.display(), root.display())]
+    #[error(
+        "{}: {detail}; it is outside the source root {} (for a local source: the enclosing git work tree, else the current directory when the source lies inside it, else the source directory; set it with --root DIR)",
+        path.display(),
+        root.display()
+    )]
     PathEscape { path: PathBuf, root: PathBuf, detail: String },
     /// The source does not exist or is not usable.
     #[error("{}: {message}", path.display())]

@@ -204,6 +204,12 @@ fn classify(o: &Object) -> Result<Classified> {
             return Ok(Classified::Task(Task { object: o.clone(), phase, wave, hook: Some(policies), options }));
         }
     }
+    if let Some(g) = o.generate_name() {
+        return Err(invalid(
+            o,
+            format!("metadata.generateName {g:?} without metadata.name: only hooks may be named by the server"),
+        ));
+    }
     Ok(Classified::Task(Task {
         object: o.clone(),
         phase: Phase::Sync,
@@ -313,6 +319,28 @@ mod tests {
         assert_eq!(smoke.hook, Some(vec![HookDeletePolicy::HookSucceeded]));
         let migrate = p.tasks().find(|t| t.object.name() == "migrate").unwrap();
         assert_eq!(migrate.hook, Some(vec![HookDeletePolicy::BeforeHookCreation]));
+    }
+
+    #[test]
+    fn hooks_named_by_generate_name() {
+        let unnamed = |ann: serde_json::Value| {
+            Object::new(
+                json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"generateName": "run-", "namespace": "n", "annotations": ann}}),
+                Origin::new("f.yaml", 0, 1),
+            )
+            .unwrap()
+        };
+        let p = plan(&[
+            unnamed(json!({HOOK: "PreSync"})),
+            unnamed(json!({HELM_HOOK: "post-install", HELM_HOOK_DELETE_POLICY: "hook-succeeded"})),
+        ])
+        .unwrap();
+        assert_eq!(order(&p), ["PreSync:0:", "PostSync:0:"]);
+        let keys: Vec<String> = p.tasks().map(|t| t.object.key().to_string()).collect();
+        assert_eq!(keys, ["Job.batch n/run-*", "Job.batch n/run-*"]);
+        assert_eq!(p.steps[1].tasks[0].hook, Some(vec![HookDeletePolicy::HookSucceeded]));
+        // A Helm test hook is a hook too: skipped, not an error.
+        assert_eq!(plan(&[unnamed(json!({HELM_HOOK: "test"}))]).unwrap().skipped.len(), 1);
     }
 
     #[test]

@@ -482,3 +482,115 @@ fn values_from_a_pipe() {
         assert_eq!(stdout.trim(), "configmap/piped", "-f {flag}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+/// argocd-example-apps `helm-dependency`: its only content is a dependency
+/// that is not vendored. helm refuses it; so do we, naming what is missing.
+#[test]
+fn missing_dependency_is_an_error_naming_version_and_repository() {
+    let r = run(&["render", "testdata/argocd-example-apps/helm-dependency"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(
+            "found in Chart.yaml, but missing in charts/ directory: wordpress (version 9.0.3, repository https://charts.helm.sh/stable)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+}
+
+const DEP_CHART: &str = "apiVersion: v2\nname: app\nversion: 1.0.0\nannotations:\n  kubectl-gitops.io/template-engine: jinja\ndependencies:\n- name: sub\n  version: 0.1.0\n  repository: file://../sub\n  condition: sub.enabled\n";
+const SUB_CHART: &str =
+    "apiVersion: v2\nname: sub\nversion: 0.1.0\nannotations:\n  kubectl-gitops.io/template-engine: jinja\n";
+const CM_TEMPLATE: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-{{ Chart.Name }}\n";
+/// What `helm dependency update` (helm 4.1.4) writes for DEP_CHART.
+const DEP_LOCK: &str = "dependencies:\n- name: sub\n  repository: file://../sub\n  version: 0.1.0\ndigest: sha256:9358ad586555942bed7f401aa6307a6da97ca4b8a60c665a3118a5f075ceec1b\ngenerated: \"2026-12-05T08:42:13.950646573Z\"\n";
+
+#[test]
+fn disabled_missing_dependencies_only_warn() {
+    for (values, what) in [("sub: {enabled: false}\n", "condition"), ("", "tags")] {
+        let chart = if what == "tags" {
+            DEP_CHART.replace("  condition: sub.enabled\n", "  tags: [extras]\n")
+        } else {
+            DEP_CHART.to_string()
+        };
+        let values = if what == "tags" { "tags: {extras: false}\n" } else { values };
+        let dir =
+            tree(&[("app/Chart.yaml", &chart), ("app/values.yaml", values), ("app/templates/cm.yaml", CM_TEMPLATE)]);
+        let r = run_in(dir.path(), &["render", "app", "-o", "name"]);
+        assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+        assert_eq!(r.stdout, "configmap/from-app\n");
+        assert!(
+            r.stderr.contains("disabled dependencies missing") && r.stderr.contains("sub (version 0.1.0"),
+            "{}",
+            r.stderr
+        );
+        // Enabled (the default, or by --set): an error.
+        let set = if what == "tags" { "tags.extras=true" } else { "sub.enabled=true" };
+        let r = run_in(dir.path(), &["render", "app", "--set", set]);
+        assert_eq!(r.code, 2, "{what}: {}", r.stdout);
+        assert!(
+            r.stderr.contains("missing in charts/ directory: sub (version 0.1.0, repository file://../sub)"),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn chart_lock_is_checked_as_helm_dependency_build_checks_it() {
+    let dir = tree(&[
+        ("app/Chart.yaml", DEP_CHART),
+        ("app/Chart.lock", DEP_LOCK),
+        ("app/templates/cm.yaml", CM_TEMPLATE),
+        ("app/charts/sub/Chart.yaml", SUB_CHART),
+        ("app/charts/sub/templates/cm.yaml", CM_TEMPLATE),
+        ("sub/Chart.yaml", SUB_CHART),
+        ("sub/templates/cm.yaml", CM_TEMPLATE),
+    ]);
+    let helm = helm();
+    let helm_build = |dir: &std::path::Path| {
+        let out = std::process::Command::new(helm.as_ref().unwrap())
+            .args(["dependency", "build", "app", "--skip-refresh"])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // In sync: no warning (and helm agrees: it builds).
+    let r = run_in(dir.path(), &["render", "app", "-o", "name"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "configmap/from-app\nconfigmap/from-sub\n");
+    assert!(!r.stderr.contains("Chart.lock"), "{}", r.stderr);
+    if helm.is_some() {
+        let (ok, err) = helm_build(dir.path());
+        assert!(ok, "helm dependency build: {err}");
+        std::fs::remove_dir_all(dir.path().join("app/charts")).unwrap();
+        std::fs::create_dir_all(dir.path().join("app/charts/sub/templates")).unwrap();
+        std::fs::write(dir.path().join("app/charts/sub/Chart.yaml"), SUB_CHART).unwrap();
+        std::fs::write(dir.path().join("app/charts/sub/templates/cm.yaml"), CM_TEMPLATE).unwrap();
+    }
+    // Chart.yaml changed, the lock not: helm template would not notice, `helm
+    // dependency build` refuses; we render and warn.
+    std::fs::write(dir.path().join("app/Chart.yaml"), DEP_CHART.replace("sub.enabled", "sub.on")).unwrap();
+    std::fs::write(dir.path().join("app/Chart.lock"), DEP_LOCK).unwrap();
+    let r = run_in(dir.path(), &["render", "app", "-o", "name"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml)"),
+        "{}",
+        r.stderr
+    );
+    if helm.is_some() {
+        let (ok, err) = helm_build(dir.path());
+        assert!(!ok && err.contains("out of sync"), "helm dependency build: {err}");
+    }
+    // Missing as well: the error says the lock is stale too.
+    std::fs::remove_dir_all(dir.path().join("app/charts")).unwrap();
+    let r = run_in(dir.path(), &["render", "app"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("missing in charts/ directory: sub") && r.stderr.contains("Chart.lock is out of sync"),
+        "{}",
+        r.stderr
+    );
+}

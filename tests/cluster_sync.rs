@@ -549,3 +549,176 @@ fn objects_of_another_app_are_not_taken_over() {
     assert_eq!(data(), "from-b");
     assert_ne!(owner(), a_id);
 }
+
+/// An argocd-example-apps fixture with its Jobs turned into ConfigMaps (same
+/// metadata: names, generateName, hook annotations): the test cluster runs
+/// no kubelet, so a Job never completes, while a ConfigMap is healthy at once.
+fn jobs_as_configmaps(path: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let docs = text.split("---\n").filter(|d| !d.trim().is_empty()).map(|d| {
+        if !d.contains("kind: Job\n") {
+            return d.to_string();
+        }
+        let meta = d.split("\nspec:\n").next().unwrap();
+        format!(
+            "{}\ndata:\n  k: v\n",
+            meta.replace("apiVersion: batch/v1", "apiVersion: v1").replace("kind: Job", "kind: ConfigMap")
+        )
+    });
+    docs.map(|d| format!("---\n{d}")).collect()
+}
+
+/// ConfigMaps of `ns` whose name starts with `prefix` and is longer (generated names).
+fn generated(ns: &str, prefix: &str) -> Vec<String> {
+    let out = cluster::shared().kubectl_ok(&[
+        "get",
+        "configmaps",
+        "-n",
+        ns,
+        "-o",
+        "jsonpath={range .items[*]}{.metadata.name}{\"\\n\"}{end}",
+    ]);
+    out.lines().filter(|n| n.starts_with(prefix) && n.len() > prefix.len()).map(String::from).collect()
+}
+
+fn object_lines(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("ConfigMap ") || l.starts_with("Service ") || l.starts_with("ReplicaSet"))
+        .map(|l| l.split_whitespace().nth(1).unwrap().rsplit('/').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn argocd_example_sync_waves_hooks_with_generate_name() {
+    let ns = new_ns("example-sync-waves");
+    let src = jobs_as_configmaps("testdata/argocd-example-apps/sync-waves/manifests.yaml");
+    assert!(src.contains("generateName: upgrade-sql-schema") && !src.contains("kind: Job"), "{src}");
+    let dir = tree(&[("manifests.yaml", &src)]);
+    // A dry run dry-runs the creation and names the hook by its generateName.
+    let dry = sync_ok(dir.path(), &ns, "waves", &["--dry-run"]);
+    assert!(dry.stderr.contains("upgrade-sql-schema* created"), "{}", dry.stderr);
+    assert!(generated(&ns, "upgrade-sql-schema").is_empty());
+    let r = sync_ok(dir.path(), &ns, "waves", &[]);
+    // PreSync hook (server-named), wave 0, the wave-1 Sync hook, wave 2, the wave-3 Sync hook.
+    let order = object_lines(&r.stderr);
+    assert_eq!(order.len(), 7, "{}", r.stderr);
+    assert!(order[0].starts_with("upgrade-sql-schema") && order[0].len() > 18, "{}", r.stderr);
+    assert_eq!(order[1..], ["backend", "backend", "maint-page-up", "frontend", "frontend", "maint-page-down"]);
+    assert!(r.stderr.contains("PreSync hook, generated from upgrade-sql-schema*"), "{}", r.stderr);
+    let first = generated(&ns, "upgrade-sql-schema");
+    assert_eq!(first.len(), 1);
+    // Not an ApplySet member: no part-of label.
+    let label =
+        cluster::shared().kubectl_ok(&["get", "configmap", &first[0], "-n", &ns, "-o", "jsonpath={.metadata.labels}"]);
+    assert!(!label.contains("applyset.kubernetes.io/part-of"), "{label}");
+    let uid =
+        |n: &str| cluster::shared().kubectl_ok(&["get", "configmap", n, "-n", &ns, "-o", "jsonpath={.metadata.uid}"]);
+    let page_up = uid("maint-page-up");
+
+    // Hooks are not part of the sync status: diff and status see no change.
+    let d = dir.path().to_str().unwrap();
+    let diff = gitops(&["diff", d, "--name", "waves", "-n", &ns]);
+    assert_eq!(diff.code, 0, "{}{}", diff.stdout, diff.stderr);
+    let status = gitops(&["status", d, "--name", "waves", "-n", &ns, "-o", "json"]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["sync"], "Synced", "{status}");
+    assert!(!status.to_string().contains("upgrade-sql-schema"), "{status}");
+
+    // Every sync creates the generateName hook anew; the previous run's
+    // stays (BeforeHookCreation cannot find it by name, as in Argo CD) and
+    // a prune never deletes it. Named BeforeHookCreation hooks are recreated.
+    sync_ok(dir.path(), &ns, "waves", &["--prune", "--yes"]);
+    let second = generated(&ns, "upgrade-sql-schema");
+    assert_eq!(second.len(), 2, "{second:?}");
+    assert!(second.contains(&first[0]));
+    assert_ne!(uid("maint-page-up"), page_up);
+}
+
+#[test]
+fn argocd_example_helm_hooks_and_generate_name_delete_policies() {
+    let ns = new_ns("example-helm-hooks");
+    let mut src = jobs_as_configmaps("testdata/argocd-example-apps/helm-hooks/manifests.yaml");
+    // A server-named hook deleted once it succeeded.
+    src.push_str("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  generateName: smoke-\n  annotations:\n    argocd.argoproj.io/hook: PostSync\n    argocd.argoproj.io/hook-delete-policy: HookSucceeded\ndata: {k: v}\n");
+    let dir = tree(&[("manifests.yaml", &src)]);
+    let r = sync_ok(dir.path(), &ns, "helm", &[]);
+    let order = object_lines(&r.stderr);
+    // pre-install weight -2 (generated), pre-install weight -1, the Sync
+    // wave, then the post-install hooks (smoke created, then deleted).
+    assert!(order[0].starts_with("upgrade-sql-schema"), "{}", r.stderr);
+    assert_eq!(order[1], "maint-page-up", "{}", r.stderr);
+    assert_eq!(order[2..4], ["frontend", "frontend"], "{}", r.stderr);
+    assert!(order[4..].contains(&"maint-page-down".to_string()), "{}", r.stderr);
+    assert!(r.stderr.contains("hook delete policy"), "{}", r.stderr);
+    assert_eq!(generated(&ns, "upgrade-sql-schema").len(), 1);
+    assert!(generated(&ns, "smoke-").is_empty(), "HookSucceeded did not delete the generated hook");
+}
+
+#[test]
+fn argocd_example_pre_post_sync_named_hooks() {
+    let ns = new_ns("example-pre-post");
+    let root = tempfile::tempdir().unwrap();
+    let base = "testdata/argocd-example-apps";
+    for f in [
+        "kustomize-guestbook/guestbook-ui-deployment.yaml",
+        "kustomize-guestbook/guestbook-ui-svc.yaml",
+        "kustomize-guestbook/kustomization.yaml",
+        "pre-post-sync/kustomization.yaml",
+    ] {
+        std::fs::create_dir_all(root.path().join(f).parent().unwrap()).unwrap();
+        std::fs::copy(format!("{base}/{f}"), root.path().join(f)).unwrap();
+    }
+    // The test API server refuses a server-side apply of a Service port
+    // without `protocol` ("associative list with keys has an element that
+    // omits key field"): add it to the copy.
+    let svc = root.path().join("kustomize-guestbook/guestbook-ui-svc.yaml");
+    let text =
+        std::fs::read_to_string(&svc).unwrap().replace("    targetPort: 80", "    targetPort: 80\n    protocol: TCP");
+    std::fs::write(&svc, text).unwrap();
+    for f in ["pre-post-sync/pre-sync-job.yaml", "pre-post-sync/post-sync-job.yaml"] {
+        std::fs::write(root.path().join(f), jobs_as_configmaps(&format!("{base}/{f}"))).unwrap();
+    }
+    // `../kustomize-guestbook` lies outside the overlay and the copy is in no
+    // git work tree: --root sets the source root.
+    let overlay = root.path().join("pre-post-sync");
+    let r = gitops(&[
+        "sync",
+        overlay.to_str().unwrap(),
+        "--root",
+        root.path().to_str().unwrap(),
+        "--name",
+        "pp",
+        "-n",
+        &ns,
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let order = object_lines(&r.stderr);
+    assert_eq!(order.first().map(String::as_str), Some("pre-post-sync-before"), "{}", r.stderr);
+    assert!(order.contains(&"pre-post-sync-kustomize-guestbook-ui".to_string()), "{}", r.stderr);
+    // HookSucceeded: both hooks ran and were deleted.
+    assert!(r.stderr.contains("pre-post-sync-after deleted: hook delete policy"), "{}", r.stderr);
+    assert!(!exists("configmap", &ns, "pre-post-sync-before"));
+    assert!(!exists("configmap", &ns, "pre-post-sync-after"));
+}
+
+#[test]
+fn generate_name_hook_that_fails_is_deleted_by_hook_failed() {
+    let ns = new_ns("gen-hook-failed");
+    // A kind without a status subresource keeps the status it is created
+    // with: a Ready=False condition makes the hook Degraded at once.
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: probes.hooks-test.example.com\nspec:\n  group: hooks-test.example.com\n  scope: Namespaced\n  names: {plural: probes, singular: probe, kind: Probe}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}\n";
+    cluster::shared().apply_yaml(crd, &[]);
+    cluster::shared().kubectl_ok(&["wait", "--for=condition=Established", "crd/probes.hooks-test.example.com"]);
+    let probe = "apiVersion: hooks-test.example.com/v1\nkind: Probe\nmetadata:\n  generateName: probe-\n  annotations:\n    argocd.argoproj.io/hook: PreSync\n    argocd.argoproj.io/hook-delete-policy: HookFailed\nstatus:\n  conditions: [{type: Ready, status: \"False\", reason: Broken, message: the probe failed}]\n---\n";
+    let dir = tree(&[("a.yaml", &format!("{probe}{}", cm("app", "", "x")))]);
+    let r = sync(dir.path(), &ns, "probe", &[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("Degraded") && r.stderr.contains("the probe failed"), "{}", r.stderr);
+    assert!(r.stderr.contains("created: PreSync hook, generated from probe-*"), "{}", r.stderr);
+    assert!(r.stderr.contains("deleted: hook delete policy"), "{}", r.stderr);
+    let left = cluster::shared().kubectl_ok(&["get", "probes.hooks-test.example.com", "-n", &ns, "-o", "name"]);
+    assert!(left.trim().is_empty(), "HookFailed did not delete the hook: {left}");
+    assert!(!exists("configmap", &ns, "app"), "the Sync phase ran after a failed PreSync hook");
+}

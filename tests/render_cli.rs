@@ -206,3 +206,92 @@ fn version_and_completion() {
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("kubectl-gitops"));
 }
+
+/// argocd-example-apps (testdata/argocd-example-apps): hooks named by
+/// `generateName` render; `-o name` prints them as `<generateName>*`.
+#[test]
+fn argocd_example_apps_with_generate_name_hooks() {
+    let r = run(&["render", "testdata/argocd-example-apps/sync-waves", "-o", "name"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "service/backend\nservice/frontend\nreplicaset.apps/backend\nreplicaset.apps/frontend\njob.batch/upgrade-sql-schema*\njob.batch/maint-page-down\njob.batch/maint-page-up\n"
+    );
+    let r = run(&["render", "testdata/argocd-example-apps/helm-hooks"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("  generateName: upgrade-sql-schema\n") && r.stdout.contains("helm.sh/hook: pre-install")
+    );
+    let r = run(&["render", "testdata/argocd-example-apps/pre-post-sync", "-o", "name"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("job.batch/pre-post-sync-before\n"), "{}", r.stdout);
+}
+
+#[test]
+fn generate_name_without_a_hook_is_an_error() {
+    let job = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: run-\n";
+    for extra in ["", "  annotations:\n    helm.sh/hook: crd-install\n"] {
+        let dir = tree(&[("a.yaml", &format!("{job}{extra}"))]);
+        let r = run_in(dir.path(), &["render", "."]);
+        assert_eq!(r.code, 2, "{}", r.stdout);
+        assert!(
+            r.stderr.contains("a.yaml") && r.stderr.contains("generateName") && r.stderr.contains("only hooks"),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+/// A copy of a multi-base overlay outside any git work tree: the root is
+/// the current directory when the source lies inside it, else the source
+/// directory; `--root` sets it; the error names the root and the flag.
+#[test]
+fn roots_outside_git_current_directory_and_root_flag() {
+    let k = |body: &str| format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n{body}");
+    let dir = tree(&[
+        ("app/base/kustomization.yaml", &k("resources: [cm.yaml]\n")),
+        ("app/base/cm.yaml", &cm("settings")),
+        ("app/common/kustomization.yaml", &k("resources: [svc.yaml]\n")),
+        (
+            "app/common/svc.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports: [{port: 80}]\n",
+        ),
+        ("app/overlays/prod/kustomization.yaml", &k("namePrefix: prod-\nresources:\n- ../../base\n- ../../common\n")),
+        ("elsewhere/.keep", ""),
+    ]);
+    assert!(!dir.path().ancestors().any(|a| a.join(".git").exists()), "the test tree must be outside git");
+    let app = dir.path().join("app");
+    let prod = app.join("overlays/prod");
+    let expected = "configmap/prod-settings\nservice/prod-web\n";
+
+    // From the parent directory: the current directory is the root.
+    let r = run_in(&app, &["render", "overlays/prod", "-o", "name"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, expected), "{}", r.stderr);
+
+    // From the overlay itself: the root is the overlay, and the error says so.
+    let r = run_in(&prod, &["render", ".", "-o", "name"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    let root = prod.canonicalize().unwrap();
+    assert!(r.stderr.contains("path leaves the source root"), "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("outside the source root {}", root.display())), "{}", r.stderr);
+    assert!(r.stderr.contains("--root DIR"), "{}", r.stderr);
+    // --root widens it.
+    let r = run_in(&prod, &["render", ".", "--root", "../..", "-o", "name"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, expected), "{}", r.stderr);
+
+    // A source outside the current directory is its own root.
+    let other = dir.path().join("elsewhere");
+    let r = run_in(&other, &["render", "../app/overlays/prod", "-o", "name"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("leaves the source root"), "{}", r.stderr);
+    let r = run_in(&other, &["render", "../app/overlays/prod", "--root", "../app", "-o", "name"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, expected), "{}", r.stderr);
+
+    // --root must contain the source, and applies to local sources only.
+    let r = run_in(&app, &["render", "overlays/prod", "--root", "base"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("is not inside --root"), "{}", r.stderr);
+    let r = run_in(&app, &["render", "--repo", "https://example.invalid/x.git", "--root", "."]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(r.stderr.contains("--root"), "{}", r.stderr);
+}

@@ -137,7 +137,10 @@ fn compare_inner(
     force: bool,
     missing_namespace_ok: bool,
 ) -> Result<Vec<Comparison>> {
-    let objects = resolved.set.objects();
+    // A hook named by generateName has no live counterpart to compare with
+    // (it is created anew on every sync): like every hook in Argo CD, it is
+    // not part of the sync status.
+    let objects: Vec<&Object> = resolved.set.objects().iter().filter(|o| o.generate_name().is_none()).collect();
     let resources: Vec<Option<ResourceInfo>> =
         objects.iter().map(|o| resolved.discovery.resource(&o.gvk()).cloned()).collect();
 
@@ -173,7 +176,7 @@ fn compare_inner(
                 (Value::Null, Prediction::DryRun)
             }
         };
-        out.push(Comparison { desired: o.clone(), resource: r.clone(), live, predicted, prediction });
+        out.push(Comparison { desired: (*o).clone(), resource: r.clone(), live, predicted, prediction });
     }
     tracing::info!(objects = objects.len(), lists = lists.len(), dry_runs = to_dry_run.len(), "compare");
 

@@ -40,13 +40,38 @@ pub(super) async fn send<T: DeserializeOwned>(
     target: &Target<'_>,
     build: impl Fn() -> std::result::Result<http::Request<Vec<u8>>, kube::core::request::Error>,
 ) -> Result<T> {
+    send_attempts(client, target, ATTEMPTS, build).await
+}
+
+/// [`send`] without retries other than on 429 (the server did not act):
+/// for a request that is not idempotent, such as a POST with
+/// `generateName`, which a retry after a lost response would repeat.
+pub(super) async fn send_once<T: DeserializeOwned>(
+    client: &kube::Client,
+    target: &Target<'_>,
+    build: impl Fn() -> std::result::Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+) -> Result<T> {
+    send_attempts(client, target, 0, build).await
+}
+
+/// `attempts == 0`: retry only 429 responses.
+async fn send_attempts<T: DeserializeOwned>(
+    client: &kube::Client,
+    target: &Target<'_>,
+    attempts: u32,
+    build: impl Fn() -> std::result::Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+) -> Result<T> {
     let mut delay = FIRST_BACKOFF;
     let mut attempt = 1;
+    let retry = |e: &kube::Error, attempt: u32| match attempts {
+        0 => attempt < ATTEMPTS && matches!(e, kube::Error::Api(s) if s.code == 429),
+        n => attempt < n && transient(e),
+    };
     loop {
         let req = build().map_err(|e| failure(target, 0, e.to_string()))?;
         match client.request::<T>(req).await {
             Ok(v) => return Ok(v),
-            Err(e) if attempt < ATTEMPTS && transient(&e) => {
+            Err(e) if retry(&e, attempt) => {
                 tracing::debug!(
                     verb = target.verb,
                     resource = target.resource,

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use super::request::{Target, send};
+use super::request::{Target, send, send_once};
 use super::{Cluster, Discovery, GetRequest, Propagation, ResourceInfo};
 use crate::error::{Error, Result};
 use crate::model::Gvk;
@@ -49,13 +49,28 @@ impl Cluster {
 
     /// Create an object (POST); the server's object is returned.
     pub fn create(&self, res: &ResourceInfo, obj: &Value) -> Result<Value> {
+        self.create_with(res, obj, false)
+    }
+
+    /// Create an object (POST), or only dry-run its creation. An object
+    /// with `metadata.generateName` and no name is named by the server.
+    pub fn create_with(&self, res: &ResourceInfo, obj: &Value, dry_run: bool) -> Result<Value> {
         let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
-        let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let name = obj
+            .pointer("/metadata/name")
+            .or_else(|| obj.pointer("/metadata/generateName"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let resource = res.resource_name();
         let target = Target { verb: "create", resource: &resource, namespace: ns, name };
         let req = kube::core::Request::new(res.collection_path(ns));
         let body = serde_json::to_vec(obj).map_err(|e| Error::Usage(e.to_string()))?;
-        let pp = kube::api::PostParams { dry_run: false, field_manager: Some(crate::keys::FIELD_MANAGER.into()) };
+        let pp = kube::api::PostParams { dry_run, field_manager: Some(crate::keys::FIELD_MANAGER.into()) };
+        let generated = !dry_run && obj.pointer("/metadata/name").and_then(Value::as_str).is_none_or(str::is_empty);
+        if generated {
+            // A retry after a lost response would create a second object.
+            return self.rt.block_on(send_once(&self.client, &target, || req.create(&pp, body.clone())));
+        }
         self.rt.block_on(send(&self.client, &target, || req.create(&pp, body.clone())))
     }
 

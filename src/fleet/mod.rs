@@ -547,7 +547,7 @@ pub(crate) mod tests {
         assert!(crate::app::source_request(&both).unwrap_err().to_string().contains("name the Application once"));
         // Without an Application source the word stays the source directory.
         let req = crate::app::source_request(&render(&["kubectl-gitops", "render", "web"])).unwrap();
-        assert_eq!(req, crate::source::SourceRequest::Local("web".into()));
+        assert_eq!(req, crate::source::SourceRequest::Local { path: "web".into(), root: None });
     }
 
     #[test]

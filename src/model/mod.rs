@@ -45,11 +45,25 @@ pub enum InvalidObject {
     /// A required field is absent, empty or of the wrong type.
     #[error("missing or invalid field `{0}`")]
     MissingField(&'static str),
-    /// `metadata.generateName` without a name: the object has no stable identity.
+    /// `metadata.generateName` without a name on an object that is not a
+    /// hook: the object has no stable identity.
     #[error(
-        "`metadata.generateName` is set without `metadata.name`: generated names change on every apply, so GitOps cannot track the object; set `metadata.name`"
+        "`metadata.generateName` is set without `metadata.name`: generated names change on every apply, so GitOps cannot track the object; set `metadata.name` (only hooks, `argocd.argoproj.io/hook` or `helm.sh/hook`, may use `generateName` alone: they are created anew on every sync)"
     )]
     GenerateName,
+}
+
+/// What [`Object::key`] appends to the `generateName` of an unnamed hook.
+pub const GENERATED_SUFFIX: &str = "*";
+
+/// Do these annotations make the object a hook (Argo CD's
+/// `argocd.argoproj.io/hook`, or Helm's `helm.sh/hook` other than
+/// `crd-install`, which Argo CD applies as an ordinary resource)? Only hooks
+/// may be named by `metadata.generateName` alone.
+fn is_hook_metadata(meta: &Map<String, Value>) -> bool {
+    let Some(Value::Object(ann)) = meta.get("annotations") else { return false };
+    let s = |k: &str| ann.get(k).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty());
+    s(crate::keys::HOOK).is_some() || s(crate::keys::HELM_HOOK).is_some_and(|h| h != "crd-install")
 }
 
 /// An unstructured Kubernetes object with its origin.
@@ -90,10 +104,15 @@ impl Object {
             return Err(InvalidObject::MissingField("metadata"));
         };
         if non_empty_str(meta, "name").is_none() {
-            if meta.get("generateName").is_some() {
-                return Err(InvalidObject::GenerateName);
+            match meta.get("generateName") {
+                None => return Err(InvalidObject::MissingField("metadata.name")),
+                Some(Value::String(g)) if !g.is_empty() => {
+                    if !is_hook_metadata(meta) {
+                        return Err(InvalidObject::GenerateName);
+                    }
+                }
+                Some(_) => return Err(InvalidObject::MissingField("metadata.generateName")),
             }
-            return Err(InvalidObject::MissingField("metadata.name"));
         }
         if meta.get("namespace").is_some_and(|ns| !ns.is_string() && !ns.is_null()) {
             return Err(InvalidObject::MissingField("metadata.namespace"));
@@ -167,6 +186,15 @@ impl Object {
         self.metadata().get("name").and_then(Value::as_str).unwrap_or("")
     }
 
+    /// `metadata.generateName` of an object without a name (a hook the API
+    /// server names when it is created), else `None`.
+    pub fn generate_name(&self) -> Option<&str> {
+        if !self.name().is_empty() {
+            return None;
+        }
+        self.metadata().get("generateName").and_then(Value::as_str).filter(|s| !s.is_empty())
+    }
+
     pub fn set_name(&mut self, name: &str) {
         self.metadata_mut().insert("name".into(), Value::String(name.into()));
     }
@@ -228,8 +256,15 @@ impl Object {
 
     /// Identity: group, kind, namespace and name (the version is not part of
     /// identity: one object served in two versions is still one object).
+    /// A hook named by `generateName` alone is keyed `<generateName>*`: `*`
+    /// is never part of a real name, so the key names what the server will
+    /// generate without colliding with any named object.
     pub fn key(&self) -> ObjectKey {
-        ObjectKey::new(self.group(), self.kind(), self.namespace().unwrap_or(""), self.name())
+        let ns = self.namespace().unwrap_or("");
+        match self.generate_name() {
+            Some(g) => ObjectKey::new(self.group(), self.kind(), ns, &format!("{g}{GENERATED_SUFFIX}")),
+            None => ObjectKey::new(self.group(), self.kind(), ns, self.name()),
+        }
     }
 
     /// A JSON pointer lookup into the data (`/spec/replicas`).
@@ -325,6 +360,32 @@ mod tests {
             obj(json!({"apiVersion": "v1", "kind": "X", "metadata": {"generateName": "a-"}})).unwrap_err(),
             InvalidObject::GenerateName
         );
+        let crd_install = json!({"generateName": "a-", "annotations": {"helm.sh/hook": "crd-install"}});
+        assert_eq!(
+            obj(json!({"apiVersion": "v1", "kind": "X", "metadata": crd_install})).unwrap_err(),
+            InvalidObject::GenerateName
+        );
+        assert_eq!(
+            obj(json!({"apiVersion": "v1", "kind": "X", "metadata": {"generateName": 3, "annotations": {"argocd.argoproj.io/hook": "PreSync"}}}))
+                .unwrap_err(),
+            InvalidObject::MissingField("metadata.generateName")
+        );
+    }
+
+    #[test]
+    fn hooks_may_be_named_by_generate_name() {
+        for ann in [json!({"argocd.argoproj.io/hook": "PreSync"}), json!({"helm.sh/hook": "pre-install"})] {
+            let o = obj(json!({"apiVersion": "batch/v1", "kind": "Job",
+                "metadata": {"generateName": "migrate-", "namespace": "n", "annotations": ann}}))
+            .unwrap();
+            assert_eq!(o.name(), "");
+            assert_eq!(o.generate_name(), Some("migrate-"));
+            assert_eq!(o.key().to_string(), "Job.batch n/migrate-*");
+            assert_eq!(o.key().kubectl_name(), "job.batch/migrate-*");
+        }
+        let named =
+            obj(json!({"apiVersion": "v1", "kind": "X", "metadata": {"name": "a", "generateName": "b-"}})).unwrap();
+        assert_eq!((named.generate_name(), named.key().name.as_str()), (None, "a"));
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! everything a source references stays inside its root.
 //!
 //! A [`LocalSource`] is a directory (or one file) inside a root directory:
-//! the enclosing git work tree when there is one, otherwise the directory
-//! itself. Every path a renderer opens goes through [`LocalSource::confine`].
+//! `--root` when given; else the enclosing git work tree when there is one;
+//! else the current directory when the source lies inside it; else the
+//! source directory itself. Every path a renderer opens goes through
+//! [`LocalSource::confine`].
 
 pub mod app;
 pub mod git;
@@ -25,15 +27,43 @@ pub struct LocalSource {
 }
 
 impl LocalSource {
-    /// Open a local path. The root is the enclosing git work tree, or the
-    /// directory itself (for a file: its directory) when not in a checkout.
+    /// Open a local path with the default root: the enclosing git work
+    /// tree; outside git, the current directory when the path lies inside
+    /// it, else the directory itself (for a file: its directory).
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_in(path, None, std::env::current_dir().ok().as_deref())
+    }
+
+    /// Open a local path: inside `root` when given (`--root`: the path must
+    /// lie inside it), else as [`LocalSource::open`] chooses, with `cwd` as
+    /// the current directory.
+    pub fn open_in(path: &Path, root: Option<&Path>, cwd: Option<&Path>) -> Result<Self> {
         let canonical = path
             .canonicalize()
             .map_err(|e| Error::Source { path: path.to_path_buf(), message: format!("cannot open source: {e}") })?;
+        if let Some(root) = root {
+            let root = root.canonicalize().map_err(|e| Error::Source {
+                path: root.to_path_buf(),
+                message: format!("cannot open the --root directory: {e}"),
+            })?;
+            if !root.is_dir() {
+                return Err(Error::Source { path: root, message: "--root must be a directory".into() });
+            }
+            if !canonical.starts_with(&root) {
+                return Err(Error::Usage(format!(
+                    "the source {} is not inside --root {}",
+                    canonical.display(),
+                    root.display()
+                )));
+            }
+            return Ok(LocalSource { root, path: canonical });
+        }
         let dir =
             if canonical.is_dir() { canonical.clone() } else { canonical.parent().unwrap_or(&canonical).to_path_buf() };
-        let root = dir.ancestors().find(|a| a.join(".git").exists()).unwrap_or(&dir).to_path_buf();
+        let root = match dir.ancestors().find(|a| a.join(".git").exists()) {
+            Some(work_tree) => work_tree.to_path_buf(),
+            None => cwd.and_then(|c| c.canonicalize().ok()).filter(|c| dir.starts_with(c)).unwrap_or(dir),
+        };
         Ok(LocalSource { root, path: canonical })
     }
 

@@ -16,8 +16,9 @@ use crate::render::{JsonnetVar, RenderOptions, Tool, detect};
 /// Where the manifests come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceRequest {
-    /// A local directory or file, read as it is (uncommitted changes included).
-    Local(PathBuf),
+    /// A local directory or file, read as it is (uncommitted changes
+    /// included); `root` is `--root` (see [`LocalSource::open_in`]).
+    Local { path: PathBuf, root: Option<PathBuf> },
     /// A git repository at a revision.
     Git(GitSpec),
     /// An Application in a file or directory of Application files.
@@ -100,8 +101,12 @@ pub struct Resolved {
 pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) -> Result<Resolved> {
     let cache = || cache.cloned().map_or_else(Cache::from_env, Ok);
     match req {
-        SourceRequest::Local(path) => Ok(Resolved {
-            parts: vec![ResolvedPart { source: LocalSource::open(path)?, options: base, checkout: None }],
+        SourceRequest::Local { path, root } => Ok(Resolved {
+            parts: vec![ResolvedPart {
+                source: LocalSource::open_in(path, root.as_deref(), base.cwd().ok().as_deref())?,
+                options: base,
+                checkout: None,
+            }],
             default_namespace: None,
             app: None,
         }),

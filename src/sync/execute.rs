@@ -18,7 +18,9 @@ use super::{SyncOptions, SyncUi, resource_of, unchanged};
 use crate::applyset::Inventory;
 use crate::cluster::compare::{Comparison, Resolved};
 use crate::cluster::lease::Lock;
-use crate::cluster::{ApplyOptions, Cluster, DeleteRequest, Discovery, ListRequest, Propagation, ResourceInfo};
+use crate::cluster::{
+    ApplyOptions, Cluster, DeleteRequest, Discovery, GetRequest, ListRequest, Propagation, ResourceInfo,
+};
 use crate::error::{Error, Result};
 use crate::health::{HealthStatus, assess_for_wait};
 use crate::model::{Gvk, ObjectKey};
@@ -48,6 +50,8 @@ struct Watched {
     resource: ResourceInfo,
     key: ObjectKey,
     hook: Option<Vec<HookDeletePolicy>>,
+    /// Carries the ApplySet `part-of` label (hooks named by generateName do not).
+    member: bool,
 }
 
 struct Exec<'a> {
@@ -186,6 +190,7 @@ impl Exec<'_> {
     fn apply_batch(&mut self, batch: &[&Task], report: &mut SyncReport, ui: &mut dyn SyncUi) -> Result<Vec<Watched>> {
         self.guard()?;
         let mut todo: Vec<(ResourceInfo, Value, &Task, bool)> = Vec::new();
+        let mut generated: Vec<(ResourceInfo, &Task)> = Vec::new();
         let mut out = Vec::new();
         for t in batch {
             let key = t.object.key();
@@ -195,7 +200,7 @@ impl Exec<'_> {
                 ui.object(&e, false);
                 report.push(e);
                 if let Some(r) = &c.resource {
-                    out.push(Watched { resource: r.clone(), key, hook: None });
+                    out.push(Watched { resource: r.clone(), key, hook: None, member: true });
                 }
                 continue;
             }
@@ -207,6 +212,13 @@ impl Exec<'_> {
                     t.object.api_version()
                 )));
             };
+            if t.object.generate_name().is_some() {
+                // Created anew (POST) on every sync; the server names it. A
+                // previous run's object cannot be found by name, so
+                // BeforeHookCreation deletes nothing (as in Argo CD).
+                generated.push((res, t));
+                continue;
+            }
             let mut created = c.is_none_or(|c| c.live.is_none());
             if let Some(policies) = &t.hook {
                 let ns = t.object.namespace().unwrap_or("");
@@ -238,11 +250,31 @@ impl Exec<'_> {
             let key = t.object.key();
             let e = match result {
                 Ok(_) => {
-                    out.push(Watched { resource: res.clone(), key: key.clone(), hook: t.hook.clone() });
+                    out.push(Watched { resource: res.clone(), key: key.clone(), hook: t.hook.clone(), member: true });
                     let note = if t.is_hook() { format!("{} hook", t.phase) } else { String::new() };
                     Entry::new(&key, if *created { Outcome::Created } else { Outcome::Configured }, note)
                 }
                 Err(err) => {
+                    let msg = failed(&key, &t.object.origin, &err);
+                    first_error.get_or_insert_with(|| msg.clone());
+                    Entry::new(&key, Outcome::Failed, err.to_string())
+                }
+            };
+            ui.object(&e, false);
+            report.push(e);
+        }
+        for (res, t) in generated {
+            let e = match self.cluster.create_with(&res, &t.object.to_value(), false) {
+                Ok(live) => {
+                    let name = live.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+                    let ns = live.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
+                    let key = ObjectKey::new(t.object.group(), t.object.kind(), ns, name);
+                    out.push(Watched { resource: res.clone(), key: key.clone(), hook: t.hook.clone(), member: false });
+                    let note = format!("{} hook, generated from {}", t.phase, t.object.key().name);
+                    Entry::new(&key, Outcome::Created, note)
+                }
+                Err(err) => {
+                    let key = t.object.key();
                     let msg = failed(&key, &t.object.origin, &err);
                     first_error.get_or_insert_with(|| msg.clone());
                     Entry::new(&key, Outcome::Failed, err.to_string())
@@ -303,7 +335,7 @@ impl Exec<'_> {
             self.guard()?;
             // One LIST of the members per resource and namespace, not one GET per object.
             let mut requests: Vec<ListRequest> = Vec::new();
-            for w in items {
+            for w in items.iter().filter(|w| w.member) {
                 if !requests.iter().any(|r| r.resource == w.resource && r.namespace == w.key.namespace) {
                     requests.push(ListRequest {
                         resource: w.resource.clone(),
@@ -323,6 +355,21 @@ impl Exec<'_> {
                         &s("/metadata/name"),
                     );
                     live.insert(key, v);
+                }
+            }
+            // Hooks named by generateName are not members: one GET each.
+            let others: Vec<&Watched> = items.iter().filter(|w| !w.member).collect();
+            let gets: Vec<GetRequest> = others
+                .iter()
+                .map(|w| GetRequest {
+                    resource: w.resource.clone(),
+                    namespace: w.key.namespace.clone(),
+                    name: w.key.name.clone(),
+                })
+                .collect();
+            for (w, found) in others.iter().zip(self.cluster.get(&gets)) {
+                if let Some(v) = found? {
+                    live.insert(w.key.clone(), v);
                 }
             }
             let mut pending = Vec::new();

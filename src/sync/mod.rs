@@ -141,7 +141,8 @@ fn unchanged(c: &Comparison) -> bool {
     }
 }
 
-/// Label the rendered objects as members of `id`, refusing inputs that set the label.
+/// Label the rendered objects as members of `id`, refusing inputs that set
+/// the label. Hooks named by `generateName` are not labelled.
 pub fn label_members(objects: &mut [Object], id: &str) -> Result<()> {
     for o in objects.iter_mut() {
         if let Some(v) = o.label(PART_OF_LABEL) {
@@ -152,7 +153,11 @@ pub fn label_members(objects: &mut [Object], id: &str) -> Result<()> {
                 o.key()
             )));
         }
-        o.set_label(PART_OF_LABEL, id);
+        // A hook named by generateName is created anew on every sync and
+        // never pruned: it is not a member (Argo CD never prunes hooks).
+        if o.generate_name().is_none() {
+            o.set_label(PART_OF_LABEL, id);
+        }
     }
     Ok(())
 }
@@ -160,7 +165,7 @@ pub fn label_members(objects: &mut [Object], id: &str) -> Result<()> {
 fn inventory_of(objects: &[Object], parent_ns: &str) -> Inventory {
     let mut inv = Inventory::default();
     inv.namespaces.insert(parent_ns.to_string());
-    for o in objects {
+    for o in objects.iter().filter(|o| o.generate_name().is_none()) {
         inv.group_kinds.insert(prune::group_kind(o.group(), o.kind()));
         if let Some(ns) = o.namespace() {
             inv.namespaces.insert(ns.to_string());
@@ -682,7 +687,8 @@ pub fn synced_id(comparisons: &[Comparison]) -> Option<String> {
 }
 
 /// Hooks are recreated rather than updated: dry-run those that do not exist
-/// yet (an existing one is deleted first when it runs). Hooks whose kind or
+/// yet (an existing one is deleted first when it runs), and the creation of
+/// those named by `generateName`. Hooks whose kind or
 /// namespace the set itself creates cannot be dry-run before it exists.
 fn preflight_hooks(
     cluster: &Cluster,
@@ -695,6 +701,17 @@ fn preflight_hooks(
         .filter(|t| t.is_hook())
         .filter_map(|t| resource_of(discovery, &t.object).map(|r| (&t.object, r)))
         .collect();
+    // Hooks named by generateName are always created: dry-run the creation.
+    let (generated, hooks): (Vec<_>, Vec<_>) = hooks.into_iter().partition(|(o, _)| o.generate_name().is_some());
+    for (o, r) in &generated {
+        match cluster.create_with(r, &o.to_value(), true) {
+            Ok(_) => {}
+            Err(Error::Api(f)) if f.code == 404 => {} // its namespace comes with the set
+            Err(e) => {
+                return Err(Error::Object { key: Box::new(o.key()), origin: o.origin.clone(), source: Box::new(e) });
+            }
+        }
+    }
     if hooks.is_empty() {
         return Ok(());
     }

@@ -65,11 +65,14 @@ pub struct Metadata {
 pub struct Dependency {
     pub name: String,
     pub version: String,
+    pub repository: String,
     pub alias: String,
     pub condition: String,
     pub tags: Vec<String>,
     pub import_values: Vec<Value>,
     pub enabled: bool,
+    /// `enabled: true` written in `Chart.yaml` (part of helm's lock digest).
+    pub declared_enabled: bool,
 }
 
 impl Dependency {
@@ -378,6 +381,8 @@ fn parse_dependency(v: &Value) -> std::result::Result<Dependency, String> {
     Ok(Dependency {
         name,
         version: s("version"),
+        repository: s("repository"),
+        declared_enabled: m.get("enabled").and_then(Value::as_bool).unwrap_or(false),
         alias: s("alias"),
         condition: s("condition"),
         tags,

@@ -11,6 +11,7 @@
 //! is a Go-template chart: it is never given to minijinja; it renders
 //! through a plugin (`plugins/helm.yaml`) or fails with a clear error.
 
+pub mod deps;
 pub mod engine;
 pub mod funcs;
 pub mod ignore;

@@ -333,7 +333,10 @@ fn process_enabled(c: &mut Chart, v: &Values, path: &str) -> Result<(), String> 
         .filter(|existing| !reqs.iter().any(|r| r.name == existing.name() && r.matches_version(existing.version())))
         .cloned()
         .collect();
+    let declared = reqs.clone();
     let mut reqs = reqs;
+    // Declared but not in charts/ (matched by name, as helm's CheckDependencies).
+    let missing: Vec<usize> = (0..reqs.len()).filter(|&i| !c.deps.iter().any(|d| d.name() == reqs[i].name)).collect();
     for req in &mut reqs {
         if let Some(found) = c.deps.iter().find(|d| d.name() == req.name && req.matches_version(d.version())) {
             let mut copy = found.clone();
@@ -352,6 +355,7 @@ fn process_enabled(c: &mut Chart, v: &Values, path: &str) -> Result<(), String> 
     let cvals = coalesce_values(c, v)?;
     process_tags(&mut reqs, &cvals);
     process_conditions(&mut reqs, &cvals, path);
+    check_missing(c, &declared, &reqs, &missing, path)?;
     let removed: Vec<String> = reqs.iter().filter(|r| !r.enabled).map(|r| r.name.clone()).collect();
     c.deps.retain(|d| !removed.iter().any(|n| n == d.name()));
     reqs.retain(|r| !removed.contains(&r.name));
@@ -360,6 +364,49 @@ fn process_enabled(c: &mut Chart, v: &Values, path: &str) -> Result<(), String> 
         process_enabled(t, &cvals, &sub_path)?;
     }
     c.meta.dependencies = Some(reqs);
+    Ok(())
+}
+
+/// A declared dependency missing from `charts/`: an error when it is
+/// enabled, a warning otherwise (see [`super::deps`]).
+fn check_missing(
+    c: &Chart,
+    declared: &[Dependency],
+    reqs: &[Dependency],
+    missing: &[usize],
+    path: &str,
+) -> Result<(), String> {
+    let lock = super::deps::lock(c);
+    let out_of_sync = lock.as_ref().is_some_and(|l| super::deps::lock_out_of_sync(declared, l));
+    let (enabled, disabled): (Vec<usize>, Vec<usize>) = missing.iter().partition(|&&i| reqs[i].enabled);
+    let list = |ids: &[usize]| -> String {
+        ids.iter().map(|&i| super::deps::describe(&declared[i], lock.as_ref())).collect::<Vec<_>>().join(", ")
+    };
+    let within = if path.is_empty() { String::new() } else { format!(" (subchart {})", path.trim_end_matches('.')) };
+    if !disabled.is_empty() {
+        tracing::warn!(
+            "chart {}{within}: disabled dependencies missing in charts/ directory: {} (helm template refuses such a chart; Argo CD fetches them)",
+            c.display,
+            list(&disabled)
+        );
+    }
+    if !enabled.is_empty() {
+        let lock_note = if out_of_sync {
+            "; note: Chart.lock is out of sync with Chart.yaml (`helm dependency build` refuses it: run `helm dependency update`)"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "found in Chart.yaml, but missing in charts/ directory{within}: {}; vendor them with `helm dependency build` (kubectl-gitops does not fetch chart dependencies){lock_note}",
+            list(&enabled)
+        ));
+    }
+    if out_of_sync && path.is_empty() {
+        tracing::warn!(
+            "chart {}: the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml): the charts in charts/ may not be what Chart.yaml asks for; run `helm dependency update`",
+            c.display
+        );
+    }
     Ok(())
 }
 
