@@ -114,8 +114,7 @@ pub fn remove_noise(v: &mut Value) {
 
 /// Remove the value at an RFC 6901 pointer, if present.
 pub fn remove_pointer(v: &mut Value, pointer: &str) {
-    let Some(rest) = pointer.strip_prefix('/') else { return };
-    let parts: Vec<String> = rest.split('/').map(|p| p.replace("~1", "/").replace("~0", "~")).collect();
+    let Some(parts) = pointer_parts(pointer) else { return };
     let (last, parents) = parts.split_last().expect("split yields at least one part");
     let mut cur = v;
     for p in parents {
@@ -161,11 +160,16 @@ pub fn respect_ignored(desired: &mut Value, live: Option<&Value>, rules: &[Ignor
     }
 }
 
+/// The unescaped tokens of an RFC 6901 pointer (`None` unless it starts with `/`).
+fn pointer_parts(pointer: &str) -> Option<Vec<String>> {
+    let rest = pointer.strip_prefix('/')?;
+    Some(rest.split('/').map(|p| p.replace("~1", "/").replace("~0", "~")).collect())
+}
+
 /// Set the value at an RFC 6901 `pointer`, creating missing objects on the
 /// way (an array index must exist).
 fn set_pointer(v: &mut Value, pointer: &str, value: Value) {
-    let Some(rest) = pointer.strip_prefix('/') else { return };
-    let parts: Vec<String> = rest.split('/').map(|p| p.replace("~1", "/").replace("~0", "~")).collect();
+    let Some(parts) = pointer_parts(pointer) else { return };
     let (last, parents) = parts.split_last().expect("split yields at least one part");
     let mut cur = v;
     for p in parents {
