@@ -9,7 +9,7 @@ use crate::source::app::AppsFormat;
 
 /// GitOps for kubectl: render, diff, sync and prune Kubernetes config repos.
 #[derive(Debug, Parser)]
-#[command(name = "kubectl gitops", bin_name = "kubectl-gitops", version, propagate_version = true)]
+#[command(name = "kubectl gitops", bin_name = "kubectl gitops", version, propagate_version = true)]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

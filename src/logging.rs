@@ -4,8 +4,13 @@ use tracing_subscriber::EnvFilter;
 
 /// Install the stderr logger. `verbosity` is the count of `-v` flags.
 pub fn init(verbosity: u8) {
+    // Libraries' own warnings (kube's "Server cert bypassed" for an
+    // insecure-skip-tls-verify context, say) show from -v on, as kubectl
+    // keeps quiet about them.
     let default = match verbosity {
-        0 => "warn",
+        0 => {
+            "warn,kube=error,kube_client=error,kube_runtime=error,hyper=error,hyper_util=error,rustls=error,tower=error"
+        }
         1 => "info",
         2 => "debug",
         _ => "trace",

@@ -295,3 +295,11 @@ fn roots_outside_git_current_directory_and_root_flag() {
     assert_ne!(r.code, 0, "{}", r.stdout);
     assert!(r.stderr.contains("--root"), "{}", r.stderr);
 }
+
+/// Run as a kubectl plugin, usage names the command as the user types it.
+#[test]
+fn usage_names_kubectl_gitops() {
+    let r = run(&["render", "--no-such-flag"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("Usage: kubectl gitops render"), "{}", r.stderr);
+}
