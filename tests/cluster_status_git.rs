@@ -124,6 +124,8 @@ fn rollback_refuses_local_entries_and_auto_synced_applications() {
     c.create_namespace(ns);
     let repo = Repo::new();
     repo.write("app/a.yaml", &cm("1"));
+    // The local app's own object (two apps never share one: see cluster_sync).
+    repo.write("local/a.yaml", &cm("1").replace("name: cfg", "name: local-cfg"));
     repo.commit("one");
     let env = Env::new().set("KUBECONFIG", c.kubeconfig.to_str().unwrap());
     let run = |args: &[&str]| {
@@ -131,7 +133,7 @@ fn rollback_refuses_local_entries_and_auto_synced_applications() {
         all.extend_from_slice(&["-n", ns]);
         env.run(repo.tmp.path(), &all)
     };
-    let r = run(&["sync", repo.work.join("app").to_str().unwrap(), "--name", "local"]);
+    let r = run(&["sync", repo.work.join("local").to_str().unwrap(), "--name", "local"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = run(&["rollback", "local", "1"]);
     assert_eq!(r.code, 2);
