@@ -6,11 +6,10 @@ use tracing_subscriber::EnvFilter;
 pub fn init(verbosity: u8) {
     // Libraries' own warnings (kube's "Server cert bypassed" for an
     // insecure-skip-tls-verify context, say) show from -v on, as kubectl
-    // keeps quiet about them.
+    // keeps quiet about them. (A directive matches targets by prefix: no
+    // bare `kube`, which would also match `kubectl_gitops`.)
     let default = match verbosity {
-        0 => {
-            "warn,kube=error,kube_client=error,kube_runtime=error,hyper=error,hyper_util=error,rustls=error,tower=error"
-        }
+        0 => "warn,kube_client=error,kube_runtime=error,hyper=error,hyper_util=error,rustls=error,tower=error",
         1 => "info",
         2 => "debug",
         _ => "trace",

@@ -275,3 +275,33 @@ fn a_member_in_a_non_preferred_version_is_found_and_pruned() {
     assert!(!exists("cronjob.v1beta1.batch", &ns, "nightly"));
     assert_eq!(kinds(), "ConfigMap");
 }
+
+/// The mass-prune guard counts what garbage collection removes with the
+/// pruned objects: one object whose dependents (owner references) make
+/// most of what the prune deletes is a mass prune.
+#[test]
+fn the_mass_prune_guard_counts_dependents() {
+    let ns = new_ns("prune-guard-deps");
+    let cms: String = (0..4).map(|i| cm(&format!("c{i}"), "", "x")).collect();
+    let dir = tree(&[("a.yaml", &format!("{}{cms}", cm("owner", "", "x")))]);
+    sync_ok(dir.path(), &ns, "deps", &[]);
+    let c = cluster::shared();
+    let uid = c.kubectl_ok(&["get", "configmap", "owner", "-n", &ns, "-o", "jsonpath={.metadata.uid}"]);
+    let dependents: String = (0..9)
+        .map(|i| {
+            cm(
+                &format!("dep{i}"),
+                &format!("  namespace: {ns}\n  ownerReferences: [{{apiVersion: v1, kind: ConfigMap, name: owner, uid: {uid}}}]\n"),
+                "x",
+            )
+        })
+        .collect();
+    c.apply_yaml(&dependents, &[]);
+    std::fs::write(dir.path().join("a.yaml"), &cms).unwrap();
+    let r = sync(dir.path(), &ns, "deps", &["--prune", "--yes"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("mass prune") && r.stderr.contains("9 dependents"), "{}", r.stderr);
+    assert!(exists("configmap", &ns, "owner"), "nothing is deleted when the guard refuses");
+    let r = sync_ok(dir.path(), &ns, "deps", &["--prune", "--yes", "--confirm-mass-prune"]);
+    assert!(r.stdout.contains("1 pruned"), "{}", r.stdout);
+}

@@ -288,7 +288,7 @@ pub fn sync(
         prune_plan.prune_last = prune_plan.delete.len();
     }
     if opts.prune {
-        prune::rails(&prune_plan, opts, ui)?;
+        prune::rails(cluster, &prune_plan, opts, ui)?;
     }
 
     let mut report = SyncReport {

@@ -313,7 +313,7 @@ fn crd_objects(cluster: &Cluster, delete: &[LiveItem]) -> Result<Vec<CrdObjects>
 /// that still has objects of its kind (`--prune-crds-with-objects`), then
 /// the mass-prune guard (`--confirm-mass-prune`), which counts the objects
 /// such CRDs take along. A dry run warns instead.
-pub(super) fn rails(prune_plan: &PrunePlan, opts: &SyncOptions, ui: &mut dyn SyncUi) -> Result<()> {
+pub(super) fn rails(cluster: &Cluster, prune_plan: &PrunePlan, opts: &SyncOptions, ui: &mut dyn SyncUi) -> Result<()> {
     let crds: Vec<String> = prune_plan
         .crds_with_objects()
         .map(|c| format!("CustomResourceDefinition {} still has {} of kind {}", c.crd, c.count_text(), c.kind))
@@ -335,14 +335,24 @@ pub(super) fn rails(prune_plan: &PrunePlan, opts: &SyncOptions, ui: &mut dyn Syn
             )));
         }
     }
+    if opts.confirm_mass_prune || prune_plan.delete.is_empty() {
+        return Ok(());
+    }
     let cascaded = usize::try_from(prune_plan.crd_cascade_count()).unwrap_or(usize::MAX);
-    let deleted = prune_plan.delete.len().saturating_add(cascaded);
-    if !opts.confirm_mass_prune && crate::plan::is_mass_prune(deleted, prune_plan.live_members) {
-        let also = if cascaded > 0 {
-            format!(" (and {cascaded} more objects that deleting CustomResourceDefinitions takes along)")
-        } else {
-            String::new()
-        };
+    // What garbage collection removes with the pruned objects (owner
+    // references, the contents of pruned Namespaces) counts too, on both
+    // sides: deleted, and among the objects the app has live.
+    let dependents = cascading(cluster, &prune_plan.delete)?.len();
+    let deleted = prune_plan.delete.len().saturating_add(cascaded).saturating_add(dependents);
+    if crate::plan::is_mass_prune(deleted, prune_plan.live_members.saturating_add(dependents)) {
+        let mut also = Vec::new();
+        if cascaded > 0 {
+            also.push(format!("{cascaded} objects that deleting CustomResourceDefinitions takes along"));
+        }
+        if dependents > 0 {
+            also.push(format!("{dependents} dependents garbage collection removes with them"));
+        }
+        let also = if also.is_empty() { String::new() } else { format!(" (and {})", also.join(", and ")) };
         let what = format!(
             "mass prune: this sync would delete {} of the app's {} live objects{also}",
             prune_plan.delete.len(),
