@@ -173,7 +173,11 @@ fn the_mass_prune_guard_counts_what_a_crd_takes_along() {
     let before = versions(&ns, "configmaps,secrets,leases");
     let r = sync(dir.path(), &ns, "massapp", &["--prune", "--yes", "--prune-crds-with-objects"]);
     assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("mass prune") && r.stderr.contains("25 objects that deleting CustomResourceDefinitions"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("mass prune") && r.stderr.contains("25 objects that deleting CustomResourceDefinitions"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("--confirm-mass-prune"), "{}", r.stderr);
     assert_eq!(versions(&ns, "configmaps,secrets,leases"), before, "something was written");
     assert!(crd_alive(group));

@@ -34,6 +34,9 @@ pub fn builtin(group: &str, version: &str, kind: &str, obj: &Value) -> Option<He
         ("apiregistration.k8s.io", "APIService") => Some(apiservice(obj)),
         ("extensions" | "networking.k8s.io", "Ingress") => Some(ingress(obj)),
         ("argoproj.io", "Workflow") => Some(workflow(obj)),
+        // Argo CD's bundled health scripts (resource_customizations), any version.
+        ("batch", "CronJob") => Some(cronjob(obj)),
+        ("policy", "PodDisruptionBudget") => Some(pdb(obj)),
         _ => None,
     }
 }
@@ -365,6 +368,56 @@ fn hpa_conditions(conds: &[Value]) -> Health {
         return Health::new(Healthy, str_at(c, "/message"));
     }
     Health::new(Progressing, "Waiting to Autoscale")
+}
+
+/// Argo CD's `batch/CronJob` health script: suspended, else judged by the
+/// last schedule and last success times (RFC 3339 strings, compared as
+/// strings as the script does).
+fn cronjob(c: &Value) -> Health {
+    if c.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
+        return Health::new(Suspended, "CronJob is Suspended");
+    }
+    let Some(status) = c.get("status").filter(|s| !s.is_null()) else {
+        return Health::new(Progressing, "Waiting for CronJob");
+    };
+    let time = |k: &str| status.get(k).and_then(Value::as_str);
+    let Some(scheduled) = time("lastScheduleTime") else {
+        return Health::new(Healthy, "CronJob has not been scheduled yet");
+    };
+    let Some(succeeded) = time("lastSuccessfulTime") else {
+        return Health::new(Healthy, "The Cronjob never completed succesfully. It may not be healthy");
+    };
+    if status.get("active").and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+        return Health::new(Healthy, "The job is running. Its last execution may not have been successful");
+    }
+    if succeeded < scheduled {
+        return Health::new(Degraded, "CronJob has not completed its last execution successfully");
+    }
+    Health::new(Healthy, "CronJob has completed its last execution successfully")
+}
+
+/// Argo CD's `policy/PodDisruptionBudget` health script: pending deletion,
+/// else Degraded on a False condition other than InsufficientPods, else
+/// Healthy once any condition is reported (the last one names the reason).
+fn pdb(p: &Value) -> Health {
+    if p.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
+        let finalizers: Vec<&str> = array_at(p, "/metadata/finalizers").iter().filter_map(Value::as_str).collect();
+        let message = if finalizers.is_empty() {
+            "Pending deletion".to_string()
+        } else {
+            format!("Pending deletion; blocked by finalizers: {}", finalizers.join(", "))
+        };
+        return Health::new(Progressing, message);
+    }
+    let mut health = Health::new(Progressing, "Waiting for status");
+    for c in array_at(p, "/status/conditions") {
+        let reason = str_at(c, "/reason");
+        if str_at(c, "/status") == "False" && reason != "InsufficientPods" {
+            return Health::new(Degraded, format!("PodDisruptionBudget has {reason}"));
+        }
+        health = Health::new(Healthy, format!("PodDisruptionBudget has {reason}"));
+    }
+    health
 }
 
 fn apiservice(a: &Value) -> Health {

@@ -147,4 +147,35 @@ mod tests {
             json!({"apiVersion": "autoscaling/v3", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "x"}});
         assert_eq!(assess(&other).unwrap().status, HealthStatus::Unknown);
     }
+
+    #[test]
+    fn cronjob_and_pdb_follow_argo_cds_scripts() {
+        let cron = |spec: Value, status: Value| json!({"apiVersion": "batch/v1beta1", "kind": "CronJob", "metadata": {"name": "c"}, "spec": spec, "status": status});
+        let st = |c: Value| assess(&c).unwrap().status;
+        assert_eq!(st(cron(json!({"suspend": true}), json!({}))), HealthStatus::Suspended);
+        let mut none = cron(json!({}), Value::Null);
+        none.as_object_mut().unwrap().remove("status");
+        assert_eq!(st(none), HealthStatus::Progressing);
+        assert_eq!(st(cron(json!({}), json!({}))), HealthStatus::Healthy);
+        let failed = json!({"lastScheduleTime": "2026-12-05T10:00:00Z", "lastSuccessfulTime": "2026-12-05T09:00:00Z"});
+        assert_eq!(st(cron(json!({}), failed.clone())), HealthStatus::Degraded);
+        let mut running = failed;
+        running["active"] = json!([{"name": "j"}]);
+        assert_eq!(st(cron(json!({}), running)), HealthStatus::Healthy);
+
+        let pdb = |conds: Value| json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "p"}, "status": {"conditions": conds}});
+        assert_eq!(assess(&pdb(json!([]))).unwrap(), Health::new(HealthStatus::Progressing, "Waiting for status"));
+        let ok = json!([{"type": "DisruptionAllowed", "status": "True", "reason": "SufficientPods"}]);
+        assert_eq!(
+            assess(&pdb(ok)).unwrap(),
+            Health::new(HealthStatus::Healthy, "PodDisruptionBudget has SufficientPods")
+        );
+        let few = json!([{"type": "DisruptionAllowed", "status": "False", "reason": "InsufficientPods"}]);
+        assert_eq!(st(pdb(few)), HealthStatus::Healthy);
+        let bad = json!([{"type": "DisruptionAllowed", "status": "False", "reason": "SyncFailed"}]);
+        assert_eq!(
+            assess(&pdb(bad)).unwrap(),
+            Health::new(HealthStatus::Degraded, "PodDisruptionBudget has SyncFailed")
+        );
+    }
 }
