@@ -12,6 +12,7 @@ pub mod diff;
 pub mod error;
 pub mod external_diff;
 pub mod fleet;
+pub mod gotmpl;
 pub mod health;
 pub mod history;
 pub mod keys;

@@ -1,0 +1,604 @@
+//! The executor: walks a tree with a dot value and writes text, with Go's
+//! evaluation rules (field chains, methods with arguments, variables and
+//! their scopes, `range` over lists, sorted maps and ints, `break` and
+//! `continue`, short-circuit `and`/`or`, missing keys as `<no value>`).
+//! Errors read as Go's: `template: FILE:LINE:COL: executing "NAME" at
+//! <NODE>: message`. Template nesting, deadline and fuel are bounded by
+//! [`Options`]; deep recursion grows the stack on the heap (`stacker`).
+
+use std::cell::Cell;
+use std::fmt::Display;
+use std::rc::Rc;
+use std::time::Instant;
+
+use super::parse::{Arg, ArgKind, Branch, Command, Node, NumValue, Pipe, Tree};
+use super::value::{Arity, Func, LIST_TYPE, Value};
+use super::{Error, MissingKey, Templates};
+
+type R<T> = Result<T, Error>;
+
+/// Stack left before a recursion step grows the stack, and the size of each new segment.
+pub(crate) const RED_ZONE: usize = 256 * 1024;
+pub(crate) const STACK_SEGMENT: usize = 4 * 1024 * 1024;
+
+/// Limits shared by one execution and everything it calls (`template`,
+/// `include`, `tpl`).
+#[derive(Debug)]
+pub struct Runtime {
+    depth: Cell<usize>,
+    steps: Cell<u64>,
+    max_depth: usize,
+    fuel: Option<u64>,
+    deadline: Option<Instant>,
+}
+
+impl Runtime {
+    pub(crate) fn new(set: &Templates) -> Runtime {
+        let o = &set.options;
+        Runtime { depth: Cell::new(0), steps: Cell::new(0), max_depth: o.max_depth, fuel: o.fuel, deadline: o.deadline }
+    }
+
+    /// The current template nesting depth.
+    pub fn depth(&self) -> usize {
+        self.depth.get()
+    }
+
+    /// The largest nesting depth allowed.
+    pub fn max_depth(&self) -> usize {
+        self.max_depth
+    }
+
+    /// Counts one step; fails when the fuel is spent or the deadline passed.
+    fn step(&self) -> Result<(), String> {
+        let n = self.steps.get() + 1;
+        self.steps.set(n);
+        if self.fuel.is_some_and(|f| n > f) {
+            return Err("template execution stopped: fuel exhausted".into());
+        }
+        if n.is_multiple_of(256) && self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err("template execution stopped: deadline exceeded".into());
+        }
+        Ok(())
+    }
+}
+
+/// What functions see of the running execution: the template set (for
+/// `include` and `tpl`) and the shared limits.
+pub struct Ctx<'a> {
+    pub set: &'a Templates,
+    pub runtime: &'a Runtime,
+}
+
+impl Ctx<'_> {
+    /// Executes the named template of the set with `dot` (Go's
+    /// `ExecuteTemplate`), one level deeper than the caller.
+    pub fn execute(&mut self, name: &str, dot: &Value) -> R<String> {
+        let Some(tree) = self.set.trees.get(name).cloned() else {
+            return Err(Error::Exec(format!(
+                "template: no template {name:?} associated with template {:?}",
+                self.set.name
+            )));
+        };
+        let rt = self.runtime;
+        if rt.depth.get() >= rt.max_depth {
+            return Err(Error::Limit(format!("template: {name}: exceeded maximum template depth ({})", rt.max_depth)));
+        }
+        rt.depth.set(rt.depth.get() + 1);
+        let r = run(self.set, rt, tree, dot);
+        rt.depth.set(rt.depth.get() - 1);
+        r
+    }
+
+    /// Parses `text` as template `name` into a copy of the set (its defines
+    /// visible only there) and executes it with `dot`, as helm's `tpl` does.
+    pub fn execute_text(&mut self, name: &str, text: &str, dot: &Value) -> R<String> {
+        let mut set = self.set.clone();
+        set.parse(name, text)?;
+        let mut ctx = Ctx { set: &set, runtime: self.runtime };
+        ctx.execute(name, dot)
+    }
+}
+
+/// Runs one tree with its own output and variables.
+pub(crate) fn run(set: &Templates, rt: &Runtime, tree: Rc<Tree>, dot: &Value) -> R<String> {
+    let mut e = Exec { set, rt, tree: tree.clone(), vars: vec![("$".into(), dot.clone(), false)], out: String::new() };
+    e.walk_list(dot, false, &tree.root)?;
+    Ok(e.out)
+}
+
+enum Flow {
+    Normal,
+    Break,
+    Continue,
+}
+
+/// A value and whether its static Go type is `interface {}` (an element of
+/// a generic map or list), which shows in errors.
+type Iv = (Value, bool);
+
+struct Exec<'a> {
+    set: &'a Templates,
+    rt: &'a Runtime,
+    tree: Rc<Tree>,
+    vars: Vec<(String, Value, bool)>,
+    out: String,
+}
+
+/// Go: `can't evaluate field X in type T` names the static type.
+fn static_type(v: &Value, iface: bool) -> String {
+    if iface { "interface {}".into() } else { v.type_name() }
+}
+
+impl Exec<'_> {
+    fn errorf(&self, pos: usize, node: &dyn Display, msg: impl Display) -> Error {
+        let mut ctx = node.to_string();
+        if ctx.chars().count() > 20 {
+            ctx = format!("{}...", ctx.chars().take(20).collect::<String>());
+        }
+        Error::Exec(format!(
+            "template: {}: executing {:?} at <{}>: {}",
+            self.tree.location(pos),
+            self.tree.name,
+            ctx,
+            msg
+        ))
+    }
+
+    fn step(&self) -> R<()> {
+        self.rt.step().map_err(|m| Error::Limit(format!("template: {}: {m}", self.tree.name)))
+    }
+
+    fn walk_list(&mut self, dot: &Value, iface: bool, list: &[Node]) -> R<Flow> {
+        for n in list {
+            match stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || self.walk(dot, iface, n))? {
+                Flow::Normal => {}
+                f => return Ok(f),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn walk(&mut self, dot: &Value, iface: bool, node: &Node) -> R<Flow> {
+        self.step()?;
+        match node {
+            Node::Text(t) => self.out.push_str(t),
+            Node::Action(pipe) => {
+                let v = self.eval_pipeline(dot, iface, pipe)?;
+                if pipe.decl.is_empty() {
+                    self.print_value(pipe, &v)?;
+                }
+            }
+            Node::If(b) => return self.walk_if_with(dot, iface, b, false),
+            Node::With(b) => return self.walk_if_with(dot, iface, b, true),
+            Node::Range(b) => return self.walk_range(dot, iface, b),
+            Node::Template { pos, name, pipe } => self.walk_template(dot, iface, *pos, name, pipe.as_ref())?,
+            Node::Break(_) => return Ok(Flow::Break),
+            Node::Continue(_) => return Ok(Flow::Continue),
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn print_value(&mut self, pipe: &Pipe, v: &Value) -> R<()> {
+        match v {
+            Value::Missing => self.out.push_str("<no value>"),
+            Value::Func(_) => {
+                let node = format!("{{{{{pipe}}}}}");
+                return Err(self.errorf(pipe.pos, &node, format!("can't print {node} of type {}", v.type_name())));
+            }
+            v => super::fmt::write_value(&mut self.out, v),
+        }
+        Ok(())
+    }
+
+    fn last_node<'p>(&self, pipe: &'p Pipe) -> (usize, &'p dyn Display) {
+        match pipe.cmds.last().and_then(|c| c.args.last()) {
+            Some(a) => (a.pos, a),
+            None => (pipe.pos, pipe),
+        }
+    }
+
+    fn walk_if_with(&mut self, dot: &Value, iface: bool, b: &Branch, with: bool) -> R<Flow> {
+        let mark = self.vars.len();
+        let val = self.eval_pipeline(dot, iface, &b.pipe)?;
+        let Some(truth) = val.truth() else {
+            let (pos, node) = self.last_node(&b.pipe);
+            return Err(self.errorf(pos, node, format!("if/with can't use {}", super::fmt::sprint_v(&val))));
+        };
+        let flow = if truth {
+            if with { self.walk_list(&val, false, &b.list)? } else { self.walk_list(dot, iface, &b.list)? }
+        } else if let Some(e) = &b.else_list {
+            self.walk_list(dot, iface, e)?
+        } else {
+            Flow::Normal
+        };
+        self.vars.truncate(mark);
+        Ok(flow)
+    }
+
+    fn walk_range(&mut self, dot: &Value, iface: bool, b: &Branch) -> R<Flow> {
+        let outer = self.vars.len();
+        let val = self.eval_pipeline(dot, iface, &b.pipe)?.underlying();
+        let mark = self.vars.len();
+        let ndecl = b.pipe.decl.len();
+        let mut items: Vec<(Value, Value, bool)> = Vec::new();
+        match &val {
+            Value::List(l) => {
+                let el_iface = l.ty == LIST_TYPE;
+                for (i, v) in l.items.iter().enumerate() {
+                    items.push((Value::int(i as i64), v.clone(), el_iface));
+                }
+            }
+            Value::Map(m) => {
+                for (k, v) in m.entries.borrow().iter() {
+                    items.push((Value::str(k), v.clone(), true));
+                }
+            }
+            Value::Int(n, t) => {
+                if ndecl > 1 {
+                    let (pos, node) = self.last_node(&b.pipe);
+                    return Err(self.errorf(
+                        pos,
+                        node,
+                        format!("can't use {n} to iterate over more than one variable"),
+                    ));
+                }
+                for i in 0..(*n).max(0) {
+                    items.push((Value::Int(i, *t), Value::Int(i, *t), false));
+                }
+            }
+            Value::Missing | Value::Nil => {}
+            v => {
+                let (pos, node) = self.last_node(&b.pipe);
+                return Err(self.errorf(pos, node, format!("range can't iterate over {}", super::fmt::sprint_v(v))));
+            }
+        }
+        let empty = items.is_empty();
+        for (index, elem, el_iface) in items {
+            if ndecl > 0 {
+                if b.pipe.is_assign {
+                    let (name, v) =
+                        if ndecl > 1 { (&b.pipe.decl[0], index.clone()) } else { (&b.pipe.decl[0], elem.clone()) };
+                    self.set_var(b.pos, &b.pipe, name, v)?;
+                } else {
+                    let top = self.vars.len() - 1;
+                    self.vars[top].1 = elem.clone();
+                    self.vars[top].2 = el_iface;
+                }
+            }
+            if ndecl > 1 {
+                if b.pipe.is_assign {
+                    self.set_var(b.pos, &b.pipe, &b.pipe.decl[1], elem.clone())?;
+                } else {
+                    let second = self.vars.len() - 2;
+                    self.vars[second].1 = index;
+                }
+            }
+            let flow = self.walk_list(&elem, el_iface, &b.list)?;
+            self.vars.truncate(mark);
+            if let Flow::Break = flow {
+                break;
+            }
+        }
+        if empty && let Some(e) = &b.else_list {
+            let flow = self.walk_list(dot, iface, e)?;
+            self.vars.truncate(outer);
+            return Ok(flow);
+        }
+        self.vars.truncate(outer);
+        Ok(Flow::Normal)
+    }
+
+    fn walk_template(&mut self, dot: &Value, iface: bool, pos: usize, name: &str, pipe: Option<&Pipe>) -> R<()> {
+        let node = match pipe {
+            Some(p) => format!("{{{{template {name:?} {p}}}}}"),
+            None => format!("{{{{template {name:?}}}}}"),
+        };
+        let Some(tree) = self.set.trees.get(name).cloned() else {
+            return Err(self.errorf(pos, &node, format!("template {name:?} not defined")));
+        };
+        if self.rt.depth.get() >= self.rt.max_depth {
+            let msg = format!("exceeded maximum template depth ({})", self.rt.max_depth);
+            return Err(match self.errorf(pos, &node, msg) {
+                Error::Exec(m) => Error::Limit(m),
+                e => e,
+            });
+        }
+        let new_dot = match pipe {
+            Some(p) => self.eval_pipeline(dot, iface, p)?,
+            None => Value::Missing,
+        };
+        let saved_vars = std::mem::replace(&mut self.vars, vec![("$".into(), new_dot.clone(), false)]);
+        let saved_tree = std::mem::replace(&mut self.tree, tree.clone());
+        self.rt.depth.set(self.rt.depth.get() + 1);
+        let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || self.walk_list(&new_dot, false, &tree.root));
+        self.rt.depth.set(self.rt.depth.get() - 1);
+        self.vars = saved_vars;
+        self.tree = saved_tree;
+        r.map(|_| ())
+    }
+
+    fn set_var(&mut self, pos: usize, node: &dyn Display, name: &str, v: Value) -> R<()> {
+        match self.vars.iter_mut().rev().find(|x| x.0 == name) {
+            Some(slot) => {
+                slot.1 = v;
+                slot.2 = false;
+                Ok(())
+            }
+            None => Err(self.errorf(pos, node, format!("undefined variable: {name}"))),
+        }
+    }
+
+    fn var_value(&self, pos: usize, node: &dyn Display, name: &str) -> R<Iv> {
+        match self.vars.iter().rev().find(|x| x.0 == name) {
+            Some(x) => Ok((x.1.clone(), x.2)),
+            None => Err(self.errorf(pos, node, format!("undefined variable: {name}"))),
+        }
+    }
+
+    fn eval_pipeline(&mut self, dot: &Value, iface: bool, pipe: &Pipe) -> R<Value> {
+        stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || self.eval_pipeline_inner(dot, iface, pipe))
+    }
+
+    fn eval_pipeline_inner(&mut self, dot: &Value, iface: bool, pipe: &Pipe) -> R<Value> {
+        let mut value: Option<Value> = None;
+        for cmd in &pipe.cmds {
+            let (v, _) = self.eval_command(dot, iface, cmd, value.take())?;
+            // Go unwraps interface{} results: a nil interface becomes invalid.
+            value = Some(if let Value::Nil = v { Value::Missing } else { v });
+        }
+        let value = value.unwrap_or(Value::Missing);
+        for name in &pipe.decl {
+            if pipe.is_assign {
+                self.set_var(pipe.pos, pipe, name, value.clone())?;
+            } else {
+                self.vars.push((name.clone(), value.clone(), false));
+            }
+        }
+        Ok(value)
+    }
+
+    fn not_a_function(&self, args: &[Arg], fin: &Option<Value>) -> R<()> {
+        if args.len() > 1 || fin.is_some() {
+            return Err(self.errorf(args[0].pos, &args[0], format!("can't give argument to non-function {}", args[0])));
+        }
+        Ok(())
+    }
+
+    fn eval_command(&mut self, dot: &Value, iface: bool, cmd: &Command, fin: Option<Value>) -> R<Iv> {
+        let first = &cmd.args[0];
+        match &first.kind {
+            ArgKind::Field(fields) => self.eval_chain(dot, (dot.clone(), iface), first, fields, &cmd.args, fin),
+            ArgKind::Chain(inner, fields) => {
+                if let ArgKind::Nil = inner.kind {
+                    return Err(self.errorf(first.pos, first, format!("indirection through explicit nil in {first}")));
+                }
+                let recv = self.eval_arg(dot, iface, inner)?;
+                self.eval_chain(dot, (recv, false), first, fields, &cmd.args, fin)
+            }
+            ArgKind::Ident(name) => self.eval_function(dot, first, name, &cmd.args[1..], fin),
+            ArgKind::Pipe(p) => {
+                self.not_a_function(&cmd.args, &fin)?;
+                Ok((self.eval_pipeline(dot, iface, p)?, false))
+            }
+            ArgKind::Variable(name, fields) => {
+                let v = self.var_value(first.pos, first, name)?;
+                if fields.is_empty() {
+                    self.not_a_function(&cmd.args, &fin)?;
+                    return Ok(v);
+                }
+                self.eval_chain(dot, v, first, fields, &cmd.args, fin)
+            }
+            _ => {
+                self.not_a_function(&cmd.args, &fin)?;
+                match &first.kind {
+                    ArgKind::Nil => Err(self.errorf(first.pos, first, "nil is not a command")),
+                    _ => Ok((self.eval_arg(dot, iface, first)?, false)),
+                }
+            }
+        }
+    }
+
+    /// An argument's value (Go's `evalArg` for an `interface{}` parameter).
+    fn eval_arg(&mut self, dot: &Value, iface: bool, arg: &Arg) -> R<Value> {
+        self.step()?;
+        Ok(match &arg.kind {
+            ArgKind::Dot => dot.clone(),
+            ArgKind::Nil => Value::Nil,
+            ArgKind::Bool(b) => Value::Bool(*b),
+            ArgKind::Str(s, _) => Value::str(s),
+            ArgKind::Number(n) => match n.value {
+                NumValue::Int(i) => Value::int(i),
+                NumValue::Float(f) => Value::Float(f),
+                NumValue::Overflow => return Err(self.errorf(arg.pos, arg, format!("{} overflows int", n.text))),
+            },
+            ArgKind::Field(fields) => self.eval_chain(dot, (dot.clone(), iface), arg, fields, &[], None)?.0,
+            ArgKind::Variable(name, fields) => {
+                let v = self.var_value(arg.pos, arg, name)?;
+                if fields.is_empty() { v.0 } else { self.eval_chain(dot, v, arg, fields, &[], None)?.0 }
+            }
+            ArgKind::Pipe(p) => self.eval_pipeline(dot, iface, p)?,
+            ArgKind::Ident(name) => self.eval_function(dot, arg, name, &[], None)?.0,
+            ArgKind::Chain(inner, fields) => {
+                if let ArgKind::Nil = inner.kind {
+                    return Err(self.errorf(arg.pos, arg, format!("indirection through explicit nil in {arg}")));
+                }
+                let recv = self.eval_arg(dot, iface, inner)?;
+                self.eval_chain(dot, (recv, false), arg, fields, &[], None)?.0
+            }
+        })
+    }
+
+    /// `.a.b.c ARGS`: every link but the last takes no arguments.
+    fn eval_chain(
+        &mut self,
+        dot: &Value,
+        mut recv: Iv,
+        node: &Arg,
+        fields: &[String],
+        args: &[Arg],
+        fin: Option<Value>,
+    ) -> R<Iv> {
+        let n = fields.len();
+        for f in &fields[..n - 1] {
+            recv = self.eval_field(dot, node, f, &[], None, recv)?;
+        }
+        self.eval_field(dot, node, &fields[n - 1], args, fin, recv)
+    }
+
+    fn eval_field(&mut self, dot: &Value, node: &Arg, name: &str, args: &[Arg], fin: Option<Value>, recv: Iv) -> R<Iv> {
+        let (recv, iface) = recv;
+        let has_args = args.len() > 1 || fin.is_some();
+        match &recv {
+            Value::Missing => {
+                if self.set.options.missing_key == MissingKey::Error {
+                    return Err(self.errorf(node.pos, node, format!("nil data; no entry for key {name:?}")));
+                }
+                Ok((Value::Missing, false))
+            }
+            Value::Nil => Err(self.errorf(node.pos, node, format!("nil pointer evaluating interface {{}}.{name}"))),
+            Value::Object(o) => {
+                if let Some(m) = o.method(name) {
+                    let rest = if args.is_empty() { args } else { &args[1..] };
+                    return self.eval_call(dot, Call::Method, node, &m, name, rest, fin);
+                }
+                if let Some(v) = o.field(name) {
+                    if has_args {
+                        return Err(self.errorf(
+                            node.pos,
+                            node,
+                            format!("{name} has arguments but cannot be invoked as function"),
+                        ));
+                    }
+                    let is_nil = matches!(v, Value::Nil);
+                    return Ok((v, is_nil));
+                }
+                Err(self.errorf(
+                    node.pos,
+                    node,
+                    format!("can't evaluate field {name} in type {}", static_type(&recv, iface)),
+                ))
+            }
+            Value::Map(m) => {
+                if has_args {
+                    return Err(self.errorf(node.pos, node, format!("{name} is not a method but has arguments")));
+                }
+                match m.get(name) {
+                    Some(v) => Ok((v, true)),
+                    None => match self.set.options.missing_key {
+                        MissingKey::Invalid => Ok((Value::Missing, false)),
+                        MissingKey::Zero => Ok((Value::Nil, true)),
+                        MissingKey::Error => {
+                            Err(self.errorf(node.pos, node, format!("map has no entry for key {name:?}")))
+                        }
+                    },
+                }
+            }
+            _ => Err(self.errorf(
+                node.pos,
+                node,
+                format!("can't evaluate field {name} in type {}", static_type(&recv, iface)),
+            )),
+        }
+    }
+
+    fn eval_function(&mut self, dot: &Value, ident: &Arg, name: &str, args: &[Arg], fin: Option<Value>) -> R<Iv> {
+        let Some((f, builtin)) = self.set.find_func(name) else {
+            return Err(self.errorf(ident.pos, ident, format!("{name:?} is not a defined function")));
+        };
+        self.eval_call(dot, Call::Function { builtin }, ident, &f, name, args, fin)
+    }
+
+    /// Calls `f` with `args` (the nodes after the function or method name)
+    /// and the piped `fin` value.
+    #[allow(clippy::too_many_arguments)]
+    fn eval_call(
+        &mut self,
+        dot: &Value,
+        call: Call,
+        node: &Arg,
+        f: &Func,
+        name: &str,
+        args: &[Arg],
+        fin: Option<Value>,
+    ) -> R<Iv> {
+        let num_in = args.len() + usize::from(fin.is_some());
+        match f.arity {
+            Arity::Exact(n) if num_in != n => {
+                return Err(self.errorf(
+                    node.pos,
+                    node,
+                    format!("wrong number of args for {name}: want {n} got {num_in}"),
+                ));
+            }
+            Arity::AtLeast(n) if num_in < n => {
+                return Err(self.errorf(
+                    node.pos,
+                    node,
+                    format!("wrong number of args for {name}: want at least {n} got {}", args.len()),
+                ));
+            }
+            _ => {}
+        }
+        if matches!(call, Call::Function { builtin: true }) && (name == "and" || name == "or") {
+            let want = name == "or";
+            let mut v = Value::Missing;
+            for a in args {
+                v = self.eval_arg(dot, false, a)?;
+                if v.truth().unwrap_or(true) == want {
+                    return Ok((v, false));
+                }
+            }
+            if let Some(f) = fin {
+                v = f;
+            }
+            return Ok((v, false));
+        }
+        let mut argv = Vec::with_capacity(num_in);
+        for a in args {
+            let v = self.eval_arg(dot, false, a)?;
+            argv.push(if let Value::Missing = v { Value::Nil } else { v });
+        }
+        if let Some(v) = fin {
+            argv.push(if let Value::Missing = v { Value::Nil } else { v });
+        }
+        let mut ctx = Ctx { set: self.set, runtime: self.rt };
+        match (f.body)(&mut ctx, &argv) {
+            Ok(v) => Ok((v, false)),
+            Err(Error::Limit(m)) => Err(Error::Limit(m)),
+            Err(e) => {
+                let msg = format!("error calling {name}: {}", e.message());
+                match call {
+                    Call::Method => Err(self.errorf(node.pos, node, msg)),
+                    Call::Function { .. } => Err(self.errorf(node.pos, &CallNode { node, args }, msg)),
+                }
+            }
+        }
+    }
+}
+
+/// A function (from the set or built in) or a method of an object.
+#[derive(Clone, Copy)]
+enum Call {
+    Function { builtin: bool },
+    Method,
+}
+
+/// The command node Go names in `error calling` errors: the function or
+/// method and its arguments.
+struct CallNode<'a> {
+    node: &'a Arg,
+    args: &'a [Arg],
+}
+
+impl Display for CallNode<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.node)?;
+        for a in self.args {
+            match &a.kind {
+                ArgKind::Pipe(p) => write!(f, " ({p})")?,
+                _ => write!(f, " {a}")?,
+            }
+        }
+        Ok(())
+    }
+}
