@@ -166,6 +166,11 @@ fn basic_kind(v: &Value) -> Kind {
 const BAD_COMPARISON: &str = "incompatible types for comparison";
 const BAD_COMPARISON_TYPE: &str = "invalid type for comparison";
 
+/// `incompatible types for comparison: int and float64`.
+fn incompatible(a: &Value, b: &Value) -> Error {
+    err(format!("{BAD_COMPARISON}: {} and {}", a.type_name(), b.type_name()))
+}
+
 fn int_of(v: &Value) -> i64 {
     if let Value::Int(i, _) = v { *i } else { 0 }
 }
@@ -184,7 +189,7 @@ pub fn eq(a: &Value, rest: &[Value]) -> Result<bool, Error> {
             match (k1, k2) {
                 (Kind::Int, Kind::Uint) => int_of(&a) >= 0 && int_of(&a) as u64 == int_of(&b) as u64,
                 (Kind::Uint, Kind::Int) => int_of(&b) >= 0 && int_of(&a) as u64 == int_of(&b) as u64,
-                _ if !a.is_nil() && !b.is_nil() => return Err(err(BAD_COMPARISON)),
+                _ if !a.is_nil() && !b.is_nil() => return Err(incompatible(&a, &b)),
                 _ => false,
             }
         } else {
@@ -198,13 +203,19 @@ pub fn eq(a: &Value, rest: &[Value]) -> Result<bool, Error> {
                 _ if a.type_name() != b.type_name() => {
                     return Err(err(format!(
                         "non-comparable types {}: {}, {}: {}",
-                        super::fmt::sprint_v(&a),
+                        sprintf("%s", std::slice::from_ref(&a)),
                         a.type_name(),
                         b.type_name(),
                         super::fmt::sprint_v(&b)
                     )));
                 }
-                _ => return Err(err(format!("non-comparable type {}: {}", super::fmt::sprint_v(&b), b.type_name()))),
+                _ => {
+                    return Err(err(format!(
+                        "non-comparable type {}: {}",
+                        sprintf("%s", std::slice::from_ref(&b)),
+                        b.type_name()
+                    )));
+                }
             }
         };
         if truth {
@@ -225,7 +236,7 @@ pub fn lt(a: &Value, b: &Value) -> Result<bool, Error> {
         return match (k1, k2) {
             (Kind::Int, Kind::Uint) => Ok(int_of(&a) < 0 || (int_of(&a) as u64) < int_of(&b) as u64),
             (Kind::Uint, Kind::Int) => Ok(int_of(&b) >= 0 && (int_of(&a) as u64) < int_of(&b) as u64),
-            _ => Err(err(BAD_COMPARISON)),
+            _ => Err(incompatible(&a, &b)),
         };
     }
     Ok(match (&a, &b) {

@@ -131,10 +131,7 @@ fn static_type(v: &Value, iface: bool) -> String {
 
 impl Exec<'_> {
     fn errorf(&self, pos: usize, node: &dyn Display, msg: impl Display) -> Error {
-        let mut ctx = node.to_string();
-        if ctx.chars().count() > 20 {
-            ctx = format!("{}...", ctx.chars().take(20).collect::<String>());
-        }
+        let ctx = node.to_string();
         Error::Exec(format!(
             "template: {}: executing {:?} at <{}>: {}",
             self.tree.location(pos),

@@ -45,6 +45,8 @@ pub struct Token {
 pub struct LexError {
     pub msg: String,
     pub pos: usize,
+    /// For an unclosed action: where it started (Go names that line).
+    pub started: Option<usize>,
 }
 
 const KEYWORDS: [&str; 10] = ["block", "break", "continue", "define", "else", "end", "if", "range", "template", "with"];
@@ -92,11 +94,12 @@ pub fn lex(src: &str) -> Result<Vec<Token>, LexError> {
         }
         // A comment must follow the delimiter directly.
         if src[pos..].starts_with("/*") {
-            let close = src[pos..].find("*/").ok_or(LexError { msg: "unclosed comment".into(), pos: at })?;
+            let close =
+                src[pos..].find("*/").ok_or(LexError { msg: "unclosed comment".into(), pos: at, started: None })?;
             pos += close + 2;
             let (ok, trim, len) = right_delim(b, pos);
             if !ok {
-                return Err(LexError { msg: "comment ends before closing delimiter".into(), pos: at });
+                return Err(LexError { msg: "comment ends before closing delimiter".into(), pos: at, started: None });
             }
             pos += len;
             trim_next = trim;
@@ -125,15 +128,16 @@ fn right_delim(b: &[u8], pos: usize) -> (bool, bool, usize) {
 /// right delimiter and whether it trims the following text.
 fn lex_action(src: &str, mut pos: usize, out: &mut Vec<Token>) -> Result<(usize, bool), LexError> {
     let b = src.as_bytes();
+    let start_action = out.last().map_or(pos, |t| t.pos);
     let mut parens = 0usize;
     loop {
         if pos >= b.len() {
-            return Err(LexError { msg: "unclosed action".into(), pos });
+            return Err(LexError { msg: "unclosed action".into(), pos, started: Some(start_action) });
         }
         let (ok, trim, len) = right_delim(b, pos);
         if ok {
             if parens > 0 {
-                return Err(LexError { msg: "unclosed left paren".into(), pos });
+                return Err(LexError { msg: "unclosed left paren".into(), pos, started: None });
             }
             out.push(Token { tok: Tok::Right, pos });
             return Ok((pos + len, trim));
@@ -154,7 +158,7 @@ fn lex_action(src: &str, mut pos: usize, out: &mut Vec<Token>) -> Result<(usize,
             }
             ':' => {
                 if b.get(pos + 1) != Some(&b'=') {
-                    return Err(LexError { msg: "expected :=".into(), pos });
+                    return Err(LexError { msg: "expected :=".into(), pos, started: None });
                 }
                 pos += 2;
                 push(out, Tok::Declare);
@@ -170,7 +174,7 @@ fn lex_action(src: &str, mut pos: usize, out: &mut Vec<Token>) -> Result<(usize,
             }
             ')' => {
                 if parens == 0 {
-                    return Err(LexError { msg: "unexpected right paren".into(), pos });
+                    return Err(LexError { msg: "unexpected right paren".into(), pos, started: None });
                 }
                 parens -= 1;
                 pos += 1;
@@ -181,7 +185,11 @@ fn lex_action(src: &str, mut pos: usize, out: &mut Vec<Token>) -> Result<(usize,
                 loop {
                     match b.get(pos) {
                         None | Some(b'\n') => {
-                            return Err(LexError { msg: "unterminated quoted string".into(), pos: start });
+                            return Err(LexError {
+                                msg: "unterminated quoted string".into(),
+                                pos: start,
+                                started: None,
+                            });
                         }
                         Some(b'\\') => pos += 2,
                         Some(b'"') => break,
@@ -192,9 +200,11 @@ fn lex_action(src: &str, mut pos: usize, out: &mut Vec<Token>) -> Result<(usize,
                 push(out, Tok::Str(src[start..pos].to_string()));
             }
             '`' => {
-                let close = src[pos + 1..]
-                    .find('`')
-                    .ok_or(LexError { msg: "unterminated raw quoted string".into(), pos: start })?;
+                let close = src[pos + 1..].find('`').ok_or(LexError {
+                    msg: "unterminated raw quoted string".into(),
+                    pos: start,
+                    started: None,
+                })?;
                 pos += close + 2;
                 push(out, Tok::Str(src[start..pos].to_string()));
             }
@@ -203,7 +213,11 @@ fn lex_action(src: &str, mut pos: usize, out: &mut Vec<Token>) -> Result<(usize,
                 loop {
                     match b.get(pos) {
                         None | Some(b'\n') => {
-                            return Err(LexError { msg: "unterminated character constant".into(), pos: start });
+                            return Err(LexError {
+                                msg: "unterminated character constant".into(),
+                                pos: start,
+                                started: None,
+                            });
                         }
                         Some(b'\\') => pos += 2,
                         Some(b'\'') => break,
@@ -235,7 +249,11 @@ fn lex_action(src: &str, mut pos: usize, out: &mut Vec<Token>) -> Result<(usize,
                 pos = scan_number(src, pos);
                 if pos == start || src[pos..].chars().next().is_some_and(is_alnum) {
                     let end = scan_alnum(src, pos.max(start + 1));
-                    return Err(LexError { msg: format!("bad number syntax: {:?}", &src[start..end]), pos: start });
+                    return Err(LexError {
+                        msg: format!("bad number syntax: {:?}", &src[start..end]),
+                        pos: start,
+                        started: None,
+                    });
                 }
                 push(out, Tok::Number(src[start..pos].to_string()));
             }
@@ -259,7 +277,11 @@ fn lex_action(src: &str, mut pos: usize, out: &mut Vec<Token>) -> Result<(usize,
                 push(out, Tok::Other(c));
             }
             c => {
-                return Err(LexError { msg: format!("bad character {}", super::fmt::unicode_u(c, true)), pos });
+                return Err(LexError {
+                    msg: format!("bad character {}", super::fmt::unicode_u(c, true)),
+                    pos,
+                    started: None,
+                });
             }
         }
     }
@@ -285,7 +307,7 @@ fn check_terminator(src: &str, pos: usize) -> Result<(), LexError> {
         Some(_) if right_delim(b, pos).0 => Ok(()),
         Some(_) => {
             let c = src[pos..].chars().next().unwrap_or('\0');
-            Err(LexError { msg: format!("bad character {}", super::fmt::unicode_u(c, true)), pos })
+            Err(LexError { msg: format!("bad character {}", super::fmt::unicode_u(c, true)), pos, started: None })
         }
     }
 }

@@ -181,8 +181,12 @@ pub fn parse(name: &str, text: &str, has_func: &dyn Fn(&str) -> bool) -> Result<
     let tokens = match lex(&text) {
         Ok(t) => t,
         Err(e) => {
-            let line = 1 + text[..e.pos.min(text.len())].matches('\n').count();
-            return Err(Error::Parse(format!("template: {name}:{line}: {}", e.msg)));
+            let line_of = |pos: usize| 1 + text[..pos.min(text.len())].matches('\n').count();
+            let msg = match e.started {
+                Some(s) => format!("{} started at {name}:{}", e.msg, line_of(s)),
+                None => e.msg,
+            };
+            return Err(Error::Parse(format!("template: {name}:{}: {msg}", line_of(e.pos))));
         }
     };
     let mut p = Parser {

@@ -286,11 +286,11 @@ fn builtins_and_comparisons() {
     check_err(&[
         (
             "{{eq 1 1.0}}",
-            "template: t:1:2: executing \"t\" at <eq 1 1.0>: error calling eq: incompatible types for comparison",
+            "template: t:1:2: executing \"t\" at <eq 1 1.0>: error calling eq: incompatible types for comparison: int and float64",
         ),
         (
             "{{lt 1 2.0}}",
-            "template: t:1:2: executing \"t\" at <lt 1 2.0>: error calling lt: incompatible types for comparison",
+            "template: t:1:2: executing \"t\" at <lt 1 2.0>: error calling lt: incompatible types for comparison: int and float64",
         ),
         (
             "{{lt true false}}",
@@ -315,7 +315,7 @@ fn builtins_and_comparisons() {
 fn parse_errors() {
     check_err(&[
         ("{{if}}{{end}}", "template: t:1: missing value for if"),
-        ("{{.x", "template: t:1: unclosed action"),
+        ("{{.x", "template: t:1: unclosed action started at t:1"),
         ("{{end}}", "template: t:1: unexpected {{end}}"),
         ("{{foo}}", "template: t:1: function \"foo\" not defined"),
         ("{{$x}}", "template: t:1: undefined variable \"$x\""),

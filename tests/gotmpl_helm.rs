@@ -1,0 +1,155 @@
+//! Differential test of the Go template engine (`gotmpl`) against helm
+//! 4.1.4: each case is a one-file chart rendered by `helm template` and by
+//! our engine with `.Values` (helm's `missingkey=zero`, `<no value>`
+//! removed as helm does); outputs and error messages must be identical.
+//! Skipped with a message when helm is missing (scripts/install-helm.sh).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kubectl_gitops::gotmpl::{MissingKey, Templates, Value};
+
+fn helm() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("KUBECTL_GITOPS_HELM").map(PathBuf::from),
+        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kubectl-gitops-test/bin/helm")),
+    ];
+    let found = candidates.into_iter().flatten().find(|p| p.is_file());
+    if found.is_none() {
+        eprintln!("SKIPPED: no helm binary (run scripts/install-helm.sh); gotmpl differential test not run");
+    }
+    found
+}
+
+const VALUES: &str = r#"{"s": "str", "i": 17, "f": 1.5, "big": 1234567, "t": true, "z": 0, "e": "",
+  "l": [1, 2, 3], "sl": ["a", "b"], "el": [], "m": {"b": 2, "a": 1}, "mm": {"a": {"b": "deep"}},
+  "lm": [{"x": 1}, {"x": 2}], "neg": -0.5, "tiny": 0.00001, "huge": 1e21, "u": "héllo wörld"}"#;
+
+const NAME: &str = "t/templates/t.yaml";
+
+/// Helm 4 prints some template errors as `LOCATION\n  executing "N" at <C>:\n    MSG`;
+/// this gives them back Go's one-line form.
+fn go_error(stderr: &str) -> String {
+    let e = stderr.trim().strip_prefix("Error: ").unwrap_or(stderr.trim());
+    let e = e.split("\n\nUse --debug").next().unwrap_or(e);
+    let lines: Vec<&str> = e.lines().collect();
+    if lines.len() == 3 && lines[1].starts_with("  executing ") {
+        return format!("template: {}: {} {}", lines[0], lines[1].trim(), lines[2].trim());
+    }
+    e.to_string()
+}
+
+/// Helm prints parse errors as `parse error at (LOCATION): MSG`, keeping
+/// only the tail of Go's message after its last `: `; ours must agree on
+/// the location and end with that tail.
+fn same_error(helm: &str, ours: &str) -> bool {
+    if let Some(rest) = helm.strip_prefix("parse error at (")
+        && let Some((loc, msg)) = rest.split_once("): ")
+    {
+        return ours.starts_with(&format!("template: {loc}: ")) && ours.ends_with(msg);
+    }
+    helm == ours
+}
+
+fn helm_render(helm: &Path, dir: &Path, tpl: &str) -> Result<String, String> {
+    std::fs::write(dir.join("t/templates/t.yaml"), format!("# {tpl}\n")).unwrap();
+    let out = Command::new(helm).args(["template", "x"]).arg(dir.join("t")).output().unwrap();
+    if !out.status.success() {
+        return Err(go_error(&String::from_utf8_lossy(&out.stderr)));
+    }
+    let s = String::from_utf8(out.stdout).unwrap();
+    Ok(s.strip_prefix("---\n# Source: t/templates/t.yaml\n").unwrap_or(&s).trim_end().to_string())
+}
+
+fn ours(tpl: &str) -> Result<String, String> {
+    let mut set = Templates::new();
+    set.options.missing_key = MissingKey::Zero;
+    set.parse(NAME, &format!("# {tpl}\n")).map_err(|e| e.to_string())?;
+    let values = Value::from_json(&serde_json::from_str(VALUES).unwrap());
+    let dot = Value::map([("Values".to_string(), values)].into_iter().collect());
+    let out = set.execute(NAME, &dot).map_err(|e| e.to_string())?;
+    Ok(out.replace("<no value>", "").trim_end().to_string())
+}
+
+const CASES: &[&str] = &[
+    "{{ .Values.l }} {{ .Values.m }} {{ .Values.mm }} {{ .Values.el }} {{ .Values.lm }}",
+    "{{ .Values.big }} {{ .Values.i }} {{ .Values.f }} {{ .Values.neg }} {{ .Values.tiny }} {{ .Values.huge }}",
+    "{{ 1e6 }} {{ 3.0 }} {{ 100000.0 }} {{ 0.0001 }} {{ 1e-5 }} {{ 0x10 }} {{ 'a' }} {{ -7 }}",
+    r#"{{ printf "%T %T %T %T %T %T" .Values.i 1 1.0 "s" .Values.l .Values.m }}"#,
+    r#"{{ printf "%d %5d|%-5d|%05d %x %X %o %b %c %q %U" 42 42 42 -42 255 255 8 5 65 65 65 }}"#,
+    r#"{{ printf "%f %.2f %8.3f| %e %.3e %g %.3g %G" 3.14159 3.14159 3.14159 123456.789 123456.789 123456.789 123456.789 1e-7 }}"#,
+    r#"{{ printf "%v %v %v %v" .Values.big .Values.tiny .Values.huge .Values.neg }}"#,
+    r#"{{ printf "%s|%10s|%-10s|%.2s|%q|%x" "abc" "abc" "abc" "abc" "a\"b" "hi" }}"#,
+    r#"{{ printf "%d" "x" }} {{ printf "%s" 1 }} {{ printf "%d" }} {{ printf "%d" 1 2 }} {{ printf "%!" }} {{ printf "%" }}"#,
+    r#"{{ printf "%s" .Values.l }} {{ printf "%d" .Values.m }} {{ printf "%v" nil }} {{ printf "%d" nil }}"#,
+    r#"{{ printf "%+d % d %+.1f %#x %#o %#v %#v" 5 5 2.5 255 8 .Values.sl "q" }}"#,
+    r#"{{ printf "%[2]s %[1]s %*d|%-*d|" "a" "b" 3 7 3 7 }}"#,
+    r#"{{ print 1 2 "a" "b" 3 nil }} {{ println 1 "x" }}"#,
+    r#"{{ printf "%q %v %x" .Values.u .Values.u .Values.u }}"#,
+    "{{ if .Values.t }}y{{ else }}n{{ end }} {{ if .Values.z }}y{{ else if .Values.e }}e{{ else }}n{{ end }}",
+    "{{ with .Values.mm.a }}{{ .b }}{{ end }} {{ with .Values.nope }}x{{ else with .Values.s }}{{ . }}{{ end }}",
+    "{{ range .Values.l }}{{ . }},{{ end }} {{ range $k, $v := .Values.m }}{{ $k }}={{ $v }};{{ end }}",
+    "{{ range $i, $v := .Values.sl }}{{ $i }}{{ $v }}{{ end }} {{ range 3 }}{{ . }}{{ end }} {{ range .Values.el }}x{{ else }}empty{{ end }}",
+    "{{ range .Values.l }}{{ if eq . 2.0 }}{{ continue }}{{ end }}{{ if eq . 3.0 }}{{ break }}{{ end }}{{ . }}{{ end }}",
+    "{{ $x := 1 }}{{ if true }}{{ $x = 2 }}{{ $y := 3 }}{{ end }}{{ $x }} {{ range .Values.l }}{{ $x = . }}{{ end }}{{ $x }}",
+    "{{ .Values.nope }}|{{ .Values.mm.nope }}|{{ index .Values.m \"zz\" }}|{{ $v := .Values.nope }}{{ $v }}",
+    "{{ and 1 0 }} {{ and 1 2 }} {{ or 0 \"\" }} {{ or 0 \"x\" }} {{ not .Values.e }} {{ or 1 (index .Values.l 99) }}",
+    "{{ len .Values.l }} {{ len .Values.u }} {{ len .Values.m }} {{ index .Values.l 1 }} {{ index .Values.mm \"a\" \"b\" }} {{ index \"abc\" 1 }}",
+    "{{ eq 1 1 }} {{ eq .Values.s \"x\" \"str\" }} {{ ne .Values.i 17.0 }} {{ lt .Values.f 2.0 }} {{ ge \"b\" \"a\" }} {{ eq .Values.nope nil }}",
+    r#"{{ html "<a href='x'>&\"" }} {{ js "a'b\"c<d>&=\\" }} {{ urlquery "a b&c/d?é" }} {{ html .Values.nope }}"#,
+    r#"{{ define "T" }}[{{ . }}]{{ end }}{{ template "T" .Values.s }}{{ block "B" 5 }}<{{ . }}>{{ end }}"#,
+    "{{- /* comment */ -}} a  {{- 1 -}}  b",
+    "{{ (len .Values.l) | printf \"%d!\" }} {{ .Values.s | printf \"%s-%s\" \"x\" }}",
+    // Errors.
+    "{{ .Values.s.x }}",
+    "{{ .Values.nope.x }}",
+    "{{ .Values.m.abcdefghijklmnopqrstuvwxyz.q }}",
+    "{{ range .Values.lm }}{{ .y.z }}{{ end }}",
+    "{{ eq 1 1.0 }}",
+    "{{ lt .Values.i 2 }}",
+    "{{ lt true false }}",
+    "{{ eq .Values.l .Values.l }}",
+    "{{ index .Values.l 3 }}",
+    "{{ index .Values.l 4 }}",
+    "{{ index .Values.s 1 }}",
+    "{{ len nil }}",
+    "{{ len 3 }}",
+    "{{ not }}",
+    "{{ template \"nope\" }}",
+    "{{ range .Values.s }}{{ end }}",
+    "{{ 1 2 }}",
+    "{{ nil }}",
+    "{{ .Values.m.a 1 }}",
+    "{{ if }}{{ end }}",
+    "{{ end }}",
+    "{{ foo }}",
+    "{{ $x }}",
+    "{{ .x",
+    "{{ break }}",
+    "{{ 3x }}",
+    "{{ \"abc }}",
+    "{{ 1 | 2 }}",
+];
+
+#[test]
+fn gotmpl_matches_helm() {
+    let Some(helm) = helm() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("t/templates")).unwrap();
+    std::fs::write(dir.path().join("t/Chart.yaml"), "apiVersion: v2\nname: t\nversion: 0.1.0\n").unwrap();
+    std::fs::write(dir.path().join("t/values.yaml"), VALUES).unwrap();
+    let mut failures = Vec::new();
+    for tpl in CASES {
+        let want = helm_render(&helm, dir.path(), tpl);
+        let got = ours(tpl);
+        let same = match (&want, &got) {
+            (Err(w), Err(g)) => same_error(w, g),
+            (w, g) => w == g,
+        };
+        if !same {
+            failures.push(format!("template: {tpl}\n  helm: {want:?}\n  ours: {got:?}"));
+        }
+    }
+    eprintln!("gotmpl vs helm: {} passed, {} failed", CASES.len() - failures.len(), failures.len());
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
