@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::Error;
 use super::exec::Ctx;
 use super::fmt::{sprint, sprintf, sprintln};
-use super::value::{Arity, Func, IntType, List, Value};
+use super::value::{Arity, Func, IntType, List, Param, Value};
 
 type R = Result<Value, Error>;
 
@@ -35,10 +35,7 @@ pub fn builtins() -> HashMap<String, Func> {
     add("slice", Arity::AtLeast(1), |_, a| slice(&a[0], &a[1..]));
     add("print", Arity::AtLeast(0), |_, a| Ok(Value::from(sprint(a))));
     add("println", Arity::AtLeast(0), |_, a| Ok(Value::from(sprintln(a))));
-    add("printf", Arity::AtLeast(1), |_, a| match &a[0] {
-        Value::String(f) => Ok(Value::from(sprintf(f, &a[1..]))),
-        v => Err(err(format!("wrong type for value; expected string; got {}", v.type_name()))),
-    });
+
     add("eq", Arity::AtLeast(1), |_, a| eq(&a[0], &a[1..]).map(Value::Bool));
     add("ne", Arity::Exact(2), |_, a| eq(&a[0], &a[1..2]).map(|b| Value::Bool(!b)));
     add("lt", Arity::Exact(2), |_, a| lt(&a[0], &a[1]).map(Value::Bool));
@@ -49,6 +46,10 @@ pub fn builtins() -> HashMap<String, Func> {
     add("html", Arity::AtLeast(0), |_, a| Ok(Value::from(html_escape(&eval_args(a)))));
     add("js", Arity::AtLeast(0), |_, a| Ok(Value::from(js_escape(&eval_args(a)))));
     add("urlquery", Arity::AtLeast(0), |_, a| Ok(Value::from(query_escape(&eval_args(a)))));
+    let printf = Func::typed("printf", &[Param::String, Param::Any], true, |_, a| {
+        Ok(Value::from(sprintf(a[0].as_str().unwrap_or_default(), &a[1..])))
+    });
+    m.insert("printf".into(), printf);
     m
 }
 

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use super::parse::{Arg, ArgKind, Branch, Command, Node, NumValue, Pipe, Tree};
-use super::value::{Arity, Func, LIST_TYPE, Value};
+use super::value::{Arity, Func, IntType, LIST_TYPE, Param, Value};
 use super::{Error, MissingKey, Templates};
 
 type R<T> = Result<T, Error>;
@@ -551,11 +551,17 @@ impl Exec<'_> {
             return Ok((v, false));
         }
         let mut argv = Vec::with_capacity(num_in);
-        for a in args {
-            let v = self.eval_arg(dot, false, a)?;
+        for (i, a) in args.iter().enumerate() {
+            let p = f.param(i);
+            let v = if p == Param::Any { self.eval_arg(dot, false, a)? } else { self.eval_typed_arg(dot, p, a)? };
             argv.push(if let Value::Missing = v { Value::Nil } else { v });
         }
         if let Some(v) = fin {
+            let p = f.param(args.len());
+            if p != Param::Any {
+                let at = args.last().unwrap_or(node);
+                self.validate(at, p, &v)?;
+            }
             argv.push(if let Value::Missing = v { Value::Nil } else { v });
         }
         let mut ctx = Ctx { set: self.set, runtime: self.rt };
@@ -569,6 +575,62 @@ impl Exec<'_> {
                     Call::Function { .. } => Err(self.errorf(node.pos, &CallNode { node, args }, msg)),
                 }
             }
+        }
+    }
+}
+
+impl Exec<'_> {
+    /// An argument for a typed parameter: literals are checked by kind
+    /// (Go's `evalString`, `evalInteger`, ...), other values by type.
+    fn eval_typed_arg(&mut self, dot: &Value, p: Param, a: &Arg) -> R<Value> {
+        let bad = |e: &Self, what: &str| Err(e.errorf(a.pos, a, format!("expected {what}; found {a}")));
+        match (&a.kind, p) {
+            (ArgKind::Nil, p) if p.can_be_nil() => Ok(Value::Nil),
+            (ArgKind::Nil, p) => Err(self.errorf(a.pos, a, format!("cannot assign nil to {}", p.name()))),
+            (ArgKind::Bool(b), Param::Bool) => Ok(Value::Bool(*b)),
+            (ArgKind::Str(s, _), Param::String) => Ok(Value::str(s)),
+            (ArgKind::Number(n), Param::Int | Param::Int64) => {
+                let ty = if p == Param::Int { IntType::Int } else { IntType::Int64 };
+                match n.value {
+                    NumValue::Int(i) => Ok(Value::Int(i, ty)),
+                    NumValue::Float(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Ok(Value::Int(f as i64, ty)),
+                    _ => bad(self, "integer"),
+                }
+            }
+            (ArgKind::Number(n), Param::Float64) => match n.value {
+                NumValue::Int(i) => Ok(Value::Float(i as f64)),
+                NumValue::Float(f) => Ok(Value::Float(f)),
+                NumValue::Overflow => bad(self, "float"),
+            },
+            (ArgKind::Str(..) | ArgKind::Number(_), Param::Bool) => bad(self, "bool"),
+            (ArgKind::Bool(_) | ArgKind::Number(_), Param::String) => bad(self, "string"),
+            (ArgKind::Bool(_) | ArgKind::Str(..), Param::Int | Param::Int64) => bad(self, "integer"),
+            (ArgKind::Bool(_) | ArgKind::Str(..), Param::Float64) => bad(self, "float"),
+            (ArgKind::Bool(_) | ArgKind::Str(..) | ArgKind::Number(_), p) => {
+                Err(self.errorf(a.pos, a, format!("can't handle {a} for arg of type {}", p.name())))
+            }
+            _ => {
+                let v = self.eval_arg(dot, false, a)?;
+                self.validate(a, p, &v)?;
+                Ok(v)
+            }
+        }
+    }
+
+    /// Go's `validateType` for a typed parameter.
+    fn validate(&self, at: &Arg, p: Param, v: &Value) -> R<()> {
+        match v {
+            Value::Missing if p.can_be_nil() => Ok(()),
+            Value::Missing => Err(self.errorf(at.pos, at, format!("invalid value; expected {}", p.name()))),
+            Value::Nil => {
+                Err(self.errorf(at.pos, at, format!("wrong type for value; expected {}; got interface {{}}", p.name())))
+            }
+            v if p.accepts(v) => Ok(()),
+            v => Err(self.errorf(
+                at.pos,
+                at,
+                format!("wrong type for value; expected {}; got {}", p.name(), v.type_name()),
+            )),
         }
     }
 }

@@ -38,7 +38,7 @@ use std::time::Instant;
 
 pub use exec::{Ctx, Runtime};
 pub use parse::Tree;
-pub use value::{Arity, Func, IntType, List, Map, Object, Value};
+pub use value::{Arity, Func, IntType, List, Map, Object, Param, Value};
 
 /// A template error; the message is complete (`template: ...`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

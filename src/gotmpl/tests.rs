@@ -383,3 +383,33 @@ fn json_conversion() {
     assert_eq!(m.get("a").unwrap().type_name(), "int64");
     assert_eq!(v.to_json().unwrap(), json!({"a": 1.0, "b": [true, null, "x"], "c": 2.5}));
 }
+
+#[test]
+fn typed_parameters() {
+    let mut set = set_with(MissingKey::Invalid);
+    set.add_func(Func::typed("rep", &[Param::Int, Param::String], false, |_, a| match (&a[0], &a[1]) {
+        (Value::Int(n, _), Value::String(s)) => Ok(Value::from(s.repeat(*n as usize))),
+        _ => Err(Error::Func("bad".into())),
+    }));
+    let run = |set: &mut Templates, t: &str| {
+        set.parse("t", t).map_err(|e| e.to_string())?;
+        set.execute("t", &data()).map_err(|e| e.to_string())
+    };
+    assert_eq!(run(&mut set, r#"{{rep 3 "ab"}} {{"x" | rep 2}} {{rep 2.0 .s}}"#).unwrap(), "ababab xx strstr");
+    assert_eq!(
+        run(&mut set, r#"{{rep "3" "ab"}}"#).unwrap_err(),
+        "template: t:1:6: executing \"t\" at <\"3\">: expected integer; found \"3\""
+    );
+    assert_eq!(
+        run(&mut set, r#"{{rep .i "ab"}}"#).unwrap_err(),
+        "template: t:1:6: executing \"t\" at <.i>: wrong type for value; expected int; got int64"
+    );
+    assert_eq!(
+        run(&mut set, r#"{{rep 1 .missing}}"#).unwrap_err(),
+        "template: t:1:8: executing \"t\" at <.missing>: invalid value; expected string"
+    );
+    assert_eq!(
+        run(&mut set, r#"{{rep 1 nil}}"#).unwrap_err(),
+        "template: t:1:8: executing \"t\" at <nil>: cannot assign nil to string"
+    );
+}

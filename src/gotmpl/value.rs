@@ -128,16 +128,99 @@ pub type FuncBody = dyn Fn(&mut Ctx<'_>, &[Value]) -> Result<Value, Error>;
 pub struct Func {
     pub name: Rc<str>,
     pub arity: Arity,
+    /// Go parameter types, checked before the call as Go checks them
+    /// (`expected string; found 1`, `wrong type for value; expected
+    /// string; got int`); the last one also types the variadic arguments
+    /// when the arity is `AtLeast`. Empty: every parameter is `interface{}`.
+    pub params: Rc<[Param]>,
     pub body: Rc<FuncBody>,
 }
 
+/// A Go parameter type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Param {
+    /// `interface{}`: anything, nil included.
+    Any,
+    String,
+    Bool,
+    /// `int` (not `int64`: Go does not convert).
+    Int,
+    Int64,
+    Float64,
+    /// `map[string]interface{}` (named map types too).
+    Map,
+    /// `[]interface{}`.
+    List,
+    /// `[]string`.
+    StringList,
+}
+
+impl Param {
+    /// The Go type name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Param::Any => "interface {}",
+            Param::String => "string",
+            Param::Bool => "bool",
+            Param::Int => "int",
+            Param::Int64 => "int64",
+            Param::Float64 => "float64",
+            Param::Map => MAP_TYPE,
+            Param::List => LIST_TYPE,
+            Param::StringList => STRING_LIST_TYPE,
+        }
+    }
+
+    /// Whether a nil can be passed (Go's `canBeNil`).
+    pub fn can_be_nil(self) -> bool {
+        matches!(self, Param::Any | Param::Map | Param::List | Param::StringList)
+    }
+
+    /// Whether a (non-nil) value is assignable to this type.
+    pub fn accepts(self, v: &Value) -> bool {
+        match (self, v) {
+            (Param::Any, _) => true,
+            (Param::String, Value::String(_)) | (Param::Bool, Value::Bool(_)) | (Param::Float64, Value::Float(_)) => {
+                true
+            }
+            (Param::Int, Value::Int(_, IntType::Int)) | (Param::Int64, Value::Int(_, IntType::Int64)) => true,
+            (Param::Map, Value::Map(_)) => true,
+            (Param::List, Value::List(l)) => l.ty == LIST_TYPE,
+            (Param::StringList, Value::List(l)) => l.ty == STRING_LIST_TYPE,
+            _ => false,
+        }
+    }
+}
+
 impl Func {
+    /// A function whose parameters are all `interface{}`.
     pub fn new(
         name: &str,
         arity: Arity,
         body: impl Fn(&mut Ctx<'_>, &[Value]) -> Result<Value, Error> + 'static,
     ) -> Func {
-        Func { name: name.into(), arity, body: Rc::new(body) }
+        Func { name: name.into(), arity, params: Rc::from([]), body: Rc::new(body) }
+    }
+
+    /// A function with typed parameters; `variadic` makes the last one
+    /// repeatable (`func(format string, a ...interface{})`).
+    pub fn typed(
+        name: &str,
+        params: &[Param],
+        variadic: bool,
+        body: impl Fn(&mut Ctx<'_>, &[Value]) -> Result<Value, Error> + 'static,
+    ) -> Func {
+        let arity = if variadic { Arity::AtLeast(params.len().saturating_sub(1)) } else { Arity::Exact(params.len()) };
+        Func { name: name.into(), arity, params: Rc::from(params), body: Rc::new(body) }
+    }
+
+    /// The type of argument `i`.
+    pub fn param(&self, i: usize) -> Param {
+        match self.params.get(i) {
+            Some(p) => *p,
+            None if matches!(self.arity, Arity::AtLeast(_)) => self.params.last().copied().unwrap_or(Param::Any),
+            None => Param::Any,
+        }
     }
 }
 
