@@ -469,32 +469,36 @@ impl Exec<'_> {
                     let is_nil = matches!(v, Value::Nil);
                     return Ok((v, is_nil));
                 }
+                if let Some(Value::Map(m)) = o.underlying() {
+                    return self.map_field(node, name, &m, has_args);
+                }
                 Err(self.errorf(
                     node.pos,
                     node,
                     format!("can't evaluate field {name} in type {}", static_type(&recv, iface)),
                 ))
             }
-            Value::Map(m) => {
-                if has_args {
-                    return Err(self.errorf(node.pos, node, format!("{name} is not a method but has arguments")));
-                }
-                match m.get(name) {
-                    Some(v) => Ok((v, true)),
-                    None => match self.set.options.missing_key {
-                        MissingKey::Invalid => Ok((Value::Missing, false)),
-                        MissingKey::Zero => Ok((Value::Nil, true)),
-                        MissingKey::Error => {
-                            Err(self.errorf(node.pos, node, format!("map has no entry for key {name:?}")))
-                        }
-                    },
-                }
-            }
+            Value::Map(m) => self.map_field(node, name, m, has_args),
             _ => Err(self.errorf(
                 node.pos,
                 node,
                 format!("can't evaluate field {name} in type {}", static_type(&recv, iface)),
             )),
+        }
+    }
+
+    /// A map key as a field (`.a` on a map, or on a named map type).
+    fn map_field(&self, node: &Arg, name: &str, m: &super::value::Map, has_args: bool) -> R<Iv> {
+        if has_args {
+            return Err(self.errorf(node.pos, node, format!("{name} is not a method but has arguments")));
+        }
+        match m.get(name) {
+            Some(v) => Ok((v, true)),
+            None => match self.set.options.missing_key {
+                MissingKey::Invalid => Ok((Value::Missing, false)),
+                MissingKey::Zero => Ok((Value::Nil, true)),
+                MissingKey::Error => Err(self.errorf(node.pos, node, format!("map has no entry for key {name:?}"))),
+            },
         }
     }
 

@@ -413,3 +413,46 @@ fn typed_parameters() {
         "template: t:1:8: executing \"t\" at <nil>: cannot assign nil to string"
     );
 }
+
+/// A named slice type with a method (helm's `VersionSet`) and a named map
+/// type with a method.
+#[derive(Debug)]
+struct Versions(Value);
+
+impl Object for Versions {
+    fn type_name(&self) -> &str {
+        "chartutil.VersionSet"
+    }
+    fn kind(&self) -> &str {
+        self.0.kind_name()
+    }
+    fn method(&self, name: &str) -> Option<Func> {
+        let v = self.0.clone();
+        (name == "Has").then(|| {
+            Func::new("Has", Arity::Exact(1), move |_, a| {
+                let Value::List(l) = &v else { return Ok(Value::Bool(false)) };
+                Ok(Value::Bool(l.items.iter().any(|x| x.as_str() == a[0].as_str())))
+            })
+        })
+    }
+    fn underlying(&self) -> Option<Value> {
+        Some(self.0.clone())
+    }
+}
+
+#[test]
+fn objects_of_named_slice_and_map_types() {
+    let vs = Value::Object(Rc::new(Versions(Value::string_list(vec!["v1".into(), "apps/v1".into()]))));
+    let named_map = Value::Object(Rc::new(Versions(Value::from_json(&json!({"a": {"b": 1}})))));
+    let dot = Value::map([("vs".to_string(), vs), ("nm".to_string(), named_map)].into_iter().collect());
+    let mut set = Templates::new();
+    set.parse(
+        "t",
+        r#"{{range .vs}}{{.}};{{end}} {{len .vs}} {{index .vs 1}} {{.vs.Has "v1"}} {{.vs}} {{printf "%T" .vs}} {{.nm.a.b}} {{.nm.Has "a"}} {{if .vs}}y{{end}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        set.execute("t", &dot).unwrap(),
+        "v1;apps/v1; 2 apps/v1 true [v1 apps/v1] chartutil.VersionSet 1 false y"
+    );
+}
