@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::Error;
-use super::exec::Ctx;
+use super::ctx::Ctx;
 use super::fmt::{sprint, sprintf, sprintln};
 use super::value::{Arity, Func, IntType, List, Param, Value};
 

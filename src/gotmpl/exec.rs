@@ -6,12 +6,11 @@
 //! <NODE>: message`. Template nesting, deadline and fuel are bounded by
 //! [`Options`]; deep recursion grows the stack on the heap (`stacker`).
 
-use std::cell::Cell;
 use std::fmt::Display;
 use std::rc::Rc;
-use std::time::Instant;
 
-use super::parse::{Arg, ArgKind, Branch, Command, Node, NumValue, Pipe, Tree};
+use super::ast::{Arg, ArgKind, Branch, Command, Node, NumValue, Pipe, Tree};
+use super::ctx::{Ctx, Runtime};
 use super::value::{Arity, Func, IntType, LIST_TYPE, Param, Value};
 use super::{Error, MissingKey, Templates};
 
@@ -20,84 +19,6 @@ type R<T> = Result<T, Error>;
 /// Stack left before a recursion step grows the stack, and the size of each new segment.
 pub(crate) const RED_ZONE: usize = 256 * 1024;
 pub(crate) const STACK_SEGMENT: usize = 4 * 1024 * 1024;
-
-/// Limits shared by one execution and everything it calls (`template`,
-/// `include`, `tpl`).
-#[derive(Debug)]
-pub struct Runtime {
-    depth: Cell<usize>,
-    steps: Cell<u64>,
-    max_depth: usize,
-    fuel: Option<u64>,
-    deadline: Option<Instant>,
-}
-
-impl Runtime {
-    pub(crate) fn new(set: &Templates) -> Runtime {
-        let o = &set.options;
-        Runtime { depth: Cell::new(0), steps: Cell::new(0), max_depth: o.max_depth, fuel: o.fuel, deadline: o.deadline }
-    }
-
-    /// The current template nesting depth.
-    pub fn depth(&self) -> usize {
-        self.depth.get()
-    }
-
-    /// The largest nesting depth allowed.
-    pub fn max_depth(&self) -> usize {
-        self.max_depth
-    }
-
-    /// Counts one step; fails when the fuel is spent or the deadline passed.
-    fn step(&self) -> Result<(), String> {
-        let n = self.steps.get() + 1;
-        self.steps.set(n);
-        if self.fuel.is_some_and(|f| n > f) {
-            return Err("template execution stopped: fuel exhausted".into());
-        }
-        if n.is_multiple_of(256) && self.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err("template execution stopped: deadline exceeded".into());
-        }
-        Ok(())
-    }
-}
-
-/// What functions see of the running execution: the template set (for
-/// `include` and `tpl`) and the shared limits.
-pub struct Ctx<'a> {
-    pub set: &'a Templates,
-    pub runtime: &'a Runtime,
-}
-
-impl Ctx<'_> {
-    /// Executes the named template of the set with `dot` (Go's
-    /// `ExecuteTemplate`), one level deeper than the caller.
-    pub fn execute(&mut self, name: &str, dot: &Value) -> R<String> {
-        let Some(tree) = self.set.trees.get(name).cloned() else {
-            return Err(Error::Exec(format!(
-                "template: no template {name:?} associated with template {:?}",
-                self.set.name
-            )));
-        };
-        let rt = self.runtime;
-        if rt.depth.get() >= rt.max_depth {
-            return Err(Error::Limit(format!("template: {name}: exceeded maximum template depth ({})", rt.max_depth)));
-        }
-        rt.depth.set(rt.depth.get() + 1);
-        let r = run(self.set, rt, tree, dot);
-        rt.depth.set(rt.depth.get() - 1);
-        r
-    }
-
-    /// Parses `text` as template `name` into a copy of the set (its defines
-    /// visible only there) and executes it with `dot`, as helm's `tpl` does.
-    pub fn execute_text(&mut self, name: &str, text: &str, dot: &Value) -> R<String> {
-        let mut set = self.set.clone();
-        set.parse(name, text)?;
-        let mut ctx = Ctx { set: &set, runtime: self.runtime };
-        ctx.execute(name, dot)
-    }
-}
 
 /// Runs one tree with its own output and variables.
 pub(crate) fn run(set: &Templates, rt: &Runtime, tree: Rc<Tree>, dot: &Value) -> R<String> {

@@ -1,7 +1,8 @@
 //! A Go `text/template` engine of our own, for rendering Helm charts
-//! natively (issue 15): lexer ([`lex`]), parser ([`parse`]) into trees,
-//! executor ([`exec`]), Go's value model ([`value`]), `fmt` ([`fmt`]) and
-//! the predefined functions ([`builtins`]).
+//! natively (issue 15): lexer ([`lex`]), parser ([`parse`], [`literal`])
+//! into trees ([`ast`]), executor ([`exec`], [`ctx`]), Go's value model
+//! ([`value`]), `fmt` ([`fmt`], [`float`]) and the predefined functions
+//! ([`builtins`]).
 //!
 //! A [`Templates`] set holds parsed trees by name and a function map.
 //! Other modules (Sprig, Helm) add functions with [`Templates::add_func`];
@@ -22,10 +23,14 @@
 //! the heap); with [`Options::deadline`] or [`Options::fuel`] it stops with
 //! [`Error::Limit`]; errors read as Go's, which helm prints.
 
+pub mod ast;
 pub mod builtins;
+pub mod ctx;
 pub mod exec;
+pub mod float;
 pub mod fmt;
 pub mod lex;
+pub mod literal;
 pub mod parse;
 pub mod value;
 
@@ -36,8 +41,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Instant;
 
-pub use exec::{Ctx, Runtime};
-pub use parse::Tree;
+pub use ast::Tree;
+pub use ctx::{Ctx, Runtime};
 pub use value::{Arity, Func, IntType, List, Map, Object, Param, Value};
 
 /// A template error; the message is complete (`template: ...`).

@@ -15,7 +15,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use super::Error;
-use super::exec::Ctx;
+use super::ctx::Ctx;
 
 /// Go's integer types (the ones charts meet).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
