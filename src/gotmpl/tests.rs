@@ -456,3 +456,21 @@ fn objects_of_named_slice_and_map_types() {
         "v1;apps/v1; 2 apps/v1 true [v1 apps/v1] chartutil.VersionSet 1 false y"
     );
 }
+
+#[test]
+fn many_items_render_in_linear_time() {
+    let items: Vec<serde_json::Value> =
+        (0..20_000).map(|i| json!({"name": format!("n{i}"), "port": i, "labels": {"a": "b", "c": "d"}})).collect();
+    let dot = Value::from_json(&json!({"items": items}));
+    let mut set = Templates::new();
+    set.parse(
+        "t",
+        "{{- range $i, $x := .items }}\n- name: {{ $x.name }}\n  port: {{ .port }}\n  labels:{{ range $k, $v := .labels }} {{ $k }}={{ $v }}{{ end }}\n{{- end }}",
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let out = set.execute("t", &dot).unwrap();
+    assert!(out.contains("- name: n19999\n  port: 19999\n  labels: a=b c=d"));
+    // Generous even for an unoptimised build on a shared machine.
+    assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+}
