@@ -86,7 +86,9 @@ pub enum MissingKey {
 /// Execution limits and options.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// The deepest nesting of `template`/`include`/`tpl` calls (default 1000).
+    /// The deepest nesting of `template`/`include`/`tpl` calls (default
+    /// 1000, helm's `include` limit; Go's own `template` limit is 100000,
+    /// which we do not default to: our frames are larger than Go's).
     pub max_depth: usize,
     /// Stop with [`Error::Limit`] after this instant.
     pub deadline: Option<Instant>,

@@ -128,7 +128,10 @@ impl Parser<'_> {
     }
 
     fn next(&mut self) -> Option<Tok> {
-        let t = self.toks.get(self.i)?.clone();
+        let Some(t) = self.toks.get(self.i).cloned() else {
+            self.last_pos = self.text.len();
+            return None;
+        };
         self.i += 1;
         self.last_pos = t.pos;
         Some(t.tok)
@@ -179,6 +182,7 @@ impl Parser<'_> {
                 other => return Ok((list, other)),
             }
         }
+        self.last_pos = self.text.len();
         Err(self.err("unexpected EOF"))
     }
 
@@ -510,7 +514,7 @@ fn describe(t: Option<&Tok>) -> String {
         Some(Tok::Left) => q("{{"),
         Some(Tok::Right) => q("}}"),
         Some(Tok::Space) => q(" "),
-        Some(Tok::Dot) => q("."),
+        Some(Tok::Dot) => "<.>".into(),
         Some(Tok::Pipe) => q("|"),
         Some(Tok::LParen) => q("("),
         Some(Tok::RParen) => q(")"),
