@@ -20,12 +20,27 @@ pub struct Runtime {
     pub(crate) max_depth: usize,
     fuel: Option<u64>,
     deadline: Option<Instant>,
+    pub(crate) max_output: Option<usize>,
 }
 
 impl Runtime {
-    pub(crate) fn new(set: &Templates) -> Runtime {
+    /// A fresh budget from the set's [`super::Options`]; share one across
+    /// several [`Templates::execute_with`] calls to bound them together.
+    pub fn new(set: &Templates) -> Runtime {
         let o = &set.options;
-        Runtime { depth: Cell::new(0), steps: Cell::new(0), max_depth: o.max_depth, fuel: o.fuel, deadline: o.deadline }
+        Runtime {
+            depth: Cell::new(0),
+            steps: Cell::new(0),
+            max_depth: o.max_depth,
+            fuel: o.fuel,
+            deadline: o.deadline,
+            max_output: o.max_output,
+        }
+    }
+
+    /// Steps taken so far (what fuel counts).
+    pub fn steps(&self) -> u64 {
+        self.steps.get()
     }
 
     /// The current template nesting depth.

@@ -78,6 +78,10 @@ impl Exec<'_> {
 
     fn walk(&mut self, dot: &Value, iface: bool, node: &Node) -> R<Flow> {
         self.step()?;
+        if self.rt.max_output.is_some_and(|m| self.out.len() > m) {
+            let max = self.rt.max_output.unwrap_or_default();
+            return Err(Error::Limit(format!("template: {}: output exceeds {max} bytes", self.tree.name)));
+        }
         match node {
             Node::Text(t) => self.out.push_str(t),
             Node::Action(pipe) => {

@@ -94,12 +94,15 @@ pub struct Options {
     pub deadline: Option<Instant>,
     /// Stop with [`Error::Limit`] after this many evaluation steps.
     pub fuel: Option<u64>,
+    /// Stop with [`Error::Limit`] once one template's output passes this
+    /// many bytes (checked between nodes).
+    pub max_output: Option<usize>,
     pub missing_key: MissingKey,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_depth: 1000, deadline: None, fuel: None, missing_key: MissingKey::Invalid }
+        Options { max_depth: 1000, deadline: None, fuel: None, max_output: None, missing_key: MissingKey::Invalid }
     }
 }
 
@@ -175,8 +178,13 @@ impl Templates {
 
     /// Executes template `name` with `dot` (Go's `ExecuteTemplate`).
     pub fn execute(&self, name: &str, dot: &Value) -> Result<String, Error> {
-        let rt = Runtime::new(self);
-        let mut ctx = Ctx { set: self, runtime: &rt };
+        self.execute_with(&Runtime::new(self), name, dot)
+    }
+
+    /// Executes template `name` under a budget shared with other calls
+    /// (helm renders every file of a chart under one deadline and fuel).
+    pub fn execute_with(&self, runtime: &Runtime, name: &str, dot: &Value) -> Result<String, Error> {
+        let mut ctx = Ctx { set: self, runtime };
         ctx.execute(name, dot)
     }
 }

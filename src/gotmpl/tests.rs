@@ -365,6 +365,20 @@ fn limits() {
     set.parse("t", "{{range 100000}}x{{end}}").unwrap();
     assert!(matches!(set.execute("t", &Value::Nil), Err(Error::Limit(_))));
 
+    // One budget across several executions.
+    let mut set = set_with(MissingKey::Invalid);
+    set.options.fuel = Some(80);
+    set.parse("t", "{{range 50}}x{{end}}").unwrap();
+    let rt = Runtime::new(&set);
+    assert_eq!(set.execute_with(&rt, "t", &Value::Nil).unwrap().len(), 50);
+    assert!(matches!(set.execute_with(&rt, "t", &Value::Nil), Err(Error::Limit(_))));
+
+    let mut set = set_with(MissingKey::Invalid);
+    set.options.max_output = Some(1000);
+    set.parse("t", "{{range 100000}}xxxxxxxxxx{{end}}").unwrap();
+    let e = set.execute("t", &Value::Nil).unwrap_err();
+    assert_eq!(e, Error::Limit("template: t: output exceeds 1000 bytes".into()));
+
     // Deeply nested parentheses: no stack overflow.
     let deep = format!("{{{{{}1{}}}}}", "(".repeat(3000), ")".repeat(3000));
     let mut set = set_with(MissingKey::Invalid);
