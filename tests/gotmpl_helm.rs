@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kubectl_gitops::gotmpl::{MissingKey, Templates, Value};
+use kubectl_gitops::yaml;
 
 fn helm() -> Option<PathBuf> {
     let candidates = [
@@ -23,7 +24,10 @@ fn helm() -> Option<PathBuf> {
 
 const VALUES: &str = r#"{"s": "str", "i": 17, "f": 1.5, "big": 1234567, "t": true, "z": 0, "e": "",
   "l": [1, 2, 3], "sl": ["a", "b"], "el": [], "m": {"b": 2, "a": 1}, "mm": {"a": {"b": "deep"}},
-  "lm": [{"x": 1}, {"x": 2}], "neg": -0.5, "tiny": 0.00001, "huge": 1e21, "u": "héllo wörld"}"#;
+  "lm": [{"x": 1}, {"x": 2}], "neg": -0.5, "tiny": 0.00001, "huge": 1e21, "u": "héllo wörld",
+  "fl": [0, 1, -1, 0.1, 0.2, 0.3, 1.1, 2.675, 1.005, 1e-7, 123456, 1234567, 12345678.9, 1e15, 123456789012,
+         9007199254740992, 1e16, 1.5e300, 2.5e-308, 3.14159265358979, 100, 1e5, 999999, 999999.5, 0.000099999,
+         0.5, 1.5, 2.5, -2.5, 0.125, 7e-5, 6.02214076e23, 1.7976931348623157e308, 4.9e-324, 33.333333333333336]}"#;
 
 const NAME: &str = "t/templates/t.yaml";
 
@@ -65,7 +69,9 @@ fn ours(tpl: &str) -> Result<String, String> {
     let mut set = Templates::new();
     set.options.missing_key = MissingKey::Zero;
     set.parse(NAME, &format!("# {tpl}\n")).map_err(|e| e.to_string())?;
-    let values = Value::from_json(&serde_json::from_str(VALUES).unwrap());
+    // The project's YAML reader: its floats are correctly rounded (serde_json's
+    // default float parser is not: 2.5e-308 would read one ulp off).
+    let values = Value::from_json(&yaml::parse_one(VALUES, yaml::Dialect::Kubectl).unwrap());
     let dot = Value::map([("Values".to_string(), values)].into_iter().collect());
     let out = set.execute(NAME, &dot).map_err(|e| e.to_string())?;
     Ok(out.replace("<no value>", "").trim_end().to_string())
@@ -181,6 +187,7 @@ const CASES: &[&str] = &[
     "{{ 0x }}",
     "{{ printf \"%d\" 1 | printf \"%s\" }}",
     "{{ if .Values.l }}{{ range .Values.l }}{{ continue 1 }}{{ end }}{{ end }}",
+    r#"{{ range .Values.fl }}{{ . }}|{{ printf "%g|%e|%f|%.3g|%.10g|%.0e|%8.2f|%.1f|%G|%E|%.0f" . . . . . . . . . . . }};{{ end }}"#,
     // Errors.
     "{{ .Values.s.x }}",
     "{{ .Values.nope.x }}",
