@@ -189,6 +189,12 @@ const CASES: &[&str] = &[
     "{{ if .Values.l }}{{ range .Values.l }}{{ continue 1 }}{{ end }}{{ end }}",
     r#"{{ range .Values.fl }}{{ . }}|{{ printf "%g|%e|%f|%.3g|%.10g|%.0e|%8.2f|%.1f|%G|%E|%.0f" . . . . . . . . . . . }};{{ end }}"#,
     // Errors.
+    "{{ $x:=1 }}{{$x}}{{.Values.s}}{{\"a\"}}{{ .Values.s|printf \"%s\" }}{{(.Values.s)}}{{ .Values.m.a}}{{/*x*/}}|",
+    "a {{- /*x*/ -}} b {{/* x */ -}} c {{- /* x\n# y */}} d",
+    "{{ $x := 1 }}{{ $x=2 }}{{ $x }}",
+    "{{ /* x */ }}",
+    "{{ .Values.s.}}",
+    "{{ .Values.s# }}",
     "{{ .Values.s.x }}",
     "{{ .Values.nope.x }}",
     "{{ .Values.m.abcdefghijklmnopqrstuvwxyz.q }}",

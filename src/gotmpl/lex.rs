@@ -303,7 +303,7 @@ fn check_terminator(src: &str, pos: usize) -> Result<(), LexError> {
     let b = src.as_bytes();
     match b.get(pos) {
         None => Ok(()),
-        Some(c) if is_space(*c) || b".,|:()=".contains(c) => Ok(()),
+        Some(c) if is_space(*c) || b".,|:()".contains(c) => Ok(()),
         Some(_) if right_delim(b, pos).0 => Ok(()),
         Some(_) => {
             let c = src[pos..].chars().next().unwrap_or('\0');
