@@ -142,6 +142,14 @@ impl Templates {
         Rc::make_mut(&mut self.funcs).insert(f.name.to_string(), f);
     }
 
+    /// Adds several functions (a function map).
+    pub fn add_funcs(&mut self, funcs: impl IntoIterator<Item = Func>) {
+        let map = Rc::make_mut(&mut self.funcs);
+        for f in funcs {
+            map.insert(f.name.to_string(), f);
+        }
+    }
+
     /// A function by name and whether it is a built-in.
     pub fn find_func(&self, name: &str) -> Option<(Func, bool)> {
         if let Some(f) = self.funcs.get(name) {

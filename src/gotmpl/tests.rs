@@ -341,6 +341,27 @@ fn maps_are_shared_references() {
 }
 
 #[test]
+fn map_helpers_and_deep_copies() {
+    let v = Value::from_json(&json!({"a": {"b": 1}, "c": [{"d": 2}]}));
+    let Value::Map(m) = &v else { panic!() };
+    let copy = v.deep_clone();
+    let Value::Map(cm) = &copy else { panic!() };
+    assert!(!m.same(cm));
+    if let Some(Value::Map(inner)) = cm.get("a") {
+        inner.insert("x", Value::int(3));
+    }
+    assert_eq!(fmt::sprint_v(&v), "map[a:map[b:1] c:[map[d:2]]]");
+    assert_eq!(fmt::sprint_v(&copy), "map[a:map[b:1 x:3] c:[map[d:2]]]");
+    assert_eq!(m.keys(), vec!["a".to_string(), "c".to_string()]);
+    assert!(m.remove("a").is_some());
+    assert_eq!(fmt::sprint_v(&v), "map[c:[map[d:2]]]");
+    let mut set = Templates::new();
+    set.add_funcs([Func::new("one", Arity::Exact(0), |_, _| Ok(Value::int(1)))]);
+    set.parse("t", "{{one}}").unwrap();
+    assert_eq!(set.execute("t", &Value::Nil).unwrap(), "1");
+}
+
+#[test]
 fn limits() {
     let mut set = set_with(MissingKey::Invalid);
     set.options.max_depth = 50;

@@ -96,6 +96,21 @@ impl Map {
         self.entries.borrow_mut().insert(key.into(), value);
     }
 
+    /// Removes a key (Sprig's `unset`), returning its value.
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        self.entries.borrow_mut().remove(key)
+    }
+
+    /// The keys, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        self.entries.borrow().keys().cloned().collect()
+    }
+
+    /// Whether two handles share the same entries (Go map identity).
+    pub fn same(&self, other: &Map) -> bool {
+        Rc::ptr_eq(&self.entries, &other.entries)
+    }
+
     pub fn len(&self) -> usize {
         self.entries.borrow().len()
     }
@@ -302,6 +317,24 @@ impl Value {
 
     pub fn map(entries: BTreeMap<String, Value>) -> Value {
         Value::Map(Map::from_entries(entries))
+    }
+
+    /// A copy sharing nothing mutable with the original (Sprig's
+    /// `deepCopy`): maps are copied at every level, objects and functions
+    /// are shared.
+    pub fn deep_clone(&self) -> Value {
+        match self {
+            Value::Map(m) => Value::Map(Map {
+                entries: Rc::new(RefCell::new(
+                    m.entries.borrow().iter().map(|(k, v)| (k.clone(), v.deep_clone())).collect(),
+                )),
+                ty: m.ty,
+            }),
+            Value::List(l) => {
+                Value::List(List { items: Rc::new(l.items.iter().map(Value::deep_clone).collect()), ty: l.ty })
+            }
+            v => v.clone(),
+        }
     }
 
     /// Nil or missing.
