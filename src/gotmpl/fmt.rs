@@ -95,7 +95,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         if chars.get(i) == Some(&'*') {
             i += 1;
             match args.get(argi) {
-                Some(Value::Int(n, _)) => {
+                Some(Value::Int(n, _)) if n.abs() <= MAX_WIDTH => {
                     argi += 1;
                     if *n < 0 {
                         f.minus = true;
@@ -118,7 +118,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             if chars.get(i) == Some(&'*') {
                 i += 1;
                 match args.get(argi) {
-                    Some(Value::Int(n, _)) if *n >= 0 => {
+                    Some(Value::Int(n, _)) if *n >= 0 && *n <= MAX_WIDTH => {
                         f.prec = Some(*n as usize);
                     }
                     _ => out.push_str("%!(BADPREC)"),
@@ -172,11 +172,19 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
     out
 }
 
+/// Go's `tooLarge`: widths and precisions past a million are refused.
+const MAX_WIDTH: i64 = 1_000_000;
+
+/// Go's `parsenum`: a crazy long number consumes the rest of the format.
 fn number(chars: &[char], i: &mut usize) -> Option<usize> {
     let start = *i;
     let mut n = 0usize;
     while let Some(d) = chars.get(*i).and_then(|c| c.to_digit(10)) {
-        n = n.saturating_mul(10).saturating_add(d as usize);
+        if n as i64 > MAX_WIDTH {
+            *i = chars.len();
+            return None;
+        }
+        n = n * 10 + d as usize;
         *i += 1;
     }
     (*i > start).then_some(n)

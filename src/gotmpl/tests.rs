@@ -137,6 +137,8 @@ fn printf_verbs() {
         (r#"{{printf "%v" .ln}}"#, "[<nil>]"),
         (r#"{{printf "%#v" .sl}}"#, r#"[]interface {}{"a", "b"}"#),
         (r#"{{printf "100%%"}}"#, "100%"),
+        (r#"{{printf "%100000000d|" 1}}"#, "%!(NOVERB)%!(EXTRA int=1)"),
+        (r#"{{printf "%*d|%.*d" 2000000 1 -1 2}}"#, "%!(BADWIDTH)1|%!(BADPREC)2"),
         (r#"{{printf "%!"}}"#, "%!!(MISSING)"),
         (r#"{{printf "%"}}"#, "%!(NOVERB)"),
     ]);
