@@ -5,18 +5,31 @@
 //! ([`builtins`]).
 //!
 //! A [`Templates`] set holds parsed trees by name and a function map.
-//! Other modules (Sprig, Helm) add functions with [`Templates::add_func`];
-//! a function receives its evaluated arguments and a [`Ctx`], through which
-//! `include` executes another template ([`Ctx::execute`]) and `tpl` parses
-//! and executes text ([`Ctx::execute_text`]) under the same limits.
+//! Other modules (Sprig, Helm) add functions before parsing (Go checks
+//! names at parse time) with [`Templates::add_func`]/[`Templates::add_funcs`].
+//! A function receives its evaluated arguments (missing values as
+//! [`Value::Nil`]) and a [`Ctx`], through which `include` executes another
+//! template ([`Ctx::execute`]) and `tpl` parses and executes text
+//! ([`Ctx::execute_text`]) under the same [`Runtime`] (depth, fuel,
+//! deadline). It returns a value, or [`Error::Func`] which the executor
+//! reports as Go does (`error calling NAME: ...`). [`Func::typed`] declares
+//! Go parameter types checked before the call.
 //!
 //! ```
-//! use kubectl_gitops::gotmpl::{Templates, Value};
+//! use kubectl_gitops::gotmpl::{Arity, Error, Func, Templates, Value};
 //! let mut set = Templates::new();
-//! set.parse("t", r#"{{ define "x" }}[{{ . }}]{{ end }}{{ template "x" .a }}"#).unwrap();
+//! set.add_func(Func::new("include", Arity::Exact(2), |ctx, a| {
+//!     let name = a[0].as_str().ok_or_else(|| Error::Func("name must be a string".into()))?;
+//!     ctx.execute(name, &a[1]).map(Value::from)
+//! }));
+//! set.parse("t", r#"{{ define "x" }}[{{ . }}]{{ end }}{{ template "x" .a }} {{ include "x" 3 | printf "%q" }}"#)
+//!     .unwrap();
 //! let dot = Value::from_json(&serde_json::json!({"a": 1e6}));
-//! assert_eq!(set.execute("t", &dot).unwrap(), "[1e+06]");
+//! assert_eq!(set.execute("t", &dot).unwrap(), r#"[1e+06] "[3]""#);
 //! ```
+//!
+//! Not thread-safe by design (`Rc` values, shared mutable maps as in Go):
+//! one set renders on one thread.
 //!
 //! Invariants: execution never overflows the stack (template nesting is
 //! bounded by [`Options::max_depth`], deep expressions grow the stack on
