@@ -189,6 +189,7 @@ const CASES: &[&str] = &[
     "{{ if .Values.l }}{{ range .Values.l }}{{ continue 1 }}{{ end }}{{ end }}",
     r#"{{ range .Values.fl }}{{ . }}|{{ printf "%g|%e|%f|%.3g|%.10g|%.0e|%8.2f|%.1f|%G|%E|%.0f" . . . . . . . . . . . }};{{ end }}"#,
     r#"{{ printf "%100000000d|%*d|%.*d|%[3]d|%[0]d|%[x" 1 2000000 1 -1 2 }}"#,
+    r#"{{ printf "%+v|%+v|%+v|% v|%#v|%#v|%#v|%+5v|%#v" 5 1.5 .Values.l 5 1.0 .Values.i .Values.m 3 nil }}"#,
     // Errors.
     "{{ $x:=1 }}{{$x}}{{.Values.s}}{{\"a\"}}{{ .Values.s|printf \"%s\" }}{{(.Values.s)}}{{ .Values.m.a}}{{/*x*/}}|",
     "a {{- /*x*/ -}} b {{/* x */ -}} c {{- /* x\n# y */}} d",

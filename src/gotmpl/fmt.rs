@@ -150,6 +150,10 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         if verb == 'w' {
             f.sharp = false;
         }
+        if verb == 'v' || verb == 'w' {
+            // `%+v` asks for struct field names (Go's plusV), not signs.
+            f.plus = false;
+        }
         print_arg(&mut out, arg, if verb == 'w' { 'v' } else { verb }, &f);
     }
     if !reordered && argi < args.len() {
