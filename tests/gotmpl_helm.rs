@@ -190,6 +190,11 @@ const CASES: &[&str] = &[
     r#"{{ range .Values.fl }}{{ . }}|{{ printf "%g|%e|%f|%.3g|%.10g|%.0e|%8.2f|%.1f|%G|%E|%.0f" . . . . . . . . . . . }};{{ end }}"#,
     r#"{{ printf "%100000000d|%*d|%.*d|%[3]d|%[0]d|%[x" 1 2000000 1 -1 2 }}"#,
     r#"{{ printf "%+v|%+v|%+v|% v|%#v|%#v|%#v|%+5v|%#v" 5 1.5 .Values.l 5 1.0 .Values.i .Values.m 3 nil }}"#,
+    r#"{{ printf "%5.1q|%-10v|%05v|%#x|%e|%08.3e|%+.2e|% d|%U|%o|%q|%5t|" "abc" .Values.m "ab" -255 -1.5 -1.5 1.5 -3 1114111 -8 7 true }}"#,
+    r#"{{ printf "%t|%s|%x|%d|%f|%s|%6.2v|%v|%x|%X" 1 true true 1.5 2 .Values.m "abc" .Values.lm 1.5 "héllo" }}"#,
+    r#"{{ printf "%#v|%#v|%#v|%#v|%#v" .Values.sl .Values.lm 1e21 "a\tb" true }}"#,
+    r#"{{ printf "%010.3f|%-010.3f|%+010.3f|% 010.3f|%010s|%-010d|%x|% X" -3.5 3.5 3.5 3.5 "ab" 5 "" "abc" }}"#,
+    r#"{{ range .Values.fl }}{{ printf "%x|%X|%.3x|%.0x|%10.1x|" . . . . . }}{{ end }}"#,
     // Errors.
     "{{ $x:=1 }}{{$x}}{{.Values.s}}{{\"a\"}}{{ .Values.s|printf \"%s\" }}{{(.Values.s)}}{{ .Values.m.a}}{{/*x*/}}|",
     "a {{- /*x*/ -}} b {{/* x */ -}} c {{- /* x\n# y */}} d",

@@ -38,6 +38,10 @@ pub fn format_float(x: f64, conv: char, prec: Option<usize>) -> String {
         s.push('-');
     }
     match conv {
+        'x' | 'X' => {
+            s.push_str(&hex_float(x, conv, prec));
+            s
+        }
         'f' => {
             match prec {
                 Some(p) => s.push_str(&format!("{:.*}", p, x.abs())),
@@ -135,4 +139,70 @@ fn fmt_f(d: &[u8], dp: i32, prec: usize) -> String {
 /// `%v` of a float64 (strconv 'g', shortest).
 pub fn format_float_v(x: f64) -> String {
     format_float(x, 'g', None)
+}
+
+/// strconv's `%x` of a float64: `0x1.8p+00`, rounded to `prec` hex digits
+/// after the point when given (ties to even).
+fn hex_float(x: f64, conv: char, prec: Option<usize>) -> String {
+    let bits = x.to_bits();
+    let mut exp = ((bits >> 52) & 0x7ff) as i32;
+    let mut mant = bits & ((1u64 << 52) - 1);
+    if exp == 0 {
+        exp += 1;
+    } else {
+        mant |= 1u64 << 52;
+    }
+    exp -= 1023;
+    if mant == 0 {
+        exp = 0;
+    }
+    // The leading 1 (if any) at bit 60.
+    mant <<= 60 - 52;
+    while mant != 0 && mant & (1u64 << 60) == 0 {
+        mant <<= 1;
+        exp -= 1;
+    }
+    if let Some(p) = prec.filter(|p| *p < 15) {
+        let shift = (p * 4) as u32;
+        let extra = (mant << shift) & ((1u64 << 60) - 1);
+        mant >>= 60 - shift;
+        if extra | (mant & 1) > 1u64 << 59 {
+            mant += 1;
+        }
+        mant <<= 60 - shift;
+        if mant & (1u64 << 61) != 0 {
+            mant >>= 1;
+            exp += 1;
+        }
+    }
+    let digits: &[u8; 16] = if conv == 'X' { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
+    let mut s = String::from("0");
+    s.push(conv);
+    s.push(if (mant >> 60) & 1 == 1 { '1' } else { '0' });
+    mant <<= 4;
+    match prec {
+        None if mant != 0 => {
+            s.push('.');
+            while mant != 0 {
+                s.push(digits[((mant >> 60) & 15) as usize] as char);
+                mant <<= 4;
+            }
+        }
+        Some(p) if p > 0 => {
+            s.push('.');
+            for _ in 0..p {
+                s.push(digits[((mant >> 60) & 15) as usize] as char);
+                mant <<= 4;
+            }
+        }
+        _ => {}
+    }
+    s.push(if conv == 'X' { 'P' } else { 'p' });
+    s.push(if exp < 0 { '-' } else { '+' });
+    let e = exp.unsigned_abs();
+    if e < 10 {
+        s.push('0');
+    }
+    s.push_str(&e.to_string());
+    s
 }

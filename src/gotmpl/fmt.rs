@@ -470,7 +470,7 @@ fn fmt_int(out: &mut String, i: i64, unsigned: bool, verb: char, f: &Flags, v: &
 fn fmt_float(out: &mut String, x: f64, verb: char, f: &Flags, v: &Value) {
     let (conv, prec) = match verb {
         'v' => ('g', f.prec),
-        'g' | 'G' => (verb, f.prec),
+        'g' | 'G' | 'x' | 'X' => (verb, f.prec),
         'e' | 'E' | 'f' => (verb, Some(f.prec.unwrap_or(6))),
         'F' => ('f', Some(f.prec.unwrap_or(6))),
         _ => return bad_verb(out, verb, v),
