@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kubectl_gitops::gotmpl::{MissingKey, Templates, Value};
+use kubectl_gitops::gotmpl::{IntType, MissingKey, Templates, Value};
 use kubectl_gitops::yaml;
 
 fn helm() -> Option<PathBuf> {
@@ -28,6 +28,9 @@ const VALUES: &str = r#"{"s": "str", "i": 17, "f": 1.5, "big": 1234567, "t": tru
   "fl": [0, 1, -1, 0.1, 0.2, 0.3, 1.1, 2.675, 1.005, 1e-7, 123456, 1234567, 12345678.9, 1e15, 123456789012,
          9007199254740992, 1e16, 1.5e300, 2.5e-308, 3.14159265358979, 100, 1e5, 999999, 999999.5, 0.000099999,
          0.5, 1.5, 2.5, -2.5, 0.125, 7e-5, 6.02214076e23, 1.7976931348623157e308, 4.9e-324, 33.333333333333336]}"#;
+
+/// `--set` integers are int64 in helm.
+const SET: &str = "si=5,sneg=-3,sbig=9223372036854775807";
 
 const NAME: &str = "t/templates/t.yaml";
 
@@ -57,7 +60,7 @@ fn same_error(helm: &str, ours: &str) -> bool {
 
 fn helm_render(helm: &Path, dir: &Path, tpl: &str) -> Result<String, String> {
     std::fs::write(dir.join("t/templates/t.yaml"), format!("# {tpl}\n")).unwrap();
-    let out = Command::new(helm).args(["template", "x"]).arg(dir.join("t")).output().unwrap();
+    let out = Command::new(helm).args(["template", "x", "--set", SET]).arg(dir.join("t")).output().unwrap();
     if !out.status.success() {
         return Err(go_error(&String::from_utf8_lossy(&out.stderr)));
     }
@@ -72,6 +75,12 @@ fn ours(tpl: &str) -> Result<String, String> {
     // The project's YAML reader: its floats are correctly rounded (serde_json's
     // default float parser is not: 2.5e-308 would read one ulp off).
     let values = Value::from_json(&yaml::parse_one(VALUES, yaml::Dialect::Kubectl).unwrap());
+    if let Value::Map(m) = &values {
+        // What `--set SET` adds: integers as int64.
+        m.insert("si", Value::Int(5, IntType::Int64));
+        m.insert("sneg", Value::Int(-3, IntType::Int64));
+        m.insert("sbig", Value::Int(i64::MAX, IntType::Int64));
+    }
     let dot = Value::map([("Values".to_string(), values)].into_iter().collect());
     let out = set.execute(NAME, &dot).map_err(|e| e.to_string())?;
     Ok(out.replace("<no value>", "").trim_end().to_string())
@@ -195,6 +204,10 @@ const CASES: &[&str] = &[
     r#"{{ printf "%#v|%#v|%#v|%#v|%#v" .Values.sl .Values.lm 1e21 "a\tb" true }}"#,
     r#"{{ printf "%010.3f|%-010.3f|%+010.3f|% 010.3f|%010s|%-010d|%x|% X" -3.5 3.5 3.5 3.5 "ab" 5 "" "abc" }}"#,
     r#"{{ range .Values.fl }}{{ printf "%x|%X|%.3x|%.0x|%10.1x|" . . . . . }}{{ end }}"#,
+    r#"{{ .Values.si }} {{ printf "%T %d %x %v %08d" .Values.sbig .Values.sbig .Values.sneg .Values.si .Values.sneg }} {{ eq .Values.si 5 }} {{ lt .Values.sneg 0 }} {{ range .Values.si }}{{ . }}{{ end }} {{ index .Values.l .Values.sneg | print }}"#,
+    "{{ lt .Values.si 5.0 }}",
+    "{{ index .Values.l .Values.si }}",
+    "{{ printf \"%T\" (len .Values.l) }} {{ range $i, $v := .Values.sl }}{{ printf \"%T\" $i }}{{ end }} {{ range $i := .Values.si }}{{ printf \"%T\" $i }}{{ end }}",
     // Errors.
     "{{ $x:=1 }}{{$x}}{{.Values.s}}{{\"a\"}}{{ .Values.s|printf \"%s\" }}{{(.Values.s)}}{{ .Values.m.a}}{{/*x*/}}|",
     "a {{- /*x*/ -}} b {{/* x */ -}} c {{- /* x\n# y */}} d",
