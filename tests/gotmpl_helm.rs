@@ -209,6 +209,11 @@ const CASES: &[&str] = &[
     "{{ index .Values.l .Values.si }}",
     "{{ printf \"%T\" (len .Values.l) }} {{ range $i, $v := .Values.sl }}{{ printf \"%T\" $i }}{{ end }} {{ range $i := .Values.si }}{{ printf \"%T\" $i }}{{ end }}",
     // Errors.
+    "{{ index .Values.m nil }}",
+    "{{ true | printf }}",
+    "{{ $x := nil }}",
+    "{{ $x := 1.0 }}{{ $x.anything }}",
+    "{{ if nil }}{{ end }}",
     "{{ $x:=1 }}{{$x}}{{.Values.s}}{{\"a\"}}{{ .Values.s|printf \"%s\" }}{{(.Values.s)}}{{ .Values.m.a}}{{/*x*/}}|",
     "a {{- /*x*/ -}} b {{/* x */ -}} c {{- /* x\n# y */}} d",
     "{{ $x := 1 }}{{ $x=2 }}{{ $x }}",

@@ -95,7 +95,7 @@ fn index(item: &Value, idx: &[Value]) -> R {
             }
             Value::Map(m) => match i {
                 Value::String(k) => m.get(k).unwrap_or(Value::Nil),
-                Value::Missing | Value::Nil => m.get("").unwrap_or(Value::Nil),
+                Value::Missing | Value::Nil => return Err(err("value is nil; should be of type string")),
                 v => return Err(err(format!("value has type {}; should be string", v.type_name()))),
             },
             v => return Err(err(format!("can't index item of type {}", v.type_name()))),

@@ -421,6 +421,71 @@ fn json_conversion() {
     assert_eq!(v.to_json().unwrap(), json!({"a": 1.0, "b": [true, null, "x"], "c": 2.5}));
 }
 
+/// Cases from Go's exec_test.go that maps and lists can express.
+#[test]
+fn go_exec_test_checklist() {
+    check(&[
+        ("{{and false 0}} {{and 1 0}} {{and 0 true}} {{and 1 1}}", "false 0 0 1"),
+        ("{{or 0 0}} {{or 1 0}} {{or 0 true}} {{or 1 1}}", "0 1 true 1"),
+        ("{{if and true 1 `hi`}}TRUE{{else}}FALSE{{end}}", "TRUE"),
+        ("{{if and true 1 `hi` | not}}TRUE{{else}}FALSE{{end}}", "FALSE"),
+        ("{{not true}} {{not false}}", "false true"),
+        (r#"{{printf "%04x" 127}}"#, "007f"),
+        (r#"{{printf "%g" 3.5}}"#, "3.5"),
+        (r#"{{print nil}}"#, "<nil>"),
+        (r#"{{println 1 2 3}}"#, "1 2 3\n"),
+        (r#"{{html "<script>alert(\"XSS\");</script>"}}"#, "&lt;script&gt;alert(&#34;XSS&#34;);&lt;/script&gt;"),
+        (
+            r#"{{printf "<script>alert(\"XSS\");</script>" | html}}"#,
+            "&lt;script&gt;alert(&#34;XSS&#34;);&lt;/script&gt;",
+        ),
+        ("{{js `It'd be nice.`}}", "It\\'d be nice."),
+        (r#"{{"http://www.example.org/"|urlquery}}"#, "http%3A%2F%2Fwww.example.org%2F"),
+        ("{{if 1.5}}NON-ZERO{{else}}ZERO{{end}} {{if ``}}NON-EMPTY{{else}}EMPTY{{end}}", "NON-ZERO EMPTY"),
+        ("{{if .m.none}}NON-ZERO{{else}}ZERO{{end}} {{if not .m.none}}ZERO{{else}}NON-ZERO{{end}}", "ZERO ZERO"),
+        ("{{if $x := true}}{{with $x := .i}}{{$x}},{{end}}{{$x}}{{end}}", "17,true"),
+        ("{{if eq 1 3}}1{{else if eq 2 3}}2{{else if eq 3 3}}3{{end}}", "3"),
+        ("{{with 1.5}}{{.}}{{else}}ZERO{{end}} {{with .l}}{{.}}{{else}}EMPTY{{end}}", "1.5 [1 2 3]"),
+        ("{{with $x := $}}{{$y := $.s}}{{$y}}{{end}}", "str"),
+        ("{{range $x := .l}}<{{$foo:=$x}}{{$x}}>{{end}}", "<1><2><3>"),
+        ("{{range $x, $y := .l}}<{{$x}}={{$y}}>{{end}}", "<0=1><1=2><2=3>"),
+        (r#"{{or .l "slice is empty"}} {{or .el "slice is empty"}}"#, "[1 2 3] slice is empty"),
+        ("{{index .m ``}}", "<no value>"),
+        ("{{printf `%T` 0xef}} {{printf `%T` 0XEE}}", "int int"),
+        ("{{\"aaa\"|printf }}", "aaa"),
+        ("{{($).s}} {{(.mm).a.b}} {{print (.mm).a.b}}", "str deep deep"),
+    ]);
+    for bad in [
+        "{{if nil}}TRUE{{end}}",
+        "{{index .l `hello`}}",
+        "{{index .l nil}}",
+        "{{index .m nil}}",
+        "{{index .m 10}}",
+        "{{index nil 1}}",
+        "{{len .missing}}",
+        "{{$x := 1}}{{$x 2}}",
+        "{{$x := 1}}{{3 | $x}}",
+        "{{(nil).True}}",
+        "{{$x := nil}}{{$x.anything}}",
+        r#"{{$x := (1.0)}}{{$y := ("hello")}}{{$x.anything}}{{$y.true}}"#,
+        "{{true|printf}}",
+        "{{1|printf}}",
+        "{{1.1|printf}}",
+        "{{'x'|printf}}",
+        "{{call nil}}",
+    ] {
+        assert!(run(bad).is_err(), "{bad} should fail, got {:?}", run(bad));
+    }
+    assert_eq!(
+        run("{{index .m nil}}").unwrap_err(),
+        "template: t:1:2: executing \"t\" at <index .m nil>: error calling index: value is nil; should be of type string"
+    );
+    assert_eq!(
+        run("{{true|printf}}").unwrap_err(),
+        "template: t:1:7: executing \"t\" at <printf>: wrong type for value; expected string; got bool"
+    );
+}
+
 #[test]
 fn typed_parameters() {
     let mut set = set_with(MissingKey::Invalid);
