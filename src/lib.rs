@@ -14,6 +14,7 @@ pub mod external_diff;
 pub mod fleet;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod gotmpl;
 pub mod health;
 pub mod history;
 pub mod keys;
