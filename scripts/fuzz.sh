@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 secs="${1:-60}"
 shift || true
-all=(yaml set_flags smp kustomization jinja application manifests)
+all=(yaml set_flags smp kustomization jinja application manifests gotmpl)
 targets=("${@:-${all[@]}}")
 
 if ! command -v cargo-fuzz >/dev/null; then

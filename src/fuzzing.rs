@@ -20,7 +20,7 @@ use crate::yaml::{self, Dialect, DuplicateKeys, ParseLimits};
 pub type Target = fn(&[u8]);
 
 /// The targets by name, as `fuzz/` and the regression test know them.
-pub const TARGETS: [(&str, Target); 7] = [
+pub const TARGETS: [(&str, Target); 8] = [
     ("yaml", yaml),
     ("set_flags", set_flags),
     ("smp", smp),
@@ -28,6 +28,7 @@ pub const TARGETS: [(&str, Target); 7] = [
     ("jinja", jinja),
     ("application", application),
     ("manifests", manifests),
+    ("gotmpl", gotmpl),
 ];
 
 /// Limits small enough that a fuzzer's input cannot take its memory or time.
@@ -87,6 +88,24 @@ pub fn jinja(data: &[u8]) {
         ("values.yaml", b"name: web\nreplicas: 2\nlabels: {a: b}\nlist: [1, two, {x: y}]\n"),
         ("templates/t.yaml.j2", data),
     ]);
+}
+
+/// A Go template (our `text/template` engine), parsed and executed over
+/// helm-like values, with a deadline, fuel and an output cap.
+pub fn gotmpl(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let mut set = crate::gotmpl::Templates::new();
+    set.options.deadline = Some(std::time::Instant::now() + Duration::from_secs(5));
+    set.options.fuel = Some(10_000_000);
+    set.options.max_output = Some(16 << 20);
+    if set.parse("t", text).is_err() {
+        return;
+    }
+    let dot = crate::gotmpl::Value::from_json(&serde_json::json!({
+        "Values": {"name": "web", "replicas": 2, "labels": {"a": "b"}, "list": [1, "two", {"x": "y"}], "on": true},
+        "Release": {"Name": "r", "Namespace": "ns"},
+    }));
+    let _ = set.execute("t", &dot);
 }
 
 /// A plain directory's manifest file, through decoding and validation.
