@@ -331,6 +331,14 @@ fn diff_cmd(args: DiffArgs) -> Result<i32> {
         resolved = compare::prepare(&cluster, objects)?;
         comparisons = compare::compare(&cluster, &resolved)?;
     }
+    if let Some(p) = &parent {
+        for (key, other, origin) in crate::sync::shared_objects(&comparisons, &p.id()) {
+            tracing::warn!(
+                "{key} ({origin}) is a member of another app's ApplySet ({other}): a sync leaves it to its owner \
+                 (--adopt takes it over, --fail-on-shared-resource refuses)"
+            );
+        }
+    }
     let opts = diff_options(&source);
     let mut diffs: Vec<_> =
         comparisons.iter().map(|c| diff_object(c.live.as_ref(), Some(&c.predicted), &opts)).collect();

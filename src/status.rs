@@ -92,6 +92,8 @@ pub fn status(
     crate::sync::label_members(&mut objects, &id)?;
     let resolved = compare::prepare(cluster, objects)?;
     let comparisons = compare::compare_for_status(cluster, &resolved)?;
+    let shared: std::collections::HashMap<ObjectKey, String> =
+        crate::sync::shared_objects(&comparisons, &id).into_iter().map(|(k, other, _)| (k, other)).collect();
     let mut items = Vec::new();
     let mut healths: Vec<Option<Health>> = Vec::new();
     for c in &comparisons {
@@ -100,7 +102,11 @@ pub fn status(
             None => Some(Health { status: HealthStatus::Missing, message: "not found in the cluster".into() }),
             Some(live) => assess_for_wait(live),
         };
-        items.push(object_status(&c.desired.key(), changed, health.as_ref(), ""));
+        // An object another app's ApplySet holds: a sync leaves it to its
+        // owner (or fails, or adopts it), so say whose it is.
+        let note =
+            shared.get(&c.desired.key()).map(|o| format!("shared: a member of ApplySet {o}")).unwrap_or_default();
+        items.push(object_status(&c.desired.key(), changed, health.as_ref(), &note));
         healths.push(health);
     }
     let parent = parent::read(cluster, reference, true)?;

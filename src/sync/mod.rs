@@ -559,7 +559,7 @@ fn respect_ignore_differences(
 
 /// Rendered objects whose live copy is labelled a member of another
 /// ApplySet: (key, that ApplySet's id, origin).
-fn shared_objects(comparisons: &[Comparison], id: &str) -> Vec<(ObjectKey, String, crate::model::Origin)> {
+pub(crate) fn shared_objects(comparisons: &[Comparison], id: &str) -> Vec<(ObjectKey, String, crate::model::Origin)> {
     comparisons
         .iter()
         .filter_map(|c| {
