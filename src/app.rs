@@ -382,29 +382,20 @@ fn require_name(flag: Option<&str>, args: &SourceArgs, command: &str) -> Result<
     Ok(())
 }
 
-/// The Application's `ignoreDifferences` as diff rules (jq expressions are
-/// not supported: a warning names them).
+/// The Application's `ignoreDifferences` as diff rules.
 pub(crate) fn diff_options(source: &Resolved) -> DiffOptions {
     let Some(app) = &source.app else { return DiffOptions::default() };
     let ignore = app
         .ignore_differences
         .iter()
-        .map(|d| {
-            if !d.jq_path_expressions.is_empty() {
-                tracing::warn!(
-                    "{}: ignoreDifferences jqPathExpressions are not supported and are not applied: {:?}",
-                    app.name,
-                    d.jq_path_expressions
-                );
-            }
-            crate::diff::IgnoreRule {
-                group: d.group.clone(),
-                kind: d.kind.clone(),
-                name: d.name.clone(),
-                namespace: d.namespace.clone(),
-                json_pointers: d.json_pointers.clone(),
-                managed_fields_managers: d.managed_fields_managers.clone(),
-            }
+        .map(|d| crate::diff::IgnoreRule {
+            group: d.group.clone(),
+            kind: d.kind.clone(),
+            name: d.name.clone(),
+            namespace: d.namespace.clone(),
+            json_pointers: d.json_pointers.clone(),
+            managed_fields_managers: d.managed_fields_managers.clone(),
+            jq_path_expressions: d.jq_path_expressions.clone(),
         })
         .collect();
     DiffOptions { ignore }

@@ -79,6 +79,12 @@ fn an_applications_ignore_differences_are_applied() {
     std::fs::write(&file, app("  ignoreDifferences:\n  - kind: ConfigMap\n    jsonPointers: [/data/a]\n")).unwrap();
     let r = env.run(repo.tmp.path(), &["diff", "-f", file.to_str().unwrap()]);
     assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    // The same with a jq path expression.
+    std::fs::write(&file, app("  ignoreDifferences:\n  - kind: ConfigMap\n    jqPathExpressions: ['.data | .a']\n"))
+        .unwrap();
+    let r = env.run(repo.tmp.path(), &["diff", "-f", file.to_str().unwrap()]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    assert!(!r.stderr.contains("not supported"), "{}", r.stderr);
     // A rule for another kind does not hide the change.
     std::fs::write(&file, app("  ignoreDifferences:\n  - kind: Secret\n    jsonPointers: [/data/a]\n")).unwrap();
     let r = env.run(repo.tmp.path(), &["diff", "-f", file.to_str().unwrap()]);
@@ -145,7 +151,7 @@ fn respect_ignore_differences_keeps_live_values() {
     let file = repo.tmp.path().join("app.yaml");
     let app = |options: &str| {
         format!(
-            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: web}}\nspec:\n  source:\n    repoURL: work\n    path: app\n  destination:\n    server: {}\n    namespace: {ns}\n  ignoreDifferences:\n  - kind: ConfigMap\n    jsonPointers: [/data/ptr]\n    managedFieldsManagers: [other]\n  syncPolicy:\n    syncOptions: [{options}]\n",
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: web}}\nspec:\n  source:\n    repoURL: work\n    path: app\n  destination:\n    server: {}\n    namespace: {ns}\n  ignoreDifferences:\n  - kind: ConfigMap\n    jqPathExpressions: [.data.ptr]\n    managedFieldsManagers: [other]\n  syncPolicy:\n    syncOptions: [{options}]\n",
             c.server
         )
     };

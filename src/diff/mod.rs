@@ -10,6 +10,7 @@
 //! Secret `data` and `stringData` values are masked before any text is made
 //! ([`mask`]), so no secret value can reach the output.
 
+pub mod jq;
 pub mod managed;
 pub mod mask;
 mod unified;
@@ -40,6 +41,9 @@ pub struct IgnoreRule {
     /// Fields owned (in the live object) by these managers are removed from both sides.
     #[serde(default)]
     pub managed_fields_managers: Vec<String>,
+    /// jq expressions whose selected paths are removed from both sides.
+    #[serde(default)]
+    pub jq_path_expressions: Vec<String>,
 }
 
 impl IgnoreRule {
@@ -152,6 +156,12 @@ pub fn respect_ignored(desired: &mut Value, live: Option<&Value>, rules: &[Ignor
                 None => remove_pointer(desired, p),
             }
         }
+        for e in &rule.jq_path_expressions {
+            match jq::keep_live(desired, live, e) {
+                Ok(v) => *desired = v,
+                Err(message) => crate::logging::warn_once(e, message),
+            }
+        }
         if let Some(l) = live {
             for fields in rule.managed_fields_managers.iter().flat_map(|m| managed_entries(l, m)) {
                 managed::strip_owned(desired, &fields);
@@ -214,6 +224,12 @@ pub fn diff_object(live: Option<&Value>, merged: Option<&Value>, opts: &DiffOpti
         for side in [live.as_mut(), merged.as_mut()].into_iter().flatten() {
             for p in &rule.json_pointers {
                 remove_pointer(side, p);
+            }
+            for e in &rule.jq_path_expressions {
+                match jq::delete_paths(side, e) {
+                    Ok(v) => *side = v,
+                    Err(message) => crate::logging::warn_once(e, message),
+                }
             }
         }
         if let Some(l) = &live {
