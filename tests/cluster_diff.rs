@@ -258,6 +258,17 @@ fn change_shows_exactly_that_field_and_masks_secrets() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stdout.contains("/LIVE/apps.v1.Deployment.diff-change.web"), "{}", r.stdout);
     assert!(r.stdout.contains("+      - image: nginx:1.26") && !r.stdout.contains("aHVudGVy"), "{}", r.stdout);
+    // The LIVE and MERGED trees are private to the user (Secrets are in them, masked or not).
+    let script = tree(&[("modes.sh", "stat -c '%a %n' \"$1\" \"$2\" \"$1\"/* \"$2\"/*\nexit 1\n")]);
+    let program = format!("sh {}", script.path().join("modes.sh").display());
+    let r = gitops(c, &["diff", changed.path().to_str().unwrap()], &[("KUBECTL_EXTERNAL_DIFF", program.as_str())]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let modes: Vec<&str> = r.stdout.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert!(modes.len() >= 4, "{}", r.stdout);
+    for line in r.stdout.lines() {
+        let mode = line.split_whitespace().next().unwrap();
+        assert!(mode == "700" || mode == "600", "world- or group-readable: {line}");
+    }
 }
 
 #[test]
