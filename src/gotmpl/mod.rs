@@ -27,6 +27,7 @@ pub mod exec;
 pub mod fmt;
 pub mod lex;
 pub mod parse;
+pub mod sprig;
 pub mod value;
 
 #[cfg(test)]
