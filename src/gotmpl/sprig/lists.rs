@@ -122,7 +122,7 @@ fn slice(a: &[Value]) -> R {
     let start = a.get(1).map_or(0, to_int64);
     let end = if a.len() < 3 { len } else { to_int64(&a[2]) };
     if start < 0 || end < start || end > len {
-        return Err(err("reflect.Value.Slice: slice index out of range"));
+        return Err(err("reflect.Value.Slice: slice index out of bounds"));
     }
     Ok(Value::List(List { items: Rc::new(l.items[start as usize..end as usize].to_vec()), ty: l.ty }))
 }

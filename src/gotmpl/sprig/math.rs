@@ -43,7 +43,7 @@ pub(super) fn register(v: &mut Vec<Func>) {
     add(v, "mulf", Arity::AtLeast(1), |a| decimal_op(a[0].clone(), &a[1..], Op::Mul));
     add(v, "divf", Arity::AtLeast(1), |a| {
         if a[1..].iter().any(|x| to_float64(x) == 0.0) {
-            return Err(err("decimal division by zero"));
+            return Err(err("decimal division by 0"));
         }
         decimal_op(a[0].clone(), &a[1..], Op::Div)
     });
@@ -77,6 +77,8 @@ fn round(a: &[Value]) -> R {
     let on = match a.get(2) {
         None => 0.5,
         Some(Value::Float(f)) => *f,
+        // an integer constant converts to the float64 parameter
+        Some(Value::Int(i, IntType::Int)) => *i as f64,
         Some(x) => return Err(super::type_error(x, "float64")),
     };
     let pow = 10f64.powf(places);

@@ -54,7 +54,7 @@ static VALID: LazyLock<Regex> = LazyLock::new(|| {
 impl Version {
     /// `semver.NewVersion`.
     pub fn parse(v: &str) -> Result<Version, Error> {
-        let m = VERSION.captures(v).ok_or_else(|| err("Invalid Semantic Version"))?;
+        let m = VERSION.captures(v).ok_or_else(|| err("invalid semantic version"))?;
         let seg = |i: usize| -> Result<u64, Error> {
             match m.get(i) {
                 None => Ok(0),
@@ -72,7 +72,7 @@ impl Version {
         let pre = m.get(5).map_or("", |x| x.as_str()).to_string();
         for part in pre.split('.').filter(|_| !pre.is_empty()) {
             if part.len() > 1 && part.starts_with('0') && part.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(err("Version segment starts with 0"));
+                return Err(err("version segment starts with 0"));
             }
         }
         Ok(Version {

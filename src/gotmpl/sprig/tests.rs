@@ -103,3 +103,56 @@ fn semver_ranges() {
         "true true false true true",
     )]);
 }
+
+#[test]
+fn case_conversions() {
+    check(&[
+        (
+            r#"{{ list (camelcase "GOLANG_IS_GREAT") (camelcase "_complex__case_") (camelcase "some words") (camelcase "fooBar") | join "," }}"#,
+            "GolangIsGreat,_Complex_Case_,SomeWords,FooBar",
+        ),
+        (
+            r#"{{ list (snakecase "FirstName") (snakecase "HTTPServer") (snakecase "NoHTTPS") (snakecase "GO PATH") (snakecase "http2xx") (snakecase "HTTP20xOK") (snakecase "Duration2m3s") (snakecase "Bld4Floor3rd") (snakecase "a.b$c") (snakecase "__a--b") (snakecase "fooBar.baz") | join "," }}"#,
+            "first_name,http_server,no_https,go_path,http_2xx,http_20x_ok,duration_2m3s,bld4_floor_3rd,a.b_$_c,__a__b,foo_bar.baz",
+        ),
+        (
+            r#"{{ list (kebabcase "FirstName") (kebabcase "helloWorld_x") (kebabcase "X") (kebabcase "ABC") (kebabcase "HTTPServer nameX") | join "," }}"#,
+            "first-name,hello-world-x,x,abc,http-server-name-x",
+        ),
+    ]);
+}
+
+#[test]
+fn errors_read_as_helms() {
+    let cases = [
+        (r#"{{ semver "1.2.x" }}"#, "error calling semver: invalid semantic version"),
+        (r#"{{ semverCompare "foo" "1.2.3" }}"#, "error calling semverCompare: improper constraint: foo"),
+        (r#"{{ semverCompare ">1" "1.2.03-01" }}"#, "error calling semverCompare: version segment starts with 0"),
+        (r#"{{ first "abc" }}"#, "error calling first: Cannot find first on type string"),
+        (r#"{{ prepend "abc" 1 }}"#, "error calling prepend: Cannot prepend on type string"),
+        (r#"{{ first nil }}"#, "error calling first: runtime error: invalid memory address or nil pointer dereference"),
+        (r#"{{ substr 3 10 "ab" }}"#, "error calling substr: runtime error: slice bounds out of range [3:2]"),
+        (
+            r#"{{ substr -1 10 "ab" }}"#,
+            "error calling substr: runtime error: slice bounds out of range [:10] with length 2",
+        ),
+        (r#"{{ regexFind "(" "x" }}"#, "error calling regexFind: regexp: Compile(`(`): error parsing regexp: "),
+        (
+            r#"{{ dig "a" "b" 1 (dict "a" "s") }}"#,
+            "error calling dig: interface conversion: interface {} is string, not map[string]interface {}",
+        ),
+        (r#"{{ set nil "a" 1 }}"#, "error calling set: assignment to entry in nil map"),
+        (r#"{{ repeat -1 "a" }}"#, "error calling repeat: strings: negative Repeat count"),
+        (r#"{{ concat (list 1) "a" }}"#, "error calling concat: Cannot concat type string as list"),
+        (r#"{{ slice (list 1 2) 3 }}"#, "error calling slice: reflect.Value.Slice: slice index out of bounds"),
+        (r#"{{ chunk 0 (list 1) }}"#, "error calling chunk: runtime error: makeslice: len out of range"),
+        (r#"{{ div 1 0 }}"#, "error calling div: runtime error: integer divide by zero"),
+        (r#"{{ divf 1 0 }}"#, "error calling divf: decimal division by 0"),
+        (r#"{{ indent .f "a" }}"#, "wrong type for value; expected int; got float64"),
+    ];
+    for (tpl, want) in cases {
+        let got = run(tpl).expect_err(tpl);
+        assert!(got.contains(want), "{tpl}: {got}");
+    }
+    check(&[(r#"{{ keys nil }} {{ round 2.5 0 1 }}"#, "[] 2")]);
+}
