@@ -14,6 +14,7 @@ mod encoding;
 mod flow;
 mod lists;
 mod math;
+mod paths;
 mod semver;
 mod strings;
 
@@ -39,7 +40,46 @@ pub fn sprig_funcs() -> Vec<Func> {
     math::register(&mut v);
     encoding::register(&mut v);
     semver::register(&mut v);
+    paths::register(&mut v);
+    aliases(&mut v);
     v
+}
+
+/// Sprig's second names: `must...` variants (whose errors read as the
+/// plain functions' panics do), `tuple`, and the old snake-case spellings.
+fn aliases(v: &mut Vec<Func>) {
+    const ALIASES: &[(&str, &str)] = &[
+        ("mustAppend", "append"),
+        ("mustPush", "push"),
+        ("mustPrepend", "prepend"),
+        ("mustFirst", "first"),
+        ("mustLast", "last"),
+        ("mustRest", "rest"),
+        ("mustInitial", "initial"),
+        ("mustReverse", "reverse"),
+        ("mustUniq", "uniq"),
+        ("mustWithout", "without"),
+        ("mustHas", "has"),
+        ("mustCompact", "compact"),
+        ("mustSlice", "slice"),
+        ("mustChunk", "chunk"),
+        ("mustRegexFind", "regexFind"),
+        ("mustRegexFindAll", "regexFindAll"),
+        ("mustRegexReplaceAll", "regexReplaceAll"),
+        ("mustRegexReplaceAllLiteral", "regexReplaceAllLiteral"),
+        ("mustRegexSplit", "regexSplit"),
+        ("mustMerge", "merge"),
+        ("mustMergeOverwrite", "mergeOverwrite"),
+        ("mustDeepCopy", "deepCopy"),
+        ("tuple", "list"),
+        ("trimall", "trimAll"),
+    ];
+    for (alias, name) in ALIASES {
+        if let Some(f) = v.iter().find(|f| &*f.name == *name) {
+            let f = Func { name: (*alias).into(), arity: f.arity, body: f.body.clone() };
+            v.push(f);
+        }
+    }
 }
 
 /// Adds the Sprig functions to a template set.

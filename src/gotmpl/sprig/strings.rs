@@ -64,6 +64,10 @@ pub(super) fn register(v: &mut Vec<Func>) {
             let (re, x) = (string_arg(a, 0)?, string_arg(a, 1)?);
             Ok(Value::Bool(regex::Regex::new(re).is_ok_and(|r| r.is_match(x))))
         }),
+        ("mustRegexMatch", |a| {
+            let re = compile(string_arg(a, 0)?)?;
+            Ok(Value::Bool(re.is_match(string_arg(a, 1)?)))
+        }),
         ("regexFind", |a| {
             let re = compile(string_arg(a, 0)?)?;
             Ok(s(re.find(string_arg(a, 1)?).map_or("", |m| m.as_str())))

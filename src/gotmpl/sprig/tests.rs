@@ -6,9 +6,35 @@ use serde_json::json;
 use super::add_sprig;
 use crate::gotmpl::{Templates, Value};
 
+/// Go's `encoding/json` output for the values these tests produce (a
+/// stand-in for helm's `toJson`, which is not Sprig's).
+fn go_json(v: &Value) -> String {
+    match v.underlying() {
+        Value::Missing | Value::Nil | Value::Func(_) => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i, _) => i.to_string(),
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e21 => format!("{f:.0}"),
+        Value::Float(f) => f.to_string(),
+        Value::String(s) => serde_json::to_string(&*s)
+            .unwrap_or_default()
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026"),
+        Value::List(l) => format!("[{}]", l.items.iter().map(go_json).collect::<Vec<_>>().join(",")),
+        Value::Map(m) => format!(
+            "{{{}}}",
+            m.entries.borrow().iter().map(|(k, x)| format!("{:?}:{}", k, go_json(x))).collect::<Vec<_>>().join(",")
+        ),
+        Value::Object(_) => "{}".into(),
+    }
+}
+
 fn run(tpl: &str) -> Result<String, String> {
     let mut set = Templates::new();
     add_sprig(&mut set);
+    set.add_func(crate::gotmpl::Func::new("toJson", crate::gotmpl::Arity::Exact(1), |_, a| {
+        Ok(Value::from(go_json(&a[0])))
+    }));
     set.parse("t", tpl).map_err(|e| e.to_string())?;
     let dot = Value::from_json(&json!({"n": null, "f": 1.5, "l": [1, 2], "m": {"a": {"b": "deep"}}}));
     set.execute("t", &dot).map_err(|e| e.to_string())
@@ -155,4 +181,55 @@ fn errors_read_as_helms() {
         assert!(got.contains(want), "{tpl}: {got}");
     }
     check(&[(r#"{{ keys nil }} {{ round 2.5 0 1 }}"#, "[] 2")]);
+}
+
+/// One `helm template` run of many functions (helm 4.1.4's output).
+#[test]
+fn helm_batch() {
+    check(&[
+        (
+            r#"{{ list (base "a/b/") (base "") (base "///") (dir "a/b/c") (dir "abc") (dir "/a") (clean "a//b/../../..") (clean "/../a/./") (ext "a/b.c.d") (ext "a.b/c") (isAbs "/x") (osBase "x/y") (tuple 1 2) (trimall "x" "xaxx") | toJson }}"#,
+            r#"["b",".","/","a/b",".","/","..","/a",".d","",true,"y",[1,2],"a"]"#,
+        ),
+        (
+            r#"{{ list (mustRegexMatch "a+" "caat") (regexMatch "(" "x") (regexSplit "a*" "xaay" -1) (regexSplit "," "a,b,c" 2) (regexFindAll "a." "abacad" 2) (regexReplaceAll "a(x*)b" "-ab-axxb-" "${1}W") (regexReplaceAllLiteral "a(x*)b" "-ab-axxb-" "${1}") (regexQuoteMeta "a.b#c-d") | toJson }}"#,
+            r#"[true,false,["x","y"],["a","b,c"],["ab","ac"],"-W-xxW-","-${1}-${1}-","a\\.b#c-d"]"#,
+        ),
+        (
+            r#"{{ list (split "." "a.b.c") (splitn "." 2 "a.b.c") (splitList "" "abc") (sortAlpha (list "b" 10 "a")) (sortAlpha nil) (toStrings (list 1 nil "x")) | toJson }}"#,
+            r#"[{"_0":"a","_1":"b","_2":"c"},{"_0":"a","_1":"b.c"},["a","b","c"],["10","a","b"],["\u003cnil\u003e"],["1","x"]]"#,
+        ),
+        (
+            r#"{{ list (default "d" 0) (default "d" list) (default "d" (dict)) (default "d" false) (default "d" "x") (default "d") (coalesce 0 "" "z") (coalesce) (empty (dict "a" 1)) (all 1 "a") (any 0 "") (ternary "y" "n" true) | toJson }}"#,
+            r#"["d","d","d","d","x","d","z",null,false,true,false,"y"]"#,
+        ),
+        (
+            r#"{{ list (dict "a" 1 "b") (get (dict "a" 1) "z") (hasKey (dict "a" 1) "a") (pluck "a" (dict "a" 1) (dict "b" 2) (dict "a" 3)) (dig "x" "y" "def" (dict "x" (dict "y" 5))) (dig "x" "q" "def" (dict "x" (dict "y" 5))) (pick (dict "a" 1 "b" 2) "a" "z") (omit (dict "a" 1 "b" 2) "a") (values (dict "a" 1)) (keys (dict "b" 1) (dict "a" 2 "b" 3)) | toJson }}"#,
+            r#"[{"a":1,"b":""},"",true,[1,3],5,"def",{"a":1},{"b":2},[1],["b","a","b"]]"#,
+        ),
+        (
+            r#"{{ list (mergeOverwrite (dict "a" 1 "l" (list 1 2) "m" (dict "x" 1)) (dict "a" nil "l" (list 3) "m" (dict "y" 2))) (merge (dict "l" (list 1 2)) (dict "l" (list 3) "n" nil)) | toJson }}"#,
+            r#"[{"a":null,"l":[3],"m":{"x":1,"y":2}},{"l":[1,2]}]"#,
+        ),
+        (
+            r#"{{ list (uniq (list 1 1 "1" 2 1)) (without (list 1 2 3 1) 1 3) (has 2 (list 1 2)) (has "a" nil) (compact (list 0 1 "" nil "x" false)) (initial (list 1 2 3)) (last (list 1 2 3)) (reverse (list 1 2 3)) (append (list 1) 2) (prepend (list 1) 0) (concat (list 1) (list 2 3)) (chunk 2 (list 1 2 3 4 5)) (until -3) (untilStep 10 0 -3) | toJson }}"#,
+            r#"[[1,"1",2],[2],true,false,[1,"x"],[1,2],3,[3,2,1],[1,2],[0,1],[1,2,3],[[1,2],[3,4],[5]],[0,-1,-2],[10,7,4,1]]"#,
+        ),
+        (
+            r#"{{ list (b64enc "hello") (b64dec "aGVsbG8=") (b32enc "hello") (b32dec "NBSWY3DP") (sha1sum "hello") (sha256sum "hello") (adler32sum "hello") (b32dec "!!!") | toJson }}"#,
+            r#"["aGVsbG8=","hello","NBSWY3DP","hello","aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d","2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824","103547413","illegal base32 data at input byte 0"]"#,
+        ),
+        (
+            r#"{{ list (typeOf 1) (kindOf (list)) (typeIs "int" 1) (kindIs "map" (dict)) (typeIsLike "int" 1) (deepEqual (list 1 2) (list 1 2)) (deepEqual 1 1.0) (kindOf nil) (typeOf nil) | toJson }}"#,
+            r#"["int","slice",true,true,true,true,false,"invalid","\u003cnil\u003e"]"#,
+        ),
+        (
+            r#"{{ list (trim "  a b \n") (trimAll "$" "$$5.00$") (trimPrefix "-" "--a") (trimSuffix "-" "a--") (upper "abc") (lower "ABC") (repeat 3 "ab") (nospace "a b\tc") (trunc 3 "hello") (abbrev 3 "hello") (plural "one" "many" 2) (replace "a" "b" "aaa") (indent 2 "a\nb") (nindent 2 "a") (contains "b" "abc") (hasPrefix "a" "abc") (hasSuffix "c" "abc") | toJson }}"#,
+            r#"["a b","5.00","-a","a-","ABC","abc","ababab","abc","hel","hello","many","bbb","  a\n  b","\n  a",true,true,true]"#,
+        ),
+        (
+            r#"{{ list (int64 "9223372036854775807") (int "1_000") (int "-0x10") (int true) (float64 "abc") (int "0b101") (int " 1") (atoi "+5") (add1 "2") (sub 5 2.5) (mul 2 "3" 4) (mod 7 3) (min 3 1 2) (maxf 1 2.5 "3") (minf 1 2.5) (ceil 1.2) (subf 1 0.9) (mulf 0.1 3) | toJson }}"#,
+            r#"[9223372036854775807,1000,-16,1,0,5,0,5,3,3,24,1,1,3,1,2,0.1,0.3]"#,
+        ),
+    ]);
 }
