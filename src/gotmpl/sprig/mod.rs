@@ -9,6 +9,7 @@
 //! conversions the library leans on.
 
 mod case;
+mod date;
 mod dicts;
 mod encoding;
 mod flow;
@@ -41,6 +42,7 @@ pub fn sprig_funcs() -> Vec<Func> {
     encoding::register(&mut v);
     semver::register(&mut v);
     paths::register(&mut v);
+    date::register(&mut v);
     aliases(&mut v);
     v
 }

@@ -233,3 +233,17 @@ fn helm_batch() {
         ),
     ]);
 }
+
+#[test]
+fn dates() {
+    check(&[
+        (
+            r#"{{ list (date "2006-01-02T15:04:05.000Z07:00 Mon Jan _2 3PM .999 pm MST -0700 06 1 2 002" 1700000000) (dateInZone "Monday January 2 15:04:05 -07:00" 86399 "UTC") (htmlDate 0) (unixEpoch (toDate "2006-01-02" "2024-02-29")) (toDate "2006-01-02 15:04" "2024-02-29 13:45" | date "Jan 2 15:04") (duration 95) (duration "3700") (dateModify "-1.5h" (toDate "2006-01-02" "2024-03-01") | date "2006-01-02 15:04") (toDate "2006" "x" | typeOf) (typeOf now) (dateInZone "15:04 MST" 0 "Nope/Zone") | toJson }}"#,
+            r#"["2023-11-14T22:13:20.000Z Tue Nov 14 10PM  pm UTC +0000 23 11 14 318","Thursday January 1 23:59:59 +00:00","1970-01-01","1709164800","Feb 29 13:45","0s","1h1m40s","2024-02-29 22:30","time.Time","time.Time","00:00 UTC"]"#,
+        ),
+        (
+            r#"{{ toDate "2006-01-02" "2024-02-29" }} | {{ date "2006" 1.5e9 | len }} | {{ durationRound "3700s" }} {{ durationRound 90061 }} {{ durationRound "-5m" }}"#,
+            "2024-02-29 00:00:00 +0000 UTC | 4 | 1h 0s 5m",
+        ),
+    ]);
+}
