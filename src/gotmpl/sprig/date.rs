@@ -156,6 +156,12 @@ fn time_param(v: &Value) -> Result<Time, crate::gotmpl::Error> {
     }
 }
 
+/// A `time.Time`'s printed form as RFC 3339 with nanoseconds (its JSON).
+pub(super) fn rfc3339(printed: &str) -> Option<String> {
+    let t = layout::parse(TIME_STRING, printed).ok()?;
+    Some(layout::format(&t, "2006-01-02T15:04:05.999999999Z07:00"))
+}
+
 /// The time behind a `time.Time` object (ours print exactly, so the
 /// printed form parses back).
 fn time_of(o: &dyn Object) -> Option<Time> {

@@ -13,6 +13,7 @@ mod date;
 mod dicts;
 mod encoding;
 mod flow;
+pub mod json;
 mod lists;
 mod math;
 mod paths;
@@ -43,6 +44,7 @@ pub fn sprig_funcs() -> Vec<Func> {
     semver::register(&mut v);
     paths::register(&mut v);
     date::register(&mut v);
+    json::register(&mut v);
     aliases(&mut v);
     v
 }

@@ -6,27 +6,9 @@ use serde_json::json;
 use super::add_sprig;
 use crate::gotmpl::{Templates, Value};
 
-/// Go's `encoding/json` output for the values these tests produce (a
-/// stand-in for helm's `toJson`, which is not Sprig's).
+/// helm's `toJson` (not Sprig's) is `json.Marshal`.
 fn go_json(v: &Value) -> String {
-    match v.underlying() {
-        Value::Missing | Value::Nil | Value::Func(_) => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i, _) => i.to_string(),
-        Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e21 => format!("{f:.0}"),
-        Value::Float(f) => f.to_string(),
-        Value::String(s) => serde_json::to_string(&*s)
-            .unwrap_or_default()
-            .replace('<', "\\u003c")
-            .replace('>', "\\u003e")
-            .replace('&', "\\u0026"),
-        Value::List(l) => format!("[{}]", l.items.iter().map(go_json).collect::<Vec<_>>().join(",")),
-        Value::Map(m) => format!(
-            "{{{}}}",
-            m.entries.borrow().iter().map(|(k, x)| format!("{:?}:{}", k, go_json(x))).collect::<Vec<_>>().join(",")
-        ),
-        Value::Object(_) => "{}".into(),
-    }
+    super::json::marshal(v, true, None).unwrap_or_default()
 }
 
 fn run(tpl: &str) -> Result<String, String> {
@@ -244,6 +226,20 @@ fn dates() {
         (
             r#"{{ toDate "2006-01-02" "2024-02-29" }} | {{ date "2006" 1.5e9 | len }} | {{ durationRound "3700s" }} {{ durationRound 90061 }} {{ durationRound "-5m" }}"#,
             "2024-02-29 00:00:00 +0000 UTC | 4 | 1h 0s 5m",
+        ),
+    ]);
+}
+
+#[test]
+fn json_as_go_writes_it() {
+    check(&[
+        (
+            r#"{{ toPrettyJson (dict "a" (list 1 2.5 1e-7 1e21 123456789.0 "<&>") "e" (list) "m" (dict) "t" (toDate "2006-01-02" "2024-02-29") "v" (semver "1.2.3")) | quote }}"#,
+            r#""{\n  \"a\": [\n    1,\n    2.5,\n    1e-7,\n    1e+21,\n    123456789,\n    \"\\u003c\\u0026\\u003e\"\n  ],\n  \"e\": [],\n  \"m\": {},\n  \"t\": \"2024-02-29T00:00:00Z\",\n  \"v\": \"1.2.3\"\n}""#,
+        ),
+        (
+            r#"{{ toRawJson (dict "a" "<&>\u2028" "n" nil "f" 0.000001 "g" 1e20) | quote }}"#,
+            r#""{\"a\":\"<&>\\u2028\",\"f\":0.000001,\"g\":100000000000000000000,\"n\":null}""#,
         ),
     ]);
 }
