@@ -50,6 +50,14 @@ pub(super) fn register(v: &mut Vec<Func>) {
             .value())
         });
     }
+    for name in ["mustDateModify", "must_date_modify"] {
+        add(v, name, Arity::Exact(2), |a| {
+            let t = time_param(&a[1])?;
+            let d = string_arg(a, 0)?;
+            let d = parse_duration(d).ok_or_else(|| super::err(format!("time: invalid duration {}", quote(d))))?;
+            Ok(t.add_nanos(d).value())
+        });
+    }
     add(v, "duration", Arity::Exact(1), |a| {
         let secs = match &a[0] {
             Value::String(s) => s.parse::<i64>().unwrap_or(0),

@@ -53,6 +53,21 @@ pub(super) fn register(v: &mut Vec<Func>) {
     for (name, body) in one {
         add(v, name, Arity::Exact(1), *body);
     }
+    add(v, "randInt", Arity::Exact(2), |a| {
+        let (lo, hi) = (int_arg(a, 0)?, int_arg(a, 1)?);
+        if hi <= lo {
+            return Err(err("invalid argument to Intn"));
+        }
+        Ok(Value::int(lo + (random() % (hi - lo) as u64) as i64))
+    });
+    add(v, "randBytes", Arity::Exact(1), |a| {
+        let n = int_arg(a, 0)?;
+        if !(0..=1 << 26).contains(&n) {
+            return Err(err("runtime error: makeslice: len out of range"));
+        }
+        let bytes: Vec<u8> = (0..n).map(|_| random() as u8).collect();
+        Ok(Value::from(base64::engine::general_purpose::STANDARD.encode(bytes)))
+    });
     add(v, "uuidv4", Arity::Exact(0), |_| Ok(Value::from(uuidv4())));
 }
 

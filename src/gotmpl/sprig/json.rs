@@ -14,6 +14,11 @@ pub(super) fn register(v: &mut Vec<Func>) {
     add(v, "toPrettyJson", Arity::Exact(1), |a| Ok(Value::from(marshal(&a[0], true, Some("  ")).unwrap_or_default())));
     add(v, "toRawJson", Arity::Exact(1), |a| Ok(Value::from(marshal(&a[0], false, None).unwrap_or_default())));
     add(v, "mustToPrettyJson", Arity::Exact(1), |a| marshal(&a[0], true, Some("  ")).map(Value::from).map_err(err));
+    add(v, "mustToJson", Arity::Exact(1), |a| marshal(&a[0], true, None).map(Value::from).map_err(err));
+    add(v, "mustFromJson", Arity::Exact(1), |a| {
+        let j: serde_json::Value = serde_json::from_str(super::string_arg(a, 0)?).map_err(|e| err(e.to_string()))?;
+        Ok(Value::from_json(&j))
+    });
     add(v, "mustToRawJson", Arity::Exact(1), |a| marshal(&a[0], false, None).map(Value::from).map_err(err));
 }
 

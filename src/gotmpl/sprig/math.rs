@@ -39,6 +39,7 @@ pub(super) fn register(v: &mut Vec<Func>) {
     add(v, "ceil", Arity::Exact(1), |a| Ok(Value::Float(to_float64(&a[0]).ceil())));
     add(v, "round", Arity::AtLeast(2), round);
     add(v, "addf", Arity::AtLeast(0), |a| decimal_op(Value::Float(0.0), a, Op::Add));
+    add(v, "add1f", Arity::Exact(1), |a| decimal_op(a[0].clone(), &[Value::int(1)], Op::Add));
     add(v, "subf", Arity::AtLeast(1), |a| decimal_op(a[0].clone(), &a[1..], Op::Sub));
     add(v, "mulf", Arity::AtLeast(1), |a| decimal_op(a[0].clone(), &a[1..], Op::Mul));
     add(v, "divf", Arity::AtLeast(1), |a| {

@@ -19,6 +19,7 @@ mod math;
 mod paths;
 mod semver;
 mod strings;
+mod url;
 
 #[cfg(test)]
 mod tests;
@@ -45,6 +46,7 @@ pub fn sprig_funcs() -> Vec<Func> {
     paths::register(&mut v);
     date::register(&mut v);
     json::register(&mut v);
+    url::register(&mut v);
     aliases(&mut v);
     v
 }

@@ -54,7 +54,7 @@ pub(super) fn register(v: &mut Vec<Func>) {
         ("repeat", |a| Ok(s(&repeat(string_arg(a, 1)?, int_arg(a, 0)?)?))),
         ("trunc", |a| Ok(s(&trunc(int_arg(a, 0)?, string_arg(a, 1)?)))),
         ("abbrev", |a| Ok(s(&abbrev(int_arg(a, 0)?, string_arg(a, 1)?)))),
-        ("wrap", |a| Ok(s(&wrap(string_arg(a, 1)?, int_arg(a, 0)?, "\n")))),
+        ("wrap", |a| Ok(s(&wrap_custom(string_arg(a, 1)?, int_arg(a, 0)?, "\n", false)))),
         ("indent", |a| Ok(s(&indent(int_arg(a, 0)?, string_arg(a, 1)?)?))),
         ("nindent", |a| Ok(s(&format!("\n{}", indent(int_arg(a, 0)?, string_arg(a, 1)?)?)))),
         ("split", |a| Ok(split_map(string_arg(a, 1)?, string_arg(a, 0)?, -1))),
@@ -78,7 +78,8 @@ pub(super) fn register(v: &mut Vec<Func>) {
     }
     let three: &[(&str, Body)] = &[
         ("substr", |a| substr(int_arg(a, 0)?, int_arg(a, 1)?, string_arg(a, 2)?).map(|x| s(&x))),
-        ("wrapWith", |a| Ok(s(&wrap(string_arg(a, 2)?, int_arg(a, 0)?, string_arg(a, 1)?)))),
+        ("wrapWith", |a| Ok(s(&wrap_custom(string_arg(a, 2)?, int_arg(a, 0)?, string_arg(a, 1)?, true)))),
+        ("abbrevboth", |a| Ok(s(&abbrevboth(int_arg(a, 0)?, int_arg(a, 1)?, string_arg(a, 2)?)))),
         ("replace", |a| Ok(s(&string_arg(a, 2)?.replace(string_arg(a, 0)?, string_arg(a, 1)?)))),
         ("plural", |a| Ok(s(if int_arg(a, 2)? == 1 { string_arg(a, 0)? } else { string_arg(a, 1)? }))),
         ("splitn", |a| Ok(split_map(string_arg(a, 2)?, string_arg(a, 0)?, int_arg(a, 1)?))),
@@ -104,6 +105,7 @@ pub(super) fn register(v: &mut Vec<Func>) {
     for (name, body) in three {
         add(v, name, Arity::Exact(3), *body);
     }
+    add(v, "hello", Arity::Exact(0), |_| Ok(s("Hello!")));
     add(v, "quote", Arity::AtLeast(0), |a| {
         let out: Vec<String> = a.iter().filter(|x| !x.is_nil()).map(|x| go_quote(&strval(x))).collect();
         Ok(s(&out.join(" ")))
@@ -289,9 +291,29 @@ fn abbrev(width: i64, x: &str) -> String {
     format!("{}...", bytes(x, 0, width as usize - 3))
 }
 
-/// goutils `WrapCustom` without long-word wrapping: breaks at the last
-/// space within `width` bytes; a longer word runs to the next space.
-fn wrap(x: &str, width: i64, nl: &str) -> String {
+/// Sprig's `abbrevboth`: goutils `AbbreviateFull` with ellipses at both
+/// ends around the text from `offset`.
+fn abbrevboth(offset: i64, width: i64, x: &str) -> String {
+    if width < 4 || (offset > 0 && width < 7) || x.len() as i64 <= width {
+        return x.to_string();
+    }
+    let len = x.len() as i64;
+    let mut offset = offset.min(len);
+    if len - offset < width - 3 {
+        offset = len - (width - 3);
+    }
+    if offset <= 4 {
+        return format!("{}...", bytes(x, 0, width as usize - 3));
+    }
+    if offset + width - 3 < len {
+        return format!("...{}", abbrev(width - 3, &bytes(x, offset as usize, x.len())));
+    }
+    format!("...{}", bytes(x, (len - (width - 3)) as usize, x.len()))
+}
+
+/// goutils `WrapCustom`: breaks at the last space within `width` bytes;
+/// a longer word is cut at `width` (`long_words`) or runs to the next space.
+fn wrap_custom(x: &str, width: i64, nl: &str, long_words: bool) -> String {
     let nl = if nl.is_empty() { "\n" } else { nl };
     let width = width.max(1) as usize;
     let b = x.as_bytes();
@@ -307,6 +329,10 @@ fn wrap(x: &str, width: i64, nl: &str) -> String {
             out += &bytes(x, off, off + sp);
             out += nl;
             off += sp + 1;
+        } else if long_words {
+            out += &bytes(x, off, off + width);
+            out += nl;
+            off += width;
         } else {
             let end = width + off;
             match b[end..].iter().position(|&c| c == b' ') {

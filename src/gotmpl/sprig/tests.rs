@@ -243,3 +243,25 @@ fn json_as_go_writes_it() {
         ),
     ]);
 }
+
+#[test]
+fn urls_and_extras() {
+    check(&[
+        (
+            r#"{{ list (abbrevboth 5 10 "1234 5678 9123") (abbrevboth 0 5 "abcdefghij") (abbrevboth 1 6 "abcdefghij") (wrapWith 5 "<br>" "abcdefghijkl mn") (hello) (add1f 1.1) (mustToJson (dict "a" 1)) (mustFromJson "{\"a\":[1,\"x\",null]}") (mustFromJson "[1]" | typeOf) (randInt 3 4) (randBytes 3 | len) | toJson }}"#,
+            r#"["...5678...","ab...","abcdefghij","abcde\u003cbr\u003efghij\u003cbr\u003ekl mn","Hello!",2.1,"{\"a\":1}",{"a":[1,"x",null]},"[]interface {}",3,4]"#,
+        ),
+        (
+            r#"{{ urlParse "https://u:p@example.com:8443/a%20b/c?x=1&y=%20#frag%20x" | toJson }}"#,
+            r#"{"fragment":"frag x","host":"example.com:8443","hostname":"example.com","opaque":"","path":"/a b/c","query":"x=1\u0026y=%20","scheme":"https","userinfo":"u:p"}"#,
+        ),
+        (
+            r#"{{ urlParse "mailto:joe@x.org" | toJson }} {{ urlJoin (dict "scheme" "https" "host" "h:1" "path" "/a b" "query" "q=1" "fragment" "f g" "userinfo" "u:p") }}"#,
+            r#"{"fragment":"","host":"","hostname":"","opaque":"joe@x.org","path":"","query":"","scheme":"mailto","userinfo":""} https://u:p@h:1/a%20b?q=1#f%20g"#,
+        ),
+    ]);
+    let e = run(r#"{{ mustDateModify "x" now }}"#).unwrap_err();
+    assert!(e.ends_with(r#"error calling mustDateModify: time: invalid duration "x""#), "{e}");
+    let e = run(r#"{{ randInt 3 3 }}"#).unwrap_err();
+    assert!(e.ends_with("error calling randInt: invalid argument to Intn"), "{e}");
+}
