@@ -265,3 +265,22 @@ fn urls_and_extras() {
     let e = run(r#"{{ randInt 3 3 }}"#).unwrap_err();
     assert!(e.ends_with("error calling randInt: invalid argument to Intn"), "{e}");
 }
+
+/// Every constraint/version pair of testdata/semver_helm.tsv, as helm
+/// answers it.
+#[test]
+fn semver_matrix_matches_helm() {
+    let mut wrong = Vec::new();
+    for line in include_str!("testdata/semver_helm.tsv").lines().filter(|l| !l.starts_with('#')) {
+        let [c, v, want] = line.split('\t').collect::<Vec<_>>()[..] else {
+            panic!("bad line {line:?}");
+        };
+        let got = run(&format!(r#"{{{{ semverCompare "{c}" "{v}" }}}}"#)).unwrap_or_else(|e| e);
+        if got != want {
+            wrong.push(format!("{c:?} {v:?}: want {want}, got {got}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let e = run(r#"{{ semverCompare "" "1.2.3" }}"#).unwrap_err();
+    assert!(e.ends_with("error calling semverCompare: improper constraint: "), "{e}");
+}
