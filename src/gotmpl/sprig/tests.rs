@@ -284,3 +284,24 @@ fn semver_matrix_matches_helm() {
     let e = run(r#"{{ semverCompare "" "1.2.3" }}"#).unwrap_err();
     assert!(e.ends_with("error calling semverCompare: improper constraint: "), "{e}");
 }
+
+/// Values as helm reads them from values.yaml: every number a float64.
+#[test]
+fn values_numbers_are_floats() {
+    let mut set = Templates::new();
+    add_sprig(&mut set);
+    set.add_func(crate::gotmpl::Func::new("toJson", crate::gotmpl::Arity::Exact(1), |_, a| {
+        Ok(Value::from(go_json(&a[0])))
+    }));
+    let values = Value::from_json(&json!({
+        "port": 8080, "big": 1000000, "f": 1.5, "s": "x", "b": true, "n": null, "l": ["a", "b"],
+        "nl": [1, 2], "m": {"k": "v", "z": 0}, "e": "", "z": 0
+    }));
+    let dot = Value::map([("Values".to_string(), values)].into_iter().collect());
+    let tpl = r#"{{ list (toString .Values.port) (quote .Values.big) (toString .Values.big) (int .Values.big) (.Values.f | int64) (default 3 .Values.z) (default 3 .Values.n) (default "d" .Values.e) (empty .Values.m) (has "a" .Values.l) (has 1 .Values.nl) (has 1.0 .Values.nl) (typeOf .Values.port) (kindOf .Values.l) (join "-" .Values.nl) (sortAlpha .Values.l) (last .Values.l) (keys .Values.m | sortAlpha) (hasKey .Values.m "z") (get .Values.m "k") (pluck "k" .Values.m) (coalesce .Values.n .Values.z .Values.port) (ternary "a" "b" .Values.b) (add .Values.port 1) (mul .Values.f 2) (mulf .Values.f 2) (max .Values.port .Values.big) (cat .Values.port .Values.f) (printf "%v" (list .Values.port)) (toStrings .Values.nl) (until 2 | toStrings) (uniq (list .Values.port 8080 .Values.port)) | toJson }}"#;
+    set.parse("t", tpl).unwrap();
+    assert_eq!(
+        set.execute("t", &dot).unwrap(),
+        r#"["8080","\"1e+06\"","1e+06",1000000,1,3,3,"d",false,true,false,true,"float64","slice","1-2",["a","b"],"b",["k","z"],true,"v",["v"],8080,"a",8081,2,3,1000000,"8080 1.5","[8080]",["1","2"],["0","1"],[8080,8080]]"#
+    );
+}
