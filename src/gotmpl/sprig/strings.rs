@@ -19,11 +19,11 @@ const MAX_OUTPUT: usize = 64 << 20;
 pub(super) fn register(v: &mut Vec<Func>) {
     let one: &[(&str, Body)] = &[
         ("trim", |a| Ok(s(string_arg(a, 0)?.trim_matches(is_go_space)))),
-        ("upper", |a| Ok(s(&string_arg(a, 0)?.to_uppercase()))),
-        ("lower", |a| Ok(s(&string_arg(a, 0)?.to_lowercase()))),
+        ("upper", |a| Ok(s(&string_arg(a, 0)?.chars().map(single_upper).collect::<String>()))),
+        ("lower", |a| Ok(s(&string_arg(a, 0)?.chars().map(single_lower).collect::<String>()))),
         ("title", |a| Ok(s(&title(string_arg(a, 0)?)))),
         ("untitle", |a| Ok(s(&untitle(string_arg(a, 0)?)))),
-        ("nospace", |a| Ok(s(&string_arg(a, 0)?.chars().filter(|c| !is_go_space(*c)).collect::<String>()))),
+        ("nospace", |a| Ok(s(&nospace(string_arg(a, 0)?)))),
         ("initials", |a| Ok(s(&initials(string_arg(a, 0)?)))),
         ("swapcase", |a| Ok(s(&swapcase(string_arg(a, 0)?)))),
         ("toString", |a| Ok(s(&strval(&a[0])))),
@@ -150,7 +150,13 @@ fn title(x: &str) -> String {
         .collect()
 }
 
-/// `unicode.ToUpper` (one rune to one rune).
+/// goutils `DeleteWhiteSpace`, which reads each byte as a Latin-1 rune:
+/// a U+00A0 loses its second byte and keeps `Â`, as in helm.
+fn nospace(x: &str) -> String {
+    x.bytes().map(char::from).filter(|c| !is_go_space(*c)).collect()
+}
+
+/// `unicode.ToUpper` (one rune to one rune; `ß` stays).
 fn single_upper(c: char) -> char {
     let mut u = c.to_uppercase();
     match (u.next(), u.next()) {

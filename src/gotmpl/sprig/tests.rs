@@ -305,3 +305,11 @@ fn values_numbers_are_floats() {
         r#"["8080","\"1e+06\"","1e+06",1000000,1,3,3,"d",false,true,false,true,"float64","slice","1-2",["a","b"],"b",["k","z"],true,"v",["v"],8080,"a",8081,2,3,1000000,"8080 1.5","[8080]",["1","2"],["0","1"],[8080,8080]]"#
     );
 }
+
+#[test]
+fn edge_cases_match_helm() {
+    check(&[(
+        r#"{{ list (regexSplit "a*" "xaay" -1) (regexSplit "" "abc" -1) (regexSplit "," "" -1) (regexFindAll "a*" "baaab" -1) (regexReplaceAll "a*" "baaab" "-") (toString (dict "a" 1)) (toString (list 1 "a" nil)) (toString nil) (toString true) (quote (list 1 2)) (quote) (join "," (until 3)) (split "," "a,b")._1 (title "ünïcode wörds") (upper "straße") (initials "  a  b ") (nospace " a\u00a0b ") (trim "\u00a0x\u00a0") (cat) (repeat 0 "x") (trunc 0 "abc") (default (list 1) nil) (seq) (seq 1 2 3 4) (chunk 3 (list)) (compact (list)) (uniq (list)) (first (list)) (rest (list)) (dict) (values (dict)) (typeOf (split "," "a")) (typeOf (dict)) (kindOf (semver "1.0.0")) (typeOf (semver "1.0.0")) | toJson }}"#,
+        r#"[["x","y"],["a","b","c"],[""],["","aaa",""],"-b-b-","map[a:1]","[1 a \u003cnil\u003e]","\u003cnil\u003e","true","\"[1 2]\"","","0,1,2","b","Ünïcode Wörds","STRAßE","ab","aÂb","x","","","",[1],"","",[],[],[],null,null,{},[],"map[string]string","map[string]interface {}","ptr","*semver.Version"]"#,
+    )]);
+}
