@@ -7,6 +7,14 @@
 //! [`int_arg`], [`map_arg`]) do the same checks with Go's messages, and
 //! [`to_int64`], [`to_float64`], [`strval`] are the `spf13/cast` and Sprig
 //! conversions the library leans on.
+//!
+//! Where this differs from helm: an argument of the wrong type fails
+//! inside the call (`error calling trim: wrong type for value; expected
+//! string; got int`) where Go fails while evaluating the argument (`at
+//! <1>: expected string; found 1`), since functions do not declare
+//! parameter types to the executor; the crypto and DNS functions
+//! ([`unsupported`]) fail when called; dates are in UTC ([`date`]);
+//! strings cut inside a UTF-8 sequence hold U+FFFD, not the raw byte.
 
 mod case;
 mod date;
@@ -19,6 +27,7 @@ mod math;
 mod paths;
 mod semver;
 mod strings;
+mod unsupported;
 mod url;
 
 #[cfg(test)]
@@ -47,6 +56,7 @@ pub fn sprig_funcs() -> Vec<Func> {
     date::register(&mut v);
     json::register(&mut v);
     url::register(&mut v);
+    unsupported::register(&mut v);
     aliases(&mut v);
     v
 }

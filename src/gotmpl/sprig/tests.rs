@@ -313,3 +313,11 @@ fn edge_cases_match_helm() {
         r#"[["x","y"],["a","b","c"],[""],["","aaa",""],"-b-b-","map[a:1]","[1 a \u003cnil\u003e]","\u003cnil\u003e","true","\"[1 2]\"","","0,1,2","b","Ünïcode Wörds","STRAßE","ab","aÂb","x","","","",[1],"","",[],[],[],null,null,{},[],"map[string]string","map[string]interface {}","ptr","*semver.Version"]"#,
     )]);
 }
+
+#[test]
+fn unsupported_functions_parse_and_fail_when_called() {
+    check(&[(r#"{{ if false }}{{ genCA "x" 365 }}{{ end }}ok"#, "ok")]);
+    let e = run(r#"{{ genCA "x" 365 }}"#).unwrap_err();
+    assert!(e.ends_with("error calling genCA: genCA is not supported by kubectl-gitops's chart renderer"), "{e}");
+    assert!(run(r#"{{ env "HOME" }}"#).unwrap_err().contains(r#"function "env" not defined"#));
+}
