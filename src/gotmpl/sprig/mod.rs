@@ -3,9 +3,9 @@
 //!
 //! The functions sit on top of the engine's value model: a template set
 //! gets them with [`add_sprig`]. Go converts arguments to a function's
-//! parameter types before the call; the helpers here ([`string_arg`],
-//! [`int_arg`], [`map_arg`]) do the same checks with Go's messages, and
-//! [`to_int64`], [`to_float64`], [`strval`] are the `spf13/cast` and Sprig
+//! parameter types before the call; the helpers here (`string_arg`,
+//! `int_arg`, `map_arg`) do the same checks with Go's messages, and
+//! `to_int64`, `to_float64`, `strval` are the `spf13/cast` and Sprig
 //! conversions the library leans on.
 //!
 //! Where this differs from helm: an argument of the wrong type fails
@@ -13,7 +13,7 @@
 //! string; got int`) where Go fails while evaluating the argument (`at
 //! <1>: expected string; found 1`), since functions do not declare
 //! parameter types to the executor; the crypto and DNS functions
-//! ([`unsupported`]) fail when called; dates are in UTC ([`date`]);
+//! (`unsupported`) fail when called; dates are in UTC (`date`);
 //! strings cut inside a UTF-8 sequence hold U+FFFD, not the raw byte.
 
 mod case;
