@@ -88,7 +88,12 @@ pub(super) fn register(v: &mut Vec<Func>) {
     });
     add(v, "merge", Arity::AtLeast(1), |a| merge(a, false));
     add(v, "mergeOverwrite", Arity::AtLeast(1), |a| merge(a, true));
-    add(v, "deepCopy", Arity::Exact(1), |a| Ok(deep_copy(&a[0])));
+    add(v, "deepCopy", Arity::Exact(1), |a| {
+        if a[0].is_nil() {
+            return Err(err("reflect: call of reflect.Value.Type on zero Value"));
+        }
+        Ok(deep_copy(&a[0]))
+    });
 }
 
 /// `dig "a" "b" default dict`: the value at a key path, or the default.

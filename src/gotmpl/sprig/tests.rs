@@ -156,6 +156,7 @@ fn errors_read_as_helms() {
         (r#"{{ chunk 0 (list 1) }}"#, "error calling chunk: runtime error: makeslice: len out of range"),
         (r#"{{ div 1 0 }}"#, "error calling div: runtime error: integer divide by zero"),
         (r#"{{ divf 1 0 }}"#, "error calling divf: decimal division by 0"),
+        (r#"{{ deepCopy nil }}"#, "error calling deepCopy: reflect: call of reflect.Value.Type on zero Value"),
         (r#"{{ indent .f "a" }}"#, "wrong type for value; expected int; got float64"),
     ];
     for (tpl, want) in cases {
@@ -320,4 +321,12 @@ fn unsupported_functions_parse_and_fail_when_called() {
     let e = run(r#"{{ genCA "x" 365 }}"#).unwrap_err();
     assert!(e.ends_with("error calling genCA: genCA is not supported by kubectl-gitops's chart renderer"), "{e}");
     assert!(run(r#"{{ env "HOME" }}"#).unwrap_err().contains(r#"function "env" not defined"#));
+}
+
+#[test]
+fn merge_edge_cases_match_helm() {
+    check(&[(
+        r#"{{ list (merge (dict "a" "s") (dict "a" (dict "x" 1))) (mergeOverwrite (dict "a" "s") (dict "a" (dict "x" 1))) (merge (dict "a" (dict "x" 1)) (dict "a" "s")) (mergeOverwrite (dict "a" (dict "x" 1)) (dict "a" "s")) (merge (dict) (dict "a" (list))) (mergeOverwrite (dict "a" 1) (dict "a" 0)) (merge (dict "a" (list)) (dict "a" (list 1))) (mergeOverwrite (dict "a" (list 1)) (dict "a" (list))) (deepCopy (dict "a" (list 1 (dict "b" 2)))) (merge (dict "a" (dict)) (dict "a" (dict "b" (dict "c" 1)))) | toJson }}"#,
+        r#"[{"a":"s"},{"a":{"x":1}},{"a":{"x":1}},{"a":"s"},{"a":[]},{"a":0},{"a":[1]},{"a":[]},{"a":[1,{"b":2}]},{"a":{"b":{"c":1}}}]"#,
+    )]);
 }
