@@ -45,6 +45,7 @@ pub mod fmt;
 pub mod lex;
 pub mod literal;
 pub mod parse;
+pub mod sprig;
 pub mod value;
 
 #[cfg(test)]
