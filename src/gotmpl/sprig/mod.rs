@@ -92,7 +92,7 @@ fn aliases(v: &mut Vec<Func>) {
     ];
     for (alias, name) in ALIASES {
         if let Some(f) = v.iter().find(|f| &*f.name == *name) {
-            let f = Func { name: (*alias).into(), arity: f.arity, body: f.body.clone() };
+            let f = Func { name: (*alias).into(), arity: f.arity, params: f.params.clone(), body: f.body.clone() };
             v.push(f);
         }
     }
