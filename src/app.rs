@@ -318,23 +318,25 @@ fn diff_cmd(args: DiffArgs) -> Result<i32> {
     if args.prune && name.is_none() {
         return Err(Error::Usage("diff --prune needs the app's name: --name, or an Application source".into()));
     }
-    let parent = name.map(|app| args.applyset_parent.reference(cluster.default_namespace(), &app));
+    let parent = name.as_ref().map(|app| args.applyset_parent.reference(cluster.default_namespace(), app));
     if let Some(p) = &parent {
         crate::sync::label_members(&mut objects, &p.id())?;
     }
     let unlabelled = parent.is_none().then(|| objects.clone());
-    let mut resolved = compare::prepare(&cluster, objects)?;
+    let write = diff_options(&source).write;
+    let mut resolved = compare::prepare_with(&cluster, objects, write)?;
     let mut comparisons = compare::compare(&cluster, &resolved)?;
     // Without --name: objects a sync applied carry its part-of label; compare as that sync would.
     if let (Some(mut objects), Some(id)) = (unlabelled, crate::sync::synced_id(&comparisons)) {
         crate::sync::label_members(&mut objects, &id)?;
-        resolved = compare::prepare(&cluster, objects)?;
+        resolved = compare::prepare_with(&cluster, objects, write)?;
         comparisons = compare::compare(&cluster, &resolved)?;
     }
     if let Some(p) = &parent {
-        for (key, other, origin) in crate::sync::shared_objects(&comparisons, &p.id()) {
+        let app = name.as_deref().unwrap_or_default();
+        for (key, other, origin) in crate::sync::shared_objects(&comparisons, &p.id(), app) {
             tracing::warn!(
-                "{key} ({origin}) is a member of another app's ApplySet ({other}): a sync leaves it to its owner \
+                "{key} ({origin}) belongs to another app ({other}): a sync leaves it to its owner \
                  (--adopt takes it over, --fail-on-shared-resource refuses)"
             );
         }
@@ -398,7 +400,8 @@ pub(crate) fn diff_options(source: &Resolved) -> DiffOptions {
             jq_path_expressions: d.jq_path_expressions.clone(),
         })
         .collect();
-    DiffOptions { ignore }
+    let write = app.sync_policy.as_ref().map(|p| crate::plan::WriteDefaults::from_sync_options(&p.sync_options));
+    DiffOptions { ignore, write: write.unwrap_or_default() }
 }
 
 fn apps_cmd(args: AppsArgs) -> Result<i32> {
@@ -571,7 +574,7 @@ fn sync_cmd(args: SyncArgs) -> Result<i32> {
     let opts = sync_options(&args, &args.source, &name, &source, &cluster, &objects)?;
     tracing::debug!("sync: rendered, connected");
     let mut ui = TerminalUi::new(args.yes);
-    let report = crate::sync::sync(&cluster, objects, &opts, &mut ui)?;
+    let report = crate::sync::retry::sync_with_retry(&cluster, objects, &opts, &mut ui)?;
     tracing::debug!("sync: returned");
     ui.finish();
     let stdout = io::stdout();
@@ -606,12 +609,6 @@ pub(crate) fn sync_options(
                     format!("{name}: sync option {o} is not supported: {instead}"),
                 );
             }
-        }
-        if p.retry.is_some() {
-            crate::logging::warn_once(
-                &format!("{name}/retry"),
-                format!("{name}: syncPolicy.retry is not supported: a failed sync is not retried (run it again)"),
-            );
         }
     }
     let app_cascade = policy.and_then(|p| {
@@ -668,7 +665,46 @@ pub(crate) fn sync_options(
             .revision_history_limit
             .or_else(|| source.app.as_ref()?.revision_history_limit.and_then(|n| usize::try_from(n).ok()))
             .unwrap_or(crate::history::DEFAULT_LIMIT),
+        write: policy.map(|p| crate::plan::WriteDefaults::from_sync_options(&p.sync_options)).unwrap_or_default(),
+        retry: retry_policy(args, policy, name)?,
     })
+}
+
+/// The Application's `syncPolicy.retry`, with the `--retry-*` flags over it.
+fn retry_policy(
+    args: &SyncArgs,
+    policy: Option<&crate::source::app::SyncPolicy>,
+    name: &str,
+) -> Result<Option<crate::sync::retry::RetryPolicy>> {
+    use crate::sync::retry::RetryPolicy;
+    let from_app = match policy.and_then(|p| p.retry.as_ref()) {
+        Some(v) => Some(RetryPolicy::from_value(v).map_err(|e| Error::Usage(format!("Application {name}: {e}")))?),
+        None => None,
+    };
+    let flags = args.retry_limit.is_some()
+        || args.retry_backoff_duration.is_some()
+        || args.retry_backoff_max_duration.is_some()
+        || args.retry_backoff_factor.is_some();
+    if !flags {
+        return Ok(from_app);
+    }
+    let mut p = from_app.unwrap_or_default();
+    if let Some(l) = args.retry_limit {
+        p.limit = l;
+    }
+    if let Some(d) = args.retry_backoff_duration {
+        p.duration = d;
+    }
+    if let Some(d) = args.retry_backoff_max_duration {
+        p.max_duration = d;
+    }
+    if let Some(f) = args.retry_backoff_factor {
+        if !(f >= 1.0 && f.is_finite()) {
+            return Err(Error::Usage(format!("--retry-backoff-factor must be a number >= 1, not {f}")));
+        }
+        p.factor = f;
+    }
+    Ok(Some(p))
 }
 
 fn history_cmd(args: HistoryArgs) -> Result<i32> {

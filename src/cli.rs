@@ -331,6 +331,18 @@ pub struct SyncArgs {
     /// Create the namespace (the CreateNamespace=true sync option) when it does not exist.
     #[arg(long)]
     pub create_namespace: bool,
+    /// Retry a failed sync this many times (negative: until --timeout); overrides syncPolicy.retry.limit.
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub retry_limit: Option<i64>,
+    /// Wait before the first retry (default 5s, or the Application's backoff.duration).
+    #[arg(long, value_parser = crate::sync::parse_duration, value_name = "DURATION")]
+    pub retry_backoff_duration: Option<std::time::Duration>,
+    /// Longest wait between retries (default 3m, or the Application's backoff.maxDuration).
+    #[arg(long, value_parser = crate::sync::parse_duration, value_name = "DURATION")]
+    pub retry_backoff_max_duration: Option<std::time::Duration>,
+    /// Each wait is the previous one times this (default 2, or the Application's backoff.factor).
+    #[arg(long, value_name = "FACTOR")]
+    pub retry_backoff_factor: Option<f64>,
     /// The kind of the app's ApplySet parent object (`applyset-<name>`).
     #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
     pub applyset_parent: crate::sync::parent::ParentKind,

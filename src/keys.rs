@@ -6,6 +6,10 @@ pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
 pub const HOOK: &str = "argocd.argoproj.io/hook";
 /// Argo CD's per-object sync options annotation (`Prune=false`, ...).
 pub const SYNC_OPTIONS: &str = "argocd.argoproj.io/sync-options";
+/// Argo CD's annotation tracking: `<app>:<group>/<kind>:<namespace>/<name>`.
+pub const TRACKING_ID: &str = "argocd.argoproj.io/tracking-id";
+/// Argo CD's compare options on an object (`IgnoreExtraneous`).
+pub const COMPARE_OPTIONS: &str = "argocd.argoproj.io/compare-options";
 /// The field manager used for server-side apply.
 pub const FIELD_MANAGER: &str = "kubectl-gitops";
 /// `Chart.yaml` annotation naming a chart's template language: `jinja`

@@ -44,12 +44,6 @@ pub fn warn_once(key: &str, message: String) {
 /// this tool does not honour yet: what it does instead.
 pub fn unsupported_sync_option(option: &str) -> Option<&'static str> {
     Some(match option {
-        "Replace=true" => "objects are written with server-side apply, not replaced",
-        "ServerSideApply=false" => "objects are written with server-side apply, not a client-side apply",
-        "Validate=false" => "the API server validates every object (no way to skip it)",
-        "SkipDryRunOnMissingResource=true" => {
-            "every object is dry-run; a kind the cluster does not serve yet needs its CRD in the same set"
-        }
         "Force=true" => "objects are not deleted and recreated on a failed apply",
         _ => return None,
     })

@@ -58,11 +58,80 @@ pub struct ObjectOptions {
     pub delete: bool,
     /// `PruneLast=true`: pruned after every other step.
     pub prune_last: bool,
+    /// `Replace=true|false`: replaced (PUT) rather than applied; `None`: the app decides.
+    pub replace: Option<bool>,
+    /// `ServerSideApply=true|false`; `None`: the app decides.
+    pub server_side_apply: Option<bool>,
+    /// `Validate=false`: written by a client-side apply, which drops unknown fields.
+    pub validate: Option<bool>,
+    /// `SkipDryRunOnMissingResource=true`: a kind the cluster does not serve yet is not dry-run.
+    pub skip_dry_run_on_missing: Option<bool>,
 }
 
 impl Default for ObjectOptions {
     fn default() -> Self {
-        ObjectOptions { prune: true, delete: true, prune_last: false }
+        ObjectOptions {
+            prune: true,
+            delete: true,
+            prune_last: false,
+            replace: None,
+            server_side_apply: None,
+            validate: None,
+            skip_dry_run_on_missing: None,
+        }
+    }
+}
+
+/// The app-level sync options that decide how objects are written (an
+/// Application's `syncPolicy.syncOptions`); an object's own
+/// `argocd.argoproj.io/sync-options` win over them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteDefaults {
+    pub replace: bool,
+    /// `None`: server-side apply, this tool's default.
+    pub server_side_apply: Option<bool>,
+    pub validate: bool,
+    pub skip_dry_run_on_missing: bool,
+}
+
+impl Default for WriteDefaults {
+    fn default() -> Self {
+        WriteDefaults { replace: false, server_side_apply: None, validate: true, skip_dry_run_on_missing: false }
+    }
+}
+
+impl WriteDefaults {
+    /// From an Application's `syncPolicy.syncOptions`.
+    pub fn from_sync_options(options: &[crate::source::app::SyncOption]) -> WriteDefaults {
+        use crate::source::app::SyncOption;
+        let mut d = WriteDefaults::default();
+        for o in options {
+            match *o {
+                SyncOption::Replace(b) => d.replace = b,
+                SyncOption::ServerSideApply(b) => d.server_side_apply = Some(b),
+                SyncOption::Validate(b) => d.validate = b,
+                SyncOption::SkipDryRunOnMissingResource(b) => d.skip_dry_run_on_missing = b,
+                _ => {}
+            }
+        }
+        d
+    }
+}
+
+/// How `o` is written, as Argo CD decides it: `Replace=true` first, then
+/// `ServerSideApply=false` (a client-side apply); `Validate=false` also
+/// means a client-side apply, the only write that drops unknown fields on
+/// every API server version (`kubectl apply --validate=false`); otherwise
+/// server-side apply.
+pub fn write_mode(o: &Object, d: &WriteDefaults) -> crate::cluster::write::WriteMode {
+    use crate::cluster::write::WriteMode;
+    let oo = object_options(o);
+    if oo.replace.unwrap_or(d.replace) {
+        WriteMode::Replace
+    } else if oo.server_side_apply.or(d.server_side_apply) == Some(false) || !oo.validate.unwrap_or(d.validate) {
+        WriteMode::ClientSideApply
+    } else {
+        WriteMode::ServerSideApply
     }
 }
 
@@ -77,6 +146,14 @@ pub fn object_options(o: &Object) -> ObjectOptions {
             "Delete=true" => opts.delete = true,
             "PruneLast=true" => opts.prune_last = true,
             "PruneLast=false" => opts.prune_last = false,
+            "Replace=true" => opts.replace = Some(true),
+            "Replace=false" => opts.replace = Some(false),
+            "ServerSideApply=true" => opts.server_side_apply = Some(true),
+            "ServerSideApply=false" => opts.server_side_apply = Some(false),
+            "Validate=true" => opts.validate = Some(true),
+            "Validate=false" => opts.validate = Some(false),
+            "SkipDryRunOnMissingResource=true" => opts.skip_dry_run_on_missing = Some(true),
+            "SkipDryRunOnMissingResource=false" => opts.skip_dry_run_on_missing = Some(false),
             other => match crate::logging::unsupported_sync_option(other) {
                 Some(instead) => crate::logging::warn_once(
                     other,
@@ -353,7 +430,10 @@ mod tests {
     #[test]
     fn sync_options_and_mass_prune_guard() {
         let o = obj("ConfigMap", "x", json!({SYNC_OPTIONS: "Prune=false, PruneLast=true"}));
-        assert_eq!(object_options(&o), ObjectOptions { prune: false, delete: true, prune_last: true });
+        assert_eq!(
+            object_options(&o),
+            ObjectOptions { prune: false, delete: true, prune_last: true, ..Default::default() }
+        );
         assert!(!is_mass_prune(9, 10));
         assert!(is_mass_prune(10, 19));
         assert!(!is_mass_prune(10, 20));

@@ -90,10 +90,10 @@ pub fn status(
     let reference = parent_kind.reference(&ns, app);
     let id = reference.id();
     crate::sync::label_members(&mut objects, &id)?;
-    let resolved = compare::prepare(cluster, objects)?;
+    let resolved = compare::prepare_with(cluster, objects, opts.write)?;
     let comparisons = compare::compare_for_status(cluster, &resolved)?;
     let shared: std::collections::HashMap<ObjectKey, String> =
-        crate::sync::shared_objects(&comparisons, &id).into_iter().map(|(k, other, _)| (k, other)).collect();
+        crate::sync::shared_objects(&comparisons, &id, app).into_iter().map(|(k, other, _)| (k, other)).collect();
     let mut items = Vec::new();
     let mut healths: Vec<Option<Health>> = Vec::new();
     for c in &comparisons {
@@ -104,8 +104,7 @@ pub fn status(
         };
         // An object another app's ApplySet holds: a sync leaves it to its
         // owner (or fails, or adopts it), so say whose it is.
-        let note =
-            shared.get(&c.desired.key()).map(|o| format!("shared: a member of ApplySet {o}")).unwrap_or_default();
+        let note = shared.get(&c.desired.key()).map(|o| format!("shared: belongs to {o}")).unwrap_or_default();
         items.push(object_status(&c.desired.key(), changed, health.as_ref(), &note));
         healths.push(health);
     }
@@ -118,7 +117,20 @@ pub fn status(
         let plan = crate::sync::prune::plan_prune(cluster, &parent.id, &inv, &keys, &ns)?;
         for item in &plan.delete {
             let health = assess_for_wait(&item.live);
-            items.push(object_status(&item.key(), true, health.as_ref(), "not rendered: sync --prune deletes it"));
+            // Argo CD's `compare-options: IgnoreExtraneous`: not counted
+            // OutOfSync (a prune still deletes it).
+            let ignored = item
+                .live
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(crate::keys::COMPARE_OPTIONS))
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|o| o.split(',').any(|x| x.trim() == "IgnoreExtraneous"));
+            let note = if ignored {
+                "not rendered (IgnoreExtraneous: not counted OutOfSync); sync --prune deletes it"
+            } else {
+                "not rendered: sync --prune deletes it"
+            };
+            items.push(object_status(&item.key(), !ignored, health.as_ref(), note));
             healths.push(health);
         }
         // Members a prune keeps (Prune=false, a Namespace in use) still

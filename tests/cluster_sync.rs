@@ -539,17 +539,17 @@ fn objects_of_another_app_are_not_taken_over() {
     assert!(!exists("configmap", &ns, "own-b"), "nothing is applied when the sync fails");
 
     let r = sync_ok(b.path(), &ns, "app-b", &[]);
-    assert!(r.stderr.contains("member of another app's ApplySet"), "{}", r.stderr);
+    assert!(r.stderr.contains("belongs to another app (ApplySet"), "{}", r.stderr);
     assert!(r.stdout.contains("kept"), "{}", r.stdout);
     assert_eq!((data(), owner()), ("from-a".to_string(), a_id.clone()), "left to its owner");
     assert!(exists("configmap", &ns, "own-b"));
     // diff and status say whose it is.
     let d = gitops(&["diff", b.path().to_str().unwrap(), "--name", "app-b", "-n", &ns]);
-    assert!(d.stderr.contains("member of another app's ApplySet") && d.stderr.contains("shared"), "{}", d.stderr);
+    assert!(d.stderr.contains("belongs to another app (ApplySet") && d.stderr.contains("shared"), "{}", d.stderr);
     let st = gitops(&["status", b.path().to_str().unwrap(), "--name", "app-b", "-n", &ns, "-o", "json"]);
     let st: serde_json::Value = serde_json::from_str(&st.stdout).unwrap_or_else(|e| panic!("{e}: {}", st.stderr));
     let shared = st["objects"].as_array().unwrap().iter().find(|o| o["name"] == "shared").expect("listed");
-    assert!(shared.to_string().contains("shared: a member of ApplySet"), "{shared:#}");
+    assert!(shared.to_string().contains("shared: belongs to ApplySet"), "{shared:#}");
 
     let r = sync_ok(b.path(), &ns, "app-b", &["--adopt", "--force-conflicts"]);
     assert!(r.stderr.contains("taking it over"), "{}", r.stderr);

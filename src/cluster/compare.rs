@@ -11,17 +11,21 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
+use super::write::{WriteItem, WriteMode};
 use super::{ApplyOptions, Cluster, Discovery, GetRequest, ListRequest, ResourceInfo};
 use crate::diff::managed::provably_unchanged;
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::model::{Gvk, Object, ObjectKey};
 use crate::normalize::{NormalizeOptions, ObjectSet, OfflineScopes, Scope, ScopeLookup, normalize_with};
+use crate::plan::{WriteDefaults, object_options, write_mode};
 
 /// The rendered set resolved against the cluster.
 pub struct Resolved {
     pub set: ObjectSet,
     pub discovery: Discovery,
+    /// The app's sync options that choose how each object is written (and so predicted).
+    pub write: WriteDefaults,
 }
 
 /// How the predicted state was obtained.
@@ -32,7 +36,8 @@ pub enum Prediction {
     /// Provably unchanged (our managed fields match): the live object.
     Unchanged,
     /// The desired manifest itself: the object cannot be dry-run yet (its
-    /// namespace or its CRD is created by the same set).
+    /// namespace or its CRD is created by the same set, or its kind is not
+    /// served yet and it says `SkipDryRunOnMissingResource=true`).
     Desired,
 }
 
@@ -45,6 +50,8 @@ pub struct Comparison {
     pub live: Option<Value>,
     pub predicted: Value,
     pub prediction: Prediction,
+    /// How a sync writes it (its sync options and the app's).
+    pub mode: WriteMode,
 }
 
 /// Live scopes first, then the CRDs of the set.
@@ -83,6 +90,14 @@ fn crd_versions(objects: &[Object]) -> HashMap<(String, String), Vec<String>> {
 /// anything else happens), and normalize with live scopes. Objects without
 /// a namespace get `--namespace`, else the context's namespace.
 pub fn prepare(cluster: &Cluster, objects: Vec<Object>) -> Result<Resolved> {
+    prepare_with(cluster, objects, WriteDefaults::default())
+}
+
+/// [`prepare`] under the app's sync options: with
+/// `SkipDryRunOnMissingResource=true` (the app's or the object's), an
+/// object whose kind the cluster does not serve is kept, to be written
+/// once its CRD exists, instead of failing the run.
+pub fn prepare_with(cluster: &Cluster, objects: Vec<Object>, write: WriteDefaults) -> Result<Resolved> {
     let gvks: HashSet<Gvk> = objects.iter().map(Object::gvk).collect();
     let discovery = cluster.discover(gvks.iter())?;
     let crds = crd_versions(&objects);
@@ -90,7 +105,8 @@ pub fn prepare(cluster: &Cluster, objects: Vec<Object>) -> Result<Resolved> {
     for o in &objects {
         let gvk = o.gvk();
         let from_set = crds.get(&(gvk.group.clone(), gvk.kind.clone())).is_some_and(|vs| vs.contains(&gvk.version));
-        if discovery.resource(&gvk).is_none() && !from_set {
+        let skip = || object_options(o).skip_dry_run_on_missing.unwrap_or(write.skip_dry_run_on_missing);
+        if discovery.resource(&gvk).is_none() && !from_set && !skip() {
             let label = format!("{} (apiVersion {})", gvk.group_kind(), gvk.api_version());
             unknown.entry(label).or_insert_with(|| o.origin.to_string());
         }
@@ -102,7 +118,7 @@ pub fn prepare(cluster: &Cluster, objects: Vec<Object>) -> Result<Resolved> {
     let offline = OfflineScopes::from_objects(&objects);
     let opts = NormalizeOptions { default_namespace: Some(cluster.default_namespace().to_string()) };
     let set = normalize_with(objects, &opts, &Scopes(&discovery, &offline))?;
-    Ok(Resolved { set, discovery })
+    Ok(Resolved { set, discovery, write })
 }
 
 fn live_key(v: &Value, group: &str, kind: &str) -> ObjectKey {
@@ -115,20 +131,32 @@ fn live_key(v: &Value, group: &str, kind: &str) -> ObjectKey {
 /// provably unchanged). Results follow the set's order; the first failing
 /// object's error is returned, naming the object and its source.
 pub fn compare(cluster: &Cluster, resolved: &Resolved) -> Result<Vec<Comparison>> {
-    compare_inner(cluster, resolved, true, false)
+    compare_inner(cluster, resolved, true, false, &|_| false)
 }
 
 /// [`compare`] for `status`: a new object whose namespace does not exist
 /// (an app before its first sync) is predicted as written, and so reported
 /// Missing and OutOfSync, instead of failing the whole report.
 pub fn compare_for_status(cluster: &Cluster, resolved: &Resolved) -> Result<Vec<Comparison>> {
-    compare_inner(cluster, resolved, true, true)
+    compare_inner(cluster, resolved, true, true, &|_| false)
 }
 
 /// [`compare`], with the dry-run taking over other managers' fields only
 /// when `force` is set (sync without `--force-conflicts` reports conflicts).
 pub fn compare_with(cluster: &Cluster, resolved: &Resolved, force: bool) -> Result<Vec<Comparison>> {
-    compare_inner(cluster, resolved, force, false)
+    compare_inner(cluster, resolved, force, false, &|_| false)
+}
+
+/// [`compare_with`], except that objects whose live copy `leave` selects
+/// (another app's, which the sync will not write) are not dry-run: their
+/// prediction is their live state.
+pub fn compare_leaving(
+    cluster: &Cluster,
+    resolved: &Resolved,
+    force: bool,
+    leave: &dyn Fn(&Value) -> bool,
+) -> Result<Vec<Comparison>> {
+    compare_inner(cluster, resolved, force, false, leave)
 }
 
 fn compare_inner(
@@ -136,6 +164,7 @@ fn compare_inner(
     resolved: &Resolved,
     force: bool,
     missing_namespace_ok: bool,
+    leave: &dyn Fn(&Value) -> bool,
 ) -> Result<Vec<Comparison>> {
     // A hook named by generateName has no live counterpart to compare with
     // (it is created anew on every sync): like every hook in Argo CD, it is
@@ -166,9 +195,20 @@ fn compare_inner(
     for (i, (o, r)) in objects.iter().zip(&resources).enumerate() {
         let live = live.remove(&o.key());
         let desired = o.to_value();
+        let mode = write_mode(o, &resolved.write);
         let (predicted, prediction) = match (&live, r) {
             (_, None) => (desired, Prediction::Desired),
-            (Some(l), Some(_)) if provably_unchanged(&desired, l, keys::FIELD_MANAGER) => {
+            (Some(l), Some(_)) if leave(l) => (l.clone(), Prediction::Unchanged),
+            (Some(l), Some(_))
+                if mode == WriteMode::ServerSideApply && provably_unchanged(&desired, l, keys::FIELD_MANAGER) =>
+            {
+                (l.clone(), Prediction::Unchanged)
+            }
+            // A client-side apply whose three-way patch is empty changes nothing.
+            (Some(l), Some(r))
+                if mode == WriteMode::ClientSideApply
+                    && cluster.client_side_patch(r, &desired, l).map_err(|e| error_for(o, e))?.is_empty() =>
+            {
                 (l.clone(), Prediction::Unchanged)
             }
             _ => {
@@ -176,7 +216,7 @@ fn compare_inner(
                 (Value::Null, Prediction::DryRun)
             }
         };
-        out.push(Comparison { desired: (*o).clone(), resource: r.clone(), live, predicted, prediction });
+        out.push(Comparison { desired: (*o).clone(), resource: r.clone(), live, predicted, prediction, mode });
     }
     tracing::info!(objects = objects.len(), lists = lists.len(), dry_runs = to_dry_run.len(), "compare");
 
@@ -225,10 +265,15 @@ fn is_stale(c: &Comparison) -> bool {
 }
 
 fn object_error(c: &Comparison, e: Error) -> Error {
-    Error::Object { key: Box::new(c.desired.key()), origin: c.desired.origin.clone(), source: Box::new(e) }
+    error_for(&c.desired, e)
 }
 
-/// Server-side apply dry-run of `out[i]` for each index, filling `predicted`.
+fn error_for(o: &Object, e: Error) -> Error {
+    Error::Object { key: Box::new(o.key()), origin: o.origin.clone(), source: Box::new(e) }
+}
+
+/// Dry-run of the write of `out[i]` for each index (server-side apply, or
+/// the object's [`WriteMode`]), filling `predicted`.
 /// A new object's 404 means its namespace is missing: fine when the set
 /// creates it, or when `missing_namespace_ok`.
 fn dry_run(
@@ -244,12 +289,17 @@ fn dry_run(
         .map(|c| c.desired.name().to_string())
         .collect();
     let values: Vec<Value> = indices.iter().map(|&i| out[i].desired.to_value()).collect();
-    let batch: Vec<(&ResourceInfo, &Value)> = indices
+    let batch: Vec<WriteItem<'_>> = indices
         .iter()
         .zip(&values)
-        .map(|(&i, v)| (out[i].resource.as_ref().expect("dry-run only with a resource"), v))
+        .map(|(&i, v)| WriteItem {
+            resource: out[i].resource.as_ref().expect("dry-run only with a resource"),
+            object: v,
+            mode: out[i].mode,
+            live: out[i].live.as_ref(),
+        })
         .collect();
-    let results = cluster.apply(&batch, ApplyOptions { dry_run: true, force });
+    let results = cluster.write(&batch, ApplyOptions { dry_run: true, force });
     // Every failure is reported, not only the first.
     let mut errors: Vec<Error> = Vec::new();
     let mut total = 0;

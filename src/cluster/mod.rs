@@ -15,6 +15,7 @@
 
 pub mod compare;
 mod config;
+pub mod csa;
 mod discovery;
 pub mod lease;
 mod request;
@@ -41,6 +42,8 @@ pub struct Cluster {
     namespace: String,
     concurrency: usize,
     user: String,
+    /// The server's patch strategies, read once when a client-side apply needs them.
+    patch_schema: std::sync::OnceLock<std::sync::Arc<csa::PatchSchema>>,
 }
 
 /// One collection to read: a resource in a namespace (`""`: all namespaces
@@ -101,7 +104,14 @@ impl Cluster {
             transport::client(config)?
         };
         let user = config::user_name(opts);
-        Ok(Cluster { rt, client, namespace, concurrency: opts.concurrency.max(1), user })
+        Ok(Cluster {
+            rt,
+            client,
+            namespace,
+            concurrency: opts.concurrency.max(1),
+            user,
+            patch_schema: std::sync::OnceLock::new(),
+        })
     }
 
     /// The namespace for objects that do not set one: `--namespace`, else the context's, else `default`.

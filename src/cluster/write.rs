@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
+use super::csa::{self, PatchKind, PatchSchema};
 use super::request::{Target, send, send_once};
-use super::{Cluster, Discovery, GetRequest, Propagation, ResourceInfo};
+use super::{ApplyOptions, Cluster, Discovery, GetRequest, Propagation, ResourceInfo};
 use crate::error::{Error, Result};
 use crate::model::Gvk;
 
@@ -33,6 +34,37 @@ impl From<Cascade> for Propagation {
             Cascade::Foreground => Propagation::Foreground,
             Cascade::Orphan => Propagation::Orphan,
         }
+    }
+}
+
+/// How an object is written: Argo CD's sync options (`Replace=true`,
+/// `ServerSideApply=false`, `Validate=false`) choose it per object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteMode {
+    /// Server-side apply (the default).
+    #[default]
+    ServerSideApply,
+    /// `kubectl apply` without `--server-side`: a three-way patch computed
+    /// from the last-applied annotation ([`csa`]); a POST when missing.
+    ClientSideApply,
+    /// `kubectl replace`: a PUT with the live object's resourceVersion;
+    /// `kubectl create` (a POST) when missing.
+    Replace,
+}
+
+/// One object to write.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteItem<'a> {
+    pub resource: &'a ResourceInfo,
+    pub object: &'a Value,
+    pub mode: WriteMode,
+    /// The live object, as last read (client-side apply and replace need it).
+    pub live: Option<&'a Value>,
+}
+
+impl WriteItem<'_> {
+    fn needs_schema(&self) -> bool {
+        self.mode == WriteMode::ClientSideApply && self.live.is_some() && csa::is_builtin_group(&self.resource.group)
     }
 }
 
@@ -86,6 +118,48 @@ impl Cluster {
         self.rt.block_on(send(&self.client, &target, || req.replace(name, &pp, body.clone())))
     }
 
+    /// Write objects, each as its mode says, concurrently; with
+    /// `opts.dry_run` the server only computes the results. Results in
+    /// input order. A client-side apply that would change nothing sends no
+    /// request and returns the live object.
+    pub fn write(&self, items: &[WriteItem<'_>], opts: ApplyOptions) -> Vec<Result<Value>> {
+        let schema = if items.iter().any(WriteItem::needs_schema) {
+            match self.patch_schema() {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    let why = format!("reading the server's OpenAPI document (for a client-side apply): {e}");
+                    return items.iter().map(|_| Err(Error::SyncFailed(why.clone()))).collect();
+                }
+            }
+        } else {
+            None
+        };
+        let schema = schema.as_deref();
+        self.bounded(items.iter().map(|item| write_one(&self.client, item, opts, schema)))
+    }
+
+    /// The three-way patch a client-side apply of `object` over `live`
+    /// would send (empty: no change). Reads the server's patch strategies
+    /// once for built-in kinds.
+    pub fn client_side_patch(
+        &self,
+        res: &ResourceInfo,
+        object: &Value,
+        live: &Value,
+    ) -> Result<serde_json::Map<String, Value>> {
+        let schema = if csa::is_builtin_group(&res.group) { Some(self.patch_schema()?) } else { None };
+        Ok(csa_patch(res, object, live, schema.as_deref()))
+    }
+
+    fn patch_schema(&self) -> Result<std::sync::Arc<PatchSchema>> {
+        if let Some(s) = self.patch_schema.get() {
+            return Ok(s.clone());
+        }
+        let doc = self.rt.block_on(get_path(&self.client, "/openapi/v2"))?;
+        let schema = std::sync::Arc::new(PatchSchema::from_openapi(doc));
+        Ok(self.patch_schema.get_or_init(|| schema).clone())
+    }
+
     /// Resolve group-kinds (`Kind` or `Kind.group`, the ApplySet form) to
     /// served resources in their group's preferred version. Kinds the
     /// cluster no longer serves are absent from the result.
@@ -125,6 +199,80 @@ impl Cluster {
     /// Every namespaced resource that can be listed, in its group's preferred version.
     pub fn namespaced_listable(&self) -> Result<Vec<ResourceInfo>> {
         self.rt.block_on(namespaced_listable(&self.client, self.concurrency))
+    }
+}
+
+fn csa_patch(
+    res: &ResourceInfo,
+    object: &Value,
+    live: &Value,
+    schema: Option<&PatchSchema>,
+) -> serde_json::Map<String, Value> {
+    let modified = csa::with_last_applied(object);
+    let kind = match schema {
+        Some(s) if csa::is_builtin_group(&res.group) => {
+            PatchKind::Strategic(s.kind(&res.group, &res.version, &res.kind))
+        }
+        _ => PatchKind::Merge,
+    };
+    csa::three_way_patch(&modified, live, kind)
+}
+
+async fn write_one(
+    client: &kube::Client,
+    item: &WriteItem<'_>,
+    opts: ApplyOptions,
+    schema: Option<&PatchSchema>,
+) -> Result<Value> {
+    let res = item.resource;
+    let ns = item.object.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
+    let name = item.object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+    let resource = res.resource_name();
+    let req = kube::core::Request::new(res.collection_path(ns));
+    let manager = Some(crate::keys::FIELD_MANAGER.to_string());
+    match (item.mode, item.live) {
+        (WriteMode::ServerSideApply, _) => super::apply_one(client, res, item.object, opts).await,
+        (WriteMode::Replace, Some(live)) => {
+            // kubectl replace: the live object's resourceVersion, so a
+            // concurrent change is a conflict, not overwritten.
+            let mut body = item.object.clone();
+            if let (Some(rv), Some(Value::Object(meta))) =
+                (live.pointer("/metadata/resourceVersion").cloned(), body.get_mut("metadata"))
+            {
+                meta.insert("resourceVersion".into(), rv);
+            }
+            let body = serde_json::to_vec(&body).map_err(|e| Error::Usage(e.to_string()))?;
+            let pp = kube::api::PostParams { dry_run: opts.dry_run, field_manager: manager };
+            let target = Target { verb: "update", resource: &resource, namespace: ns, name };
+            send(client, &target, || req.replace(name, &pp, body.clone())).await
+        }
+        (mode, None) => {
+            let object = if mode == WriteMode::ClientSideApply {
+                csa::with_last_applied(item.object)
+            } else {
+                item.object.clone()
+            };
+            let body = serde_json::to_vec(&object).map_err(|e| Error::Usage(e.to_string()))?;
+            let pp = kube::api::PostParams { dry_run: opts.dry_run, field_manager: manager };
+            let target = Target { verb: "create", resource: &resource, namespace: ns, name };
+            send(client, &target, || req.create(&pp, body.clone())).await
+        }
+        (WriteMode::ClientSideApply, Some(live)) => {
+            let patch = csa_patch(res, item.object, live, schema);
+            if patch.is_empty() {
+                return Ok(live.clone());
+            }
+            let patch = Value::Object(patch);
+            let patch = if schema.is_some() && csa::is_builtin_group(&res.group) {
+                kube::api::Patch::Strategic(patch)
+            } else {
+                kube::api::Patch::Merge(patch)
+            };
+            let mut pp = kube::api::PatchParams { field_manager: manager, ..Default::default() };
+            pp.dry_run = opts.dry_run;
+            let target = Target { verb: "patch", resource: &resource, namespace: ns, name };
+            send(client, &target, || req.patch(name, &pp, &patch)).await
+        }
     }
 }
 

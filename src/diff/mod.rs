@@ -59,6 +59,10 @@ impl IgnoreRule {
 #[derive(Debug, Clone, Default)]
 pub struct DiffOptions {
     pub ignore: Vec<IgnoreRule>,
+    /// How a sync writes each object (the Application's `Replace`,
+    /// `ServerSideApply`, `Validate` options): the predicted state comes
+    /// from a dry-run of that same write.
+    pub write: crate::plan::WriteDefaults,
 }
 
 /// What applying the desired state does to an object.
@@ -326,6 +330,7 @@ mod tests {
                 managed_fields_managers: m.into_iter().map(String::from).collect(),
                 ..Default::default()
             }],
+            ..Default::default()
         };
         let (live, merged) = (dep(2, json!({})), dep(3, json!({})));
         assert_eq!(diff_object(Some(&live), Some(&merged), &rule(vec!["/spec/replicas"], vec![])).action, Action::None);

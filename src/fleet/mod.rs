@@ -352,8 +352,8 @@ pub fn diff(args: DiffArgs) -> Result<i32> {
             let reference = kind.reference(cluster.default_namespace(), &m.app.name);
             let mut objects = m.objects.clone();
             crate::sync::label_members(&mut objects, &reference.id())?;
-            let resolved = compare::prepare(cluster, objects)?;
             let opts = crate::app::diff_options(&m.resolved);
+            let resolved = compare::prepare_with(cluster, objects, opts.write)?;
             let mut diffs: Vec<ObjectDiff> = compare::compare(cluster, &resolved)?
                 .iter()
                 .map(|c| diff_object(c.live.as_ref(), Some(&c.predicted), &opts))
@@ -389,7 +389,7 @@ pub fn sync(args: SyncArgs) -> Result<i32> {
             opts.prune = m.prunes(args.prune);
             opts.allow_empty |= policy.and_then(|p| p.automated.as_ref()).is_some_and(|a| a.enabled && a.allow_empty);
             let mut ui = FleetUi { app: &m.app.name, context: m.context_label(), yes: args.yes, console: &console };
-            crate::sync::sync(cluster, m.objects.clone(), &opts, &mut ui)
+            crate::sync::retry::sync_with_retry(cluster, m.objects.clone(), &opts, &mut ui)
         },
         |r| r.error.is_some(),
     );

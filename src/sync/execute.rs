@@ -18,13 +18,14 @@ use super::{SyncOptions, SyncUi, resource_of, unchanged};
 use crate::applyset::Inventory;
 use crate::cluster::compare::{Comparison, Resolved};
 use crate::cluster::lease::Lock;
+use crate::cluster::write::{WriteItem, WriteMode};
 use crate::cluster::{
     ApplyOptions, Cluster, DeleteRequest, Discovery, GetRequest, ListRequest, Propagation, ResourceInfo,
 };
 use crate::error::{Error, Result};
 use crate::health::{HealthStatus, assess_for_wait};
 use crate::model::{Gvk, ObjectKey};
-use crate::plan::{HookDeletePolicy, SyncPlan, Task};
+use crate::plan::{HookDeletePolicy, SyncPlan, Task, write_mode};
 
 /// The note on a member the source no longer renders, kept because the
 /// run has no `--prune`.
@@ -64,6 +65,17 @@ struct Exec<'a> {
     comparisons: HashMap<ObjectKey, Comparison>,
     /// `part-of=<id>`: waiting re-lists the members.
     selector: String,
+}
+
+/// An object of a batch, ready to be written.
+struct Pending<'t> {
+    res: ResourceInfo,
+    value: Value,
+    task: &'t Task,
+    /// Counted as created (no live object, or a hook made anew).
+    created: bool,
+    mode: WriteMode,
+    live: Option<Value>,
 }
 
 const POLL: Duration = Duration::from_millis(500);
@@ -189,7 +201,7 @@ impl Exec<'_> {
 
     fn apply_batch(&mut self, batch: &[&Task], report: &mut SyncReport, ui: &mut dyn SyncUi) -> Result<Vec<Watched>> {
         self.guard()?;
-        let mut todo: Vec<(ResourceInfo, Value, &Task, bool)> = Vec::new();
+        let mut todo: Vec<Pending<'_>> = Vec::new();
         let mut generated: Vec<(ResourceInfo, &Task)> = Vec::new();
         let mut out = Vec::new();
         for t in batch {
@@ -204,8 +216,12 @@ impl Exec<'_> {
                 }
                 continue;
             }
-            let Some(res) = c.and_then(|c| c.resource.clone()).or_else(|| resource_of(&self.discovery, &t.object))
-            else {
+            let (c_resource, c_mode, c_live) = match c {
+                Some(c) => (c.resource.clone(), Some(c.mode), c.live.clone()),
+                None => (None, None, None),
+            };
+            let known = c_resource.or_else(|| resource_of(&self.discovery, &t.object));
+            let Some(res) = known.map_or_else(|| self.discover_late(&t.object), |r| Ok(Some(r)))? else {
                 return Err(Error::SyncFailed(format!(
                     "{key} ({}): the cluster does not serve {} (after its CRDs were established)",
                     t.object.origin,
@@ -219,11 +235,14 @@ impl Exec<'_> {
                 generated.push((res, t));
                 continue;
             }
-            let mut created = c.is_none_or(|c| c.live.is_none());
+            let mode = c_mode.unwrap_or_else(|| write_mode(&t.object, &self.opts.write));
+            let mut live = c_live;
+            let mut created = live.is_none();
             if let Some(policies) = &t.hook {
                 let ns = t.object.namespace().unwrap_or("");
                 created = true;
-                if self.cluster.get_object(&res, ns, t.object.name())?.is_some() {
+                live = self.cluster.get_object(&res, ns, t.object.name())?;
+                if live.is_some() {
                     if policies.contains(&HookDeletePolicy::BeforeHookCreation) {
                         self.guard()?;
                         let req = DeleteRequest {
@@ -235,18 +254,22 @@ impl Exec<'_> {
                         };
                         self.cluster.delete(&[req], Propagation::Background, false).pop().expect("one result")?;
                         self.wait_gone(&res, &key)?;
+                        live = None;
                     } else {
                         created = false;
                     }
                 }
             }
-            todo.push((res, t.object.to_value(), t, created));
+            todo.push(Pending { res, value: t.object.to_value(), task: t, created, mode, live });
         }
         self.guard()?;
-        let batch_in: Vec<(&ResourceInfo, &Value)> = todo.iter().map(|(r, v, _, _)| (r, v)).collect();
-        let results = self.cluster.apply(&batch_in, ApplyOptions { dry_run: false, force: self.opts.force_conflicts });
+        let batch_in: Vec<WriteItem<'_>> = todo
+            .iter()
+            .map(|p| WriteItem { resource: &p.res, object: &p.value, mode: p.mode, live: p.live.as_ref() })
+            .collect();
+        let results = self.cluster.write(&batch_in, ApplyOptions { dry_run: false, force: self.opts.force_conflicts });
         let mut first_error = None;
-        for ((res, _, t, created), result) in todo.iter().zip(results) {
+        for (Pending { res, task: t, created, .. }, result) in todo.iter().zip(results) {
             let key = t.object.key();
             let e = match result {
                 Ok(_) => {
@@ -287,6 +310,14 @@ impl Exec<'_> {
             Some(m) => Err(Error::SyncFailed(m)),
             None => Ok(out),
         }
+    }
+
+    /// A kind the cluster did not serve at the preflight (an object with
+    /// `SkipDryRunOnMissingResource=true`): its CRD may exist by now.
+    fn discover_late(&mut self, o: &crate::model::Object) -> Result<Option<ResourceInfo>> {
+        self.gvks.insert(o.gvk());
+        self.discovery = self.cluster.discover(self.gvks.iter())?;
+        Ok(resource_of(&self.discovery, o))
     }
 
     /// Rediscover after CRDs are established; the API server may serve a

@@ -19,6 +19,7 @@ mod execute;
 pub mod parent;
 pub mod prune;
 pub mod report;
+pub mod retry;
 pub mod terminal;
 
 use std::collections::{BTreeMap, HashSet};
@@ -87,6 +88,11 @@ pub struct SyncOptions {
     pub history: Option<crate::history::HistoryEntry>,
     /// Entries the history keeps (`--revision-history-limit`).
     pub history_limit: usize,
+    /// How objects are written (the Application's `Replace`,
+    /// `ServerSideApply`, `Validate`, `SkipDryRunOnMissingResource`).
+    pub write: crate::plan::WriteDefaults,
+    /// Retry a failed sync (`syncPolicy.retry`, `--retry-limit`); see [`retry::sync_with_retry`].
+    pub retry: Option<retry::RetryPolicy>,
 }
 
 impl Default for SyncOptions {
@@ -112,6 +118,8 @@ impl Default for SyncOptions {
             parent_kind: parent::ParentKind::Secret,
             history: None,
             history_limit: crate::history::DEFAULT_LIMIT,
+            write: crate::plan::WriteDefaults::default(),
+            retry: None,
         }
     }
 }
@@ -128,15 +136,29 @@ pub trait SyncUi {
     fn expect(&mut self, _objects: usize) {}
 }
 
-/// True when applying the object would change nothing and we already manage it.
+/// True when writing the object would change nothing and we already manage it.
 fn unchanged(c: &Comparison) -> bool {
+    use crate::cluster::write::WriteMode;
     match c.prediction {
         Prediction::Unchanged => true,
         Prediction::Desired => false,
         Prediction::DryRun => {
             let Some(live) = &c.live else { return false };
-            crate::diff::managed::apply_fields(live, keys::FIELD_MANAGER).is_some()
-                && diff_object(Some(live), Some(&c.predicted), &DiffOptions::default()).action == Action::None
+            let same = || diff_object(Some(live), Some(&c.predicted), &DiffOptions::default()).action == Action::None;
+            match c.mode {
+                WriteMode::ServerSideApply => {
+                    crate::diff::managed::apply_fields(live, keys::FIELD_MANAGER).is_some() && same()
+                }
+                // Same object, same last-applied configuration (the patch
+                // only sets what the server drops, such as unknown fields).
+                WriteMode::ClientSideApply => {
+                    let last = |v: &serde_json::Value| {
+                        v.pointer("/metadata/annotations").and_then(|a| a.get(keys::LAST_APPLIED)).cloned()
+                    };
+                    last(live) == last(&c.predicted) && same()
+                }
+                WriteMode::Replace => same(),
+            }
         }
     }
 }
@@ -198,7 +220,7 @@ pub fn sync(
     // Discovery and the parent's GET are independent: send them at once.
     let (resolved, parent) = std::thread::scope(|s| {
         let parent = s.spawn(|| parent::read(cluster, reference.clone(), opts.adopt));
-        let resolved = compare::prepare(cluster, objects);
+        let resolved = compare::prepare_with(cluster, objects, opts.write);
         (resolved, parent.join().expect("reading the ApplySet parent does not panic"))
     });
     let resolved = respect_ignore_differences(cluster, resolved?, &opts.respect_ignore)?;
@@ -241,17 +263,20 @@ pub fn sync(
     let sub = compare::Resolved {
         set: normalize_with(members, &NormalizeOptions::default(), &resolved.discovery)?,
         discovery: resolved.discovery.clone(),
+        write: resolved.write,
     };
     ui.step(&format!("preflight: {} objects (server-side dry-run of each one that may change)", sub.set.len()));
-    let comparisons = compare::compare_with(cluster, &sub, opts.force_conflicts).map_err(conflict_hint)?;
+    // Another app's objects are left to it (unless adopted): not dry-run,
+    // so their owner's fields cannot make the preflight fail.
+    let leave = |live: &serde_json::Value| !opts.adopt && owner_elsewhere(live, &id, &opts.app).is_some();
+    let comparisons = compare::compare_leaving(cluster, &sub, opts.force_conflicts, &leave).map_err(conflict_hint)?;
     preflight_hooks(cluster, &plan, &resolved.discovery)?;
     tracing::debug!("sync: preflight done");
 
     // Objects that another app's ApplySet holds are never changed silently.
-    let shared = shared_objects(&comparisons, &id);
+    let shared = shared_objects(&comparisons, &id, &opts.app);
     if !shared.is_empty() && opts.fail_on_shared {
-        let list: Vec<String> =
-            shared.iter().map(|(k, other, o)| format!("{k} ({o}): member of ApplySet {other}")).collect();
+        let list: Vec<String> = shared.iter().map(|(k, owner, o)| format!("{k} ({o}): belongs to {owner}")).collect();
         return Err(Error::Refused(format!(
             "{} rendered objects belong to another app (FailOnSharedResource); nothing was changed:\n  {}",
             shared.len(),
@@ -263,15 +288,15 @@ pub fn sync(
         plan
     } else if opts.adopt {
         for (k, other, _) in &shared {
-            ui.step(&format!("warning: {k} is a member of ApplySet {other}: taking it over (--adopt)"));
+            ui.step(&format!("warning: {k} belongs to {other}: taking it over (--adopt)"));
         }
         plan
     } else {
         for (k, other, _) in &shared {
             ui.step(&format!(
-                "warning: {k} is a member of another app's ApplySet ({other}): left to its owner (--adopt takes it over)"
+                "warning: {k} belongs to another app ({other}): left to its owner (--adopt takes it over)"
             ));
-            shared_entries.push(Entry::new(k, Outcome::Kept, format!("shared: a member of ApplySet {other}")));
+            shared_entries.push(Entry::new(k, Outcome::Kept, format!("shared: belongs to {other}")));
         }
         let skip: HashSet<&ObjectKey> = shared.iter().map(|(k, _, _)| k).collect();
         let rest: Vec<Object> = set.iter().filter(|o| !skip.contains(&o.key())).cloned().collect();
@@ -528,7 +553,7 @@ fn respect_ignore_differences(
     if rules.is_empty() {
         return Ok(resolved);
     }
-    let compare::Resolved { set, discovery } = resolved;
+    let compare::Resolved { set, discovery, write } = resolved;
     let objects = set.into_objects();
     let mut requests = Vec::new();
     let mut which = Vec::new();
@@ -554,19 +579,47 @@ fn respect_ignore_differences(
         objects[i] = Object::new(value, origin.clone()).map_err(|source| Error::Invalid { origin, source })?;
     }
     let set = normalize_with(objects, &NormalizeOptions::default(), &discovery)?;
-    Ok(compare::Resolved { set, discovery })
+    Ok(compare::Resolved { set, discovery, write })
 }
 
-/// Rendered objects whose live copy is labelled a member of another
-/// ApplySet: (key, that ApplySet's id, origin).
-pub(crate) fn shared_objects(comparisons: &[Comparison], id: &str) -> Vec<(ObjectKey, String, crate::model::Origin)> {
+/// Rendered objects whose live copy belongs to another app: (key, the
+/// owner, origin). The owner is `ApplySet <id>` when the object is labelled
+/// a member of another ApplySet, else `Argo CD Application <name>` when
+/// Argo CD's annotation tracking (`argocd.argoproj.io/tracking-id`) names
+/// an app other than `app` (Argo CD's own shared-resource rule).
+pub(crate) fn shared_objects(
+    comparisons: &[Comparison],
+    id: &str,
+    app: &str,
+) -> Vec<(ObjectKey, String, crate::model::Origin)> {
     comparisons
         .iter()
         .filter_map(|c| {
-            let other = c.live.as_ref()?.pointer("/metadata/labels")?.get(PART_OF_LABEL)?.as_str()?;
-            (other != id).then(|| (c.desired.key(), other.to_string(), c.desired.origin.clone()))
+            let owner = owner_elsewhere(c.live.as_ref()?, id, app)?;
+            Some((c.desired.key(), owner, c.desired.origin.clone()))
         })
         .collect()
+}
+
+/// The other app a live object belongs to (see [`shared_objects`]).
+fn owner_elsewhere(live: &serde_json::Value, id: &str, app: &str) -> Option<String> {
+    let meta = live.get("metadata")?;
+    match meta.get("labels").and_then(|l| l.get(PART_OF_LABEL)).and_then(|v| v.as_str()) {
+        Some(set) => (set != id).then(|| format!("ApplySet {set}")),
+        None => {
+            let tracking = meta.get("annotations")?.get(keys::TRACKING_ID)?.as_str()?;
+            let tracked = tracking_app(tracking)?;
+            (tracked != app).then(|| format!("Argo CD Application {tracked}"))
+        }
+    }
+}
+
+/// The app named by an Argo CD tracking id (`<app>:<group>/<kind>:<ns>/<name>`,
+/// `<app-namespace>_<app>:...` for apps outside Argo CD's namespace).
+fn tracking_app(tracking: &str) -> Option<&str> {
+    let (app, _) = tracking.split_once(':')?;
+    let app = app.rsplit_once('_').map_or(app, |(_, a)| a);
+    (!app.is_empty()).then_some(app)
 }
 
 /// The resource of an object, from the run's discovery.
@@ -645,17 +698,8 @@ fn namespace_exists(cluster: &Cluster, ns: &str) -> Result<bool> {
 
 /// `90s`, `5m`, `1h`, `250ms` or plain seconds.
 pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a duration (examples: 90s, 5m, 1h)"))?;
-    Ok(match unit {
-        "" | "s" => Duration::from_secs(n),
-        "ms" => Duration::from_millis(n),
-        "m" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
-        _ => return Err(format!("{s:?}: unknown unit {unit:?} (use ms, s, m or h)")),
-    })
+    retry::parse_go_duration(s.trim())
+        .ok_or_else(|| format!("{s:?} is not a duration (examples: 90s, 5m, 1h30m, 500ms; a bare number is seconds)"))
 }
 
 /// The ApplySet id the live counterparts of a set were synced with, when
@@ -764,6 +808,7 @@ mod tests {
             live: Some(l),
             predicted: serde_json::Value::Null,
             prediction: Prediction::DryRun,
+            mode: Default::default(),
         };
         assert_eq!(synced_id(&[c(live("a", keys::FIELD_MANAGER))]).as_deref(), Some("a"));
         assert_eq!(synced_id(&[c(live("a", "kubectl"))]), None);
