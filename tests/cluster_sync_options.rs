@@ -284,3 +284,98 @@ fn objects_tracked_by_another_argo_cd_app_are_shared() {
     sync_ok(dir.path(), &ns, "mine", &["--force-conflicts"]);
     assert_eq!(get(&ns, &["configmap", "tracked"], "{.data.k}"), "ours");
 }
+
+/// An Application's `PrunePropagationPolicy=orphan` (with `PruneLast=true`):
+/// a pruned object's dependents stay, their owner reference removed.
+#[test]
+fn an_applications_prune_propagation_policy_orphans_dependents() {
+    let c = cluster::shared();
+    let ns = "opt-orphan";
+    c.create_namespace(ns);
+    let repo = Repo::new();
+    let cm = |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata: {{k: v}}\n---\n");
+    repo.write("app/cm.yaml", &format!("{}{}", cm("owner"), cm("stay")));
+    repo.commit("two");
+    let file = repo.tmp.path().join("app.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: orphaning}}\nspec:\n  source:\n    repoURL: work\n    path: app\n  destination:\n    server: {}\n    namespace: {ns}\n  syncPolicy:\n    syncOptions: [PruneLast=true, PrunePropagationPolicy=orphan]\n",
+            c.server
+        ),
+    )
+    .unwrap();
+    let env = Env::new().set("KUBECONFIG", c.kubeconfig.to_str().unwrap());
+    let r = env.run(repo.tmp.path(), &["sync", "-f", file.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let uid = get(ns, &["configmap", "owner"], "{.metadata.uid}");
+    c.apply_yaml(
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dependent\n  namespace: {ns}\n  ownerReferences:\n  - {{apiVersion: v1, kind: ConfigMap, name: owner, uid: {uid}}}\ndata: {{k: v}}\n"
+        ),
+        &[],
+    );
+    repo.write("app/cm.yaml", &cm("stay"));
+    repo.commit("one");
+    let r = env.run(repo.tmp.path(), &["sync", "-f", file.to_str().unwrap(), "--prune", "--yes"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    for _ in 0..120 {
+        if !sync_support::exists("configmap", ns, "owner")
+            && get(ns, &["configmap", "dependent"], "{.metadata.ownerReferences}").is_empty()
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(!sync_support::exists("configmap", ns, "owner"));
+    assert!(sync_support::exists("configmap", ns, "dependent"), "orphaned, not deleted");
+    assert_eq!(get(ns, &["configmap", "dependent"], "{.metadata.ownerReferences}"), "");
+}
+
+/// `RespectIgnoreDifferences=true` with an HPA: the HorizontalPodAutoscaler
+/// controller scales the Deployment to its minimum (no metrics needed for
+/// that), and syncs of a changed Deployment keep the controller's replicas
+/// (ignored by JSON pointer) instead of resetting or conflicting.
+#[test]
+fn hpa_managed_replicas_are_kept_with_respect_ignore_differences() {
+    let c = cluster::shared();
+    let ns = "opt-hpa";
+    c.create_namespace(ns);
+    let repo = Repo::new();
+    let manifests = |version: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: {{version: \"{version}\"}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: c, image: nginx, resources: {{requests: {{cpu: 10m}}}}}}]\n---\napiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: web}}\n  minReplicas: 3\n  maxReplicas: 5\n  targetCPUUtilizationPercentage: 50\n"
+        )
+    };
+    repo.write("app/all.yaml", &manifests("1"));
+    repo.commit("one");
+    let file = repo.tmp.path().join("app.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: scaled}}\nspec:\n  source:\n    repoURL: work\n    path: app\n  destination:\n    server: {}\n    namespace: {ns}\n  ignoreDifferences:\n  - group: apps\n    kind: Deployment\n    jsonPointers: [/spec/replicas]\n  syncPolicy:\n    syncOptions: [RespectIgnoreDifferences=true]\n",
+            c.server
+        ),
+    )
+    .unwrap();
+    let env = Env::new().set("KUBECONFIG", c.kubeconfig.to_str().unwrap());
+    let sync = || env.run(repo.tmp.path(), &["sync", "-f", file.to_str().unwrap()]);
+    let r = sync();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let replicas = || get(ns, &["deployment", "web"], "{.spec.replicas}");
+    for _ in 0..240 {
+        if replicas() == "3" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(replicas(), "3", "the HPA controller did not scale the Deployment to its minimum");
+    repo.write("app/all.yaml", &manifests("2"));
+    repo.commit("two");
+    let r = sync();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(get(ns, &["deployment", "web"], "{.metadata.labels.version}"), "2");
+    assert_eq!(replicas(), "3");
+    let r = env.run(repo.tmp.path(), &["diff", "-f", file.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
