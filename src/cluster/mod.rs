@@ -44,6 +44,8 @@ pub struct Cluster {
     user: String,
     /// The server's patch strategies, read once when a client-side apply needs them.
     patch_schema: std::sync::OnceLock<std::sync::Arc<csa::PatchSchema>>,
+    /// The run's deadline for every request ([`Cluster::set_deadline`]).
+    deadline: request::Deadline,
 }
 
 /// One collection to read: a resource in a namespace (`""`: all namespaces
@@ -99,9 +101,10 @@ impl Cluster {
             .map_err(|e| Error::io("<tokio runtime>", e))?;
         let config = rt.block_on(config::load(opts))?;
         let namespace = config.default_namespace.clone();
+        let deadline = request::Deadline::default();
         let client = {
             let _guard = rt.enter();
-            transport::client(config)?
+            transport::client(config, deadline.clone())?
         };
         let user = config::user_name(opts);
         Ok(Cluster {
@@ -111,7 +114,19 @@ impl Cluster {
             concurrency: opts.concurrency.max(1),
             user,
             patch_schema: std::sync::OnceLock::new(),
+            deadline,
         })
+    }
+
+    /// Bound every request from now on by `at` (`None`: no bound): a
+    /// request still unanswered then fails, and none is retried after it.
+    pub fn set_deadline(&self, at: Option<std::time::Instant>) {
+        self.deadline.set(at);
+    }
+
+    /// The current deadline, if any.
+    pub fn deadline(&self) -> Option<std::time::Instant> {
+        self.deadline.get()
     }
 
     /// The namespace for objects that do not set one: `--namespace`, else the context's, else `default`.

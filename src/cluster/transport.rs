@@ -14,8 +14,9 @@ use tower::ServiceBuilder;
 
 use crate::error::{Error, Result};
 
-/// Build a client for `config` (inside a tokio runtime).
-pub(super) fn client(config: kube::Config) -> Result<kube::Client> {
+/// Build a client for `config` (inside a tokio runtime); every request is
+/// bounded by `deadline`.
+pub(super) fn client(config: kube::Config, deadline: super::request::Deadline) -> Result<kube::Client> {
     let fail = |e: &dyn std::fmt::Display| Error::ClusterConfig(e.to_string());
     if config.proxy_url.is_some() {
         // Proxies go through kube's own stack (HTTP/1.1), which knows them.
@@ -41,6 +42,7 @@ pub(super) fn client(config: kube::Config) -> Result<kube::Client> {
         .layer(config.base_uri_layer())
         .option_layer(config.auth_layer().map_err(|e| fail(&e))?)
         .layer(config.extra_headers_layer().map_err(|e| fail(&e))?)
+        .layer(super::request::DeadlineLayer(deadline))
         .map_err(tower::BoxError::from)
         .service(pool);
     Ok(kube::Client::new(service, config.default_namespace))

@@ -357,6 +357,19 @@ impl Exec<'_> {
     /// Poll until every object is healthy (kinds without a health check count
     /// as healthy); a Degraded object or the deadline fails the sync.
     fn wait_healthy(&self, items: &[Watched], ui: &mut dyn SyncUi) -> Result<()> {
+        let mut pending = Vec::new();
+        self.poll_healthy(items, ui, &mut pending).map_err(|e| {
+            // A request cut by the deadline while waiting: say what was awaited.
+            if Instant::now() >= self.deadline && !pending.is_empty() {
+                Error::SyncFailed(format!("timed out (--timeout) waiting for health: {}", pending.join(", ")))
+            } else {
+                e
+            }
+        })
+    }
+
+    /// [`Self::wait_healthy`]'s loop; `last` holds what was still pending at the last look.
+    fn poll_healthy(&self, items: &[Watched], ui: &mut dyn SyncUi, last: &mut Vec<String>) -> Result<()> {
         if items.is_empty() {
             return Ok(());
         }
@@ -421,6 +434,7 @@ impl Exec<'_> {
             if pending.is_empty() {
                 return Ok(());
             }
+            last.clone_from(&pending);
             if Instant::now() > self.deadline {
                 return Err(Error::SyncFailed(format!(
                     "timed out (--timeout) waiting for health: {}",
@@ -466,6 +480,8 @@ impl Exec<'_> {
         }
         ui.step(&format!("SyncFail: {} hooks", plan.sync_fail.len()));
         self.deadline = Instant::now() + self.opts.timeout;
+        // The hooks get a fresh --timeout, their requests too.
+        self.cluster.set_deadline(Some(self.deadline));
         let tasks: Vec<&Task> = plan.sync_fail.iter().collect();
         match self.apply_batch(&tasks, report, ui) {
             Ok(done) => {

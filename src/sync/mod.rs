@@ -199,7 +199,22 @@ fn inventory_of(objects: &[Object], parent_ns: &str) -> Inventory {
 /// Sync `objects` (rendered, not yet normalized) as app `opts.app`.
 /// Errors before any write return `Err`; a failure after writes began is
 /// reported in the returned report's `error`.
-pub fn sync(
+pub fn sync(cluster: &Cluster, objects: Vec<Object>, opts: &SyncOptions, ui: &mut dyn SyncUi) -> Result<SyncReport> {
+    // Every request of the run is bounded by `--timeout` (within an outer
+    // deadline, such as a retried sync's); the previous bound is restored.
+    let outer = cluster.deadline();
+    let own = Instant::now() + opts.timeout;
+    cluster.set_deadline(Some(outer.map_or(own, |o| o.min(own))));
+    let result = sync_bounded(cluster, objects, opts, ui);
+    cluster.set_deadline(outer);
+    result
+}
+
+/// The time a run past its deadline still has to record its failure and
+/// release its lock.
+const CLEANUP_GRACE: Duration = Duration::from_secs(10);
+
+fn sync_bounded(
     cluster: &Cluster,
     mut objects: Vec<Object>,
     opts: &SyncOptions,
@@ -432,6 +447,11 @@ fn finish(
     let record_history = input.record_history;
     let result = execute::run(cluster, lock.as_ref(), input, parent, opts, started + opts.timeout, &mut report, ui);
     tracing::debug!("sync: writes done");
+    if result.is_err() {
+        // Past the deadline or not, the failure is recorded and the lock released.
+        let grace = Instant::now() + CLEANUP_GRACE;
+        cluster.set_deadline(Some(cluster.deadline().map_or(grace, |d| d.max(grace))));
+    }
     // A run that lost its lock writes nothing more, not even its history.
     let still_locked = || lock.as_ref().is_none_or(|l| cluster.check_lock(l).is_ok());
     if let Err(e) = &result

@@ -125,6 +125,21 @@ pub fn sync_with_retry(
 ) -> Result<SyncReport> {
     let Some(policy) = opts.retry.filter(|p| p.limit != 0) else { return sync(cluster, objects, opts, ui) };
     let deadline = Instant::now() + opts.timeout;
+    let outer = cluster.deadline();
+    cluster.set_deadline(Some(outer.map_or(deadline, |o| o.min(deadline))));
+    let result = attempts(cluster, objects, opts, policy, deadline, ui);
+    cluster.set_deadline(outer);
+    result
+}
+
+fn attempts(
+    cluster: &Cluster,
+    objects: Vec<Object>,
+    opts: &SyncOptions,
+    policy: RetryPolicy,
+    deadline: Instant,
+    ui: &mut dyn SyncUi,
+) -> Result<SyncReport> {
     let mut retries: u32 = 0;
     loop {
         let result = sync(cluster, objects.clone(), opts, ui);

@@ -47,6 +47,8 @@ pub struct TestCluster {
     pub server: String,
     children: Mutex<Vec<Child>>,
     remove_dir: bool,
+    /// The API server's program and arguments, to start it again ([`TestCluster::restart_apiserver`]).
+    api_command: Mutex<Option<(PathBuf, Vec<String>)>>,
 }
 
 static SHARED: OnceLock<TestCluster> = OnceLock::new();
@@ -266,6 +268,7 @@ fn start_in(dir: &Path, remove_dir: bool) -> Result<TestCluster, String> {
         server: String::new(),
         children: Mutex::new(Vec::new()),
         remove_dir,
+        api_command: Mutex::new(None),
     };
     // Ports are picked free, then bound by the child: retry when another
     // process took one in between.
@@ -305,27 +308,27 @@ impl TestCluster {
         self.children.lock().unwrap().push(etcd);
 
         let p = |f: &str| pki.join(f).display().to_string();
-        let api = spawn(
-            Command::new(apiserver)
-                .arg(format!("--etcd-servers=http://127.0.0.1:{client}"))
-                .arg("--bind-address=127.0.0.1")
-                .arg("--advertise-address=127.0.0.1")
-                .arg(format!("--secure-port={secure}"))
-                .arg(format!("--cert-dir={}", dir.join("certs").display()))
-                .arg(format!("--tls-cert-file={}", p("server.crt")))
-                .arg(format!("--tls-private-key-file={}", p("server.key")))
-                .arg(format!("--client-ca-file={}", p("ca.crt")))
-                .arg(format!("--token-auth-file={}", dir.join("tokens.csv").display()))
-                .arg("--authorization-mode=RBAC")
-                .arg("--service-account-issuer=https://kubernetes.default.svc")
-                .arg(format!("--service-account-key-file={}", p("sa.pub")))
-                .arg(format!("--service-account-signing-key-file={}", p("sa.key")))
-                .arg("--service-cluster-ip-range=10.96.0.0/16")
-                .arg("--endpoint-reconciler-type=none")
-                .arg("--profiling=false")
-                .arg("--v=0"),
-            &dir.join("kube-apiserver.log"),
-        )?;
+        let api_args: Vec<String> = vec![
+            format!("--etcd-servers=http://127.0.0.1:{client}"),
+            "--bind-address=127.0.0.1".into(),
+            "--advertise-address=127.0.0.1".into(),
+            format!("--secure-port={secure}"),
+            format!("--cert-dir={}", dir.join("certs").display()),
+            format!("--tls-cert-file={}", p("server.crt")),
+            format!("--tls-private-key-file={}", p("server.key")),
+            format!("--client-ca-file={}", p("ca.crt")),
+            format!("--token-auth-file={}", dir.join("tokens.csv").display()),
+            "--authorization-mode=RBAC".into(),
+            "--service-account-issuer=https://kubernetes.default.svc".into(),
+            format!("--service-account-key-file={}", p("sa.pub")),
+            format!("--service-account-signing-key-file={}", p("sa.key")),
+            "--service-cluster-ip-range=10.96.0.0/16".into(),
+            "--endpoint-reconciler-type=none".into(),
+            "--profiling=false".into(),
+            "--v=0".into(),
+        ];
+        let api = spawn(Command::new(apiserver).args(&api_args), &dir.join("kube-apiserver.log"))?;
+        *self.api_command.lock().unwrap() = Some((apiserver.to_path_buf(), api_args));
         self.children.lock().unwrap().push(api);
         self.server = format!("https://127.0.0.1:{secure}");
         std::fs::write(&self.kubeconfig, kubeconfig_text(&self.server, pki)).map_err(|e| e.to_string())?;
@@ -426,6 +429,39 @@ impl TestCluster {
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "kubectl apply failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Send `signal` to etcd (`SIGSTOP` pauses it, `SIGCONT` resumes it).
+    pub fn signal_etcd(&self, signal: i32) {
+        let children = self.children.lock().unwrap();
+        let pid = children.first().expect("etcd runs").id() as i32;
+        // SAFETY: a signal to our own child process.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill({pid}, {signal})");
+    }
+
+    /// Kill the API server (SIGKILL), as a crash would.
+    pub fn kill_apiserver(&self) {
+        let mut children = self.children.lock().unwrap();
+        let api = children.get_mut(1).expect("the API server runs");
+        let _ = api.kill();
+        let _ = api.wait();
+    }
+
+    /// Start the API server again, with the same ports and flags, and wait until it is ready.
+    pub fn restart_apiserver(&self) {
+        let (program, args) = self.api_command.lock().unwrap().clone().expect("started");
+        let api = spawn(Command::new(program).args(args), &self.dir.join("kube-apiserver.restarted.log"))
+            .expect("restart the API server");
+        self.children.lock().unwrap()[1] = api;
+        let start = Instant::now();
+        while !String::from_utf8_lossy(&self.kubectl(&["get", "--raw", "/readyz"]).stdout).trim().eq("ok") {
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "API server not ready again; logs in {}",
+                self.dir.display()
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
     }
 
     /// Create a namespace (tests use their own, named after the test).
