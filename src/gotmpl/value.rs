@@ -275,6 +275,11 @@ pub trait Object: fmt::Debug {
     fn fmt_v(&self) -> String {
         format!("&{{{}}}", self.type_name())
     }
+    /// What `encoding/json` (and so `toJson`, `toYaml`) sees of a struct:
+    /// its exported fields as a map, when it is not `{}`.
+    fn marshal_value(&self) -> Option<Value> {
+        None
+    }
 }
 
 /// A template value.
@@ -453,7 +458,7 @@ impl Value {
             Value::Map(m) => J::Object(
                 m.entries.borrow().iter().map(|(k, v)| Ok((k.clone(), v.to_json()?))).collect::<Result<_, String>>()?,
             ),
-            Value::Object(o) => match o.underlying() {
+            Value::Object(o) => match o.underlying().or_else(|| o.marshal_value()) {
                 Some(v) => v.to_json()?,
                 None => J::Object(Default::default()),
             },

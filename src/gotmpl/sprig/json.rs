@@ -87,7 +87,10 @@ fn write(out: &mut String, v: &Value, html: bool, indent: Option<&str>, depth: u
                 string(out, &t, html);
             }
             "*semver.Version" => string(out, &o.string().unwrap_or_default(), html),
-            _ => out.push_str("{}"),
+            _ => match o.marshal_value() {
+                Some(v) => write(out, &v, html, indent, depth)?,
+                None => out.push_str("{}"),
+            },
         },
     }
     Ok(())
