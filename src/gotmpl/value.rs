@@ -69,6 +69,11 @@ pub const LIST_TYPE: &str = "[]interface {}";
 pub const STRING_LIST_TYPE: &str = "[]string";
 /// The Go type of a generic map.
 pub const MAP_TYPE: &str = "map[string]interface {}";
+/// helm's `common.Values` (`.Values`, `.Template`): a named
+/// `map[string]interface {}`, assignable to one.
+pub const VALUES_TYPE: &str = "common.Values";
+/// The Go type of a `[]byte` (`encoding/json` writes it in base64).
+pub const BYTES_TYPE: &str = "[]uint8";
 
 /// A shared, mutable `map[string]...`; clones share the entries.
 #[derive(Clone, Debug)]

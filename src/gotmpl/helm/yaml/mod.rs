@@ -68,6 +68,11 @@ fn json_node(v: &Value) -> Result<Node, String> {
             }
         }
         Value::String(s) => string_node(&s),
+        Value::List(l) if l.ty == crate::gotmpl::value::BYTES_TYPE => {
+            use base64::Engine as _;
+            let bytes: Vec<u8> = l.items.iter().map(|b| if let Value::Int(i, _) = b { *i as u8 } else { 0 }).collect();
+            string_node(&base64::engine::general_purpose::STANDARD.encode(bytes))
+        }
         Value::List(l) => Node::Seq(l.items.iter().map(json_node).collect::<Result<_, _>>()?),
         Value::Map(m) => {
             let entries = m.entries.borrow();
