@@ -13,6 +13,7 @@ use std::rc::Rc;
 use base64::Engine as _;
 
 use super::engine::ReleaseSettings;
+use super::gobglob::Glob;
 use super::load::Chart;
 use crate::gotmpl::value::{BYTES_TYPE, IntType, List, MAP_TYPE, Map, Param};
 use crate::gotmpl::{Func, Object, Value};
@@ -51,20 +52,12 @@ impl Files {
     }
 
     fn glob(&self, pattern: &str) -> Files {
-        let matcher = glob_matcher(pattern).or_else(|| glob_matcher("**"));
-        let entries = self
-            .entries
-            .iter()
-            .filter(|(n, _)| matcher.as_ref().is_some_and(|m| m.is_match(n.as_str())))
-            .map(|(n, b)| (n.clone(), b.clone()))
-            .collect();
+        // helm: a pattern that does not compile matches everything ("**").
+        let glob = Glob::parse(pattern).unwrap_or_else(Glob::everything);
+        let entries =
+            self.entries.iter().filter(|(n, _)| glob.matches(n)).map(|(n, b)| (n.clone(), b.clone())).collect();
         Files { entries: Rc::new(entries) }
     }
-}
-
-/// gobwas/glob with `/` as separator: `*` and `?` stop at `/`, `**` does not.
-fn glob_matcher(pattern: &str) -> Option<globset::GlobMatcher> {
-    globset::GlobBuilder::new(pattern).literal_separator(true).build().ok().map(|g| g.compile_matcher())
 }
 
 fn string_arg(a: &[Value]) -> &str {
@@ -446,4 +439,104 @@ pub fn plain_map(entries: Vec<(&str, Value)>) -> Map {
         m.insert(k, v);
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gotmpl::Templates;
+
+    fn run(tpl: &str, dot: Value) -> String {
+        let mut set = Templates::new();
+        crate::gotmpl::helm::add_helm(&mut set);
+        set.parse("t", tpl).unwrap();
+        set.execute("t", &dot).unwrap_or_else(|e| e.to_string())
+    }
+
+    fn files() -> Value {
+        let entries = [("files/a.txt", "a\nb\n"), ("files/sub/b.yaml", "k: v"), (".helmignore", "x\n")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Rc::from(v.as_bytes())))
+            .collect();
+        Value::Object(Rc::new(Files { entries: Rc::new(entries) }))
+    }
+
+    #[test]
+    fn files_methods_as_helm() {
+        let dot = Value::Map(plain_map(vec![("Files", files())]));
+        // Facts from helm 4.1.4 on the same files.
+        assert_eq!(
+            run(r#"{{ .Files.Get "files/a.txt" | quote }}|{{ .Files.Get "nope" | quote }}"#, dot.clone()),
+            r#""a\nb\n"|"""#
+        );
+        assert_eq!(
+            run(r#"{{ $b := .Files.GetBytes "files/a.txt" }}{{ printf "%T %v" $b $b }}"#, dot.clone()),
+            "[]uint8 [97 10 98 10]"
+        );
+        assert_eq!(
+            run(r#"{{ range $k, $v := .Files.Glob "files/*" }}{{ $k }};{{ end }}"#, dot.clone()),
+            "files/a.txt;"
+        );
+        assert_eq!(
+            run(r#"{{ range $k, $v := .Files.Glob "**.yaml" }}{{ $k }};{{ end }}"#, dot.clone()),
+            "files/sub/b.yaml;"
+        );
+        assert_eq!(
+            run(
+                r#"{{ .Files.Lines "files/a.txt" | toJson }} {{ .Files.Lines "nope" | toJson }} {{ len .Files }}"#,
+                dot.clone()
+            ),
+            r#"["a","b"] [] 3"#
+        );
+        assert_eq!(
+            run(r#"{{ (.Files.Glob "files/**").AsConfig | toJson }}"#, dot.clone()),
+            r#""a.txt: |\n  a\n  b\nb.yaml: 'k: v'""#
+        );
+        assert_eq!(
+            run(r#"{{ (.Files.Glob "files/**").AsSecrets | toJson }}"#, dot.clone()),
+            r#""a.txt: YQpiCg==\nb.yaml: azogdg==""#
+        );
+        assert_eq!(
+            run(r#"{{ .Files | toJson }}"#, dot),
+            r#"{".helmignore":"eAo=","files/a.txt":"YQpiCg==","files/sub/b.yaml":"azogdg=="}"#
+        );
+    }
+
+    #[test]
+    fn capabilities_as_helm_template() {
+        let caps = Value::Object(Rc::new(Capabilities::new(&ReleaseSettings::default())));
+        let dot = Value::Map(plain_map(vec![("Capabilities", caps)]));
+        assert_eq!(
+            run(
+                r#"{{ .Capabilities.KubeVersion }} {{ .Capabilities.KubeVersion.Version }} {{ .Capabilities.KubeVersion.GitVersion }} {{ .Capabilities.KubeVersion.Major }}.{{ .Capabilities.KubeVersion.Minor }}"#,
+                dot.clone()
+            ),
+            "v1.35.0 v1.35.0 v1.35.0 1.35"
+        );
+        assert_eq!(
+            run(
+                r#"{{ .Capabilities.APIVersions.Has "apps/v1" }} {{ .Capabilities.APIVersions.Has "apps/v1/Deployment" }} {{ len .Capabilities.APIVersions }}"#,
+                dot.clone()
+            ),
+            "true false 57"
+        );
+        assert_eq!(
+            run(r#"{{ .Capabilities.HelmVersion }} {{ printf "%T" .Capabilities }}"#, dot.clone()),
+            "{v4.1.4 05fa37973dc9e42b76e1d2883494c87174b6074f clean go1.25.9 v1.35} *common.Capabilities"
+        );
+        let json = run(r#"{{ toJson .Capabilities }}"#, dot);
+        assert!(json.starts_with(r#"{"APIVersions":["v1","admissionregistration.k8s.io/v1","#), "{json}");
+        assert!(json.ends_with(r#""HelmVersion":{"git_commit":"05fa37973dc9e42b76e1d2883494c87174b6074f","git_tree_state":"clean","go_version":"go1.25.9","kube_client_version":"v1.35","version":"v4.1.4"},"KubeVersion":{"Major":"1","Minor":"35","Version":"v1.35.0"}}"#), "{json}");
+    }
+
+    #[test]
+    fn kube_versions_parse_as_helm() {
+        let k = KubeVersion::parse("1.30");
+        assert_eq!(
+            (k.version.as_str(), k.normalized.as_str(), k.major.as_str(), k.minor.as_str()),
+            ("v1.30", "v1.30.0", "1", "30")
+        );
+        let k = KubeVersion::parse("v1.33.4-gke.1245000");
+        assert_eq!((k.version.as_str(), k.normalized.as_str()), ("v1.33.4-gke.1245000", "v1.33.4"));
+    }
 }

@@ -18,6 +18,7 @@ pub mod archive;
 pub mod deps;
 pub mod engine;
 pub mod funcs;
+pub mod gobglob;
 pub mod gotmpl_engine;
 pub mod gotmpl_objects;
 pub mod ignore;
