@@ -54,6 +54,10 @@ pub enum Error {
     /// A chart template failed to render (`file` is the template, `line` 0 when unknown).
     #[error("{file}{}: {message}", if *line > 0 { format!(":{line}") } else { String::new() })]
     Template { file: String, line: usize, message: String },
+    /// A Go-template chart failed to render; `message` is helm's text
+    /// (`execution error at (FILE:LINE:COL): ...`, `parse error at ...`).
+    #[error("{message}")]
+    HelmTemplate { file: String, message: String },
     /// A render passed one of its limits (time, output size, nesting).
     #[error("{what}: {limit} exceeded{}", if flag.is_empty() { String::new() } else { format!(" (raise it with {flag})") })]
     Limit { what: String, limit: String, flag: &'static str },

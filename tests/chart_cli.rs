@@ -1,5 +1,6 @@
 //! Charts through the CLI: Jinja charts rendered natively (values, subcharts,
-//! schema, helpers, errors), Go-template charts through the helm plugin, and
+//! schema, helpers, errors), Go-template charts natively and through the helm
+//! plugin, and
 //! the differential test against a real `helm template`.
 
 mod common;
@@ -89,17 +90,21 @@ fn differential_against_real_helm() {
 }
 
 #[test]
-fn go_template_chart_without_plugin_is_an_error() {
+fn go_template_chart_renders_natively_without_helm() {
+    // No plugin directory, no helm on PATH: the Go-template twin renders
+    // natively, to what the Jinja chart (and `helm template`) gives.
     let empty_config = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(common::bin())
-        .args(["render", GO, "--plugin-dir", "testdata/charts/no-plugins"])
+        .args(render_args(GO, &["--plugin-dir", "testdata/charts/no-plugins"]))
         .env("XDG_CONFIG_HOME", empty_config.path())
+        .env("PATH", "/nonexistent")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr.contains("uses Go templates") && stderr.contains("plugin"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let native = run(&render_args(JINJA, &[]));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), native.stdout);
 }
 
 #[test]
@@ -221,10 +226,13 @@ fn repo_plugins_need_opt_in() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let (code, _, err) = run_with(&[]);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("uses Go templates"), "{err}");
+    // A Go-template chart renders natively; the repo's plugin runs only when named.
     let (code, out, err) = run_with(&["--allow-repo-plugins", "--plugin-env", "COLOR=blue"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!out.contains("p: blue"), "{out}");
+    let (code, _, err) = run_with(&["--plugin", "echo"]);
+    assert_eq!(code, Some(2), "{err}");
+    let (code, out, err) = run_with(&["--plugin", "echo", "--allow-repo-plugins", "--plugin-env", "COLOR=blue"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(
         out.contains("name: rel") && out.contains("ns: ns1") && out.contains("p: blue") && out.contains("path: app"),
@@ -345,7 +353,7 @@ fn plugin_init_runs_before_generate() {
 }
 
 #[test]
-fn packaged_subcharts_need_the_plugin() {
+fn packaged_subcharts_render_natively_and_through_the_plugin() {
     let d = tree(&[
         ("go/Chart.yaml", "apiVersion: v2\nname: top\nversion: 0.1.0\n"),
         ("go/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-top\n"),
@@ -369,9 +377,14 @@ fn packaged_subcharts_need_the_plugin() {
     }
     let r = run(&["render", d.path().join("jinja").to_str().unwrap()]);
     assert!(r.code == 2 && r.stderr.contains("packaged subcharts"), "{}", r.stderr);
+    let go = d.path().join("go");
+    let r = run(&["render", go.to_str().unwrap(), "--release-name", "r", "--set", "sub.greeting=hello"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("name: r-top") && r.stdout.contains("name: r-sub") && r.stdout.contains("g: hello"));
     let Some(helm) = helm() else { return };
     let out = std::process::Command::new(common::bin())
-        .args(["render", "go", "--plugin-dir", concat!(env!("CARGO_MANIFEST_DIR"), "/plugins"), "--release-name", "r"])
+        .args(["render", "go", "--plugin-dir", concat!(env!("CARGO_MANIFEST_DIR"), "/plugins"), "--plugin", "helm"])
+        .args(["--release-name", "r"])
         .args(["--set", "sub.greeting=hello"])
         .env("HELM_BIN", &helm)
         .current_dir(d.path())

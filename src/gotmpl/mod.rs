@@ -2,7 +2,8 @@
 //! natively (issue 15): lexer ([`lex`]), parser ([`parse`], [`literal`])
 //! into trees ([`ast`]), executor ([`exec`], [`ctx`]), Go's value model
 //! ([`value`]), `fmt` ([`fmt`], [`float`]) and the predefined functions
-//! ([`builtins`]).
+//! ([`builtins`]); Sprig's library ([`sprig`]) and helm's own functions
+//! ([`helm`]).
 //!
 //! A [`Templates`] set holds parsed trees by name and a function map.
 //! Other modules (Sprig, Helm) add functions before parsing (Go checks
@@ -42,6 +43,7 @@ pub mod ctx;
 pub mod exec;
 pub mod float;
 pub mod fmt;
+pub mod helm;
 pub mod lex;
 pub mod literal;
 pub mod parse;

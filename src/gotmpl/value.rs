@@ -69,6 +69,11 @@ pub const LIST_TYPE: &str = "[]interface {}";
 pub const STRING_LIST_TYPE: &str = "[]string";
 /// The Go type of a generic map.
 pub const MAP_TYPE: &str = "map[string]interface {}";
+/// helm's `common.Values` (`.Values`, `.Template`): a named
+/// `map[string]interface {}`, assignable to one.
+pub const VALUES_TYPE: &str = "common.Values";
+/// The Go type of a `[]byte` (`encoding/json` writes it in base64).
+pub const BYTES_TYPE: &str = "[]uint8";
 
 /// A shared, mutable `map[string]...`; clones share the entries.
 #[derive(Clone, Debug)]
@@ -275,6 +280,11 @@ pub trait Object: fmt::Debug {
     fn fmt_v(&self) -> String {
         format!("&{{{}}}", self.type_name())
     }
+    /// What `encoding/json` (and so `toJson`, `toYaml`) sees of a struct:
+    /// its exported fields as a map, when it is not `{}`.
+    fn marshal_value(&self) -> Option<Value> {
+        None
+    }
 }
 
 /// A template value.
@@ -453,7 +463,7 @@ impl Value {
             Value::Map(m) => J::Object(
                 m.entries.borrow().iter().map(|(k, v)| Ok((k.clone(), v.to_json()?))).collect::<Result<_, String>>()?,
             ),
-            Value::Object(o) => match o.underlying() {
+            Value::Object(o) => match o.underlying().or_else(|| o.marshal_value()) {
                 Some(v) => v.to_json()?,
                 None => J::Object(Default::default()),
             },

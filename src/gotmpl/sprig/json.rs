@@ -46,6 +46,11 @@ fn write(out: &mut String, v: &Value, html: bool, indent: Option<&str>, depth: u
         Value::Int(i, _) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&float(f)?),
         Value::String(s) => string(out, &s, html),
+        Value::List(l) if l.ty == crate::gotmpl::value::BYTES_TYPE => {
+            use base64::Engine as _;
+            let bytes: Vec<u8> = l.items.iter().map(|b| if let Value::Int(i, _) = b { *i as u8 } else { 0 }).collect();
+            string(out, &base64::engine::general_purpose::STANDARD.encode(bytes), html);
+        }
         Value::List(l) => {
             out.push('[');
             for (i, x) in l.items.iter().enumerate() {
@@ -87,7 +92,10 @@ fn write(out: &mut String, v: &Value, html: bool, indent: Option<&str>, depth: u
                 string(out, &t, html);
             }
             "*semver.Version" => string(out, &o.string().unwrap_or_default(), html),
-            _ => out.push_str("{}"),
+            _ => match o.marshal_value() {
+                Some(v) => write(out, &v, html, indent, depth)?,
+                None => out.push_str("{}"),
+            },
         },
     }
     Ok(())

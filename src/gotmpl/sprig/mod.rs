@@ -141,7 +141,7 @@ pub(crate) fn bool_arg(a: &[Value], i: usize) -> Result<bool, Error> {
 /// Go's check for a `map[string]interface {}` parameter; nil is a nil map.
 pub(crate) fn map_arg(a: &[Value], i: usize) -> Result<Option<Map>, Error> {
     match &a[i] {
-        Value::Map(m) if m.ty == super::value::MAP_TYPE => Ok(Some(m.clone())),
+        Value::Map(m) if m.ty == super::value::MAP_TYPE || m.ty == super::value::VALUES_TYPE => Ok(Some(m.clone())),
         Value::Nil | Value::Missing => Ok(None),
         v => Err(type_error(v, "map[string]interface {}")),
     }

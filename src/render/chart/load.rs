@@ -1,5 +1,6 @@
 //! Reading a chart directory: `Chart.yaml`, `values.yaml`,
-//! `values.schema.json`, `templates/`, `charts/` (unpacked subcharts) and
+//! `values.schema.json`, `templates/`, `charts/` (subcharts, unpacked or
+//! packaged: [`super::archive`]) and
 //! the remaining files (`.Files`), minus what `.helmignore` excludes.
 //! Every file is read through [`LocalSource::confine`], so symlinks cannot
 //! leave the source root.
@@ -37,7 +38,8 @@ pub struct Chart {
     /// Files outside `templates/` and `charts/`, for `.Files` (relative path, bytes).
     pub files: Arc<Vec<(String, Vec<u8>)>>,
     pub deps: Vec<Chart>,
-    /// Packaged subcharts (`charts/*.tgz`): only a plugin (real helm) can render them.
+    /// Packaged subcharts (`charts/*.tgz`), also loaded into `deps`: the
+    /// Go-template renderer reads them, the Jinja one refuses them.
     pub packaged: Vec<PathBuf>,
 }
 
@@ -302,6 +304,9 @@ fn load_subcharts(
                 charts.push(load_tree(src, real, rules, &format!("{prefix}{name}/"), chain)?);
             }
         } else if name.ends_with(".tgz") || name.ends_with(".tar.gz") {
+            let real = src.confine(&p)?;
+            let bytes = std::fs::read(&real).map_err(|e| Error::io(&real, e))?;
+            charts.push(super::archive::load_archive(&bytes, &p, &src.display_path(&p))?);
             packaged.push(p);
         }
     }

@@ -1,19 +1,26 @@
-//! Helm-style charts whose templates are Jinja, rendered with minijinja.
+//! Helm charts rendered natively: Go-template charts (helm's own syntax)
+//! with our Go `text/template` engine ([`gotmpl_engine`], identical to
+//! `helm template`), and charts whose templates are Jinja with minijinja
+//! ([`engine`]).
 //!
 //! Pipeline: [`load::load_chart`] reads the chart tree, [`values`] builds
 //! `.Values` exactly as helm does (user values, dependencies, coalescing),
-//! [`schema`] validates them, [`engine`] renders every template with helm's
+//! [`schema`] validates them, the engine renders every template with helm's
 //! built-in objects, and the output is decoded like `helm template`'s.
 //!
 //! A chart is a Jinja chart when its `Chart.yaml` has the annotation
 //! `kubectl-gitops.io/template-engine: jinja`, or, without that annotation,
 //! when one of its templates ends in `.j2`. Any other chart with templates
-//! is a Go-template chart: it is never given to minijinja; it renders
-//! through a plugin (`plugins/helm.yaml`) or fails with a clear error.
+//! is a Go-template chart. The helm plugin (`plugins/helm.yaml`) renders a
+//! chart only when asked for (`--plugin helm`).
 
+pub mod archive;
 pub mod deps;
 pub mod engine;
 pub mod funcs;
+pub mod gobglob;
+pub mod gotmpl_engine;
+pub mod gotmpl_objects;
 pub mod ignore;
 pub mod load;
 pub mod schema;
@@ -158,9 +165,8 @@ fn check_engines(chart: &Chart) -> Result<()> {
     if let Some(p) = chart.packaged.first() {
         return Err(Error::Chart {
             path: p.clone(),
-            message:
-                "packaged subcharts are not supported by the built-in renderer; unpack it into charts/ as a directory"
-                    .into(),
+            message: "packaged subcharts of a Jinja chart are not supported; unpack it into charts/ as a directory"
+                .into(),
         });
     }
     match chart.engine() {
@@ -169,36 +175,91 @@ fn check_engines(chart: &Chart) -> Result<()> {
             return Err(Error::Chart {
                 path: chart.dir.clone(),
                 message: format!(
-                    "chart {:?} uses Go templates (helm's syntax), which the built-in renderer does not read; \
-                     render it with the helm plugin (see plugins/README.md: --plugin-dir plugins), or mark a \
-                     Jinja chart with the Chart.yaml annotation `{}: jinja`",
+                    "chart {:?} uses Go templates but is a subchart of a Jinja chart; a chart tree uses one \
+                     template language (mark Jinja charts with the Chart.yaml annotation `{}: jinja`)",
                     chart.name(),
                     crate::keys::CHART_TEMPLATE_ENGINE
                 ),
             });
         }
-        load::Engine::Unknown => {
-            return Err(Error::Chart {
-                path: chart.dir.join("Chart.yaml"),
-                message: format!("annotation `{}` must be `jinja` or `go`", crate::keys::CHART_TEMPLATE_ENGINE),
-            });
-        }
+        load::Engine::Unknown => return Err(unknown_engine(chart)),
     }
     chart.deps.iter().try_for_each(check_engines)
 }
 
-/// Render the chart at `src`: natively when it is a Jinja chart, else with
-/// the first plugin that discovers it (an error when none does).
+fn unknown_engine(chart: &Chart) -> Error {
+    Error::Chart {
+        path: chart.dir.join("Chart.yaml"),
+        message: format!("annotation `{}` must be `jinja` or `go`", crate::keys::CHART_TEMPLATE_ENGINE),
+    }
+}
+
+/// Every subchart of a Go-template chart is read as Go templates (as helm
+/// does), unless it declares another language.
+fn check_go_engines(chart: &Chart) -> Result<()> {
+    for dep in &chart.deps {
+        let declared = dep
+            .meta
+            .raw
+            .get("annotations")
+            .and_then(|a| a.get(load::TEMPLATE_ENGINE_ANNOTATION))
+            .and_then(serde_json::Value::as_str);
+        match declared.map(str::to_ascii_lowercase).as_deref() {
+            None | Some("go") => {}
+            Some("jinja") => {
+                return Err(Error::Chart {
+                    path: dep.dir.clone(),
+                    message: format!(
+                        "chart {:?} is a Jinja chart but a subchart of the Go-template chart {:?}; a chart tree uses one template language",
+                        dep.name(),
+                        chart.name()
+                    ),
+                });
+            }
+            Some(_) => return Err(unknown_engine(dep)),
+        }
+        check_go_engines(dep)?;
+    }
+    Ok(())
+}
+
+/// Render a Go-template chart like `helm template`: every template's
+/// documents in helm's order (files by name, then kinds in install order,
+/// hooks last), each object's origin naming its template.
+pub fn render_go_chart(chart: &Chart, values: &Values, opts: &ChartOptions, budget: &Budget) -> Result<Vec<Object>> {
+    check_go_engines(chart)?;
+    check_kube_version(chart, &opts.settings().kube_version)?;
+    schema::validate_tree(chart, values)?;
+    let start = std::time::Instant::now();
+    let rendered = gotmpl_engine::render_go_tree(chart, values, &opts.settings(), budget)?;
+    let rendered_at = start.elapsed();
+    let mut out = Vec::new();
+    for r in rendered {
+        let text = gotmpl_engine::split_manifests(&r.text);
+        out.extend(decode_manifests(&text, &r.name, Dialect::Kubectl, budget)?);
+    }
+    tracing::debug!(
+        "chart {}: Go templates rendered in {:?}, {} objects decoded in {:?}",
+        chart.name(),
+        rendered_at,
+        out.len(),
+        start.elapsed() - rendered_at
+    );
+    Ok(gotmpl_engine::order(out))
+}
+
+/// Render the chart at `src` natively: Go templates or Jinja (the helm
+/// plugin only runs when `--plugin` names it, see [`render_with_plugin`]).
 pub fn render_chart(src: &LocalSource, opts: &RenderOptions, budget: &Budget) -> Result<Vec<Object>> {
     let cwd = opts.cwd()?;
     validate_release_name(&opts.chart.settings().name).map_err(Error::Usage)?;
     let mut chart = load::load_chart(src, src.dir())?;
-    if chart.engine() != load::Engine::Jinja
-        && let Some(plugin) = plugin::find_plugin(src, &opts.plugins)?
-    {
-        return plugin.render(src, &app_info(src, opts, &cwd), &opts.plugins, budget);
+    let engine = chart.engine();
+    match engine {
+        load::Engine::Jinja => check_engines(&chart)?,
+        load::Engine::Go => check_go_engines(&chart)?,
+        load::Engine::Unknown => return Err(unknown_engine(&chart)),
     }
-    check_engines(&chart)?;
     if chart.is_library() {
         return Err(Error::Chart {
             path: chart.dir.join("Chart.yaml"),
@@ -207,7 +268,11 @@ pub fn render_chart(src: &LocalSource, opts: &RenderOptions, budget: &Budget) ->
     }
     let values = chart_values(&mut chart, &opts.chart.values, &cwd)?;
     let mut objects = if opts.chart.skip_crds { Vec::new() } else { chart_crds(&chart, budget)? };
-    objects.extend(render_jinja_chart(&chart, &values, &opts.chart, budget)?);
+    if engine == load::Engine::Go {
+        objects.extend(render_go_chart(&chart, &values, &opts.chart, budget)?);
+    } else {
+        objects.extend(render_jinja_chart(&chart, &values, &opts.chart, budget)?);
+    }
     Ok(objects)
 }
 

@@ -1,0 +1,280 @@
+//! Rendering a Go-template chart tree natively, as helm 4.1.4's engine does
+//! (`pkg/engine/engine.go`) and `helm template` orders the result
+//! (`pkg/release/v1/util/manifest_sorter.go`, `kind_sorter.go`).
+//!
+//! 1. [`render_go_tree`]: every template of the chart and its subcharts
+//!    (library charts: only their `_` partials) goes into one template set
+//!    with Sprig and helm's functions, `missingkey=zero`, parsed in helm's
+//!    order (deepest paths first, then names in reverse); each chart gets
+//!    its context (`.Values` scoped to the subchart, `.Chart`, `.Files`,
+//!    `.Release`, `.Capabilities`, `.Subcharts`, `.Template`); every
+//!    non-partial template is executed (`NOTES.txt` too, its output
+//!    dropped) under one [`Runtime`] (deadline, output limit, nesting), and
+//!    `<no value>` is removed. Errors read as helm prints them.
+//! 2. [`split_manifests`] cuts each output into trimmed documents as helm
+//!    does before parsing them (a literal block at the end of a file loses
+//!    its trailing blank lines), and [`order`] puts the decoded objects in `helm template`'s order: files by
+//!    name, documents in file order, sorted (stable) by kind in helm's
+//!    install order; hooks (objects with a known `helm.sh/hook`) after the
+//!    rest, sorted the same way; unknown hook types dropped as helm does.
+
+use std::rc::Rc;
+
+use super::engine::{ReleaseSettings, Rendered};
+use super::gotmpl_objects::{Capabilities, Files, chart_map, plain_map, release};
+use super::load::Chart;
+use super::values::Values;
+use crate::error::{Error, Result};
+use crate::gotmpl::helm::{self, errors};
+use crate::gotmpl::value::{MAP_TYPE, Map, VALUES_TYPE};
+use crate::gotmpl::{MissingKey, Runtime, Templates, Value};
+use crate::model::Object;
+use crate::render::limits::{Budget, Limit};
+
+/// One template to render: its helm name, text and chart context.
+struct Entry<'a> {
+    name: String,
+    text: &'a str,
+    ctx: Map,
+    base_path: String,
+}
+
+/// Render every template of `chart` and its subcharts with helm's engine
+/// rules; the outputs are returned sorted by template name, partials and
+/// `NOTES.txt` left out.
+pub fn render_go_tree(
+    chart: &Chart,
+    values: &Values,
+    settings: &ReleaseSettings,
+    budget: &Budget,
+) -> Result<Vec<Rendered>> {
+    let mut set = Templates::new();
+    helm::add_helm(&mut set);
+    set.options.missing_key = MissingKey::Zero;
+    set.options.deadline = Some(budget.deadline());
+    set.options.max_output = Some(usize::try_from(budget.output_left()).unwrap_or(usize::MAX));
+    let shared =
+        Shared { release: release(settings), capabilities: Value::Object(Rc::new(Capabilities::new(settings))) };
+    let root_values = match Value::from_json_int64(&serde_json::Value::Object(values.clone())) {
+        Value::Map(m) => Map { entries: m.entries, ty: VALUES_TYPE },
+        _ => Map { entries: Rc::default(), ty: VALUES_TYPE },
+    };
+    let mut entries = Vec::new();
+    collect(chart, None, chart.name().to_string(), &root_values, &shared, &mut entries);
+    // helm's sortTemplates: more path segments first, then names in reverse.
+    entries.sort_by(|a, b| {
+        let (ca, cb) = (a.name.matches('/').count(), b.name.matches('/').count());
+        cb.cmp(&ca).then_with(|| b.name.cmp(&a.name))
+    });
+    for e in &entries {
+        set.parse(&e.name, e.text).map_err(|err| template_error(&e.name, &err, budget))?;
+    }
+    let runtime = Runtime::new(&set);
+    let mut out = Vec::new();
+    for e in &entries {
+        let base = e.name.rsplit('/').next().unwrap_or(&e.name);
+        if base.starts_with('_') {
+            continue;
+        }
+        budget.check_time(&e.name)?;
+        let template =
+            plain_map(vec![("Name", Value::from(e.name.as_str())), ("BasePath", Value::from(e.base_path.as_str()))]);
+        e.ctx.insert("Template", Value::Map(Map { entries: template.entries, ty: VALUES_TYPE }));
+        let text = set
+            .execute_with(&runtime, &e.name, &Value::Map(e.ctx.clone()))
+            .map_err(|err| template_error(&e.name, &err, budget))?;
+        if e.name.ends_with("NOTES.txt") {
+            continue;
+        }
+        out.push(Rendered { name: e.name.clone(), text: text.replace("<no value>", "") });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// What every chart's context shares.
+struct Shared {
+    release: Value,
+    capabilities: Value,
+}
+
+/// helm's `recAllTpls`: the chart's context (`next`), its subcharts' first.
+fn collect<'a>(
+    chart: &'a Chart,
+    parent: Option<&Map>,
+    prefix: String,
+    root_values: &Map,
+    shared: &Shared,
+    out: &mut Vec<Entry<'a>>,
+) -> Map {
+    let values = match parent {
+        None => root_values.clone(),
+        Some(p) => match p.get("Values") {
+            Some(Value::Map(pv)) => match pv.get(chart.name()) {
+                Some(Value::Map(m)) => Map { entries: m.entries, ty: VALUES_TYPE },
+                _ => Map { entries: Rc::default(), ty: VALUES_TYPE },
+            },
+            _ => Map { entries: Rc::default(), ty: VALUES_TYPE },
+        },
+    };
+    let subcharts = Map { entries: Rc::default(), ty: MAP_TYPE };
+    let next = plain_map(vec![
+        ("Chart", chart_map(chart, parent.is_none())),
+        ("Files", Value::Object(Rc::new(Files::from_chart(chart)))),
+        ("Release", shared.release.clone()),
+        ("Capabilities", shared.capabilities.clone()),
+        ("Values", Value::Map(values)),
+        ("Subcharts", Value::Map(subcharts.clone())),
+    ]);
+    for dep in &chart.deps {
+        let sub = collect(dep, Some(&next), format!("{prefix}/charts/{}", dep.name()), root_values, shared, out);
+        subcharts.insert(dep.name(), Value::Map(sub));
+    }
+    let library = chart.is_library();
+    for t in chart.templates.iter() {
+        let base = t.rel.rsplit('/').next().unwrap_or(&t.rel);
+        if library && !base.starts_with('_') {
+            continue;
+        }
+        out.push(Entry {
+            name: format!("{prefix}/templates/{}", t.rel),
+            text: &t.text,
+            ctx: next.clone(),
+            base_path: format!("{prefix}/templates"),
+        });
+    }
+    next
+}
+
+/// A template error as helm prints it; limits as ours.
+fn template_error(file: &str, err: &crate::gotmpl::Error, budget: &Budget) -> Error {
+    use crate::gotmpl::Error as G;
+    let message = match err {
+        G::Parse(m) => errors::parse_error(file, m),
+        G::Exec(m) | G::Func(m) => errors::exec_error(file, m),
+        G::Limit(m) => {
+            let limit = if m.contains("deadline") {
+                Limit::Time
+            } else if m.contains("output exceeds") {
+                Limit::Output
+            } else {
+                Limit::Calls
+            };
+            return budget.exceeded(limit, file);
+        }
+    };
+    Error::HelmTemplate { file: file.to_string(), message }
+}
+
+static SEPARATOR: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"(?:^|[\t\n\x0C\r ]*\n)---[\t\n\x0C\r ]*").expect("regex"));
+
+/// helm's `SplitManifests`: a rendered file's documents, split at `---`
+/// and each trimmed (what helm parses and prints), joined back into one
+/// stream.
+pub fn split_manifests(text: &str) -> String {
+    let docs: Vec<&str> = SEPARATOR.split(text.trim()).filter(|d| !d.is_empty()).map(str::trim).collect();
+    docs.join("\n---\n")
+}
+
+/// helm's `InstallOrder` of kinds.
+const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+/// The hook events helm knows (`helm.sh/hook`).
+const HOOK_EVENTS: &[&str] = &[
+    "pre-install",
+    "post-install",
+    "pre-delete",
+    "post-delete",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-rollback",
+    "post-rollback",
+    "test",
+    "test-success",
+];
+
+/// helm's `lessByKind`: known kinds in install order, then unknown kinds by name.
+fn kind_less(a: &str, b: &str) -> bool {
+    let pos = |k: &str| INSTALL_ORDER.iter().position(|x| *x == k);
+    match (pos(a), pos(b)) {
+        (None, None) => a < b,
+        (None, Some(_)) => false,
+        (Some(_), None) => true,
+        (Some(x), Some(y)) => x < y,
+    }
+}
+
+fn sort_by_kind(objs: &mut [Object]) {
+    objs.sort_by(|a, b| {
+        if kind_less(a.kind(), b.kind()) {
+            std::cmp::Ordering::Less
+        } else if kind_less(b.kind(), a.kind()) {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Equal
+        }
+    });
+}
+
+/// `helm template`'s order of the objects decoded from the rendered files
+/// (given in file-name order): manifests by kind, then hooks by kind.
+pub fn order(objects: Vec<Object>) -> Vec<Object> {
+    let (mut manifests, mut hooks) = (Vec::new(), Vec::new());
+    for o in objects {
+        match o.annotation("helm.sh/hook") {
+            None => manifests.push(o),
+            Some(h) => {
+                let known = h.split(',').all(|e| HOOK_EVENTS.contains(&e.trim().to_ascii_lowercase().as_str()));
+                if known {
+                    hooks.push(o);
+                } else {
+                    tracing::info!("skipping unknown hooks {h:?} ({})", o.name());
+                }
+            }
+        }
+    }
+    sort_by_kind(&mut manifests);
+    sort_by_kind(&mut hooks);
+    manifests.extend(hooks);
+    manifests
+}

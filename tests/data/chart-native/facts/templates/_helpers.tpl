@@ -1,0 +1,1 @@
+{{- define "facts.name" -}}{{ .Release.Name }}-{{ .Chart.Name }}{{- end -}}
