@@ -5,6 +5,11 @@
 //! Not hermetic: the render depends on the DNS of the machine that runs
 //! it (helm's does too). A name that does not resolve fails the render,
 //! as Sprig's `addrs[rand.Intn(0)]` panics.
+//!
+//! helm itself replaces it: without `--enable-dns`, `helm template` and
+//! `helm install` register a `getHostByName` that returns `""` (checked on
+//! helm 4.1.4 with `localhost`). A chart renderer that follows helm must
+//! override this one the same way.
 
 use std::net::ToSocketAddrs;
 
