@@ -98,4 +98,4 @@ dependencies are missing, even disabled ones):
   pins) from bitnami/charts' history, with the \`common\` chart of the same commit
   in its \`charts/\` (kafka asks for common 2.x.x from an OCI registry).
 EOF
-echo "vendored into $OUT/charts" >&2
+echo "vendored into $OUT/charts (add with git add -f: kube-prometheus-stack's own .gitignore ignores its charts/)" >&2
