@@ -16,6 +16,8 @@ use crate::gotmpl::value::{Arity, Func, IntType, Object, Value};
 
 mod layout;
 
+pub(super) use layout::civil;
+
 pub(super) fn register(v: &mut Vec<Func>) {
     add(v, "now", Arity::Exact(0), |_| Ok(Time::now().value()));
     add(v, "date", Arity::Exact(2), |a| Ok(Value::from(layout::format(&time_arg(&a[1]), string_arg(a, 0)?))));

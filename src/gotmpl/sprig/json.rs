@@ -5,7 +5,8 @@
 //! Go's rules: map keys sorted, floats in the shortest form with `e`
 //! notation below 1e-6 and from 1e21 (`1e-07` written `1e-7`), `<`, `>`,
 //! `&`, U+2028 and U+2029 escaped unless HTML escaping is off, times as
-//! RFC 3339, versions as their string.
+//! RFC 3339, versions as their string, Sprig's certificates as their
+//! `Cert` and `Key` fields.
 
 use super::{add, err};
 use crate::gotmpl::value::{Arity, Func, Value};
@@ -92,6 +93,21 @@ fn write(out: &mut String, v: &Value, html: bool, indent: Option<&str>, depth: u
                 string(out, &t, html);
             }
             "*semver.Version" => string(out, &o.string().unwrap_or_default(), html),
+            // exported struct fields, in declaration order
+            super::crypto::CERTIFICATE_TYPE => {
+                for (i, field) in ["Cert", "Key"].into_iter().enumerate() {
+                    out.push(if i == 0 { '{' } else { ',' });
+                    newline(out, indent, depth + 1);
+                    string(out, field, html);
+                    out.push(':');
+                    if indent.is_some() {
+                        out.push(' ');
+                    }
+                    write(out, &o.field(field).unwrap_or(Value::Nil), html, indent, depth + 1)?;
+                }
+                newline(out, indent, depth);
+                out.push('}');
+            }
             _ => match o.marshal_value() {
                 Some(v) => write(out, &v, html, indent, depth)?,
                 None => out.push_str("{}"),

@@ -12,11 +12,11 @@
 //! inside the call (`error calling trim: wrong type for value; expected
 //! string; got int`) where Go fails while evaluating the argument (`at
 //! <1>: expected string; found 1`), since functions do not declare
-//! parameter types to the executor; the crypto and DNS functions
-//! (`unsupported`) fail when called; dates are in UTC (`date`);
+//! parameter types to the executor; dates are in UTC (`date`);
 //! strings cut inside a UTF-8 sequence hold U+FFFD, not the raw byte.
 
 mod case;
+mod crypto;
 mod date;
 mod dicts;
 mod encoding;
@@ -24,10 +24,10 @@ mod flow;
 pub mod json;
 mod lists;
 mod math;
+mod network;
 mod paths;
 mod semver;
 mod strings;
-mod unsupported;
 mod url;
 
 #[cfg(test)]
@@ -56,7 +56,8 @@ pub fn sprig_funcs() -> Vec<Func> {
     date::register(&mut v);
     json::register(&mut v);
     url::register(&mut v);
-    unsupported::register(&mut v);
+    crypto::register(&mut v);
+    network::register(&mut v);
     aliases(&mut v);
     v
 }

@@ -177,7 +177,7 @@ fn is_leap(y: i64) -> bool {
 }
 
 /// (year, month, day) of a Unix time.
-pub(super) fn civil(unix: i64) -> (i64, i64, i64) {
+pub(in crate::gotmpl::sprig) fn civil(unix: i64) -> (i64, i64, i64) {
     civil_from_days(unix.div_euclid(86_400))
 }
 
