@@ -218,3 +218,58 @@ fn set_values_are_recorded_as_digests_and_asked_for_again() {
     let s = cli.json(&["status", "web", "-n", ns, "--set", "password=other", "-o", "json"]);
     assert_eq!(s["sync"], "OutOfSync", "{s:#}");
 }
+
+/// 404 answers the API server counted for `resource` (its `/metrics`).
+fn not_found_count(resource: &str) -> u64 {
+    let metrics = cluster::shared().kubectl_ok(&["get", "--raw", "/metrics"]);
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("apiserver_request_total{") && l.contains("code=\"404\""))
+        .filter(|l| l.contains(&format!("resource=\"{resource}\"")))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+#[test]
+fn a_first_sync_that_creates_its_namespaces_sends_no_request_bound_to_fail() {
+    let c = cluster::shared();
+    let home = "apps-newns-home";
+    c.create_namespace(home);
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for ns in ["apps-newns-1", "apps-newns-2"] {
+        text.push_str(&format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n---\n"));
+        for i in 0..5 {
+            text.push_str(&format!(
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa-{i}\n  namespace: {ns}\n---\n"
+            ));
+        }
+    }
+    std::fs::write(dir.path().join("all.yaml"), &text).unwrap();
+    let cli = Cli::new(dir.path());
+    let before = not_found_count("serviceaccounts");
+    let r = cli.ok(&["-v", "sync", ".", "--name", "newns", "-n", home]);
+    assert_eq!(not_found_count("serviceaccounts"), before, "no dry-run answered 404\n{}", r.stderr);
+    assert!(r.stderr.contains("10 objects in 2 namespaces this set creates"), "{}", r.stderr);
+    assert!(c.kubectl(&["get", "serviceaccount", "sa-4", "-n", "apps-newns-2"]).status.success());
+    // The counter sees a 404 when there is one.
+    assert!(!c.kubectl(&["get", "serviceaccount", "none", "-n", home]).status.success());
+    assert!(not_found_count("serviceaccounts") > before, "the 404 counter works");
+
+    // An object the API server refuses, in a new namespace: the sync stops
+    // before any other object is written; only the namespaces exist.
+    let bad = tempfile::tempdir().unwrap();
+    let text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps-newns-3\n---\n\
+                apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: fine\n  namespace: apps-newns-3\n---\n\
+                apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n  namespace: apps-newns-3\ndata:\n  \"no spaces allowed\": x\n---\n\
+                apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: elsewhere\n";
+    std::fs::write(bad.path().join("all.yaml"), text).unwrap();
+    let cli = Cli::new(bad.path());
+    let r = cli.run(&["sync", ".", "--name", "newns-bad", "-n", home]);
+    assert_ne!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("configmaps") || r.stderr.contains("ConfigMap"), "{}", r.stderr);
+    assert!(r.stderr.contains("the new namespaces stay"), "{}", r.stderr);
+    assert!(c.kubectl(&["get", "namespace", "apps-newns-3"]).status.success());
+    assert!(!c.kubectl(&["get", "serviceaccount", "fine", "-n", "apps-newns-3"]).status.success());
+    assert!(!c.kubectl(&["get", "serviceaccount", "elsewhere", "-n", home]).status.success());
+}
