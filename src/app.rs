@@ -16,14 +16,18 @@ use crate::error::{Error, Result};
 use crate::model::Object;
 use crate::normalize::{NormalizeOptions, ObjectSet, normalize};
 use crate::output::write_objects;
+use crate::progress::TerminalUi;
 use crate::render::{JsonnetOptions, JsonnetVar, RenderOptions, render};
 use crate::source::git::{DEFAULT_REVISION, GitOptions, GitSpec, RepoUrl, SnapshotLimits, normalize_hosts};
 use crate::source::{DirectoryOptions, Resolved, SourceRequest, app_rows, merge_source_objects, resolve};
 use crate::sync::SyncOptions;
-use crate::sync::terminal::TerminalUi;
 
 /// Run a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
+    let color = Colors {
+        stdout: cli.color.enabled(io::IsTerminal::is_terminal(&io::stdout())),
+        stderr: cli.color.enabled(io::IsTerminal::is_terminal(&io::stderr())),
+    };
     match cli.command {
         Command::Render(mut args) => {
             split_file_flags(&mut args.source)?;
@@ -32,10 +36,10 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Diff(mut args) => {
             split_file_flags(&mut args.source)?;
             if crate::fleet::take_app_names(&mut args.source, &mut args.apps, args.all)? {
-                return crate::fleet::diff(args);
+                return crate::fleet::diff(args, color.stdout);
             }
             by_name(&mut args.source, &mut args.name, args.recorded, &mut args.cluster, args.applyset_parent)?;
-            diff_cmd(args)
+            diff_cmd(args, color.stdout)
         }
         Command::Apps(args) => apps_cmd(args),
         Command::Sync(mut args) => {
@@ -44,11 +48,11 @@ pub fn run(cli: Cli) -> Result<i32> {
                 return crate::fleet::sync(args);
             }
             by_name(&mut args.source, &mut args.name, args.recorded, &mut args.cluster, args.applyset_parent)?;
-            sync_cmd(args)
+            sync_cmd(args, color.stderr)
         }
         Command::History(args) => history_cmd(args),
         Command::List(args) => list_cmd(args),
-        Command::Rollback(args) => rollback_cmd(args),
+        Command::Rollback(args) => rollback_cmd(args, color.stderr),
         Command::Status(mut args) => {
             split_file_flags(&mut args.source)?;
             if crate::fleet::take_app_names(&mut args.source, &mut args.apps, args.all)? {
@@ -66,6 +70,13 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// Whether to colour each output stream (`--color`, `NO_COLOR`, terminals).
+#[derive(Debug, Clone, Copy)]
+struct Colors {
+    stdout: bool,
+    stderr: bool,
 }
 
 /// An app named with no source (`status web`): its source from its record
@@ -335,7 +346,7 @@ pub(crate) fn named_release<'a>(source: &'a SourceArgs, name: Option<&str>) -> s
     }
 }
 
-fn diff_cmd(args: DiffArgs) -> Result<i32> {
+fn diff_cmd(args: DiffArgs, color: bool) -> Result<i32> {
     let source_args = named_release(&args.source, args.name.as_deref());
     let (mut objects, source) = render_parts(&source_args, args.cluster.namespace.as_deref())?;
     let cluster = connect(&args.cluster, &source)?;
@@ -381,9 +392,8 @@ fn diff_cmd(args: DiffArgs) -> Result<i32> {
                 out.flush().map_err(|e| Error::io("<stdout>", e))?;
                 return crate::external_diff::run(&program, &diffs);
             }
-            let tty = io::IsTerminal::is_terminal(&io::stdout());
             for d in diffs.iter().filter(|d| d.action != Action::None) {
-                let text = if tty { crate::diff::colorize(&d.diff) } else { d.diff.clone() };
+                let text = if color { crate::diff::colorize(&d.diff) } else { d.diff.clone() };
                 out.write_all(text.as_bytes()).map_err(|e| Error::io("<stdout>", e))?;
             }
         }
@@ -595,7 +605,7 @@ fn history_template(
     })
 }
 
-fn sync_cmd(args: SyncArgs) -> Result<i32> {
+fn sync_cmd(args: SyncArgs, color: bool) -> Result<i32> {
     require_name(args.name.as_deref(), &args.source, "sync")?;
     let source_args = named_release(&args.source, args.name.as_deref());
     let (objects, source) = render_parts(&source_args, args.cluster.namespace.as_deref())?;
@@ -603,7 +613,7 @@ fn sync_cmd(args: SyncArgs) -> Result<i32> {
     let name = app_name(args.name.as_deref(), &source).expect("checked by require_name");
     let opts = sync_options(&args, &args.source, &name, &source, &cluster, &objects)?;
     tracing::debug!("sync: rendered, connected");
-    let mut ui = TerminalUi::new(args.yes);
+    let mut ui = TerminalUi::new(args.yes, color);
     let report = crate::sync::sync(&cluster, objects, &opts, &mut ui)?;
     tracing::debug!("sync: returned");
     ui.finish();
@@ -782,7 +792,7 @@ fn list_cmd(args: ListArgs) -> Result<i32> {
     Ok(0)
 }
 
-fn rollback_cmd(args: RollbackArgs) -> Result<i32> {
+fn rollback_cmd(args: RollbackArgs, color: bool) -> Result<i32> {
     let cluster = connect(&args.cluster, &Resolved { parts: Vec::new(), default_namespace: None, app: None })?;
     let ns = cluster.default_namespace().to_string();
     let reference = args.applyset_parent.reference(&ns, &args.app);
@@ -840,7 +850,7 @@ fn rollback_cmd(args: RollbackArgs) -> Result<i32> {
     match cli.command {
         Command::Sync(mut sync) => {
             split_file_flags(&mut sync.source)?;
-            sync_cmd(sync)
+            sync_cmd(sync, color)
         }
         _ => unreachable!("the command line starts with sync"),
     }

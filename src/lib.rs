@@ -25,6 +25,7 @@ pub mod model;
 pub mod normalize;
 pub mod output;
 pub mod plan;
+pub mod progress;
 pub mod render;
 pub mod rollback;
 pub mod source;

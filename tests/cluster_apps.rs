@@ -273,3 +273,43 @@ fn a_first_sync_that_creates_its_namespaces_sends_no_request_bound_to_fail() {
     assert!(!c.kubectl(&["get", "serviceaccount", "fine", "-n", "apps-newns-3"]).status.success());
     assert!(!c.kubectl(&["get", "serviceaccount", "elsewhere", "-n", home]).status.success());
 }
+
+/// Output a kubectl user expects: a context with insecure-skip-tls-verify
+/// is used silently (said once with -v); `--color` and `NO_COLOR`.
+#[test]
+fn insecure_contexts_are_quiet_and_colour_follows_the_flag() {
+    let c = cluster::shared();
+    let ns = "apps-output";
+    c.create_namespace(ns);
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&c.kubeconfig).unwrap();
+    let insecure: String = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("certificate-authority:") { "    insecure-skip-tls-verify: true" } else { l }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let config_dir = tempfile::tempdir().unwrap();
+    let kubeconfig = config_dir.path().join("insecure.yaml");
+    std::fs::write(&kubeconfig, insecure + "\n").unwrap();
+    std::fs::write(dir.path().join("cm.yaml"), cm("out", "1")).unwrap();
+    let env = Env::new().set("KUBECONFIG", kubeconfig.to_str().unwrap());
+    let r = env.run(dir.path(), &["sync", ".", "--name", "out", "-n", ns]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.stderr.to_lowercase().contains("cert"), "{}", r.stderr);
+    let r = env.run(dir.path(), &["-v", "list", "-n", ns]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.stderr.matches("TLS certificate is not verified").count(), 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("Server cert bypassed"), "{}", r.stderr);
+
+    std::fs::write(dir.path().join("cm.yaml"), cm("out", "2")).unwrap();
+    let colour = env.run(dir.path(), &["diff", ".", "--name", "out", "-n", ns, "--color", "always"]);
+    assert_eq!(colour.code, 1, "{}", colour.all());
+    assert!(colour.stdout.contains("\x1b["), "{}", colour.stdout);
+    let plain = env.run(dir.path(), &["diff", ".", "--name", "out", "-n", ns]);
+    assert!(!plain.stdout.contains("\x1b["), "not a terminal: no colour");
+    let env = env.set("NO_COLOR", "1");
+    let auto = env.run(dir.path(), &["diff", ".", "--name", "out", "-n", ns, "--color", "never"]);
+    assert!(!auto.stdout.contains("\x1b[") && auto.code == 1, "{}", auto.all());
+}

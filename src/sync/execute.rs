@@ -216,7 +216,7 @@ impl Exec<'_> {
 
     fn steps(&mut self, plan: &SyncPlan, report: &mut SyncReport, ui: &mut dyn SyncUi) -> Result<()> {
         for step in &plan.steps {
-            ui.step(&format!("{} wave {}: {} objects", step.phase, step.wave, step.tasks.len()));
+            ui.wave(&step.phase.to_string(), step.wave, step.tasks.len());
             let mut watched = Vec::new();
             for cat in 0..3 {
                 let batch: Vec<&Task> = step.tasks.iter().filter(|t| category(t) == cat).collect();
@@ -381,6 +381,12 @@ impl Exec<'_> {
     /// Poll until every object is healthy (kinds without a health check count
     /// as healthy); a Degraded object or the deadline fails the sync.
     fn wait_healthy(&self, items: &[Watched], ui: &mut dyn SyncUi) -> Result<()> {
+        let result = self.poll_healthy(items, ui);
+        ui.waited();
+        result
+    }
+
+    fn poll_healthy(&self, items: &[Watched], ui: &mut dyn SyncUi) -> Result<()> {
         if items.is_empty() {
             return Ok(());
         }
@@ -451,10 +457,8 @@ impl Exec<'_> {
                     pending.join(", ")
                 )));
             }
-            if !announced {
-                ui.step(&format!("waiting for {} objects to be healthy: {}", pending.len(), pending.join(", ")));
-                announced = true;
-            }
+            ui.waiting(&pending, !announced);
+            announced = true;
             std::thread::sleep(POLL);
         }
     }
