@@ -38,7 +38,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             if crate::fleet::take_app_names(&mut args.source, &mut args.apps, args.all)? {
                 return crate::fleet::diff(args, color.stdout);
             }
-            by_name(&mut args.source, &mut args.name, args.recorded, &mut args.cluster, args.applyset_parent)?;
+            by_name(&mut args.source, &mut args.name, args.recorded, &mut args.cluster, &mut args.applyset_parent)?;
             diff_cmd(args, color.stdout)
         }
         Command::Apps(args) => apps_cmd(args),
@@ -47,7 +47,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             if crate::fleet::take_app_names(&mut args.source, &mut args.apps, args.all)? {
                 return crate::fleet::sync(args);
             }
-            by_name(&mut args.source, &mut args.name, args.recorded, &mut args.cluster, args.applyset_parent)?;
+            by_name(&mut args.source, &mut args.name, args.recorded, &mut args.cluster, &mut args.applyset_parent)?;
             sync_cmd(args, color.stderr)
         }
         Command::History(args) => history_cmd(args),
@@ -58,7 +58,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             if crate::fleet::take_app_names(&mut args.source, &mut args.apps, args.all)? {
                 return crate::fleet::status(args);
             }
-            by_name(&mut args.source, &mut args.name, args.recorded, &mut args.cluster, args.applyset_parent)?;
+            by_name(&mut args.source, &mut args.name, args.recorded, &mut args.cluster, &mut args.applyset_parent)?;
             status_cmd(args)
         }
         Command::Version => {
@@ -86,7 +86,7 @@ fn by_name(
     name: &mut Option<String>,
     recorded: bool,
     cluster: &mut ClusterArgs,
-    kind: crate::sync::parent::ParentKind,
+    kind: &mut crate::sync::parent::ParentKind,
 ) -> Result<()> {
     if let Some(app) = crate::by_name::recorded_name(source, name.as_deref(), recorded)? {
         crate::by_name::use_record(source, name, cluster, kind, &app)?;

@@ -94,14 +94,23 @@ pub fn use_record(
     source: &mut SourceArgs,
     name_flag: &mut Option<String>,
     cluster: &mut ClusterArgs,
-    kind: ParentKind,
+    kind: &mut ParentKind,
     name: &str,
 ) -> Result<HistoryEntry> {
     let c = Cluster::connect(&connect_options(cluster, None))?;
     let ns = c.default_namespace().to_string();
     let reference = kind.reference(&ns, name);
     let place = format!("{}/{} -n {ns}", reference.kind.to_lowercase(), reference.name);
-    let parent = parent::read(&c, reference, false)?;
+    let mut parent = parent::read(&c, reference, false)?;
+    if parent.live.is_none() && *kind == ParentKind::Secret {
+        // The default parent kind is not there: a set kept in a ConfigMap
+        // (`--applyset-parent configmap`) is found by name too.
+        let other = parent::read(&c, ParentKind::ConfigMap.reference(&ns, name), false)?;
+        if other.live.is_some() {
+            parent = other;
+            *kind = ParentKind::ConfigMap;
+        }
+    }
     if parent.live.is_none() {
         return Err(Error::Usage(format!(
             "no app {name:?} in namespace {ns}: its ApplySet parent {place} does not exist \

@@ -86,6 +86,9 @@ fn list_shows_apps_from_git_and_local_sources_in_two_namespaces() {
     assert!(api["deployedRevision"].as_str().unwrap().starts_with("local:"), "{api}");
     assert_eq!(mine[2]["parent"], "configmap");
     assert_eq!(mine[2]["targetRevision"], "HEAD");
+    // By name, a ConfigMap parent is found without --applyset-parent.
+    let s = cli.json(&["status", "db", "-n", b, "-o", "json"]);
+    assert_eq!(s["sync"], "Synced", "{s:#}");
 
     // -n: one namespace; the table; -o name; -o wide.
     let table = cli.ok(&["list", "-n", a]).stdout;
