@@ -7,8 +7,8 @@ use clap::CommandFactory;
 
 use crate::applyset::ParentRef;
 use crate::cli::{
-    AppsArgs, Cli, ClusterArgs, Command, DiffArgs, DiffFormat, HistoryArgs, HistoryFormat, JsonnetArgs, RenderArgs,
-    RollbackArgs, SourceArgs, StatusArgs, StatusFormat, SyncArgs, SyncFormat,
+    AppsArgs, Cli, ClusterArgs, Command, DiffArgs, DiffFormat, HistoryArgs, HistoryFormat, JsonnetArgs, ListArgs,
+    ListFormat, RenderArgs, RollbackArgs, SourceArgs, StatusArgs, StatusFormat, SyncArgs, SyncFormat,
 };
 use crate::cluster::{Cluster, ConnectOptions, compare};
 use crate::diff::{Action, DiffOptions, diff_object};
@@ -16,14 +16,18 @@ use crate::error::{Error, Result};
 use crate::model::Object;
 use crate::normalize::{NormalizeOptions, ObjectSet, normalize};
 use crate::output::write_objects;
+use crate::progress::TerminalUi;
 use crate::render::{JsonnetOptions, JsonnetVar, RenderOptions, render};
 use crate::source::git::{DEFAULT_REVISION, GitOptions, GitSpec, RepoUrl, SnapshotLimits, normalize_hosts};
 use crate::source::{DirectoryOptions, Resolved, SourceRequest, app_rows, merge_source_objects, resolve};
 use crate::sync::SyncOptions;
-use crate::sync::terminal::TerminalUi;
 
 /// Run a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
+    let color = Colors {
+        stdout: cli.color.enabled(io::IsTerminal::is_terminal(&io::stdout())),
+        stderr: cli.color.enabled(io::IsTerminal::is_terminal(&io::stderr())),
+    };
     match cli.command {
         Command::Render(mut args) => {
             split_file_flags(&mut args.source)?;
@@ -32,9 +36,10 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Diff(mut args) => {
             split_file_flags(&mut args.source)?;
             if crate::fleet::take_app_names(&mut args.source, &mut args.apps, args.all)? {
-                return crate::fleet::diff(args);
+                return crate::fleet::diff(args, color.stdout);
             }
-            diff_cmd(args)
+            by_name(&mut args.source, &mut args.name, args.recorded, &mut args.cluster, &mut args.applyset_parent)?;
+            diff_cmd(args, color.stdout)
         }
         Command::Apps(args) => apps_cmd(args),
         Command::Sync(mut args) => {
@@ -42,15 +47,18 @@ pub fn run(cli: Cli) -> Result<i32> {
             if crate::fleet::take_app_names(&mut args.source, &mut args.apps, args.all)? {
                 return crate::fleet::sync(args);
             }
-            sync_cmd(args)
+            by_name(&mut args.source, &mut args.name, args.recorded, &mut args.cluster, &mut args.applyset_parent)?;
+            sync_cmd(args, color.stderr)
         }
         Command::History(args) => history_cmd(args),
-        Command::Rollback(args) => rollback_cmd(args),
+        Command::List(args) => list_cmd(args),
+        Command::Rollback(args) => rollback_cmd(args, color.stderr),
         Command::Status(mut args) => {
             split_file_flags(&mut args.source)?;
             if crate::fleet::take_app_names(&mut args.source, &mut args.apps, args.all)? {
                 return crate::fleet::status(args);
             }
+            by_name(&mut args.source, &mut args.name, args.recorded, &mut args.cluster, &mut args.applyset_parent)?;
             status_cmd(args)
         }
         Command::Version => {
@@ -62,6 +70,28 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// Whether to colour each output stream (`--color`, `NO_COLOR`, terminals).
+#[derive(Debug, Clone, Copy)]
+struct Colors {
+    stdout: bool,
+    stderr: bool,
+}
+
+/// An app named with no source (`status web`): its source from its record
+/// (see [`crate::by_name`]).
+fn by_name(
+    source: &mut SourceArgs,
+    name: &mut Option<String>,
+    recorded: bool,
+    cluster: &mut ClusterArgs,
+    kind: &mut crate::sync::parent::ParentKind,
+) -> Result<()> {
+    if let Some(app) = crate::by_name::recorded_name(source, name.as_deref(), recorded)? {
+        crate::by_name::use_record(source, name, cluster, kind, &app)?;
+    }
+    Ok(())
 }
 
 /// `-f` means two things, as in the two tools it stands for: an Argo CD
@@ -240,13 +270,19 @@ fn git_options(r: &crate::cli::RemoteSourceArgs) -> GitOptions {
 
 /// Resolve and render a source (not normalized): every part of it, in order.
 pub fn render_parts(args: &SourceArgs, namespace: Option<&str>) -> Result<(Vec<Object>, Resolved)> {
+    let (objects, resolved) = render_parts_quiet(args, namespace)?;
+    for co in resolved.parts.iter().filter_map(|p| p.checkout.as_ref()) {
+        eprintln!("source: {} at {} is commit {}", co.repo, co.revision, co.commit);
+    }
+    Ok((objects, resolved))
+}
+
+/// [`render_parts`] without the line naming each git source's commit.
+pub fn render_parts_quiet(args: &SourceArgs, namespace: Option<&str>) -> Result<(Vec<Object>, Resolved)> {
     let resolved = resolve(&source_request(args)?, render_options(args, namespace), None)?;
     let mut objects = Vec::new();
     for part in &resolved.parts {
         merge_source_objects(&mut objects, render(&part.source, &part.options)?);
-    }
-    for co in resolved.parts.iter().filter_map(|p| p.checkout.as_ref()) {
-        eprintln!("source: {} at {} is commit {}", co.repo, co.revision, co.commit);
     }
     Ok((objects, resolved))
 }
@@ -299,7 +335,7 @@ fn connect(args: &ClusterArgs, resolved: &Resolved) -> Result<Cluster> {
 /// The source flags with the chart release name defaulting to the app's
 /// name (`--name`), as Argo CD names a release after its Application
 /// (`--release-name` wins; an Application source names it itself).
-fn named_release<'a>(source: &'a SourceArgs, name: Option<&str>) -> std::borrow::Cow<'a, SourceArgs> {
+pub(crate) fn named_release<'a>(source: &'a SourceArgs, name: Option<&str>) -> std::borrow::Cow<'a, SourceArgs> {
     match name {
         Some(n) if source.chart.release_name.is_none() && source.remote.app.is_none() => {
             let mut s = source.clone();
@@ -310,7 +346,7 @@ fn named_release<'a>(source: &'a SourceArgs, name: Option<&str>) -> std::borrow:
     }
 }
 
-fn diff_cmd(args: DiffArgs) -> Result<i32> {
+fn diff_cmd(args: DiffArgs, color: bool) -> Result<i32> {
     let source_args = named_release(&args.source, args.name.as_deref());
     let (mut objects, source) = render_parts(&source_args, args.cluster.namespace.as_deref())?;
     let cluster = connect(&args.cluster, &source)?;
@@ -358,9 +394,8 @@ fn diff_cmd(args: DiffArgs) -> Result<i32> {
                 out.flush().map_err(|e| Error::io("<stdout>", e))?;
                 return crate::external_diff::run(&program, &diffs);
             }
-            let tty = io::IsTerminal::is_terminal(&io::stdout());
             for d in diffs.iter().filter(|d| d.action != Action::None) {
-                let text = if tty { crate::diff::colorize(&d.diff) } else { d.diff.clone() };
+                let text = if color { crate::diff::colorize(&d.diff) } else { d.diff.clone() };
                 out.write_all(text.as_bytes()).map_err(|e| Error::io("<stdout>", e))?;
             }
         }
@@ -378,7 +413,9 @@ fn app_name(flag: Option<&str>, source: &Resolved) -> Option<String> {
 fn require_name(flag: Option<&str>, args: &SourceArgs, command: &str) -> Result<()> {
     if flag.is_none() && args.remote.app.is_none() {
         return Err(Error::Usage(format!(
-            "{command} needs the app's name: --name NAME, or an Application source (-f app.yaml) whose metadata.name names it"
+            "{command} needs the app's name: --name NAME, an Application source (-f app.yaml) whose metadata.name names it, \
+             or the name alone (`{command} NAME`, or `{command} NAME --recorded` when NAME is also a path here) to use \
+             the source the app was last synced from"
         )));
     }
     Ok(())
@@ -498,6 +535,9 @@ fn render_parameters(args: &SourceArgs, namespace: Option<&str>) -> std::collect
     let (c, j, r) = (&args.chart, &args.jsonnet, &args.remote);
     put("app", r.app.as_deref().map(abs).into_iter().collect());
     put("app-name", r.app_name.clone().into_iter().collect());
+    // What the Application alone does not say: its revision when given, the root of a local source.
+    put("revision", if r.app.is_some() { r.revision.clone().into_iter().collect() } else { vec![] });
+    put("root", args.root.as_deref().map(abs).into_iter().collect());
     put("namespace", namespace.map(String::from).into_iter().collect());
     put("recursive", if args.recursive { vec!["true".into()] } else { vec![] });
     put("include", args.include.clone());
@@ -512,6 +552,9 @@ fn render_parameters(args: &SourceArgs, namespace: Option<&str>) -> std::collect
     put("kube-version", c.kube_version.clone().into_iter().collect());
     put("api-versions", c.api_versions.clone());
     put("plugin", c.plugin.clone().into_iter().collect());
+    put("plugin-dir", paths(&c.plugin_dir));
+    put("skip-crds", if c.skip_crds { vec!["true".into()] } else { vec![] });
+    put("allow-repo-plugins", if c.allow_repo_plugins { vec!["true".into()] } else { vec![] });
     put("plugin-env", secrets(&c.plugin_env));
     put("jsonnet-main", j.jsonnet_main.as_deref().map(|x| x.display().to_string()).into_iter().collect());
     put("jpath", paths(&j.jpath));
@@ -565,7 +608,7 @@ fn history_template(
     })
 }
 
-fn sync_cmd(args: SyncArgs) -> Result<i32> {
+fn sync_cmd(args: SyncArgs, color: bool) -> Result<i32> {
     require_name(args.name.as_deref(), &args.source, "sync")?;
     let source_args = named_release(&args.source, args.name.as_deref());
     let (objects, source) = render_parts(&source_args, args.cluster.namespace.as_deref())?;
@@ -573,7 +616,7 @@ fn sync_cmd(args: SyncArgs) -> Result<i32> {
     let name = app_name(args.name.as_deref(), &source).expect("checked by require_name");
     let opts = sync_options(&args, &args.source, &name, &source, &cluster, &objects)?;
     tracing::debug!("sync: rendered, connected");
-    let mut ui = TerminalUi::new(args.yes);
+    let mut ui = TerminalUi::new(args.yes, color);
     let report = crate::sync::retry::sync_with_retry(&cluster, objects, &opts, &mut ui)?;
     tracing::debug!("sync: returned");
     ui.finish();
@@ -752,7 +795,40 @@ fn status_cmd(args: StatusArgs) -> Result<i32> {
     Ok(0)
 }
 
-fn rollback_cmd(args: RollbackArgs) -> Result<i32> {
+fn list_cmd(args: ListArgs) -> Result<i32> {
+    let cluster = connect(&args.cluster, &Resolved { parts: Vec::new(), default_namespace: None, app: None })?;
+    let namespace = (!args.all_namespaces).then(|| cluster.default_namespace().to_string());
+    let apps = crate::list::find_apps(&cluster, namespace.as_deref())?;
+    let members = crate::list::member_summaries(&cluster, &apps)?;
+    let mut rows: Vec<_> = apps.iter().zip(&members).map(|(a, m)| crate::list::row(a, m)).collect();
+    if args.refresh {
+        crate::by_name::refresh(&args, &apps, &mut rows);
+    }
+    if rows.is_empty() && args.output.is_none_or(|o| o == ListFormat::Wide) {
+        match &namespace {
+            Some(ns) => eprintln!("No apps found in namespace {ns}."),
+            None => eprintln!("No apps found."),
+        }
+        return Ok(0);
+    }
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.output {
+        None => crate::list::write_rows(&mut out, &rows, false),
+        Some(ListFormat::Wide) => crate::list::write_rows(&mut out, &rows, true),
+        Some(ListFormat::Json) => crate::output::write_json(&mut out, &serde_json::json!({ "items": rows })),
+        Some(ListFormat::Yaml) => {
+            let value = serde_json::json!({ "items": rows });
+            out.write_all(crate::yaml::to_yaml_string(&value).as_bytes())
+        }
+        Some(ListFormat::Name) => rows.iter().try_for_each(|r| writeln!(out, "{}", r.name)),
+    }
+    .and_then(|_| out.flush())
+    .map_err(|e| Error::io("<stdout>", e))?;
+    Ok(0)
+}
+
+fn rollback_cmd(args: RollbackArgs, color: bool) -> Result<i32> {
     let cluster = connect(&args.cluster, &Resolved { parts: Vec::new(), default_namespace: None, app: None })?;
     let ns = cluster.default_namespace().to_string();
     let reference = args.applyset_parent.reference(&ns, &args.app);
@@ -810,7 +886,7 @@ fn rollback_cmd(args: RollbackArgs) -> Result<i32> {
     match cli.command {
         Command::Sync(mut sync) => {
             split_file_flags(&mut sync.source)?;
-            sync_cmd(sync)
+            sync_cmd(sync, color)
         }
         _ => unreachable!("the command line starts with sync"),
     }

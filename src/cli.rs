@@ -14,8 +14,31 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// When to colour output (diffs, progress, log lines): `auto` on a terminal unless NO_COLOR is set.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless the NO_COLOR environment variable is set (and not empty).
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour a stream that is (`tty`) or is not a terminal.
+    pub fn enabled(self, tty: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,6 +55,8 @@ pub enum Command {
     History(HistoryArgs),
     /// Show an app's sync status, health and revisions (exit 0).
     Status(StatusArgs),
+    /// List the apps synced to the cluster (found through their ApplySet parents), as their last sync recorded them.
+    List(ListArgs),
     /// Sync an app again as history entry ID recorded it (its commit and render flags).
     Rollback(RollbackArgs),
     /// Print the version.
@@ -50,7 +75,9 @@ pub struct SourceArgs {
     /// temporary files for the run (removed when the last clone goes).
     #[arg(skip)]
     pub spilled: Vec<std::sync::Arc<tempfile::TempDir>>,
-    /// A directory or file of manifests (default: the current directory); with -f/--app, an Application's name.
+    /// A directory or file of manifests (default: the current directory); with -f/--app, an Application's name;
+    /// with status, diff and sync, a word that is not a path here and no other source: an app's name, its source
+    /// taken from its record in the cluster.
     #[arg(value_name = "SOURCE", default_value = ".", conflicts_with = "repo")]
     pub source: PathBuf,
     /// The source root: nothing the source references (kustomize bases, chart files, Jsonnet
@@ -258,6 +285,11 @@ pub struct DiffArgs {
     /// With -f/--app DIR: every Application there, each against its destination's context (clusters in parallel).
     #[arg(long)]
     pub all: bool,
+    /// Take the source from the app's record (the last sync's source and render flags), APP or --name naming the
+    /// app: needed only when the name is also a file or directory here (`status web` alone already does, when `web`
+    /// is not a path).
+    #[arg(long)]
+    pub recorded: bool,
 
     /// The kind of the app's ApplySet parent (as given to sync).
     #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
@@ -289,6 +321,11 @@ pub struct SyncArgs {
     /// With -f/--app DIR: every Application there, each against its destination's context (clusters in parallel).
     #[arg(long)]
     pub all: bool,
+    /// Take the source from the app's record (the last sync's source and render flags), APP or --name naming the
+    /// app: needed only when the name is also a file or directory here (`status web` alone already does, when `web`
+    /// is not a path).
+    #[arg(long)]
+    pub recorded: bool,
 
     /// Delete the app's objects that the source no longer renders (with APP names or --all: also each
     /// Application whose automated sync prunes).
@@ -463,6 +500,11 @@ pub struct StatusArgs {
     /// With -f/--app DIR: every Application there, each against its destination's context (clusters in parallel).
     #[arg(long)]
     pub all: bool,
+    /// Take the source from the app's record (the last sync's source and render flags), APP or --name naming the
+    /// app: needed only when the name is also a file or directory here (`status web` alone already does, when `web`
+    /// is not a path).
+    #[arg(long)]
+    pub recorded: bool,
 
     /// The kind of the app's ApplySet parent (as given to sync).
     #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
@@ -470,6 +512,37 @@ pub struct StatusArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = StatusFormat::Text)]
     pub output: StatusFormat,
+}
+
+/// `list` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// The table with the live member count and kinds (and why a refresh failed).
+    Wide,
+    /// The rows as JSON.
+    Json,
+    /// The rows as YAML.
+    Yaml,
+    /// App names, one a line.
+    Name,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Apps in every namespace.
+    #[arg(short = 'A', long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+    /// Render every app from its recorded source and compare it with the cluster (sync status now, not as last synced).
+    #[arg(long)]
+    pub refresh: bool,
+    /// With --refresh: apps rendered and compared at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub parallel: usize,
+    /// Output format (default: a table).
+    #[arg(short, long, value_enum)]
+    pub output: Option<ListFormat>,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod applyset;
+pub mod by_name;
 pub mod cli;
 pub mod cluster;
 pub mod diff;
@@ -18,11 +19,13 @@ pub mod gotmpl;
 pub mod health;
 pub mod history;
 pub mod keys;
+pub mod list;
 pub mod logging;
 pub mod model;
 pub mod normalize;
 pub mod output;
 pub mod plan;
+pub mod progress;
 pub mod render;
 pub mod rollback;
 pub mod source;

@@ -10,7 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let cli = Cli::parse();
-    kubectl_gitops::logging::init(cli.verbose);
+    kubectl_gitops::logging::init(cli.verbose, cli.color.enabled(std::io::IsTerminal::is_terminal(&std::io::stderr())));
     let code = match app::run(cli) {
         Ok(code) => code,
         Err(e) if e.is_broken_pipe() => 0,

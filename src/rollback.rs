@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::history::HistoryEntry;
 
 /// Parameters that describe where the source is, not how it renders.
-const NOT_FLAGS: [&str; 4] = ["namespace", "app", "app-name", "sources"];
+const NOT_FLAGS: [&str; 6] = ["namespace", "app", "app-name", "sources", "root", "revision"];
 
 /// The `sync` source flags re-rendering `entry`: `--repo/--path` or
 /// `--app/--app-name`, `--revision <commit>`, then the recorded render flags.
@@ -101,8 +101,8 @@ pub fn source_flags(entry: &HistoryEntry) -> Result<Vec<String>> {
     }
     push("revision", &s.revision);
     for (k, values) in parameters.iter().filter(|(k, _)| !NOT_FLAGS.contains(&k.as_str())) {
-        if *k == "recursive" {
-            push("recursive", "");
+        if ["recursive", "skip-crds", "allow-repo-plugins"].contains(&k.as_str()) {
+            push(k, "");
             continue;
         }
         for v in values {

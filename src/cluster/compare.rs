@@ -272,6 +272,13 @@ fn error_for(o: &Object, e: Error) -> Error {
     Error::Object { key: Box::new(o.key()), origin: o.origin.clone(), source: Box::new(e) }
 }
 
+/// Dry-run of the write of `out[i]` for each index (every failure is an
+/// error): for the objects [`compare`] could not dry-run before their
+/// namespace existed.
+pub fn dry_run_now(cluster: &Cluster, out: &mut [Comparison], indices: &[usize], force: bool) -> Result<()> {
+    dry_run(cluster, out, indices, force, false)
+}
+
 /// Dry-run of the write of `out[i]` for each index (server-side apply, or
 /// the object's [`WriteMode`]), filling `predicted`.
 /// A new object's 404 means its namespace is missing: fine when the set
@@ -288,6 +295,21 @@ fn dry_run(
         .filter(|c| c.desired.group().is_empty() && c.desired.kind() == "Namespace" && c.live.is_none())
         .map(|c| c.desired.name().to_string())
         .collect();
+    // A new object in a namespace the set creates: a dry-run is bound to
+    // fail (404, after the API server's NamespaceLifecycle admission waited
+    // for the namespace to show up), so none is sent. Its prediction is the
+    // manifest; a sync dry-runs it once the namespace exists, before any
+    // other object is written (`sync::execute`).
+    let (deferred, indices): (Vec<usize>, Vec<usize>) =
+        indices.iter().partition(|&&i| out[i].live.is_none() && namespace_created(&created, &out[i].desired));
+    for &i in &deferred {
+        out[i].predicted = out[i].desired.to_value();
+        out[i].prediction = Prediction::Desired;
+    }
+    if !deferred.is_empty() {
+        tracing::info!(objects = deferred.len(), "compare: no dry-run for new objects in namespaces the set creates");
+    }
+    let indices = &indices[..];
     let values: Vec<Value> = indices.iter().map(|&i| out[i].desired.to_value()).collect();
     let batch: Vec<WriteItem<'_>> = indices
         .iter()

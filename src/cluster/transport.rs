@@ -18,6 +18,13 @@ use crate::error::{Error, Result};
 /// bounded by `deadline`.
 pub(super) fn client(config: kube::Config, deadline: super::request::Deadline) -> Result<kube::Client> {
     let fail = |e: &dyn std::fmt::Display| Error::ClusterConfig(e.to_string());
+    if config.accept_invalid_certs {
+        // As kubectl, silent by default; said once with -v.
+        crate::logging::info_once(
+            &format!("insecure:{}", config.cluster_url),
+            format!("{}: the server's TLS certificate is not verified (insecure-skip-tls-verify)", config.cluster_url),
+        );
+    }
     if config.proxy_url.is_some() {
         // Proxies go through kube's own stack (HTTP/1.1), which knows them.
         return kube::Client::try_from(config).map_err(|e| fail(&e));

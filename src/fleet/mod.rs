@@ -341,7 +341,7 @@ impl AppDiff {
 }
 
 /// `diff APP... -f DIR` / `diff --all -f DIR`.
-pub fn diff(args: DiffArgs) -> Result<i32> {
+pub fn diff(args: DiffArgs, color: bool) -> Result<i32> {
     let members = prepare(&common!("diff", args))?;
     let kind = args.applyset_parent;
     let (outcomes, down) = run_clusters(
@@ -365,7 +365,7 @@ pub fn diff(args: DiffArgs) -> Result<i32> {
         },
         |_| false,
     );
-    let external = report::diff(&members, &outcomes, &down, args.output)?;
+    let external = report::diff(&members, &outcomes, &down, args.output, color)?;
     let verdicts = outcomes.iter().zip(&external).map(|(o, ext_failed)| {
         if *ext_failed {
             return Verdict::Failed;

@@ -5,7 +5,7 @@
 //! `error`, and the command's own fields). Errors and the contexts that did
 //! not answer are listed on stderr at the end.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -178,6 +178,7 @@ pub fn diff(
     outcomes: &[Outcome<AppDiff>],
     down: &[Unreachable],
     format: DiffFormat,
+    color: bool,
 ) -> Result<Vec<bool>> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -202,7 +203,6 @@ pub fn diff(
         }
         DiffFormat::Text => {
             let external = std::env::var("KUBECTL_EXTERNAL_DIFF").ok().filter(|p| !p.trim().is_empty());
-            let tty = io::stdout().is_terminal();
             for (i, (m, o)) in members.iter().zip(outcomes).enumerate() {
                 writeln!(out, "{}", diff_header(m, o)).map_err(stdout_err)?;
                 let Outcome::Done(d) = o else { continue };
@@ -225,7 +225,7 @@ pub fn diff(
                     continue;
                 }
                 for diff in d.diffs.iter().filter(|d| d.action != Action::None) {
-                    let text = if tty { crate::diff::colorize(&diff.diff) } else { diff.diff.clone() };
+                    let text = if color { crate::diff::colorize(&diff.diff) } else { diff.diff.clone() };
                     out.write_all(text.as_bytes()).map_err(stdout_err)?;
                 }
             }

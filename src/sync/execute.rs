@@ -16,7 +16,7 @@ use super::prune::{LiveItem, PrunePlan};
 use super::report::{Entry, Outcome, SyncReport};
 use super::{SyncOptions, SyncUi, resource_of, unchanged};
 use crate::applyset::Inventory;
-use crate::cluster::compare::{Comparison, Resolved};
+use crate::cluster::compare::{Comparison, Prediction, Resolved};
 use crate::cluster::lease::Lock;
 use crate::cluster::write::{WriteItem, WriteMode};
 use crate::cluster::{
@@ -108,6 +108,7 @@ pub(super) fn run(
         comparisons: input.comparisons.into_iter().map(|c| (c.desired.key(), c)).collect(),
         selector: format!("{}={}", crate::applyset::PART_OF_LABEL, report.applyset_id),
     };
+    ex.preflight_new_namespaces(input.plan, ui)?;
     if let Err(e) = ex.steps(input.plan, report, ui) {
         ex.sync_fail(input.plan, report, ui);
         return Err(e);
@@ -171,9 +172,63 @@ impl Exec<'_> {
         self.lock.map_or(Ok(()), |l| self.cluster.check_lock(l))
     }
 
+    /// The rest of the preflight: new objects in namespaces the set creates
+    /// could not be dry-run before (see [`crate::cluster::compare`]). The
+    /// set's new Namespaces are applied now, ahead of their wave, then those
+    /// objects are dry-run; a failure stops the run with nothing but the
+    /// Namespaces written (recorded in the widened parent).
+    fn preflight_new_namespaces(&mut self, plan: &SyncPlan, ui: &mut dyn SyncUi) -> Result<()> {
+        let mut deferred: Vec<Comparison> = Vec::new();
+        let keys: Vec<ObjectKey> = self
+            .comparisons
+            .iter()
+            .filter(|(_, c)| {
+                c.prediction == Prediction::Desired
+                    && c.live.is_none()
+                    && c.resource.is_some()
+                    && c.desired.namespace().is_some()
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        deferred.extend(keys.iter().filter_map(|k| self.comparisons.remove(k)));
+        if deferred.is_empty() {
+            return Ok(());
+        }
+        let wanted: HashSet<&str> = deferred.iter().filter_map(|c| c.desired.namespace()).collect();
+        let namespaces: Vec<(&ResourceInfo, Value)> = plan
+            .tasks()
+            .filter(|t| category(t) == 0 && !t.is_hook() && wanted.contains(t.object.name()))
+            .filter_map(|t| {
+                let c = self.comparisons.get(&t.object.key())?;
+                Some((c.resource.as_ref()?, t.object.to_value()))
+            })
+            .collect();
+        ui.step(&format!(
+            "preflight: {} objects in {} namespaces this set creates: creating the namespaces first, then a \
+             server-side dry-run of each object",
+            deferred.len(),
+            namespaces.len()
+        ));
+        self.guard()?;
+        let batch: Vec<(&ResourceInfo, &Value)> = namespaces.iter().map(|(r, v)| (*r, v)).collect();
+        for result in self.cluster.apply(&batch, ApplyOptions { dry_run: false, force: self.opts.force_conflicts }) {
+            result.map_err(|e| Error::SyncFailed(format!("creating a namespace of the set: {e}")))?;
+        }
+        let all: Vec<usize> = (0..deferred.len()).collect();
+        let checked =
+            crate::cluster::compare::dry_run_now(self.cluster, &mut deferred, &all, self.opts.force_conflicts);
+        self.comparisons.extend(deferred.into_iter().map(|c| (c.desired.key(), c)));
+        checked.map_err(|e| {
+            Error::SyncFailed(format!(
+                "preflight of the objects in the namespaces this set creates: {e}\nnothing else was written: the \
+                 new namespaces stay, recorded in the ApplySet parent"
+            ))
+        })
+    }
+
     fn steps(&mut self, plan: &SyncPlan, report: &mut SyncReport, ui: &mut dyn SyncUi) -> Result<()> {
         for step in &plan.steps {
-            ui.step(&format!("{} wave {}: {} objects", step.phase, step.wave, step.tasks.len()));
+            ui.wave(&step.phase.to_string(), step.wave, step.tasks.len());
             let mut watched = Vec::new();
             for cat in 0..3 {
                 let batch: Vec<&Task> = step.tasks.iter().filter(|t| category(t) == cat).collect();
@@ -358,14 +413,16 @@ impl Exec<'_> {
     /// as healthy); a Degraded object or the deadline fails the sync.
     fn wait_healthy(&self, items: &[Watched], ui: &mut dyn SyncUi) -> Result<()> {
         let mut pending = Vec::new();
-        self.poll_healthy(items, ui, &mut pending).map_err(|e| {
+        let result = self.poll_healthy(items, ui, &mut pending).map_err(|e| {
             // A request cut by the deadline while waiting: say what was awaited.
             if Instant::now() >= self.deadline && !pending.is_empty() {
                 Error::SyncFailed(format!("timed out (--timeout) waiting for health: {}", pending.join(", ")))
             } else {
                 e
             }
-        })
+        });
+        ui.waited();
+        result
     }
 
     /// [`Self::wait_healthy`]'s loop; `last` holds what was still pending at the last look.
@@ -441,10 +498,8 @@ impl Exec<'_> {
                     pending.join(", ")
                 )));
             }
-            if !announced {
-                ui.step(&format!("waiting for {} objects to be healthy: {}", pending.len(), pending.join(", ")));
-                announced = true;
-            }
+            ui.waiting(&pending, !announced);
+            announced = true;
             std::thread::sleep(POLL);
         }
     }

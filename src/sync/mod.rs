@@ -20,7 +20,6 @@ pub mod parent;
 pub mod prune;
 pub mod report;
 pub mod retry;
-pub mod terminal;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -134,6 +133,19 @@ pub trait SyncUi {
     fn confirm_prune(&mut self, items: &[LiveItem]) -> bool;
     /// How many object lines the run will report (for a progress display).
     fn expect(&mut self, _objects: usize) {}
+    /// A wave of `objects` tasks starts (their [`SyncUi::object`] calls follow).
+    fn wave(&mut self, phase: &str, wave: i64, objects: usize) {
+        self.step(&format!("{phase} wave {wave}: {objects} objects"));
+    }
+    /// Waiting for health: `pending` objects are not healthy yet (called on
+    /// every poll; `first` on the first one).
+    fn waiting(&mut self, pending: &[String], first: bool) {
+        if first {
+            self.step(&format!("waiting for {} objects to be healthy: {}", pending.len(), pending.join(", ")));
+        }
+    }
+    /// The wait that [`SyncUi::waiting`] reported is over (healthy or not).
+    fn waited(&mut self) {}
 }
 
 /// True when writing the object would change nothing and we already manage it.

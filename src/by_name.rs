@@ -1,0 +1,430 @@
+//! Apps by name (part of the CLI layer, with `app.rs`): `kubectl gitops
+//! status web -n team-a` takes its source from app `web`'s record, the
+//! newest entry of the history its ApplySet parent keeps.
+//!
+//! The command line is read without guessing ([`recorded_name`]): a word
+//! is an app's name only when no source is given otherwise (no `--repo`,
+//! `-f/--app`, `--root`) and it is not a path that exists here; a word that
+//! is a path is the source, as it always was. `--recorded` says "by name"
+//! outright (for a name that is also a directory here).
+//!
+//! The record is turned back into source flags ([`source_args`]): the
+//! repository, path and *target* revision (a git source is fetched again,
+//! so a new commit on the branch shows as OutOfSync), the Application file,
+//! or the local directory (re-read where it was, an error when it is gone),
+//! then the render flags. Values the record keeps only as digests
+//! (`--set`, `--plugin-env`, `--ext-str`... may be secrets) must be given
+//! again; a flag given on the command line replaces that flag's recorded
+//! values.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, FromArgMatches};
+
+use crate::cli::{ClusterArgs, ListArgs, NameValue, SourceArgs};
+use crate::cluster::{Cluster, ConnectOptions};
+use crate::error::{Error, Result};
+use crate::history::{HistoryEntry, SECRET_PREFIX, check_file_record, secret_digest};
+use crate::list::{AppRecord, AppRow};
+use crate::sync::parent::{self, ParentKind};
+
+/// The source flags' defaults, as clap sets them (no source given).
+pub fn default_source_args() -> SourceArgs {
+    let cmd = SourceArgs::augment_args(clap::Command::new("kubectl-gitops"));
+    SourceArgs::from_arg_matches(&cmd.get_matches_from(["kubectl-gitops"])).expect("the defaults parse")
+}
+
+/// An app name as Kubernetes names objects (lower-case letters, digits, `-`, `.`).
+fn is_app_name(word: &str) -> bool {
+    !word.is_empty()
+        && word.len() <= 253
+        && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !word.starts_with(['-', '.'])
+}
+
+/// The app the command line names for its source to come from the app's
+/// record, if it does (see the module docs for the rules). `name` is
+/// `--name`; `recorded` is `--recorded`.
+pub fn recorded_name(source: &SourceArgs, name: Option<&str>, recorded: bool) -> Result<Option<String>> {
+    let r = &source.remote;
+    let flags: Vec<&str> = [
+        (r.repo.is_some(), "--repo"),
+        (r.app.is_some(), "-f/--app"),
+        (source.root.is_some(), "--root"),
+        (r.path.is_some(), "--path"),
+    ]
+    .into_iter()
+    .filter_map(|(on, f)| on.then_some(f))
+    .collect();
+    let word = (source.source != Path::new(".")).then(|| source.source.display().to_string());
+    if recorded {
+        if !flags.is_empty() {
+            return Err(Error::Usage(format!(
+                "--recorded takes the source from the app's record: leave out {}",
+                flags.join(", ")
+            )));
+        }
+        return match (word, name) {
+            (Some(w), Some(n)) if w != n => {
+                Err(Error::Usage(format!("{w:?} and --name {n}: name the app once (with --recorded, APP is its name)")))
+            }
+            (Some(w), _) => Ok(Some(w)),
+            (None, Some(n)) => Ok(Some(n.to_string())),
+            (None, None) => Err(Error::Usage("--recorded needs the app's name: APP or --name".into())),
+        };
+    }
+    let Some(word) = word else { return Ok(None) };
+    if !flags.is_empty() || source.source.exists() || !is_app_name(&word) {
+        return Ok(None);
+    }
+    if let Some(n) = name.filter(|n| *n != word) {
+        return Err(Error::Usage(format!(
+            "{word:?} is not a file or directory here, so it names an app, and --name names {n:?}: \
+             name the app once (or give the source as a path that exists)"
+        )));
+    }
+    Ok(Some(word))
+}
+
+/// Connect as `cluster` says, read app `name`'s record, and rewrite the
+/// command's flags to render its recorded source: `source` becomes the
+/// recorded source with the flags given kept, `--name` the app, `-n` its
+/// namespace. Returns the record's newest entry.
+pub fn use_record(
+    source: &mut SourceArgs,
+    name_flag: &mut Option<String>,
+    cluster: &mut ClusterArgs,
+    kind: &mut ParentKind,
+    name: &str,
+) -> Result<HistoryEntry> {
+    let c = Cluster::connect(&connect_options(cluster, None))?;
+    let ns = c.default_namespace().to_string();
+    let reference = kind.reference(&ns, name);
+    let place = format!("{}/{} -n {ns}", reference.kind.to_lowercase(), reference.name);
+    let mut parent = parent::read(&c, reference, false)?;
+    if parent.live.is_none() && *kind == ParentKind::Secret {
+        // The default parent kind is not there: a set kept in a ConfigMap
+        // (`--applyset-parent configmap`) is found by name too.
+        let other = parent::read(&c, ParentKind::ConfigMap.reference(&ns, name), false)?;
+        if other.live.is_some() {
+            parent = other;
+            *kind = ParentKind::ConfigMap;
+        }
+    }
+    if parent.live.is_none() {
+        return Err(Error::Usage(format!(
+            "no app {name:?} in namespace {ns}: its ApplySet parent {place} does not exist \
+             (`kubectl gitops list -A` lists the apps; a source on the command line, or --repo/-f, renders one)"
+        )));
+    }
+    let Some(entry) = parent.history.last().cloned() else {
+        return Err(Error::Usage(format!(
+            "app {name:?} has no recorded source ({place} keeps no history): give its source on the command line"
+        )));
+    };
+    *source = source_args(&entry, source, name)?;
+    *name_flag = Some(name.to_string());
+    cluster.namespace = Some(ns);
+    let s = &entry.source;
+    let what = match (source.remote.app.as_deref(), source.remote.repo.as_deref()) {
+        (Some(file), _) => format!("Application file {}", file.display()),
+        (None, Some(repo)) => format!(
+            "{repo}{}{} at {}",
+            if s.path.is_empty() { "" } else { " path " },
+            s.path,
+            source.remote.revision.as_deref().unwrap_or(crate::source::git::DEFAULT_REVISION)
+        ),
+        (None, None) => format!("local directory {}", source.source.display()),
+    };
+    eprintln!("app {name}: source from its record (sync {} of {}): {what}", entry.id, entry.deployed_at);
+    Ok(entry)
+}
+
+fn connect_options(c: &ClusterArgs, namespace: Option<&str>) -> ConnectOptions {
+    ConnectOptions {
+        kubeconfig: c.kubeconfig.clone(),
+        context: c.context.clone(),
+        namespace: namespace.map(String::from).or_else(|| c.namespace.clone()),
+        concurrency: c.concurrency,
+    }
+}
+
+/// Parameters that say where the source is, not how it renders.
+const PLACE: [&str; 6] = ["namespace", "app", "app-name", "sources", "root", "revision"];
+
+/// The source flags that render `entry`'s source again, from `given` (the
+/// flags on the command line, which win flag by flag). Local paths must
+/// exist; values the record keeps only as digests must be in `given`.
+pub fn source_args(entry: &HistoryEntry, given: &SourceArgs, app: &str) -> Result<SourceArgs> {
+    let s = &entry.source;
+    let p = &s.parameters;
+    let first = |k: &str| p.get(k).and_then(|v| v.first()).cloned();
+    let mut out = given.clone();
+    out.source = PathBuf::from(".");
+    if let Some(file) = first("app") {
+        if !Path::new(&file).exists() {
+            return Err(Error::Refused(format!(
+                "app {app} was last synced from the Application file {file}, which does not exist here: \
+                 give the source on the command line (-f FILE)"
+            )));
+        }
+        out.remote.app = Some(file.into());
+        out.remote.app_name = first("app-name");
+        out.remote.revision = given.remote.revision.clone().or_else(|| first("revision"));
+    } else if s.target_revision.is_empty() && s.revision.starts_with("local:") {
+        if !Path::new(&s.repo_url).exists() {
+            return Err(Error::Refused(format!(
+                "app {app} was last synced from the local directory {}, which does not exist here: run where it \
+                 does, or give the source on the command line (a directory, --repo or -f)",
+                s.repo_url
+            )));
+        }
+        out.source = PathBuf::from(&s.repo_url);
+        out.root = given.root.clone().or_else(|| first("root").map(PathBuf::from));
+    } else if !s.repo_url.is_empty() {
+        out.remote.repo = Some(s.repo_url.clone());
+        out.remote.path = (!s.path.is_empty()).then(|| PathBuf::from(&s.path));
+        out.remote.revision = given
+            .remote
+            .revision
+            .clone()
+            .or_else(|| (!s.target_revision.is_empty()).then(|| s.target_revision.clone()));
+    } else {
+        return Err(Error::Refused(format!("app {app}'s record (sync {}) names no source", entry.id)));
+    }
+
+    let mut missing: Vec<String> = Vec::new();
+    for (key, values) in p.iter().filter(|(k, _)| !PLACE.contains(&k.as_str())) {
+        let secret = values.iter().any(|v| v.contains(SECRET_PREFIX));
+        let recorded_digests =
+            || values.iter().map(|v| v.rsplit(SECRET_PREFIX).next().unwrap_or("")).collect::<Vec<_>>();
+        // A value recorded as a file (path and digest): the path.
+        let path_of = |v: &String| match v.split_once('=') {
+            Some((n, rest)) if rest.contains(crate::history::FILE_DIGEST_SEP) => {
+                format!("{n}={}", check_file_record(rest).0)
+            }
+            _ => check_file_record(v).0,
+        };
+        let paths = || values.iter().map(path_of).collect::<Vec<String>>();
+        let mut need = |given_empty: bool, label: String| {
+            if given_empty {
+                missing.push(label);
+            }
+        };
+        match key.as_str() {
+            "recursive" => out.recursive = true,
+            "skip-crds" => out.chart.skip_crds = true,
+            "allow-repo-plugins" => out.chart.allow_repo_plugins = true,
+            "include" => fill(&mut out.include, values.clone()),
+            "exclude" => fill(&mut out.exclude, values.clone()),
+            "api-versions" => fill(&mut out.chart.api_versions, values.clone()),
+            "set-file" => fill(&mut out.chart.set_file, paths()),
+            "release-name" => fill_opt(&mut out.chart.release_name, values.first().cloned()),
+            "kube-version" => fill_opt(&mut out.chart.kube_version, values.first().cloned()),
+            "plugin" => fill_opt(&mut out.chart.plugin, values.first().cloned()),
+            "jsonnet-main" => fill_opt(&mut out.jsonnet.jsonnet_main, values.first().map(PathBuf::from)),
+            "jpath" => fill(&mut out.jsonnet.jpath, values.iter().map(PathBuf::from).collect()),
+            "plugin-dir" => fill(&mut out.chart.plugin_dir, values.iter().map(PathBuf::from).collect()),
+            "values" if secret => need(out.chart.values.is_empty(), "-f/--values (read from a pipe)".into()),
+            "values" => fill(&mut out.chart.values, paths().into_iter().map(PathBuf::from).collect()),
+            "set" | "set-string" | "set-json" | "set-literal" | "plugin-env" => {
+                let field = match key.as_str() {
+                    "set" => &mut out.chart.set,
+                    "set-string" => &mut out.chart.set_string,
+                    "set-json" => &mut out.chart.set_json,
+                    "set-literal" => &mut out.chart.set_literal,
+                    _ => &mut out.chart.plugin_env,
+                };
+                let given_digests: Vec<String> =
+                    field.iter().map(|v| secret_digest(v).trim_start_matches(SECRET_PREFIX).to_string()).collect();
+                if !field.is_empty() && given_digests.iter().map(String::as_str).ne(recorded_digests()) {
+                    tracing::info!("--{key}: the values given differ from those of the last sync (by digest)");
+                }
+                let n = values.len();
+                need(field.is_empty(), format!("--{key} ({n} value{})", if n == 1 { "" } else { "s" }));
+            }
+            "ext-str" | "ext-code" | "tla-str" | "tla-code" => {
+                let field = nv_field(&mut out, key).expect("a name=value flag");
+                let names: Vec<&str> = values.iter().filter_map(|v| v.split_once('=').map(|(n, _)| n)).collect();
+                let lacking: Vec<&str> =
+                    names.iter().copied().filter(|n| !field.iter().any(|g| g.name == *n)).collect();
+                if !lacking.is_empty() {
+                    missing.push(format!("--{key} {}", lacking.join(", ")));
+                }
+            }
+            "ext-str-file" | "ext-code-file" | "tla-str-file" | "tla-code-file" => {
+                let field = nv_field(&mut out, key).expect("a name=file flag");
+                let recorded: Vec<NameValue> = paths()
+                    .into_iter()
+                    .filter_map(|v| v.split_once('=').map(|(n, f)| NameValue { name: n.into(), value: f.into() }))
+                    .collect();
+                fill(field, recorded);
+            }
+            other => tracing::warn!("app {app}'s record has a render parameter this version does not know: {other}"),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::Usage(format!(
+            "app {app} was last synced with values its record does not keep (they may be secrets): {}; \
+             give them again on the command line",
+            missing.join(", ")
+        )));
+    }
+    Ok(out)
+}
+
+/// Replace `field` with the recorded values unless the command line gave some.
+fn fill<T>(field: &mut Vec<T>, recorded: Vec<T>) {
+    if field.is_empty() {
+        *field = recorded;
+    }
+}
+
+fn fill_opt<T>(field: &mut Option<T>, recorded: Option<T>) {
+    if field.is_none() {
+        *field = recorded;
+    }
+}
+
+fn nv_field<'a>(out: &'a mut SourceArgs, key: &str) -> Option<&'a mut Vec<NameValue>> {
+    let j = &mut out.jsonnet;
+    Some(match key {
+        "ext-str" => &mut j.ext_str,
+        "ext-code" => &mut j.ext_code,
+        "tla-str" => &mut j.tla_str,
+        "tla-code" => &mut j.tla_code,
+        "ext-str-file" => &mut j.ext_str_file,
+        "ext-code-file" => &mut j.ext_code_file,
+        "tla-str-file" => &mut j.tla_str_file,
+        "tla-code-file" => &mut j.tla_code_file,
+        _ => return None,
+    })
+}
+
+/// `list --refresh`: render every app from its record and compare it with
+/// the cluster (as `status` does), `args.parallel` apps at a time, each
+/// with its own connection in its namespace. An app that cannot be
+/// rendered or compared keeps its recorded row, with `Unknown` sync status
+/// and the reason in `message`.
+pub fn refresh(args: &ListArgs, apps: &[AppRecord], rows: &mut [AppRow]) {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<(usize, Result<crate::status::AppStatus>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..args.parallel.min(apps.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(app) = apps.get(i) else { break };
+                        done.push((i, refresh_one(&args.cluster, app)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("a refresh worker panicked")).collect()
+    });
+    for (i, result) in results {
+        let row = &mut rows[i];
+        row.refreshed = true;
+        match result {
+            Ok(s) => {
+                row.sync = s.sync;
+                row.health = s.health;
+                row.source_revision = Some(s.source_revision);
+            }
+            Err(e) => {
+                eprintln!("warning: app {} -n {}: cannot refresh: {e}", row.name, row.namespace);
+                row.sync = crate::list::UNKNOWN.into();
+                row.message = Some(e.to_string());
+            }
+        }
+    }
+}
+
+fn refresh_one(cluster_args: &ClusterArgs, app: &AppRecord) -> Result<crate::status::AppStatus> {
+    let Some(entry) = app.last() else {
+        return Err(Error::Usage("no recorded source (the parent keeps no history)".into()));
+    };
+    let args = source_args(entry, &default_source_args(), &app.name)?;
+    let args = crate::app::named_release(&args, Some(&app.name));
+    let (objects, resolved) = crate::app::render_parts_quiet(&args, Some(&app.namespace))?;
+    let cluster = Cluster::connect(&connect_options(cluster_args, Some(&app.namespace)))?;
+    let revision = crate::app::history_source(&args, &resolved, &app.namespace, &objects)?.revision;
+    let opts = crate::app::diff_options(&resolved);
+    crate::status::status(&cluster, objects, &app.name, app.parent_kind, revision, &opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::HistorySource;
+
+    fn entry(source: HistorySource) -> HistoryEntry {
+        HistoryEntry { id: 2, deployed_at: String::new(), user: String::new(), source, result: "Succeeded".into() }
+    }
+
+    #[test]
+    fn a_word_is_a_name_only_when_it_is_no_path_and_no_source_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = default_source_args();
+        assert_eq!(recorded_name(&a, None, false).unwrap(), None);
+        a.source = PathBuf::from("web");
+        assert_eq!(recorded_name(&a, None, false).unwrap().as_deref(), Some("web"));
+        assert_eq!(recorded_name(&a, Some("web"), false).unwrap().as_deref(), Some("web"));
+        assert!(recorded_name(&a, Some("api"), false).is_err());
+        a.source = dir.path().to_path_buf();
+        assert_eq!(recorded_name(&a, Some("web"), false).unwrap(), None, "a path is the source");
+        a.source = PathBuf::from("./typo/dir");
+        assert_eq!(recorded_name(&a, None, false).unwrap(), None, "not a name: read as a path");
+        a.source = PathBuf::from("web");
+        a.remote.repo = Some("https://example.com/r.git".into());
+        assert_eq!(recorded_name(&a, None, false).unwrap(), None);
+        assert!(recorded_name(&a, None, true).unwrap_err().to_string().contains("--repo"));
+        let mut d = default_source_args();
+        d.source = dir.path().to_path_buf();
+        let word = dir.path().display().to_string();
+        assert_eq!(recorded_name(&d, None, true).unwrap(), Some(word), "--recorded: the word is the name");
+        assert_eq!(recorded_name(&default_source_args(), Some("web"), true).unwrap().as_deref(), Some("web"));
+    }
+
+    #[test]
+    fn records_become_source_flags_and_secrets_must_be_given_again() {
+        let mut s = HistorySource {
+            repo_url: "https://example.com/r.git".into(),
+            path: "apps/web".into(),
+            target_revision: "main".into(),
+            revision: "a".repeat(40),
+            tool: "Helm".into(),
+            parameters: Default::default(),
+        };
+        s.parameters.insert("namespace".into(), vec!["team".into()]);
+        s.parameters.insert("recursive".into(), vec!["true".into()]);
+        s.parameters.insert("release-name".into(), vec!["r".into()]);
+        let out = source_args(&entry(s.clone()), &default_source_args(), "web").unwrap();
+        assert_eq!(out.remote.repo.as_deref(), Some("https://example.com/r.git"));
+        assert_eq!(out.remote.revision.as_deref(), Some("main"), "the branch, not the commit");
+        assert_eq!(out.remote.path.as_deref(), Some(Path::new("apps/web")));
+        assert!(out.recursive);
+        assert_eq!(out.chart.release_name.as_deref(), Some("r"));
+
+        s.parameters.insert("set".into(), vec![secret_digest("password=hunter2")]);
+        s.parameters.insert("ext-str".into(), vec![format!("token={}", secret_digest("t"))]);
+        let err = source_args(&entry(s.clone()), &default_source_args(), "web").unwrap_err().to_string();
+        assert!(err.contains("--set (1 value)") && err.contains("--ext-str token"), "{err}");
+        assert!(!err.contains("hunter2"));
+        let mut given = default_source_args();
+        given.chart.set = vec!["password=hunter2".into()];
+        given.jsonnet.ext_str = vec![NameValue { name: "token".into(), value: "t".into() }];
+        let out = source_args(&entry(s.clone()), &given, "web").unwrap();
+        assert_eq!(out.chart.set, ["password=hunter2"]);
+
+        let gone = HistorySource {
+            repo_url: "/no/such/dir".into(),
+            revision: format!("local:{}", "b".repeat(64)),
+            ..Default::default()
+        };
+        let err = source_args(&entry(gone), &default_source_args(), "web").unwrap_err().to_string();
+        assert!(err.contains("local directory /no/such/dir") && err.contains("does not exist"), "{err}");
+    }
+}
