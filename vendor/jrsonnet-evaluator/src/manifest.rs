@@ -413,6 +413,23 @@ impl<I: ManifestFormat> ManifestFormat for YamlStreamFormat<I> {
 				val.value_type()
 			)
 		};
+		if self.end_newline {
+			// kubectl-gitops: the reference's std.manifestYamlStream:
+			// '---\n' + std.join('\n---\n', docs) + ('\n...\n' or '\n').
+			out.push_str("---\n");
+			for (i, v) in arr.iter().enumerate() {
+				let v = v.with_description(|| format!("elem <{i}> evaluation"))?;
+				if i != 0 {
+					out.push_str("\n---\n");
+				}
+				in_description_frame(
+					|| format!("elem <{i}> manifestification"),
+					|| self.inner.manifest_buf(v, out),
+				)?;
+			}
+			out.push_str(if self.c_document_end { "\n...\n" } else { "\n" });
+			return Ok(());
+		}
 		if !arr.is_empty() {
 			for (i, v) in arr.iter().enumerate() {
 				let v = v.with_description(|| format!("elem <{i}> evaluation"))?;

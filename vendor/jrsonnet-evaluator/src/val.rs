@@ -443,8 +443,41 @@ impl Debug for NumValue {
 	}
 }
 impl Display for NumValue {
+	/// As the reference Jsonnet prints numbers (C++ `jsonnet_unparse_number`,
+	/// go-jsonnet `unparseNumber`): integral values with `%.0f`, others with
+	/// `%.17g`. (kubectl-gitops: jrsonnet printed the shortest round-trip form.)
 	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-		Display::fmt(&self.0, f)
+		f.write_str(&unparse_number(self.0))
+	}
+}
+
+/// `%.0f` for integral values, else C's `%.17g`.
+pub fn unparse_number(v: f64) -> String {
+	if v == v.floor() {
+		return format!("{v:.0}");
+	}
+	// %.17g: 17 significant digits; fixed notation when -4 <= exponent < 17,
+	// else scientific with at least two exponent digits; trailing zeros
+	// (and a trailing point) removed.
+	let sci = format!("{v:.16e}");
+	let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
+	let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
+	let (sign, mantissa) = mantissa.strip_prefix('-').map_or(("", mantissa), |m| ("-", m));
+	let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+	if (-4..17).contains(&exp) {
+		let out = if exp < 0 {
+			format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
+		} else {
+			let point = exp as usize + 1;
+			format!("{}.{}", &digits[..point], &digits[point..])
+		};
+		let out = out.trim_end_matches('0').trim_end_matches('.');
+		format!("{sign}{out}")
+	} else {
+		let frac = digits[1..].trim_end_matches('0');
+		let point = if frac.is_empty() { "" } else { "." };
+		let esign = if exp < 0 { '-' } else { '+' };
+		format!("{sign}{}{point}{frac}e{esign}{:02}", &digits[..1], exp.abs())
 	}
 }
 impl Deref for NumValue {
@@ -695,7 +728,8 @@ pub fn primitive_equals(val_a: &Val, val_b: &Val) -> Result<bool> {
 		(Val::Bool(a), Val::Bool(b)) => a == b,
 		(Val::Null, Val::Null) => true,
 		(Val::Str(a), Val::Str(b)) => a == b,
-		(Val::Num(a), Val::Num(b)) => (a.get() - b.get()).abs() <= f64::EPSILON,
+		// kubectl-gitops: exact, as the reference (jrsonnet compared with an epsilon).
+		(Val::Num(a), Val::Num(b)) => a.get() == b.get(),
 		#[cfg(feature = "exp-bigint")]
 		(Val::BigInt(a), Val::BigInt(b)) => a == b,
 		(Val::Arr(_), Val::Arr(_)) => {

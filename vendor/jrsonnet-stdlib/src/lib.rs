@@ -24,6 +24,7 @@ pub use misc::*;
 pub use objects::*;
 pub use operator::*;
 pub use parse::*;
+pub use reference::*;
 pub use sets::*;
 pub use sort::*;
 pub use strings::*;
@@ -42,6 +43,7 @@ mod misc;
 mod objects;
 mod operator;
 mod parse;
+mod reference;
 #[cfg(feature = "exp-regex")]
 mod regex;
 mod sets;
@@ -63,6 +65,14 @@ pub fn stdlib_uncached(settings: Rc<RefCell<Settings>>) -> ObjValue {
 		("isObject", builtin_is_object::INST),
 		("isArray", builtin_is_array::INST),
 		("isFunction", builtin_is_function::INST),
+		// kubectl-gitops: the reference's functions jrsonnet lacks.
+		("isNull", builtin_is_null::INST),
+		("log2", builtin_log2::INST),
+		("log10", builtin_log10::INST),
+		("deg2rad", builtin_deg2rad::INST),
+		("rad2deg", builtin_rad2deg::INST),
+		("hypot", builtin_hypot::INST),
+		("trim", builtin_trim::INST),
 		// Arrays
 		("makeArray", builtin_make_array::INST),
 		("repeat", builtin_repeat::INST),
@@ -246,7 +256,12 @@ pub fn stdlib_uncached(settings: Rc<RefCell<Settings>>) -> ObjValue {
 		},
 	);
 	builder.method("trace", builtin_trace { settings });
-	builder.method("id", FuncVal::Id);
+	// kubectl-gitops: `std.pi` as in the reference; no `std.id`, which the
+	// reference (and go-jsonnet) do not have.
+	builder
+		.field("pi")
+		.hide()
+		.value(Val::Num(jrsonnet_evaluator::val::NumValue::new(std::f64::consts::PI).expect("pi is finite")));
 
 	#[cfg(feature = "exp-regex")]
 	{
@@ -346,10 +361,10 @@ impl ContextInitializer {
 			settings,
 		}
 	}
-	pub fn settings(&self) -> Ref<Settings> {
+	pub fn settings(&self) -> Ref<'_, Settings> {
 		self.settings.borrow()
 	}
-	pub fn settings_mut(&self) -> RefMut<Settings> {
+	pub fn settings_mut(&self) -> RefMut<'_, Settings> {
 		self.settings.borrow_mut()
 	}
 	pub fn add_ext_var(&self, name: IStr, value: Val) {

@@ -19,7 +19,9 @@ pub fn builtin_length(x: Either![IStr, ArrValue, ObjValue, FuncVal]) -> usize {
 		A(x) => x.chars().count(),
 		B(x) => x.len(),
 		C(x) => x.len(),
-		D(f) => f.params_len(),
+		// kubectl-gitops: every parameter, as the reference (jrsonnet
+		// counted those without a default).
+		D(f) => f.params().len(),
 	}
 }
 

@@ -506,100 +506,99 @@ pub fn format_code(
 
 	match code.convtype {
 		ConvTypeV::String => tmp_out.push_str(&value.clone().to_string()?),
+		// kubectl-gitops: numbers are rendered by `reference`, a port of the
+		// reference std.jsonnet's algorithm (jrsonnet's own rendering
+		// differed for negative fractions, large values and exponents).
 		ConvTypeV::Decimal => {
-			let value = f64::from_untyped(value.clone())?;
-			render_decimal(
-				&mut tmp_out,
-				value,
-				padding,
-				iprec,
+			let v = f64::from_untyped(value.clone())?;
+			let zp = padding as i64;
+			tmp_out.push_str(&reference::render_int(
+				v <= -1.0,
+				v.abs().floor(),
+				zp,
+				iprec as i64,
 				clfags.blank,
 				clfags.sign,
-			);
+				10.0,
+				"",
+			));
 		}
 		ConvTypeV::Octal => {
-			let value = f64::from_untyped(value.clone())?;
-			render_octal(
-				&mut tmp_out,
-				value,
-				padding,
-				iprec,
-				clfags.alt,
+			let v = f64::from_untyped(value.clone())?;
+			tmp_out.push_str(&reference::render_int(
+				v <= -1.0,
+				v.abs().floor(),
+				padding as i64,
+				iprec as i64,
 				clfags.blank,
 				clfags.sign,
-			);
+				8.0,
+				if clfags.alt { "0" } else { "" },
+			));
 		}
 		ConvTypeV::Hexadecimal => {
-			let value = f64::from_untyped(value.clone())?;
-			render_hexadecimal(
-				&mut tmp_out,
-				value,
-				padding,
-				iprec,
-				clfags.alt,
+			let v = f64::from_untyped(value.clone())?;
+			tmp_out.push_str(&reference::render_hex(
+				v.floor(),
+				padding as i64,
+				iprec as i64,
 				clfags.blank,
 				clfags.sign,
+				clfags.alt,
 				code.caps,
-			);
+			));
 		}
 		ConvTypeV::Scientific => {
-			let value = f64::from_untyped(value.clone())?;
-			render_float_sci(
-				&mut tmp_out,
-				value,
-				padding,
-				fpprec,
+			let v = f64::from_untyped(value.clone())?;
+			tmp_out.push_str(&reference::render_float_sci(
+				v,
+				padding as i64,
 				clfags.blank,
 				clfags.sign,
 				clfags.alt,
 				true,
 				code.caps,
-			);
+				fpprec as i64,
+			).map_err(|_| crate::runtime_error!("overflow while formatting a number"))?);
 		}
 		ConvTypeV::Float => {
-			let value = f64::from_untyped(value.clone())?;
-			render_float(
-				&mut tmp_out,
-				value,
-				padding,
-				fpprec,
+			let v = f64::from_untyped(value.clone())?;
+			tmp_out.push_str(&reference::render_float_dec(
+				v,
+				padding as i64,
 				clfags.blank,
 				clfags.sign,
 				clfags.alt,
 				true,
-			);
+				fpprec as i64,
+			).map_err(|_| crate::runtime_error!("overflow while formatting a number"))?);
 		}
 		ConvTypeV::Shorter => {
-			let value = f64::from_untyped(value.clone())?;
-			let exponent = if value == 0.0 {
-				0.0
-			} else {
-				value.abs().log10().floor()
-			};
+			let v = f64::from_untyped(value.clone())?;
+			let fpprec = fpprec as i64;
+			let exponent = if v == 0.0 { 0.0 } else { (v.abs().ln() / 10f64.ln()).floor() };
 			if exponent < -4.0 || exponent >= fpprec as f64 {
-				render_float_sci(
-					&mut tmp_out,
-					value,
-					padding,
-					fpprec - 1,
+				tmp_out.push_str(&reference::render_float_sci(
+					v,
+					padding as i64,
 					clfags.blank,
 					clfags.sign,
 					clfags.alt,
 					clfags.alt,
 					code.caps,
-				);
+					fpprec - 1,
+				).map_err(|_| crate::runtime_error!("overflow while formatting a number"))?);
 			} else {
-				let digits_before_pt = 1.max(exponent as usize + 1);
-				render_float(
-					&mut tmp_out,
-					value,
-					padding,
-					fpprec - digits_before_pt,
+				let digits_before_pt = (exponent + 1.0).max(1.0) as i64;
+				tmp_out.push_str(&reference::render_float_dec(
+					v,
+					padding as i64,
 					clfags.blank,
 					clfags.sign,
 					clfags.alt,
 					clfags.alt,
-				);
+					fpprec - digits_before_pt,
+				).map_err(|_| crate::runtime_error!("overflow while formatting a number"))?);
 			}
 		}
 		ConvTypeV::Char => match value.clone() {
@@ -830,4 +829,160 @@ pub mod test_format {
 			"How much error budget is left looking at our 4.000% availability gurantees?"
 		);
 	}
+}
+
+/// kubectl-gitops: `std.format`'s number rendering as the reference
+/// std.jsonnet (Jsonnet 0.22) computes it, step by step in doubles, so
+/// that every digit agrees (`%` is `fmod`, logarithms are natural ones
+/// divided, as there).
+mod reference {
+	fn pad_left(s: String, width: i64, with: char) -> String {
+		let missing = width - s.chars().count() as i64;
+		if missing <= 0 {
+			return s;
+		}
+		let mut out: String = std::iter::repeat(with).take(missing as usize).collect();
+		out.push_str(&s);
+		out
+	}
+
+	fn sign_prefix(neg: bool, blank: bool, plus: bool) -> &'static str {
+		if neg {
+			"-"
+		} else if plus {
+			"+"
+		} else if blank {
+			" "
+		} else {
+			""
+		}
+	}
+
+	/// `render_int(neg, mag, min_chars, min_digits, blank, plus, radix, zero_prefix)`.
+	#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+	pub fn render_int(
+		neg: bool,
+		mag: f64,
+		min_chars: i64,
+		min_digits: i64,
+		blank: bool,
+		plus: bool,
+		radix: f64,
+		zero_prefix: &str,
+	) -> String {
+		let dec = if mag == 0.0 {
+			"0".to_string()
+		} else {
+			let mut digits = Vec::new();
+			let mut n = mag;
+			while n != 0.0 {
+				digits.push(char::from(b'0' + (n % radix) as u8));
+				n = (n / radix).floor();
+			}
+			let mut out = zero_prefix.to_string();
+			out.extend(digits.into_iter().rev());
+			out
+		};
+		let zp = min_chars - i64::from(neg || blank || plus);
+		let zp2 = zp.max(min_digits);
+		format!("{}{}", sign_prefix(neg, blank, plus), pad_left(dec, zp2, '0'))
+	}
+
+	/// `render_hex(n__, min_chars, min_digits, blank, plus, add_zerox, capitals)`.
+	#[allow(clippy::fn_params_excessive_bools)]
+	pub fn render_hex(n: f64, min_chars: i64, min_digits: i64, blank: bool, plus: bool, zerox: bool, caps: bool) -> String {
+		let numerals = if caps { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
+		let abs = n.abs();
+		let hex = if abs.floor() == 0.0 {
+			"0".to_string()
+		} else {
+			let mut digits = Vec::new();
+			let mut v = abs.floor();
+			while v != 0.0 {
+				digits.push(char::from(numerals[(v % 16.0) as usize]));
+				v = (v / 16.0).floor();
+			}
+			digits.into_iter().rev().collect()
+		};
+		let neg = n < 0.0;
+		let zp = min_chars - i64::from(neg || blank || plus) - if zerox { 2 } else { 0 };
+		let zp2 = zp.max(min_digits);
+		let prefix = match (zerox, caps) {
+			(false, _) => "",
+			(true, true) => "0X",
+			(true, false) => "0x",
+		};
+		format!("{}{prefix}{}", sign_prefix(neg, blank, plus), pad_left(hex, zp2, '0'))
+	}
+
+	fn strip_trailing_zero(s: &str) -> &str {
+		s.trim_end_matches('0')
+	}
+
+	/// `render_float_dec(n__, zero_pad, blank, plus, ensure_pt, trailing, prec)`.
+	#[allow(clippy::fn_params_excessive_bools)]
+	pub fn render_float_dec(
+		n: f64,
+		zero_pad: i64,
+		blank: bool,
+		plus: bool,
+		ensure_pt: bool,
+		trailing: bool,
+		prec: i64,
+	) -> Result<String, Overflow> {
+		let abs = n.abs();
+		let denominator = 10f64.powf(prec as f64);
+		let numerator = abs * denominator + 0.5;
+		// The reference fails on a non-finite intermediate number.
+		if !numerator.is_finite() || !denominator.is_finite() {
+			return Err(Overflow);
+		}
+		let sign = if abs > 0.0 { 1.0 } else { 0.0 };
+		let whole = sign * (numerator / denominator).floor();
+		let frac = numerator.floor() % denominator;
+		let dot_size = if prec == 0 && !ensure_pt { 0 } else { 1 };
+		let zp = zero_pad - prec - dot_size;
+		let s = render_int(n < 0.0, whole, zp, 0, blank, plus, 10.0, "");
+		if prec == 0 {
+			return Ok(if ensure_pt { s + "." } else { s });
+		}
+		if trailing || frac > 0.0 {
+			let frac_str = render_int(false, frac, prec, 0, false, false, 10.0, "");
+			let frac_str = if trailing { frac_str.as_str() } else { strip_trailing_zero(&frac_str) };
+			Ok(format!("{s}.{frac_str}"))
+		} else {
+			Ok(s)
+		}
+	}
+
+	/// `render_float_sci(n__, zero_pad, blank, plus, ensure_pt, trailing, caps, prec)`.
+	#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+	pub fn render_float_sci(
+		n: f64,
+		zero_pad: i64,
+		blank: bool,
+		plus: bool,
+		ensure_pt: bool,
+		trailing: bool,
+		caps: bool,
+		prec: i64,
+	) -> Result<String, Overflow> {
+		let exponent = if n == 0.0 { 0.0 } else { (n.abs().ln() / 10f64.ln()).floor() };
+		let suff = format!(
+			"{}{}",
+			if caps { 'E' } else { 'e' },
+			render_int(exponent < 0.0, exponent.abs(), 3, 0, false, true, 10.0, "")
+		);
+		let mantissa = if exponent == -324.0 {
+			n * 10.0 / 10f64.powf(exponent + 1.0)
+		} else {
+			n / 10f64.powf(exponent)
+		};
+		let zp2 = zero_pad - suff.chars().count() as i64;
+		Ok(render_float_dec(mantissa, zp2, blank, plus, ensure_pt, trailing, prec)? + &suff)
+	}
+
+	/// A number too large to render (the reference reports an overflow).
+	#[derive(Debug)]
+	pub struct Overflow;
 }

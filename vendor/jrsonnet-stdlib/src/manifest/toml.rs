@@ -211,7 +211,10 @@ fn manifest_table_internal(
 		}
 	}
 	for (k, v) in sections {
-		if !first {
+		// kubectl-gitops: std.manifestTomlEx joins the key/value block and
+		// every section with a blank line, even when that block is empty
+		// (the reference's `std.join('\n\n', [kvp] + sections)`).
+		if !first || !options.skip_empty_sections {
 			buf.push_str("\n\n");
 		}
 		first = false;

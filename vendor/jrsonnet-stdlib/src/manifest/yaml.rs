@@ -28,6 +28,10 @@ pub struct YamlFormat<'s> {
 	/// safe_key: 1
 	/// ```
 	quote_keys: bool,
+	/// kubectl-gitops: `std.manifestYamlDoc` exactly as the reference's
+	/// `std.jsonnet` writes it: strings are JSON strings unless they end in a
+	/// newline (then a `|` block), and unquoted keys only when `bare_safe`.
+	reference: bool,
 	/// If true - then order of fields is preserved as written,
 	/// instead of sorting alphabetically
 	#[cfg(feature = "exp-preserve-order")]
@@ -43,6 +47,7 @@ impl YamlFormat<'_> {
 			padding: Cow::Owned(padding.clone()),
 			arr_element_padding: Cow::Owned(padding),
 			quote_keys: false,
+			reference: false,
 			#[cfg(feature = "exp-preserve-order")]
 			preserve_order,
 		}
@@ -56,6 +61,7 @@ impl YamlFormat<'_> {
 			padding: Cow::Borrowed("  "),
 			arr_element_padding: Cow::Borrowed(if indent_array_in_object { "  " } else { "" }),
 			quote_keys,
+			reference: true,
 			#[cfg(feature = "exp-preserve-order")]
 			preserve_order,
 		}
@@ -99,6 +105,35 @@ fn yaml_needs_quotes(string: &str) -> bool {
 		|| string.parse::<f64>().is_ok()
 }
 
+/// kubectl-gitops: the reference's `bareSafe(key)` (std.jsonnet of Jsonnet
+/// 0.22): may `std.manifestYamlDoc(quote_keys=false)` write this key unquoted?
+fn bare_safe(key: &str) -> bool {
+	let only = |allowed: &dyn Fn(char) -> bool, s: &str| s.chars().all(allowed);
+	let count = |needle: char, s: &str| s.chars().filter(|c| *c == needle).count();
+	let digit = |c: char| c.is_ascii_digit();
+	let letter = |c: char| c.is_ascii_alphabetic() || matches!(c, '_' | '-' | '/');
+	let int_char = |c: char| digit(c) || matches!(c, '_' | '-');
+	let bin_char = |c: char| int_char(c) || c == 'b';
+	let hex_char = |c: char| digit(c) || matches!(c, 'a'..='f' | 'x' | '_' | '-');
+	let float_char = |c: char| digit(c) || matches!(c, 'e' | '.' | '_' | '-');
+	let date_char = |c: char| digit(c) || c == '-';
+	let type_match = |t: &str| key.starts_with(t) || key.strip_prefix('-').is_some_and(|k| k.starts_with(t));
+	let lower = key.to_ascii_lowercase();
+	let reserved = [
+		"true", "false", "yes", "no", "on", "off", "y", "n", ".nan", "-.inf", "+.inf", ".inf", "null", "-", "---",
+		"",
+	];
+	if !only(&|c| letter(c) || float_char(c), key) || reserved.contains(&lower.as_str()) {
+		return false;
+	}
+	let dashes = count('-', key);
+	!((only(&date_char, key) && dashes == 2)
+		|| (only(&int_char, &lower) && dashes < 2)
+		|| (only(&bin_char, &lower) && key.chars().count() > 2 && type_match("0b"))
+		|| (only(&float_char, &lower) && count('.', key) == 1 && dashes < 3 && count('e', &lower) < 2)
+		|| (only(&hex_char, &lower) && dashes < 2 && key.chars().count() > 2 && type_match("0x")))
+}
+
 #[allow(dead_code)]
 fn manifest_yaml_ex(val: &Val, options: &YamlFormat<'_>) -> Result<String> {
 	let mut out = String::new();
@@ -134,6 +169,8 @@ fn manifest_yaml_ex_buf(
 					buf.push_str(&options.padding);
 					buf.push_str(line);
 				}
+			} else if options.reference {
+				escape_string_json_buf(&s, buf);
 			} else if s.contains('\n') {
 				buf.push_str("|-");
 				for line in s.split('\n') {
@@ -148,7 +185,7 @@ fn manifest_yaml_ex_buf(
 				escape_string_json_buf(&s, buf);
 			}
 		}
-		Val::Num(n) => write!(buf, "{}", *n).unwrap(),
+		Val::Num(n) => write!(buf, "{n}").unwrap(),
 		#[cfg(feature = "exp-bigint")]
 		Val::BigInt(n) => write!(buf, "{}", *n).unwrap(),
 		Val::Arr(a) => {
@@ -203,7 +240,8 @@ fn manifest_yaml_ex_buf(
 					buf.push('\n');
 					buf.push_str(cur_padding);
 				}
-				if !options.quote_keys && !yaml_needs_quotes(&key) {
+				let bare = if options.reference { bare_safe(&key) } else { !yaml_needs_quotes(&key) };
+				if !options.quote_keys && bare {
 					buf.push_str(&key);
 				} else {
 					escape_string_json_buf(&key, buf);
