@@ -8,6 +8,8 @@
 //! then Helm's kind order). Helm hooks map as Argo CD maps them:
 //! pre-install/pre-upgrade -> PreSync, post-install/post-upgrade -> PostSync,
 //! `crd-install` is an ordinary resource, other Helm hook types never run.
+//! A hook's delete policies come from both annotations (Argo CD's and
+//! Helm's), BeforeHookCreation when neither gives one.
 
 use std::fmt;
 
@@ -254,7 +256,7 @@ fn classify(o: &Object) -> Result<Classified> {
                 format!("annotation {HOOK}: one object in several phases ({hooks}) is not supported"),
             ));
         }
-        let policies = delete_policies(o, o.annotation(HOOK_DELETE_POLICY))?;
+        let policies = delete_policies(o)?;
         return Ok(Classified::Task(Task {
             object: o.clone(),
             phase,
@@ -277,7 +279,7 @@ fn classify(o: &Object) -> Result<Classified> {
                 Some(w) => w,
                 None => parse_wave(o, HELM_HOOK_WEIGHT)?.unwrap_or(0),
             };
-            let policies = delete_policies(o, o.annotation(HELM_HOOK_DELETE_POLICY))?;
+            let policies = delete_policies(o)?;
             return Ok(Classified::Task(Task { object: o.clone(), phase, wave, hook: Some(policies), options }));
         }
     }
@@ -296,15 +298,22 @@ fn classify(o: &Object) -> Result<Classified> {
     }))
 }
 
-fn delete_policies(o: &Object, value: Option<&str>) -> Result<Vec<HookDeletePolicy>> {
+/// A hook's delete policies: those of both annotations, Argo CD's and
+/// Helm's (gitops-engine's `hook.DeletePolicies` reads both for every hook);
+/// none means BeforeHookCreation.
+fn delete_policies(o: &Object) -> Result<Vec<HookDeletePolicy>> {
     let mut out = Vec::new();
-    for p in value.unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        out.push(match p {
+    let values = [o.annotation(HOOK_DELETE_POLICY), o.annotation(HELM_HOOK_DELETE_POLICY)];
+    for p in values.into_iter().flatten().flat_map(|v| v.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+        let policy = match p {
             "BeforeHookCreation" | "before-hook-creation" => HookDeletePolicy::BeforeHookCreation,
             "HookSucceeded" | "hook-succeeded" => HookDeletePolicy::HookSucceeded,
             "HookFailed" | "hook-failed" => HookDeletePolicy::HookFailed,
             other => return Err(invalid(o, format!("unknown hook delete policy {other:?}"))),
-        });
+        };
+        if !out.contains(&policy) {
+            out.push(policy);
+        }
     }
     if out.is_empty() {
         out.push(HookDeletePolicy::BeforeHookCreation);
@@ -396,6 +405,14 @@ mod tests {
         assert_eq!(smoke.hook, Some(vec![HookDeletePolicy::HookSucceeded]));
         let migrate = p.tasks().find(|t| t.object.name() == "migrate").unwrap();
         assert_eq!(migrate.hook, Some(vec![HookDeletePolicy::BeforeHookCreation]));
+        // Both annotations count, whichever kind of hook it is.
+        let both = obj(
+            "Job",
+            "both",
+            json!({HOOK: "PreSync", HOOK_DELETE_POLICY: "HookSucceeded", HELM_HOOK_DELETE_POLICY: "hook-failed,hook-succeeded"}),
+        );
+        let p = plan(&[both]).unwrap();
+        assert_eq!(p.steps[0].tasks[0].hook, Some(vec![HookDeletePolicy::HookSucceeded, HookDeletePolicy::HookFailed]));
     }
 
     #[test]

@@ -557,29 +557,96 @@ fn objects_of_another_app_are_not_taken_over() {
     assert_ne!(owner(), a_id);
 }
 
-/// An argocd-example-apps fixture with its Jobs turned into ConfigMaps (same
-/// metadata: names, generateName, hook annotations): the test cluster runs
-/// no kubelet, so a Job never completes, while a ConfigMap is healthy at once.
-fn jobs_as_configmaps(path: &str) -> String {
-    let text = std::fs::read_to_string(path).unwrap();
-    let docs = text.split("---\n").filter(|d| !d.trim().is_empty()).map(|d| {
-        if !d.contains("kind: Job\n") {
-            return d.to_string();
-        }
-        let meta = d.split("\nspec:\n").next().unwrap();
-        format!(
-            "{}\ndata:\n  k: v\n",
-            meta.replace("apiVersion: batch/v1", "apiVersion: v1").replace("kind: Job", "kind: ConfigMap")
-        )
-    });
-    docs.map(|d| format!("---\n{d}")).collect()
+/// Plays the kubelet for Jobs while it lives: every Pod a Job owns in its
+/// namespace runs to completion (phase Succeeded, written through the status
+/// subresource), so the cluster's own job controller marks the Job
+/// Complete. The test cluster has no node: without this a Job never
+/// completes. Pods of other owners (ReplicaSets) stay Pending.
+struct JobKubelet {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Vec<String>>>,
 }
 
-/// ConfigMaps of `ns` whose name starts with `prefix` and is longer (generated names).
+impl JobKubelet {
+    fn start(ns: &str) -> JobKubelet {
+        let c = cluster::shared();
+        // Pods need the namespace's default ServiceAccount, and the test
+        // cluster mints no tokens: it must not ask for one.
+        for _ in 0..100 {
+            if c.kubectl(&["get", "serviceaccount", "default", "-n", ns]).status.success() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        c.kubectl_ok(&[
+            "patch",
+            "serviceaccount",
+            "default",
+            "-n",
+            ns,
+            "-p",
+            r#"{"automountServiceAccountToken":false}"#,
+        ]);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (flag, ns) = (stop.clone(), ns.to_string());
+        let thread = std::thread::spawn(move || {
+            let mut ran: Vec<String> = Vec::new();
+            while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                let out = c.kubectl(&["get", "pods", "-n", &ns, "-o", "json"]);
+                let pods: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+                for mut pod in pods["items"].as_array().cloned().unwrap_or_default() {
+                    let job = pod["metadata"]["ownerReferences"]
+                        .as_array()
+                        .and_then(|o| o.iter().find(|r| r["kind"] == "Job"))
+                        .and_then(|r| r["name"].as_str())
+                        .map(String::from);
+                    let Some(job) = job else { continue };
+                    if pod["status"]["phase"] == "Succeeded" {
+                        continue;
+                    }
+                    let name = pod["metadata"]["name"].as_str().unwrap().to_string();
+                    let container = pod["spec"]["containers"][0]["name"].clone();
+                    let t = "2026-01-01T00:00:00Z";
+                    pod["status"] = serde_json::json!({
+                        "phase": "Succeeded",
+                        "conditions": [{"type": "Ready", "status": "False", "reason": "PodCompleted", "lastTransitionTime": t}],
+                        "containerStatuses": [{"name": container, "ready": false, "restartCount": 0, "image": "alpine",
+                            "imageID": "", "state": {"terminated": {"exitCode": 0, "reason": "Completed",
+                            "startedAt": t, "finishedAt": t}}}]
+                    });
+                    let file = c.dir.join(format!("{ns}-{name}-succeeded.json"));
+                    std::fs::write(&file, pod.to_string()).unwrap();
+                    let path = format!("/api/v1/namespaces/{ns}/pods/{name}/status");
+                    // A stale resourceVersion fails: the next round retries.
+                    if c.kubectl(&["replace", "--raw", &path, "-f", file.to_str().unwrap()]).status.success() {
+                        ran.push(job);
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            ran
+        });
+        JobKubelet { stop, thread: Some(thread) }
+    }
+
+    /// Stop; the Jobs whose Pods ran, in the order they ran.
+    fn stop(mut self) -> Vec<String> {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+impl Drop for JobKubelet {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Jobs of `ns` whose name starts with `prefix` and is longer (generated names).
 fn generated(ns: &str, prefix: &str) -> Vec<String> {
     let out = cluster::shared().kubectl_ok(&[
         "get",
-        "configmaps",
+        "jobs",
         "-n",
         ns,
         "-o",
@@ -588,25 +655,36 @@ fn generated(ns: &str, prefix: &str) -> Vec<String> {
     out.lines().filter(|n| n.starts_with(prefix) && n.len() > prefix.len()).map(String::from).collect()
 }
 
+/// The names on the sync's object lines, in order.
 fn object_lines(stderr: &str) -> Vec<String> {
     stderr
         .lines()
-        .filter(|l| l.starts_with("ConfigMap ") || l.starts_with("Service ") || l.starts_with("ReplicaSet"))
+        .filter(|l| {
+            ["ConfigMap ", "Service ", "ReplicaSet.apps ", "Job.batch ", "Deployment.apps "]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
         .map(|l| l.split_whitespace().nth(1).unwrap().rsplit('/').next().unwrap().to_string())
         .collect()
 }
 
+fn job_field(ns: &str, name: &str, jsonpath: &str) -> String {
+    cluster::shared().kubectl_ok(&["get", "job", name, "-n", ns, "-o", &format!("jsonpath={jsonpath}")])
+}
+
+/// argocd-example-apps' `sync-waves`, unchanged: a PreSync Job named by
+/// generateName, Sync-phase hook Jobs at waves 1 and 3 around the wave-2
+/// objects. Every hook Job runs to completion before the next wave.
 #[test]
 fn argocd_example_sync_waves_hooks_with_generate_name() {
     let ns = new_ns("example-sync-waves");
-    let src = jobs_as_configmaps("testdata/argocd-example-apps/sync-waves/manifests.yaml");
-    assert!(src.contains("generateName: upgrade-sql-schema") && !src.contains("kind: Job"), "{src}");
-    let dir = tree(&[("manifests.yaml", &src)]);
+    let kubelet = JobKubelet::start(&ns);
+    let dir = common::testdata("argocd-example-apps/sync-waves");
     // A dry run dry-runs the creation and names the hook by its generateName.
-    let dry = sync_ok(dir.path(), &ns, "waves", &["--dry-run"]);
+    let dry = sync_ok(&dir, &ns, "waves", &["--dry-run"]);
     assert!(dry.stderr.contains("upgrade-sql-schema* created"), "{}", dry.stderr);
     assert!(generated(&ns, "upgrade-sql-schema").is_empty());
-    let r = sync_ok(dir.path(), &ns, "waves", &[]);
+    let r = sync_ok(&dir, &ns, "waves", &["--timeout", "120s"]);
     // PreSync hook (server-named), wave 0, the wave-1 Sync hook, wave 2, the wave-3 Sync hook.
     let order = object_lines(&r.stderr);
     assert_eq!(order.len(), 7, "{}", r.stderr);
@@ -615,67 +693,95 @@ fn argocd_example_sync_waves_hooks_with_generate_name() {
     assert!(r.stderr.contains("PreSync hook, generated from upgrade-sql-schema*"), "{}", r.stderr);
     let first = generated(&ns, "upgrade-sql-schema");
     assert_eq!(first.len(), 1);
-    // Not an ApplySet member: no part-of label.
-    let label =
-        cluster::shared().kubectl_ok(&["get", "configmap", &first[0], "-n", &ns, "-o", "jsonpath={.metadata.labels}"]);
-    assert!(!label.contains("applyset.kubernetes.io/part-of"), "{label}");
-    let uid =
-        |n: &str| cluster::shared().kubectl_ok(&["get", "configmap", n, "-n", &ns, "-o", "jsonpath={.metadata.uid}"]);
-    let page_up = uid("maint-page-up");
+    // Each hook completed (the job controller says so) before the next wave.
+    for job in [first[0].as_str(), "maint-page-up", "maint-page-down"] {
+        assert_eq!(job_field(&ns, job, "{.status.conditions[0].type}"), "Complete", "{job}");
+        // Hooks are never ApplySet members, named or not.
+        let labels = job_field(&ns, job, "{.metadata.labels}");
+        assert!(!labels.contains("applyset.kubernetes.io/part-of"), "{job}: {labels}");
+    }
+    let backend =
+        cluster::shared().kubectl_ok(&["get", "rs", "backend", "-n", &ns, "-o", "jsonpath={.metadata.labels}"]);
+    assert!(backend.contains("applyset.kubernetes.io/part-of"), "{backend}");
+    let page_up = job_field(&ns, "maint-page-up", "{.metadata.uid}");
 
     // Hooks are not part of the sync status: diff and status see no change.
-    let d = dir.path().to_str().unwrap();
+    let d = dir.to_str().unwrap();
     let diff = gitops(&["diff", d, "--name", "waves", "-n", &ns]);
     assert_eq!(diff.code, 0, "{}{}", diff.stdout, diff.stderr);
     let status = gitops(&["status", d, "--name", "waves", "-n", &ns, "-o", "json"]);
     assert_eq!(status.code, 0, "{}", status.stderr);
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(status["sync"], "Synced", "{status}");
-    assert!(!status.to_string().contains("upgrade-sql-schema"), "{status}");
+    for hook in ["upgrade-sql-schema", "maint-page"] {
+        assert!(!status.to_string().contains(hook), "{status}");
+    }
 
     // Every sync creates the generateName hook anew; the previous run's
     // stays (BeforeHookCreation cannot find it by name, as in Argo CD) and
     // a prune never deletes it. Named BeforeHookCreation hooks are recreated.
-    sync_ok(dir.path(), &ns, "waves", &["--prune", "--yes"]);
+    let r = sync_ok(&dir, &ns, "waves", &["--prune", "--yes", "--timeout", "120s"]);
+    assert!(!r.stderr.contains("pruned"), "{}", r.stderr);
     let second = generated(&ns, "upgrade-sql-schema");
     assert_eq!(second.len(), 2, "{second:?}");
     assert!(second.contains(&first[0]));
-    assert_ne!(uid("maint-page-up"), page_up);
+    assert_ne!(job_field(&ns, "maint-page-up", "{.metadata.uid}"), page_up);
+    let ran = kubelet.stop();
+    let names: Vec<&str> = ran
+        .iter()
+        .map(|j| if j.starts_with("upgrade-sql-schema") { "upgrade-sql-schema*" } else { j.as_str() })
+        .collect();
+    assert_eq!(names, ["upgrade-sql-schema*", "maint-page-up", "maint-page-down"].repeat(2), "{ran:?}");
 }
 
+/// argocd-example-apps' `helm-hooks`, unchanged, plus a PostSync Job named
+/// by generateName with HookSucceeded: Helm hooks mapped as Argo CD maps
+/// them (pre-install -> PreSync by hook-weight, post-install -> PostSync).
 #[test]
 fn argocd_example_helm_hooks_and_generate_name_delete_policies() {
     let ns = new_ns("example-helm-hooks");
-    let mut src = jobs_as_configmaps("testdata/argocd-example-apps/helm-hooks/manifests.yaml");
-    // A server-named hook deleted once it succeeded.
-    src.push_str("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  generateName: smoke-\n  annotations:\n    argocd.argoproj.io/hook: PostSync\n    argocd.argoproj.io/hook-delete-policy: HookSucceeded\ndata: {k: v}\n");
-    let dir = tree(&[("manifests.yaml", &src)]);
-    let r = sync_ok(dir.path(), &ns, "helm", &[]);
+    let kubelet = JobKubelet::start(&ns);
+    let manifests = std::fs::read_to_string(common::testdata("argocd-example-apps/helm-hooks/manifests.yaml")).unwrap();
+    let smoke = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: smoke-\n  annotations:\n    argocd.argoproj.io/hook: PostSync\n    argocd.argoproj.io/hook-delete-policy: HookSucceeded\nspec:\n  template:\n    spec:\n      containers: [{name: smoke, image: alpine, command: [\"true\"]}]\n      restartPolicy: Never\n";
+    let dir = tree(&[("manifests.yaml", &manifests), ("smoke.yaml", smoke)]);
+    let r = sync_ok(dir.path(), &ns, "helm", &["--timeout", "120s"]);
     let order = object_lines(&r.stderr);
     // pre-install weight -2 (generated), pre-install weight -1, the Sync
-    // wave, then the post-install hooks (smoke created, then deleted).
+    // wave, then the post-install hooks; the end of the sync deletes smoke.
     assert!(order[0].starts_with("upgrade-sql-schema"), "{}", r.stderr);
     assert_eq!(order[1], "maint-page-up", "{}", r.stderr);
     assert_eq!(order[2..4], ["frontend", "frontend"], "{}", r.stderr);
-    assert!(order[4..].contains(&"maint-page-down".to_string()), "{}", r.stderr);
-    assert!(r.stderr.contains("hook delete policy"), "{}", r.stderr);
+    assert_eq!(order.len(), 7, "{}", r.stderr);
+    assert!(order[4..6].contains(&"maint-page-down".to_string()), "{}", r.stderr);
+    assert!(order[6].starts_with("smoke-"), "{}", r.stderr);
+    assert!(r.stderr.contains("deleted: hook delete policy"), "{}", r.stderr);
     assert_eq!(generated(&ns, "upgrade-sql-schema").len(), 1);
     assert!(generated(&ns, "smoke-").is_empty(), "HookSucceeded did not delete the generated hook");
+    let ran = kubelet.stop();
+    assert_eq!(ran.len(), 4, "{ran:?}");
+    assert!(ran[0].starts_with("upgrade-sql-schema") && ran[1] == "maint-page-up", "{ran:?}");
+    assert!(ran[2..].contains(&"maint-page-down".to_string()), "{ran:?}");
 }
 
+/// argocd-example-apps' `pre-post-sync` (a kustomize overlay of
+/// `kustomize-guestbook`) with its named PreSync and PostSync Jobs, both
+/// HookSucceeded: deleted once the whole sync succeeded, as Argo CD does.
 #[test]
 fn argocd_example_pre_post_sync_named_hooks() {
     let ns = new_ns("example-pre-post");
+    let kubelet = JobKubelet::start(&ns);
     let root = tempfile::tempdir().unwrap();
-    let base = "testdata/argocd-example-apps";
+    let base = common::testdata("argocd-example-apps");
     for f in [
         "kustomize-guestbook/guestbook-ui-deployment.yaml",
         "kustomize-guestbook/guestbook-ui-svc.yaml",
         "kustomize-guestbook/kustomization.yaml",
         "pre-post-sync/kustomization.yaml",
+        "pre-post-sync/pre-sync-job.yaml",
+        "pre-post-sync/post-sync-job.yaml",
     ] {
         std::fs::create_dir_all(root.path().join(f).parent().unwrap()).unwrap();
-        std::fs::copy(format!("{base}/{f}"), root.path().join(f)).unwrap();
+        std::fs::copy(base.join(f), root.path().join(f)).unwrap();
     }
     // The test API server refuses a server-side apply of a Service port
     // without `protocol` ("associative list with keys has an element that
@@ -684,9 +790,6 @@ fn argocd_example_pre_post_sync_named_hooks() {
     let text =
         std::fs::read_to_string(&svc).unwrap().replace("    targetPort: 80", "    targetPort: 80\n    protocol: TCP");
     std::fs::write(&svc, text).unwrap();
-    for f in ["pre-post-sync/pre-sync-job.yaml", "pre-post-sync/post-sync-job.yaml"] {
-        std::fs::write(root.path().join(f), jobs_as_configmaps(&format!("{base}/{f}"))).unwrap();
-    }
     // `../kustomize-guestbook` lies outside the overlay and the copy is in no
     // git work tree: --root sets the source root.
     let overlay = root.path().join("pre-post-sync");
@@ -699,15 +802,59 @@ fn argocd_example_pre_post_sync_named_hooks() {
         "pp",
         "-n",
         &ns,
+        "--timeout",
+        "120s",
     ]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let order = object_lines(&r.stderr);
-    assert_eq!(order.first().map(String::as_str), Some("pre-post-sync-before"), "{}", r.stderr);
-    assert!(order.contains(&"pre-post-sync-kustomize-guestbook-ui".to_string()), "{}", r.stderr);
-    // HookSucceeded: both hooks ran and were deleted.
+    assert_eq!(
+        order,
+        [
+            "pre-post-sync-before",
+            "pre-post-sync-kustomize-guestbook-ui",
+            "pre-post-sync-kustomize-guestbook-ui",
+            "pre-post-sync-after",
+            "pre-post-sync-before",
+            "pre-post-sync-after"
+        ],
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("pre-post-sync-before deleted: hook delete policy"), "{}", r.stderr);
     assert!(r.stderr.contains("pre-post-sync-after deleted: hook delete policy"), "{}", r.stderr);
-    assert!(!exists("configmap", &ns, "pre-post-sync-before"));
-    assert!(!exists("configmap", &ns, "pre-post-sync-after"));
+    assert!(!exists("job", &ns, "pre-post-sync-before"));
+    assert!(!exists("job", &ns, "pre-post-sync-after"));
+    assert_eq!(kubelet.stop(), ["pre-post-sync-before", "pre-post-sync-after"]);
+}
+
+/// A named hook an earlier version labelled as a member is never pruned,
+/// nor reported by status: hooks are not part of the app's set.
+#[test]
+fn a_labelled_hook_is_never_pruned() {
+    let ns = new_ns("labelled-hook");
+    let dir = tree(&[("a.yaml", &cm("app", "", "x"))]);
+    sync_ok(dir.path(), &ns, "lh", &[]);
+    let id = cluster::shared().kubectl_ok(&[
+        "get",
+        "configmap",
+        "app",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.metadata.labels.applyset\\.kubernetes\\.io/part-of}",
+    ]);
+    assert!(id.starts_with("applyset-"), "{id}");
+    let old = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old-hook\n  namespace: {ns}\n  labels:\n    applyset.kubernetes.io/part-of: {id}\n  annotations:\n    argocd.argoproj.io/hook: PreSync\ndata: {{k: v}}\n"
+    );
+    cluster::shared().apply_yaml(&old, &[]);
+    let d = dir.path().to_str().unwrap();
+    let status = gitops(&["status", d, "--name", "lh", "-n", &ns, "-o", "json"]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(!status.stdout.contains("old-hook"), "{}", status.stdout);
+    let r = sync_ok(dir.path(), &ns, "lh", &["--prune", "--yes"]);
+    assert!(!r.stderr.contains("old-hook"), "{}", r.stderr);
+    assert!(exists("configmap", &ns, "old-hook"));
 }
 
 #[test]

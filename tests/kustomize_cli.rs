@@ -476,3 +476,69 @@ fn var_errors_name_the_var_and_the_kustomization() {
     );
     assert!(err.contains("configurations: security; file '/cfg.yaml' is not in or below '/app'"), "{err}");
 }
+
+/// A copy of public overlays outside any git work tree (argocd-example-apps'
+/// `kustomize-guestbook` and `pre-post-sync`, which itself overlays the
+/// guestbook through `bases:`) under an overlay of both, rendered from the
+/// copy's top directory as a new user would (`cd repo && render
+/// overlays/prod`): the current directory is the root, so `../../` stays
+/// inside it. The objects are those `kubectl kustomize` builds.
+#[test]
+fn multi_base_overlay_copied_outside_git_renders_from_its_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(!dir.path().ancestors().any(|a| a.join(".git").exists()), "the copy must be outside git");
+    let repo = dir.path().join("repo");
+    let from = common::testdata("argocd-example-apps");
+    for f in [
+        "kustomize-guestbook/guestbook-ui-deployment.yaml",
+        "kustomize-guestbook/guestbook-ui-svc.yaml",
+        "kustomize-guestbook/kustomization.yaml",
+        "pre-post-sync/kustomization.yaml",
+        "pre-post-sync/pre-sync-job.yaml",
+        "pre-post-sync/post-sync-job.yaml",
+    ] {
+        std::fs::create_dir_all(repo.join(f).parent().unwrap()).unwrap();
+        std::fs::copy(from.join(f), repo.join(f)).unwrap();
+    }
+    std::fs::create_dir_all(repo.join("overlays/prod")).unwrap();
+    std::fs::write(
+        repo.join("overlays/prod/kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: prod\nlabels:\n- pairs: {env: prod}\nresources:\n- ../../kustomize-guestbook\n- ../../pre-post-sync\n",
+    )
+    .unwrap();
+
+    let r = common::run_in(&repo, &["render", "overlays/prod", "-o", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let list: Value = serde_json::from_str(&r.stdout).unwrap();
+    let key = |v: &Value| format!("{}/{}", v["kind"].as_str().unwrap(), v["metadata"]["name"].as_str().unwrap());
+    let mut got: Vec<Value> = list["items"].as_array().unwrap().clone();
+    got.sort_by_key(key);
+    let names: Vec<String> = got.iter().map(key).collect();
+    assert_eq!(
+        names,
+        [
+            "Deployment/kustomize-guestbook-ui",
+            "Deployment/pre-post-sync-kustomize-guestbook-ui",
+            "Job/pre-post-sync-after",
+            "Job/pre-post-sync-before",
+            "Service/kustomize-guestbook-ui",
+            "Service/pre-post-sync-kustomize-guestbook-ui",
+        ]
+    );
+    assert!(got.iter().all(|o| o["metadata"]["namespace"] == "prod" && o["metadata"]["labels"]["env"] == "prod"));
+
+    // From the overlay itself, the overlay is the root: `../../` leaves it.
+    let r = common::run_in(&repo.join("overlays/prod"), &["render", "."]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("leaves the source root") && r.stderr.contains("--root"), "{}", r.stderr);
+
+    if Command::new("kubectl").arg("version").arg("--client").output().is_err() {
+        eprintln!("SKIPPED the kubectl kustomize comparison: kubectl is not installed");
+        return;
+    }
+    let out = Command::new("kubectl").args(["kustomize"]).arg(repo.join("overlays/prod")).output().unwrap();
+    assert!(out.status.success(), "kubectl kustomize failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut want = docs(&String::from_utf8_lossy(&out.stdout));
+    want.sort_by_key(key);
+    assert_eq!(got, want);
+}

@@ -166,10 +166,10 @@ fn compare_inner(
     missing_namespace_ok: bool,
     leave: &dyn Fn(&Value) -> bool,
 ) -> Result<Vec<Comparison>> {
-    // A hook named by generateName has no live counterpart to compare with
-    // (it is created anew on every sync): like every hook in Argo CD, it is
-    // not part of the sync status.
-    let objects: Vec<&Object> = resolved.set.objects().iter().filter(|o| o.generate_name().is_none()).collect();
+    // Hooks are not part of the sync status (Argo CD): they are created or
+    // recreated at their phase, and a generateName hook has no live
+    // counterpart at all. diff and status leave them out.
+    let objects: Vec<&Object> = resolved.set.objects().iter().filter(|o| !o.is_hook()).collect();
     let resources: Vec<Option<ResourceInfo>> =
         objects.iter().map(|o| resolved.discovery.resource(&o.gvk()).cloned()).collect();
 

@@ -56,14 +56,26 @@ pub enum InvalidObject {
 /// What [`Object::key`] appends to the `generateName` of an unnamed hook.
 pub const GENERATED_SUFFIX: &str = "*";
 
-/// Do these annotations make the object a hook (Argo CD's
-/// `argocd.argoproj.io/hook`, or Helm's `helm.sh/hook` other than
-/// `crd-install`, which Argo CD applies as an ordinary resource)? Only hooks
-/// may be named by `metadata.generateName` alone.
+/// Do these annotations make the object a hook, as gitops-engine's
+/// `hook.IsHook` decides? Argo CD's `argocd.argoproj.io/hook` (unless its
+/// only hook type is `Skip`), else Helm's `helm.sh/hook` other than
+/// `crd-install` (which Argo CD applies as an ordinary resource). Only hooks
+/// may be named by `metadata.generateName` alone; hooks are never ApplySet
+/// members, never pruned and not part of the sync status.
 fn is_hook_metadata(meta: &Map<String, Value>) -> bool {
     let Some(Value::Object(ann)) = meta.get("annotations") else { return false };
-    let s = |k: &str| ann.get(k).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty());
-    s(crate::keys::HOOK).is_some() || s(crate::keys::HELM_HOOK).is_some_and(|h| h != "crd-install")
+    if let Some(v) = ann.get(crate::keys::HOOK) {
+        let known = ["PreSync", "Sync", "PostSync", "SyncFail", "PostDelete", "Skip"];
+        let types: Vec<&str> =
+            v.as_str().unwrap_or("").split(',').map(str::trim).filter(|t| known.contains(t)).collect();
+        return types != ["Skip"];
+    }
+    ann.get(crate::keys::HELM_HOOK).and_then(Value::as_str).is_some_and(|h| h.trim() != "crd-install")
+}
+
+/// [`Object::is_hook`] of a live object as the API server returns it.
+pub fn is_hook_value(v: &Value) -> bool {
+    matches!(v.get("metadata"), Some(Value::Object(meta)) if is_hook_metadata(meta))
 }
 
 /// An unstructured Kubernetes object with its origin.
@@ -193,6 +205,13 @@ impl Object {
             return None;
         }
         self.metadata().get("generateName").and_then(Value::as_str).filter(|s| !s.is_empty())
+    }
+
+    /// Is this object a hook (see [`is_hook_metadata`])? Hooks are run at
+    /// their phase, cleaned up by their delete policy, never ApplySet
+    /// members, never pruned and not part of the sync status.
+    pub fn is_hook(&self) -> bool {
+        is_hook_metadata(self.metadata())
     }
 
     pub fn set_name(&mut self, name: &str) {
@@ -386,6 +405,25 @@ mod tests {
         let named =
             obj(json!({"apiVersion": "v1", "kind": "X", "metadata": {"name": "a", "generateName": "b-"}})).unwrap();
         assert_eq!((named.generate_name(), named.key().name.as_str()), (None, "a"));
+    }
+
+    #[test]
+    fn hooks_as_gitops_engine_decides() {
+        let hook = |ann: serde_json::Value| {
+            obj(json!({"apiVersion": "v1", "kind": "X", "metadata": {"name": "a", "annotations": ann}}))
+                .unwrap()
+                .is_hook()
+        };
+        assert!(hook(json!({"argocd.argoproj.io/hook": "PreSync"})));
+        assert!(hook(json!({"argocd.argoproj.io/hook": "Skip,PostSync"})));
+        assert!(!hook(json!({"argocd.argoproj.io/hook": " Skip "})));
+        // An Argo CD hook annotation wins over Helm's, even crd-install.
+        assert!(hook(json!({"argocd.argoproj.io/hook": "Sync", "helm.sh/hook": "crd-install"})));
+        assert!(hook(json!({"helm.sh/hook": "pre-install"})));
+        // Helm hook types Argo CD never runs still make a hook.
+        assert!(hook(json!({"helm.sh/hook": "test"})));
+        assert!(!hook(json!({"helm.sh/hook": "crd-install"})));
+        assert!(!hook(json!({"argocd.argoproj.io/sync-wave": "1"})));
     }
 
     #[test]

@@ -51,7 +51,7 @@ struct Watched {
     resource: ResourceInfo,
     key: ObjectKey,
     hook: Option<Vec<HookDeletePolicy>>,
-    /// Carries the ApplySet `part-of` label (hooks named by generateName do not).
+    /// Carries the ApplySet `part-of` label (hooks do not).
     member: bool,
 }
 
@@ -65,6 +65,9 @@ struct Exec<'a> {
     comparisons: HashMap<ObjectKey, Comparison>,
     /// `part-of=<id>`: waiting re-lists the members.
     selector: String,
+    /// Hooks created or applied so far: their delete policies apply when
+    /// the sync ends (HookSucceeded) or fails (HookFailed), as in Argo CD.
+    hooks_run: Vec<Watched>,
 }
 
 /// An object of a batch, ready to be written.
@@ -107,9 +110,11 @@ pub(super) fn run(
         gvks: input.resolved.set.objects().iter().map(|o| o.gvk()).collect(),
         comparisons: input.comparisons.into_iter().map(|c| (c.desired.key(), c)).collect(),
         selector: format!("{}={}", crate::applyset::PART_OF_LABEL, report.applyset_id),
+        hooks_run: Vec::new(),
     };
     ex.preflight_new_namespaces(input.plan, ui)?;
     if let Err(e) = ex.steps(input.plan, report, ui) {
+        ex.hooks_policy(HookDeletePolicy::HookFailed, report, ui);
         ex.sync_fail(input.plan, report, ui);
         return Err(e);
     }
@@ -117,7 +122,10 @@ pub(super) fn run(
     if opts.prune {
         let (first, last) = pp.delete.split_at(pp.delete.len() - pp.prune_last);
         for round in [first, last] {
-            ex.prune(round, report, ui)?;
+            if let Err(e) = ex.prune(round, report, ui) {
+                ex.hooks_policy(HookDeletePolicy::HookFailed, report, ui);
+                return Err(e);
+            }
         }
     } else {
         // Members the source no longer renders stay without --prune: say so,
@@ -133,6 +141,10 @@ pub(super) fn run(
         ui.object(&e, false);
         report.push(e);
     }
+    // Every task ran: hooks with HookSucceeded go (Argo CD deletes them once
+    // the whole operation succeeded, not after their own phase).
+    let succeeded: Vec<Watched> = ex.hooks_with(HookDeletePolicy::HookSucceeded);
+    ex.delete_hooks(&succeeded.iter().collect::<Vec<_>>(), report, ui)?;
     // The history entry goes with the last parent update: the narrowing one
     // with --prune, else a rewrite of the widened inventory.
     if input.record_history {
@@ -244,14 +256,25 @@ impl Exec<'_> {
             }
             let to_wait: Vec<Watched> =
                 watched.iter().filter(|w| self.opts.wait || w.hook.is_some()).cloned().collect();
-            let waited = self.wait_healthy(&to_wait, ui);
-            let policy = if waited.is_ok() { HookDeletePolicy::HookSucceeded } else { HookDeletePolicy::HookFailed };
-            let doomed: Vec<&Watched> =
-                watched.iter().filter(|w| w.hook.as_ref().is_some_and(|p| p.contains(&policy))).collect();
-            self.delete_hooks(&doomed, report, ui)?;
-            waited?;
+            // A wave's hooks complete before the next wave starts.
+            self.wait_healthy(&to_wait, ui)?;
         }
         Ok(())
+    }
+
+    /// The hooks run so far that have `policy`.
+    fn hooks_with(&self, policy: HookDeletePolicy) -> Vec<Watched> {
+        self.hooks_run.iter().filter(|w| w.hook.as_ref().is_some_and(|p| p.contains(&policy))).cloned().collect()
+    }
+
+    /// The sync failed: delete the hooks with `policy` (best effort; a
+    /// failure to delete is reported, the sync's own error is what counts).
+    fn hooks_policy(&mut self, policy: HookDeletePolicy, report: &mut SyncReport, ui: &mut dyn SyncUi) {
+        let doomed = self.hooks_with(policy);
+        if let Err(e) = self.delete_hooks(&doomed.iter().collect::<Vec<_>>(), report, ui) {
+            ui.step(&format!("hook delete policy {policy:?}: {e}"));
+        }
+        self.hooks_run.retain(|w| !doomed.iter().any(|d| d.key == w.key));
     }
 
     fn apply_batch(&mut self, batch: &[&Task], report: &mut SyncReport, ui: &mut dyn SyncUi) -> Result<Vec<Watched>> {
@@ -328,7 +351,12 @@ impl Exec<'_> {
             let key = t.object.key();
             let e = match result {
                 Ok(_) => {
-                    out.push(Watched { resource: res.clone(), key: key.clone(), hook: t.hook.clone(), member: true });
+                    let w =
+                        Watched { resource: res.clone(), key: key.clone(), hook: t.hook.clone(), member: !t.is_hook() };
+                    if t.is_hook() {
+                        self.hooks_run.push(w.clone());
+                    }
+                    out.push(w);
                     let note = if t.is_hook() { format!("{} hook", t.phase) } else { String::new() };
                     Entry::new(&key, if *created { Outcome::Created } else { Outcome::Configured }, note)
                 }
@@ -347,7 +375,9 @@ impl Exec<'_> {
                     let name = live.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
                     let ns = live.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
                     let key = ObjectKey::new(t.object.group(), t.object.kind(), ns, name);
-                    out.push(Watched { resource: res.clone(), key: key.clone(), hook: t.hook.clone(), member: false });
+                    let w = Watched { resource: res.clone(), key: key.clone(), hook: t.hook.clone(), member: false };
+                    self.hooks_run.push(w.clone());
+                    out.push(w);
                     let note = format!("{} hook, generated from {}", t.phase, t.object.key().name);
                     Entry::new(&key, Outcome::Created, note)
                 }
@@ -458,7 +488,7 @@ impl Exec<'_> {
                     live.insert(key, v);
                 }
             }
-            // Hooks named by generateName are not members: one GET each.
+            // Hooks are not members: one GET each.
             let others: Vec<&Watched> = items.iter().filter(|w| !w.member).collect();
             let gets: Vec<GetRequest> = others
                 .iter()
@@ -545,7 +575,7 @@ impl Exec<'_> {
                     if waited.is_ok() { HookDeletePolicy::HookSucceeded } else { HookDeletePolicy::HookFailed };
                 let doomed: Vec<&Watched> =
                     done.iter().filter(|w| w.hook.as_ref().is_some_and(|p| p.contains(&policy))).collect();
-                if let Err(e) = waited.and_then(|_| self.delete_hooks(&doomed, report, ui)) {
+                for e in [self.delete_hooks(&doomed, report, ui).err(), waited.err()].into_iter().flatten() {
                     ui.step(&format!("SyncFail hooks: {e}"));
                 }
             }

@@ -176,7 +176,7 @@ fn unchanged(c: &Comparison) -> bool {
 }
 
 /// Label the rendered objects as members of `id`, refusing inputs that set
-/// the label. Hooks named by `generateName` are not labelled.
+/// the label. Hooks are not labelled: they are never members.
 pub fn label_members(objects: &mut [Object], id: &str) -> Result<()> {
     for o in objects.iter_mut() {
         if let Some(v) = o.label(PART_OF_LABEL) {
@@ -187,9 +187,10 @@ pub fn label_members(objects: &mut [Object], id: &str) -> Result<()> {
                 o.key()
             )));
         }
-        // A hook named by generateName is created anew on every sync and
-        // never pruned: it is not a member (Argo CD never prunes hooks).
-        if o.generate_name().is_none() {
+        // A hook is created (or recreated) at its phase, cleaned up by its
+        // delete policy and never pruned: not a member (Argo CD never
+        // prunes hooks, nor counts them in the sync status).
+        if !o.is_hook() {
             o.set_label(PART_OF_LABEL, id);
         }
     }
@@ -199,7 +200,7 @@ pub fn label_members(objects: &mut [Object], id: &str) -> Result<()> {
 fn inventory_of(objects: &[Object], parent_ns: &str) -> Inventory {
     let mut inv = Inventory::default();
     inv.namespaces.insert(parent_ns.to_string());
-    for o in objects.iter().filter(|o| o.generate_name().is_none()) {
+    for o in objects.iter().filter(|o| !o.is_hook()) {
         inv.group_kinds.insert(prune::group_kind(o.group(), o.kind()));
         if let Some(ns) = o.namespace() {
             inv.namespaces.insert(ns.to_string());

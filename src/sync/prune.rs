@@ -4,7 +4,8 @@
 //! objects labelled `applyset.kubernetes.io/part-of=<id>` in each recorded
 //! namespace (cluster-scoped kinds once), listed concurrently, minus this
 //! run's objects. The label is checked again on every listed object, so
-//! nothing without it is ever a candidate. Objects marked `Prune=false`, the
+//! nothing without it is ever a candidate, and a hook never is (none is
+//! labelled now; earlier versions labelled named hooks). Objects marked `Prune=false`, the
 //! parent's own namespace and Namespaces still holding objects outside the
 //! set are kept. (`Delete=false` protects an object when its app is deleted,
 //! not from a prune, as in Argo CD.)
@@ -181,6 +182,11 @@ pub fn plan_prune(
             let labelled =
                 live.pointer("/metadata/labels").and_then(|l| l.get(PART_OF_LABEL)).and_then(Value::as_str) == Some(id);
             if !labelled {
+                continue;
+            }
+            // A hook labelled by an earlier version: hooks are never members
+            // and never pruned (Argo CD), nor counted in the sync status.
+            if crate::model::is_hook_value(&live) {
                 continue;
             }
             out.live_members += 1;

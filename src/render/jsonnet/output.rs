@@ -204,15 +204,18 @@ impl Converter<'_> {
             }
             Val::Obj(obj) => {
                 obj.run_assertions()?;
-                let mut map = Map::new();
+                // Fields come sorted: building the map from the sorted list
+                // packs its nodes and compares no keys (an insert per field
+                // compared keys and left nodes half full).
+                let mut fields = Vec::new();
                 for (key, field) in obj.iter() {
                     let field = field.with_description(|| format!("field <{key}> manifestification"))?;
                     self.segments.push(Segment::Field(key.clone()));
                     let json = self.value(&field)?;
                     self.segments.pop();
-                    map.insert(key.to_string(), json);
+                    fields.push((key.to_string(), json));
                 }
-                Value::Object(map)
+                Value::Object(Map::from_iter(fields))
             }
             Val::Func(_) => return Err(shape(&self.path(), "a function cannot be a value in a manifest")),
         })
