@@ -105,6 +105,11 @@ pub enum Error {
     /// A git repository could not be fetched or read (`repo` is redacted).
     #[error("{repo}: {message}")]
     Git { repo: String, message: String },
+    /// The cached copy of a git repository cannot be read (a damaged pack,
+    /// a broken ref or config): `checkout` fetches it again from scratch
+    /// unless offline.
+    #[error("{repo}: the cached copy of the repository is damaged: {message}")]
+    GitDamaged { repo: String, message: String },
     /// Several objects failed the preflight (server-side dry-run): each
     /// one's error, the first [`MAX_REPORTED`] of them, and how many in all.
     #[error("{}", preflight_message(.errors, *.total))]

@@ -74,13 +74,65 @@ pub(crate) struct RepoLock {
     _file: File,
 }
 
-fn git_error(url: &RepoUrl, secrets: &[String], what: &str, e: &git2::Error) -> Error {
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    Error::Git { repo: url.redacted(), message: scrub(&format!("{what}: {}", e.message()), &secrets) }
+/// Environment variable: seconds a git connection may wait for the server
+/// (to connect, and then for each read or write) before the fetch fails.
+pub const TIMEOUT_ENV: &str = "KUBECTL_GITOPS_GIT_TIMEOUT";
+/// Default of [`TIMEOUT_ENV`].
+pub const DEFAULT_TIMEOUT_SECS: u32 = 60;
+
+/// Whether `e` says the local repository is unreadable (as opposed to a
+/// network, authentication or lookup failure): a damaged object, pack,
+/// index, ref or config, which fetching again from scratch repairs.
+pub(crate) fn is_damage(e: &git2::Error) -> bool {
+    use git2::{ErrorClass, ErrorCode};
+    match e.class() {
+        ErrorClass::Odb | ErrorClass::Zlib | ErrorClass::Sha1 | ErrorClass::Object => {
+            // A missing object named by a ref or a tree is damage too.
+            true
+        }
+        ErrorClass::Repository | ErrorClass::Config | ErrorClass::Reference => {
+            !matches!(e.code(), ErrorCode::NotFound | ErrorCode::InvalidSpec | ErrorCode::Ambiguous)
+        }
+        _ => false,
+    }
 }
 
-/// Lock and open (creating it if needed) the cached bare repository of `url`.
-pub(crate) fn open(cache: &Cache, url: &RepoUrl, offline: bool) -> Result<(Repository, RepoLock)> {
+fn git_error(url: &RepoUrl, secrets: &[String], what: &str, e: &git2::Error) -> Error {
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let message = scrub(&format!("{what}: {}", e.message()), &secrets);
+    if is_damage(e) {
+        return Error::GitDamaged { repo: url.redacted(), message };
+    }
+    Error::Git { repo: url.redacted(), message }
+}
+
+/// libgit2's connect and read/write timeouts (process-wide), from
+/// [`TIMEOUT_ENV`]: a server that stops answering mid-fetch fails the fetch
+/// instead of hanging the run.
+fn set_timeouts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let secs = std::env::var(TIMEOUT_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|&s| s > 0)
+            .unwrap_or(DEFAULT_TIMEOUT_SECS);
+        let ms = i32::try_from(u64::from(secs) * 1000).unwrap_or(i32::MAX);
+        // SAFETY: libgit2 options are process-wide; they are set once, before
+        // this process opens any remote connection (the Once orders it).
+        let set = unsafe {
+            git2::opts::set_server_connect_timeout_in_milliseconds(ms)
+                .and_then(|()| git2::opts::set_server_timeout_in_milliseconds(ms))
+        };
+        if let Err(e) = set {
+            tracing::warn!("cannot set the git timeouts: {}", e.message());
+        }
+    });
+}
+
+/// Take the exclusive lock on the cached repository of `url` (waiting for
+/// another run that holds it).
+pub(crate) fn lock(cache: &Cache, url: &RepoUrl) -> Result<RepoLock> {
     let dir = cache.repo_dir(url);
     let parent = dir.parent().unwrap_or(cache.root());
     cache.ensure_root()?;
@@ -97,9 +149,18 @@ pub(crate) fn open(cache: &Cache, url: &RepoUrl, offline: bool) -> Result<(Repos
         tracing::info!("waiting for the cache lock on {}", url);
         file.lock().map_err(|e| Error::io(&lock_path, e))?;
     }
-    let lock = RepoLock { _file: file };
+    Ok(RepoLock { _file: file })
+}
+
+/// Open (creating it if needed) the cached bare repository of `url`, whose
+/// lock the caller holds.
+pub(crate) fn open(cache: &Cache, url: &RepoUrl, offline: bool, _lock: &RepoLock) -> Result<Repository> {
+    let dir = cache.repo_dir(url);
     let repo = if dir.join("HEAD").is_file() {
-        Repository::open_bare(&dir).map_err(|e| git_error(url, &[], "cannot open the cached repository", &e))?
+        Repository::open_bare(&dir).map_err(|e| Error::GitDamaged {
+            repo: url.redacted(),
+            message: format!("cannot open {}: {}", dir.display(), e.message()),
+        })?
     } else if offline {
         return Err(Error::Git {
             repo: url.redacted(),
@@ -112,13 +173,24 @@ pub(crate) fn open(cache: &Cache, url: &RepoUrl, offline: bool) -> Result<(Repos
         }
         Repository::init_bare(&dir).map_err(|e| git_error(url, &[], "cannot create the cache", &e))?
     };
-    Ok((repo, lock))
+    Ok(repo)
+}
+
+/// Replace the cached repository of `url` (damaged) with an empty one; the
+/// caller holds its lock (`_lock`) and has dropped every handle on it.
+pub(crate) fn recreate(cache: &Cache, url: &RepoUrl, _lock: &RepoLock) -> Result<Repository> {
+    let dir = cache.repo_dir(url);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    }
+    Repository::init_bare(&dir).map_err(|e| git_error(url, &[], "cannot create the cache", &e))
 }
 
 /// Fetch every branch and tag of `url` into the cached repository (pruning
 /// deleted ones), and point its HEAD where the remote's HEAD points.
 pub(crate) fn fetch(repo: &Repository, url: &RepoUrl, options: &GitOptions) -> Result<()> {
     tracing::info!("fetching {}", url);
+    set_timeouts();
     let auth = RefCell::new(Auth::new(url, options));
     let secrets = auth.borrow().secrets();
     let mut remote =

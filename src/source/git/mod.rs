@@ -68,53 +68,89 @@ pub struct Checkout {
 /// The revision used when none is given.
 pub const DEFAULT_REVISION: &str = "HEAD";
 
-/// Resolve `spec` to a commit and a snapshot of its tree.
+/// Resolve `spec` to a commit and a snapshot of its tree. A cached copy
+/// found damaged is fetched again from scratch (once), unless offline.
 pub fn checkout(spec: &GitSpec, cache: &Cache) -> Result<Checkout> {
     let url = RepoUrl::parse(&spec.repo)?;
     let label = url.redacted();
     let path = repo_path(&spec.path, &label)?;
     let revision = if spec.revision.trim().is_empty() { DEFAULT_REVISION } else { spec.revision.trim() };
-    let (repo, _lock) = match &url.local_path {
-        Some(local) => (open_local(local, &label)?, None),
-        None => {
-            let (repo, lock) = cache::open(cache, &url, spec.offline)?;
-            let cached_sha = Oid::from_str(revision).ok().filter(|_| revision.len() == 40);
-            let have_it = cached_sha.is_some_and(|oid| repo.find_commit(oid).is_ok());
-            if spec.offline || have_it {
-                tracing::debug!("using the cached copy of {label} without fetching");
-            } else {
-                cache::fetch(&repo, &url, &spec.options)?;
-            }
-            (repo, Some(lock))
-        }
-    };
-    let commit = resolve(&repo, revision, &label, spec.offline && url.local_path.is_none())?;
-    let sha = commit.id().to_string();
-    tracing::info!("{label} at {revision} is commit {sha}");
-    if !path.as_os_str().is_empty() {
-        let tree = commit.tree().map_err(|e| Error::Git { repo: label.clone(), message: e.message().to_string() })?;
-        if tree.get_path(&path).is_err() {
-            return Err(Error::Git {
-                repo: label,
-                message: format!("path {:?} does not exist at {revision} ({sha})", path.display().to_string()),
-            });
-        }
+    let at = Target { spec, cache, url: &url, label: &label, path: &path, revision };
+    if let Some(local) = &url.local_path {
+        return at.extract(&open_local(local, &label)?);
     }
-    let extract = tree::Extract { label: &label, revision, limits: spec.options.limits };
-    cache.ensure_root()?;
-    let repo_dir = cache.trees_dir().join(url.cache_key());
-    let (root, lease) = tree::snapshot(&repo, &commit, &repo_dir, &extract)?;
-    snapshots::prune(&repo_dir, snapshots::KEEP, snapshots::MAX_AGE);
-    snapshots::prune_legacy(&cache.trees_dir(), snapshots::MAX_AGE);
-    let source = LocalSource::with_root(&root, &root.join(&path))?;
-    Ok(Checkout {
-        source,
-        repo: label,
-        revision: revision.to_string(),
-        commit: sha,
-        path: path.to_string_lossy().into_owned(),
-        _lease: std::sync::Arc::new(lease),
-    })
+    let lock = cache::lock(cache, &url)?;
+    let first = cache::open(cache, &url, spec.offline, &lock).and_then(|repo| at.fetch_and_extract(&repo));
+    match first {
+        Err(Error::GitDamaged { message, .. }) if !spec.offline => {
+            tracing::warn!("the cached copy of {label} is damaged ({message}); fetching it again");
+            let repo = cache::recreate(cache, &url, &lock)?;
+            at.fetch_and_extract(&repo)
+        }
+        Err(Error::GitDamaged { repo, message }) => {
+            Err(Error::GitDamaged { repo, message: format!("{message} (run without --offline to fetch it again)") })
+        }
+        other => other,
+    }
+}
+
+/// One checkout's inputs, resolved.
+struct Target<'a> {
+    spec: &'a GitSpec,
+    cache: &'a Cache,
+    url: &'a RepoUrl,
+    label: &'a str,
+    path: &'a Path,
+    revision: &'a str,
+}
+
+impl Target<'_> {
+    /// Fetch into the cached `repo` (unless offline, or the revision is a
+    /// full SHA it already has), then [`Target::extract`].
+    fn fetch_and_extract(&self, repo: &Repository) -> Result<Checkout> {
+        let cached_sha = Oid::from_str(self.revision).ok().filter(|_| self.revision.len() == 40);
+        let have_it = cached_sha.is_some_and(|oid| repo.find_commit(oid).is_ok());
+        if self.spec.offline || have_it {
+            tracing::debug!("using the cached copy of {} without fetching", self.label);
+        } else {
+            cache::fetch(repo, self.url, &self.spec.options)?;
+        }
+        self.extract(repo)
+    }
+
+    /// Resolve the revision in `repo` and snapshot its tree.
+    fn extract(&self, repo: &Repository) -> Result<Checkout> {
+        let (label, revision, path) = (self.label, self.revision, self.path);
+        let remote_offline = self.spec.offline && self.url.local_path.is_none();
+        let commit = resolve(repo, revision, label, remote_offline)?;
+        let sha = commit.id().to_string();
+        tracing::info!("{label} at {revision} is commit {sha}");
+        if !path.as_os_str().is_empty() {
+            let tree = commit.tree().map_err(|e| tree::object_error(label, Path::new(&sha), &e))?;
+            if tree.get_path(path).is_err() {
+                return Err(Error::Git {
+                    repo: label.to_string(),
+                    message: format!("path {:?} does not exist at {revision} ({sha})", path.display().to_string()),
+                });
+            }
+        }
+        let extract = tree::Extract { label, revision, limits: self.spec.options.limits };
+        let cache = self.cache;
+        cache.ensure_root()?;
+        let repo_dir = cache.trees_dir().join(self.url.cache_key());
+        let (root, lease) = tree::snapshot(repo, &commit, &repo_dir, &extract)?;
+        snapshots::prune(&repo_dir, snapshots::KEEP, snapshots::MAX_AGE);
+        snapshots::prune_legacy(&cache.trees_dir(), snapshots::MAX_AGE);
+        let source = LocalSource::with_root(&root, &root.join(path))?;
+        Ok(Checkout {
+            source,
+            repo: label.to_string(),
+            revision: revision.to_string(),
+            commit: sha,
+            path: path.to_string_lossy().into_owned(),
+            _lease: std::sync::Arc::new(lease),
+        })
+    }
 }
 
 /// `--path` as a relative, normalized path that stays inside the repository.
@@ -150,12 +186,25 @@ fn resolve<'r>(repo: &'r Repository, revision: &str, label: &str, offline: bool)
         repo.revparse_single(revision).and_then(|o| o.peel_to_commit())
     };
     found.map_err(|e| {
+        if cache::is_damage(&e) || names_missing_object(repo, revision) {
+            return Error::GitDamaged { repo: label.to_string(), message: e.message().to_string() };
+        }
         let hint = if offline { " in the cached copy (run without --offline to fetch)" } else { "" };
         Error::Git {
             repo: label.to_string(),
             message: format!("revision {revision:?} not found{hint}: {}", e.message()),
         }
     })
+}
+
+/// Whether `revision` is a ref whose target object cannot be read: the
+/// cache lost it (a damaged pack), as opposed to an unknown revision.
+fn names_missing_object(repo: &Repository, revision: &str) -> bool {
+    let reference = if revision == "HEAD" { repo.head() } else { repo.resolve_reference_from_short_name(revision) };
+    let Some(oid) = reference.ok().and_then(|r| r.resolve().ok()).and_then(|r| r.target()) else {
+        return false;
+    };
+    repo.odb().and_then(|odb| odb.read_header(oid)).is_err()
 }
 
 #[cfg(test)]

@@ -129,8 +129,12 @@ fn entry_name(entry: &git2::TreeEntry<'_>, dir: &Path, repo_label: &str) -> Resu
     Ok(name)
 }
 
-fn object_error(repo_label: &str, path: &Path, e: &git2::Error) -> Error {
-    Error::Git { repo: repo_label.to_string(), message: format!("{}: {}", path.display(), e.message()) }
+pub(super) fn object_error(repo_label: &str, path: &Path, e: &git2::Error) -> Error {
+    let message = format!("{}: {}", path.display(), e.message());
+    if super::cache::is_damage(e) {
+        return Error::GitDamaged { repo: repo_label.to_string(), message };
+    }
+    Error::Git { repo: repo_label.to_string(), message }
 }
 
 /// The directory holding the files of `commit` in `repo_dir` (this
