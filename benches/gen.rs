@@ -1,16 +1,27 @@
 //! Generates a directory of plain manifests for benchmarks: mixed kinds
 //! (Deployments, Services, ConfigMaps, Secrets, ServiceAccounts, Roles)
-//! spread over 10 namespaces and 100 files, about 300 bytes per object.
+//! spread over 10 namespaces (or as many as asked) and 100 files, about 300
+//! bytes per object.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
+#[allow(dead_code)] // used by benches/render.rs, not by every includer
 pub fn generate(dir: &Path, objects: usize) -> std::io::Result<()> {
+    generate_in(dir, objects, 10)
+}
+
+/// [`generate`] with the objects spread over `namespaces` namespaces
+/// (`bench-0` ...).
+pub fn generate_in(dir: &Path, objects: usize, namespaces: usize) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    let namespaces = namespaces.max(1);
     let files = 100.min(objects.max(1));
     let mut bufs = vec![String::new(); files];
     for i in 0..objects {
-        let ns = format!("bench-{}", i % 10);
+        // Each file holds objects of many namespaces, so removing files removes
+        // objects everywhere (not whole namespaces).
+        let ns = format!("bench-{}", (i + i / files) % namespaces);
         let buf = &mut bufs[i % files];
         if !buf.is_empty() {
             buf.push_str("---\n");
