@@ -43,7 +43,15 @@ pub fn cm(name: &str, extra_meta: &str, data: &str) -> String {
     format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n{extra_meta}data:\n  k: \"{data}\"\n---\n")
 }
 
-/// name -> resourceVersion of the kinds in `kinds` in `ns`.
+/// Objects the controller manager writes into every namespace on its own
+/// schedule (the root CA bundle, service account tokens): never ours, and
+/// they may appear at any moment after the namespace is created.
+fn written_by_controllers(key: &str) -> bool {
+    key == "ConfigMap/kube-root-ca.crt" || key.starts_with("Secret/default-token-")
+}
+
+/// name -> resourceVersion of the kinds in `kinds` in `ns`, leaving out what
+/// the controllers write into every namespace.
 pub fn versions(ns: &str, kinds: &str) -> BTreeMap<String, String> {
     let out = cluster::shared().kubectl_ok(&[
         "get",
@@ -53,7 +61,11 @@ pub fn versions(ns: &str, kinds: &str) -> BTreeMap<String, String> {
         "-o",
         "jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{\"\\n\"}{end}",
     ]);
-    out.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    out.lines()
+        .filter_map(|l| l.split_once('='))
+        .filter(|(k, _)| !written_by_controllers(k))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// [`versions`] once controllers have stopped writing (two reads a second
