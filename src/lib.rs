@@ -4,9 +4,7 @@
 //! (canonical, ordered [`normalize::ObjectSet`]) -> output. See
 //! `ARCHITECTURE.md` for a walk through one command.
 
-pub mod app;
 pub mod applyset;
-pub mod by_name;
 pub mod cli;
 pub mod cluster;
 pub mod diff;
@@ -25,12 +23,12 @@ pub mod model;
 pub mod normalize;
 pub mod output;
 pub mod plan;
-pub mod progress;
 pub mod render;
 pub mod rollback;
 pub mod source;
 pub mod status;
 pub mod sync;
+pub mod usecase;
 pub mod yaml;
 
 pub use error::{Error, Result};

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 
-use kubectl_gitops::{app, cli::Cli};
+use kubectl_gitops::cli::{Cli, run};
 
 /// See Cargo.toml: allocation-heavy stages (JSON trees) run faster on mimalloc.
 #[global_allocator]
@@ -11,7 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let cli = Cli::parse();
     kubectl_gitops::logging::init(cli.verbose, cli.color.enabled(std::io::IsTerminal::is_terminal(&std::io::stderr())));
-    let code = match app::run(cli) {
+    let code = match run(cli) {
         Ok(code) => code,
         Err(e) if e.is_broken_pipe() => 0,
         Err(e) => {

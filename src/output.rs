@@ -9,7 +9,7 @@ use crate::model::Object;
 use crate::yaml::write_yaml_map;
 
 /// `-o` formats for object sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     /// A YAML stream, documents separated by `---`.
     Yaml,

@@ -16,7 +16,7 @@ use crate::model::Gvk;
 
 /// How a deletion treats the object's dependents (`--cascade`): the CLI's
 /// spelling of [`Propagation`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Cascade {
     /// Delete dependents in the background (kubectl's default).
     #[default]

@@ -19,55 +19,54 @@
 //! Results are printed in selection order once every cluster is done
 //! ([`report`]); progress lines on stderr carry the app's name.
 
-mod report;
 pub mod select;
-mod ui;
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::{ClusterArgs, DiffArgs, SourceArgs, StatusArgs, SyncArgs};
-use crate::cluster::{Cluster, ConnectOptions, compare};
-use crate::diff::{Action, ObjectDiff, diff_object};
+use crate::cluster::{Cluster, ConnectOptions};
 use crate::error::{Error, Result};
-use crate::model::Object;
 use crate::source::app::Application;
-use crate::source::{Resolved, merge_source_objects, resolve};
-use ui::{Console, FleetUi};
+use crate::status::AppStatus;
+use crate::sync::parent::ParentKind;
+use crate::sync::{SyncReport, SyncUi};
+use crate::usecase::{self, DiffReport, DiffRequest, Rendered, SourceSpec, SyncRequest};
 
 pub use select::Verdict;
 
 /// How long the reachability probe waits for a TCP connection.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Move APP words into `apps` and say whether this is a many-app run (APP
-/// names or `--all`). With an Application source (`-f/--app`), the
-/// positional SOURCE word is the first APP name; without one, APP names
-/// and `--all` are errors.
-pub fn take_app_names(source: &mut SourceArgs, apps: &mut Vec<String>, all: bool) -> Result<bool> {
-    if source.remote.app.is_none() {
-        if all || !apps.is_empty() {
-            return Err(Error::Usage(
-                "APP names and --all need -f/--app FILE_OR_DIR: the Argo CD Applications to choose from".into(),
-            ));
-        }
-        return Ok(false);
-    }
-    if source.source != Path::new(".") {
-        apps.insert(0, source.source.display().to_string());
-        source.source = PathBuf::from(".");
-    }
-    if all && !apps.is_empty() {
-        return Err(Error::Usage(format!("give APP names ({}) or --all, not both", apps.join(", "))));
-    }
-    let many = all || !apps.is_empty();
-    if many && let Some(name) = &source.remote.app_name {
-        return Err(Error::Usage(format!(
-            "--app-name {name} chooses one Application; with APP names or --all leave it out"
-        )));
-    }
-    Ok(many)
+/// A many-app run: which Applications of which file, rendered how, and
+/// how the clusters are reached.
+#[derive(Debug, Clone)]
+pub struct FleetRequest {
+    /// The Application file or directory to choose from.
+    pub file: PathBuf,
+    /// The Applications by name (empty with `all`).
+    pub apps: Vec<String>,
+    pub all: bool,
+    /// The render settings every app shares; each app's own source comes
+    /// from its Application (see [`SourceSpec::for_application`]).
+    pub source: SourceSpec,
+    /// One kubeconfig file instead of `KUBECONFIG`.
+    pub kubeconfig: Option<PathBuf>,
+    /// Requests in flight at once, per cluster.
+    pub concurrency: usize,
+}
+
+/// Progress of a many-app run, one line at a time about one app (the CLI
+/// writes them on stderr prefixed with the app's name). Called from the
+/// cluster threads.
+pub trait FleetEvents: Sync {
+    fn note(&self, app: &str, line: &str);
+}
+
+/// Events nobody listens to.
+pub struct Quiet;
+
+impl FleetEvents for Quiet {
+    fn note(&self, _: &str, _: &str) {}
 }
 
 /// One selected app: its Application, where it goes, what it renders to.
@@ -76,11 +75,9 @@ pub struct Member {
     /// The kubeconfig context (`None`: the in-cluster config).
     pub context: Option<String>,
     pub server: select::Server,
-    /// The source flags that render this app (the Application, by name).
-    pub args: SourceArgs,
-    /// Rendered, not normalized.
-    pub objects: Vec<Object>,
-    pub resolved: Resolved,
+    /// The source that renders this app (the Application, by name).
+    pub spec: SourceSpec,
+    pub rendered: Rendered,
 }
 
 impl Member {
@@ -90,41 +87,18 @@ impl Member {
 
     /// The commit the source resolves to (its first part), when it is a git source.
     pub fn source_commit(&self) -> Option<&str> {
-        self.resolved.parts.first()?.checkout.as_ref().map(|c| c.commit.as_str())
+        self.rendered.resolved.parts.first()?.checkout.as_ref().map(|c| c.commit.as_str())
     }
 
-    fn destination_namespace(&self) -> Option<String> {
+    /// The Application's destination namespace, when it names one.
+    pub fn destination_namespace(&self) -> Option<String> {
         self.app.destination.namespace.clone().filter(|n| !n.is_empty())
     }
 
-    /// Prune on `--prune`, or when the Application's automated sync prunes.
-    fn prunes(&self, flag: bool) -> bool {
-        flag || self.app.sync_policy.as_ref().and_then(|p| p.automated.as_ref()).is_some_and(|a| a.enabled && a.prune)
+    /// Prune when asked, or when the Application's automated sync prunes.
+    fn prunes(&self, asked: bool) -> bool {
+        asked || self.app.sync_policy.as_ref().and_then(|p| p.automated.as_ref()).is_some_and(|a| a.enabled && a.prune)
     }
-}
-
-/// The [`Common`] flags of a `status`, `diff` or `sync` command line.
-macro_rules! common {
-    ($command:literal, $args:expr) => {
-        Common {
-            command: $command,
-            source: &$args.source,
-            cluster: &$args.cluster,
-            apps: &$args.apps,
-            all: $args.all,
-            name: $args.name.as_deref(),
-        }
-    };
-}
-
-/// The flags every many-app command shares.
-struct Common<'a> {
-    command: &'static str,
-    source: &'a SourceArgs,
-    cluster: &'a ClusterArgs,
-    apps: &'a [String],
-    all: bool,
-    name: Option<&'a str>,
 }
 
 fn read_kubeconfig(path: Option<&Path>) -> Result<Option<kube::config::Kubeconfig>> {
@@ -136,26 +110,11 @@ fn read_kubeconfig(path: Option<&Path>) -> Result<Option<kube::config::Kubeconfi
     }
 }
 
-/// Select, place and render every app; nothing touches a cluster.
-fn prepare(c: &Common<'_>) -> Result<Vec<Member>> {
-    let refuse = |flag: &str| {
-        Error::Usage(format!(
-            "{} with APP names or --all: {flag} cannot be given (each app is named by its Application and goes to its destination's context and namespace)",
-            c.command
-        ))
-    };
-    if c.name.is_some() {
-        return Err(refuse("--name"));
-    }
-    if c.cluster.context.is_some() {
-        return Err(refuse("--context"));
-    }
-    if c.cluster.namespace.is_some() {
-        return Err(refuse("-n/--namespace"));
-    }
-    let file = c.source.remote.app.clone().expect("take_app_names checked the Application source");
-    let apps = select::select(crate::source::app::load(&file)?, c.apps, c.all, &file)?;
-    let kubeconfig = read_kubeconfig(c.cluster.kubeconfig.as_deref())?;
+/// Select, place and render every app; nothing touches a cluster. Any
+/// failure stops the run, naming the app and its file.
+pub fn prepare(req: &FleetRequest, events: &dyn FleetEvents) -> Result<Vec<Member>> {
+    let apps = select::select(crate::source::app::load(&req.file)?, &req.apps, req.all, &req.file)?;
+    let kubeconfig = read_kubeconfig(req.kubeconfig.as_deref())?;
     let mut members = Vec::new();
     let mut fetched: Vec<String> = Vec::new();
     for app in apps {
@@ -163,14 +122,16 @@ fn prepare(c: &Common<'_>) -> Result<Vec<Member>> {
         let context =
             crate::source::app::resolve_destination(&app.destination, kubeconfig.as_ref()).map_err(in_app)?.context;
         let server = select::server_of(kubeconfig.as_ref(), context.as_deref());
-        let mut args = c.source.clone();
-        args.remote.app_name = Some(app.name.clone());
         // A repository fetched for an earlier app is not fetched again.
-        let repos = repositories(&app, &file);
-        args.remote.offline |= !repos.is_empty() && repos.iter().all(|r| fetched.contains(r));
-        let (objects, resolved) = render(&args, &app.name).map_err(in_app)?;
+        let repos = repositories(&app, &req.file);
+        let offline = !repos.is_empty() && repos.iter().all(|r| fetched.contains(r));
+        let spec = req.source.for_application(&app.name, offline);
+        let rendered = usecase::render(&spec).map_err(in_app)?;
+        for (repo, revision, commit) in rendered.checkouts() {
+            events.note(&app.name, &format!("source: {repo} at {revision} is commit {commit}"));
+        }
         fetched.extend(repos);
-        members.push(Member { app, context, server, args, objects, resolved });
+        members.push(Member { app, context, server, spec, rendered });
     }
     Ok(members)
 }
@@ -184,19 +145,6 @@ fn repositories(app: &Application, file: &Path) -> Vec<String> {
             crate::source::git_spec(app, s, file, None, false, &Default::default()).ok().map(|spec| spec.repo)
         })
         .collect()
-}
-
-/// Resolve and render one app (as `app::render_parts` does, progress prefixed).
-fn render(args: &SourceArgs, name: &str) -> Result<(Vec<Object>, Resolved)> {
-    let resolved = resolve(&crate::app::source_request(args)?, crate::app::render_options(args, None), None)?;
-    let mut objects = Vec::new();
-    for part in &resolved.parts {
-        merge_source_objects(&mut objects, crate::render::render(&part.source, &part.options)?);
-    }
-    for co in resolved.parts.iter().filter_map(|p| p.checkout.as_ref()) {
-        eprintln!("{name}: source: {} at {} is commit {}", co.repo, co.revision, co.commit);
-    }
-    Ok((objects, resolved))
 }
 
 /// What happened to one app.
@@ -226,11 +174,13 @@ impl Unreachable {
 
 /// Run `work` for every member: a thread per context, its apps in turn.
 /// Outcomes come back in member order, with the contexts that did not answer.
-fn run_clusters<T: Send>(
-    members: &[Member],
-    cluster_args: &ClusterArgs,
+/// A panic in one app's work is that app's failure; the other apps go on.
+fn run_clusters<'m, T: Send>(
+    members: &'m [Member],
+    req: &FleetRequest,
     verb: &str,
-    work: impl Fn(&Member, &Cluster) -> Result<T> + Sync,
+    events: &dyn FleetEvents,
+    work: impl Fn(&'m Member, &Cluster) -> Result<T> + Sync,
     failed: impl Fn(&T) -> bool + Sync,
 ) -> (Vec<Outcome<T>>, Vec<Unreachable>) {
     let contexts: Vec<Option<String>> = members.iter().map(|m| m.context.clone()).collect();
@@ -242,11 +192,11 @@ fn run_clusters<T: Send>(
             .iter()
             .map(|(_, indexes)| {
                 let (work, failed) = (&work, &failed);
-                scope.spawn(move || run_one_cluster(members, indexes, cluster_args, verb, work, failed))
+                scope.spawn(move || run_one_cluster(members, indexes, req, verb, events, work, failed))
             })
             .collect();
         for h in handles {
-            let (outcomes, down) = h.join().expect("a cluster thread panicked");
+            let (outcomes, down) = h.join().expect("a cluster thread catches its apps' panics");
             for (i, o) in outcomes {
                 slots[i] = Some(o);
             }
@@ -256,12 +206,23 @@ fn run_clusters<T: Send>(
     (slots.into_iter().map(|o| o.expect("every member ran")).collect(), unreachable)
 }
 
-fn run_one_cluster<T>(
-    members: &[Member],
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    format!("internal error (a bug; please report it): {text}")
+}
+
+fn run_one_cluster<'m, T>(
+    members: &'m [Member],
     indexes: &[usize],
-    cluster_args: &ClusterArgs,
+    req: &FleetRequest,
     verb: &str,
-    work: &impl Fn(&Member, &Cluster) -> Result<T>,
+    events: &dyn FleetEvents,
+    work: &impl Fn(&'m Member, &Cluster) -> Result<T>,
     failed: &impl Fn(&T) -> bool,
 ) -> (Vec<(usize, Outcome<T>)>, Option<Unreachable>) {
     let first = &members[indexes[0]];
@@ -275,18 +236,27 @@ fn run_one_cluster<T>(
     for &i in indexes {
         let m = &members[i];
         if down.is_some() {
-            eprintln!("{}: skipped: context {} is unreachable", m.app.name, m.context_label());
+            events.note(&m.app.name, &format!("skipped: context {} is unreachable", m.context_label()));
             out.push((i, Outcome::Unreachable));
             continue;
         }
-        eprintln!("{}: {verb} on context {}", m.app.name, m.context_label());
-        let result = Cluster::connect(&ConnectOptions {
-            kubeconfig: cluster_args.kubeconfig.clone(),
-            context: m.context.clone(),
-            namespace: m.destination_namespace(),
-            concurrency: cluster_args.concurrency,
-        })
-        .and_then(|cluster| work(m, &cluster));
+        events.note(&m.app.name, &format!("{verb} on context {}", m.context_label()));
+        let run = || {
+            Cluster::connect(&ConnectOptions {
+                kubeconfig: req.kubeconfig.clone(),
+                context: m.context.clone(),
+                namespace: m.destination_namespace(),
+                concurrency: req.concurrency,
+            })
+            .and_then(|cluster| work(m, &cluster))
+        };
+        let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+            Ok(r) => r,
+            Err(payload) => {
+                out.push((i, Outcome::Failed(panic_message(&*payload))));
+                continue;
+            }
+        };
         let outcome = match result {
             Ok(t) => {
                 if failed(&t) {
@@ -296,7 +266,7 @@ fn run_one_cluster<T>(
             }
             Err(e) => match select::probe(&m.server, PROBE_TIMEOUT) {
                 Err(reason) => {
-                    eprintln!("{}: {e}", m.app.name);
+                    events.note(&m.app.name, &e.to_string());
                     down = Some(down_as(reason));
                     Outcome::Unreachable
                 }
@@ -308,98 +278,75 @@ fn run_one_cluster<T>(
     (out, down)
 }
 
-/// `status APP... -f DIR` / `status --all -f DIR`.
-pub fn status(args: StatusArgs) -> Result<i32> {
-    let members = prepare(&common!("status", args))?;
-    let kind = args.applyset_parent;
-    let (outcomes, down) = run_clusters(
-        &members,
-        &args.cluster,
+/// Outcomes in member order, and the contexts that did not answer.
+pub type Outcomes<T> = (Vec<Outcome<T>>, Vec<Unreachable>);
+
+/// The sync status and health of every member.
+pub fn status(
+    req: &FleetRequest,
+    members: &[Member],
+    kind: ParentKind,
+    events: &dyn FleetEvents,
+) -> Outcomes<AppStatus> {
+    run_clusters(
+        members,
+        req,
         "status",
-        |m, cluster| {
-            let namespace = cluster.default_namespace().to_string();
-            let revision = crate::app::history_source(&m.args, &m.resolved, &namespace, &m.objects)?.revision;
-            let opts = crate::app::diff_options(&m.resolved);
-            crate::status::status(cluster, m.objects.clone(), &m.app.name, kind, revision, &opts)
-        },
+        events,
+        |m, cluster| usecase::status(cluster, &m.rendered, &m.app.name, kind),
         |_| false,
-    );
-    report::status(&members, &outcomes, &down, args.output)?;
-    Ok(select::exit_code(outcomes.iter().map(|o| verdict(o, |_| Verdict::Clean))))
+    )
 }
 
-/// One app's diff.
-pub struct AppDiff {
-    pub namespace: String,
-    pub diffs: Vec<ObjectDiff>,
-}
-
-impl AppDiff {
-    pub fn changed(&self) -> usize {
-        self.diffs.iter().filter(|d| d.action != Action::None).count()
-    }
-}
-
-/// `diff APP... -f DIR` / `diff --all -f DIR`.
-pub fn diff(args: DiffArgs, color: bool) -> Result<i32> {
-    let members = prepare(&common!("diff", args))?;
-    let kind = args.applyset_parent;
-    let (outcomes, down) = run_clusters(
-        &members,
-        &args.cluster,
+/// The diff of every member (with what a prune would delete when `prune`
+/// or the Application's automated sync prunes).
+pub fn diff(
+    req: &FleetRequest,
+    members: &[Member],
+    kind: ParentKind,
+    prune: bool,
+    events: &dyn FleetEvents,
+) -> Outcomes<DiffReport> {
+    run_clusters(
+        members,
+        req,
         "diff",
+        events,
         |m, cluster| {
-            let reference = kind.reference(cluster.default_namespace(), &m.app.name);
-            let mut objects = m.objects.clone();
-            crate::sync::label_members(&mut objects, &reference.id())?;
-            let opts = crate::app::diff_options(&m.resolved);
-            let resolved = compare::prepare_with(cluster, objects, opts.write)?;
-            let mut diffs: Vec<ObjectDiff> = compare::compare(cluster, &resolved)?
-                .iter()
-                .map(|c| diff_object(c.live.as_ref(), Some(&c.predicted), &opts))
-                .collect();
-            if m.prunes(args.prune) {
-                diffs.extend(crate::app::prune_diffs(cluster, &resolved, reference)?);
-            }
-            Ok(AppDiff { namespace: cluster.default_namespace().to_string(), diffs })
+            let request = DiffRequest { name: Some(m.app.name.clone()), parent_kind: kind, prune: m.prunes(prune) };
+            usecase::diff(cluster, &m.rendered, &request)
         },
         |_| false,
-    );
-    let external = report::diff(&members, &outcomes, &down, args.output, color)?;
-    let verdicts = outcomes.iter().zip(&external).map(|(o, ext_failed)| {
-        if *ext_failed {
-            return Verdict::Failed;
-        }
-        verdict(o, |d| if d.changed() > 0 { Verdict::Differs } else { Verdict::Clean })
-    });
-    Ok(select::exit_code(verdicts.collect::<Vec<_>>()))
+    )
 }
 
-/// `sync APP... -f DIR` / `sync --all -f DIR`.
-pub fn sync(args: SyncArgs) -> Result<i32> {
-    let members = prepare(&common!("sync", args))?;
-    let console = Console::new(std::io::stdin().is_terminal() && std::io::stderr().is_terminal());
-    let (outcomes, down) = run_clusters(
-        &members,
-        &args.cluster,
+/// Sync every member; `ui` gives each app's sync its progress and prompt.
+/// An Application's automated sync adds prune and allow-empty.
+pub fn sync<'m>(
+    req: &FleetRequest,
+    members: &'m [Member],
+    request: &SyncRequest,
+    ui: impl Fn(&'m Member) -> Box<dyn SyncUi + 'm> + Sync,
+    events: &dyn FleetEvents,
+) -> Outcomes<SyncReport> {
+    run_clusters(
+        members,
+        req,
         "sync",
+        events,
         |m, cluster| {
-            let mut opts = crate::app::sync_options(&args, &m.args, &m.app.name, &m.resolved, cluster, &m.objects)?;
+            let mut opts = usecase::sync_options(request, &m.app.name, &m.rendered, cluster)?;
             let policy = m.app.sync_policy.as_ref();
-            opts.prune = m.prunes(args.prune);
+            opts.prune = m.prunes(request.prune);
             opts.allow_empty |= policy.and_then(|p| p.automated.as_ref()).is_some_and(|a| a.enabled && a.allow_empty);
-            let mut ui = FleetUi { app: &m.app.name, context: m.context_label(), yes: args.yes, console: &console };
-            crate::sync::retry::sync_with_retry(cluster, m.objects.clone(), &opts, &mut ui)
+            usecase::sync(cluster, &m.rendered, &opts, &mut *ui(m))
         },
         |r| r.error.is_some(),
-    );
-    report::sync(&members, &outcomes, &down, args.output)?;
-    Ok(select::exit_code(
-        outcomes.iter().map(|o| verdict(o, |r| if r.error.is_some() { Verdict::Failed } else { Verdict::Clean })),
-    ))
+    )
 }
 
-fn verdict<T>(o: &Outcome<T>, done: impl Fn(&T) -> Verdict) -> Verdict {
+/// Each app's verdict for the exit code.
+pub fn verdict<T>(o: &Outcome<T>, done: impl Fn(&T) -> Verdict) -> Verdict {
     match o {
         Outcome::Done(t) => done(t),
         Outcome::Failed(_) => Verdict::Failed,
@@ -410,16 +357,12 @@ fn verdict<T>(o: &Outcome<T>, done: impl Fn(&T) -> Verdict) -> Verdict {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use clap::Parser;
+    use crate::source::Resolved;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A member with no objects, for the report and run tests.
     pub(crate) fn member(name: &str, context: Option<&str>, server: &str) -> Member {
-        let args = match crate::cli::Cli::try_parse_from(["kubectl-gitops", "render"]).unwrap().command {
-            crate::cli::Command::Render(r) => r.source,
-            _ => unreachable!(),
-        };
         let app = Application {
             name: name.into(),
             namespace: None,
@@ -440,9 +383,12 @@ pub(crate) mod tests {
             app,
             context: context.map(String::from),
             server: select::Server { url: Some(server.into()), proxied: false },
-            args,
-            objects: Vec::new(),
-            resolved: Resolved { parts: Vec::new(), default_namespace: None, app: None },
+            spec: SourceSpec::local("."),
+            rendered: Rendered {
+                objects: Vec::new(),
+                resolved: Resolved { parts: Vec::new(), default_namespace: None, app: None },
+                parameters: Default::default(),
+            },
         }
     }
 
@@ -462,13 +408,21 @@ pub(crate) mod tests {
         )
         .unwrap();
         let members = [member("one", Some("east"), &url), member("two", Some("east"), &url)];
-        let args = ClusterArgs { kubeconfig: Some(kubeconfig), context: None, namespace: None, concurrency: 1 };
+        let req = FleetRequest {
+            file: "apps".into(),
+            apps: Vec::new(),
+            all: true,
+            source: SourceSpec::local("."),
+            kubeconfig: Some(kubeconfig),
+            concurrency: 1,
+        };
         let listener = Mutex::new(Some(listener));
         let calls = AtomicUsize::new(0);
         let (outcomes, down) = run_clusters(
             &members,
-            &args,
+            &req,
             "test",
+            &Quiet,
             |_, _| {
                 calls.fetch_add(1, Ordering::SeqCst);
                 if close {
@@ -497,57 +451,6 @@ pub(crate) mod tests {
         assert_eq!(down.len(), 1);
         assert_eq!(down[0].context, "east");
         assert!(down[0].reason.starts_with("connect to 127.0.0.1:"), "{}", down[0].reason);
-    }
-
-    fn parse(argv: &[&str]) -> crate::cli::StatusArgs {
-        match crate::cli::Cli::try_parse_from(argv).unwrap().command {
-            crate::cli::Command::Status(a) => a,
-            _ => unreachable!(),
-        }
-    }
-
-    #[test]
-    fn app_words_and_all() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().to_str().unwrap();
-        let mut a = parse(&["kubectl-gitops", "status", "web", "api", "--app", d]);
-        assert!(take_app_names(&mut a.source, &mut a.apps, a.all).unwrap());
-        assert_eq!(a.apps, ["web", "api"]);
-        assert_eq!(a.source.source, Path::new("."));
-
-        let mut a = parse(&["kubectl-gitops", "status", "--all", "--app", d]);
-        assert!(take_app_names(&mut a.source, &mut a.apps, a.all).unwrap());
-
-        // One Application, no names: the single-app command.
-        let mut a = parse(&["kubectl-gitops", "status", "--app", d]);
-        assert!(!take_app_names(&mut a.source, &mut a.apps, a.all).unwrap());
-
-        let mut a = parse(&["kubectl-gitops", "status", "web", "--all", "--app", d]);
-        let err = take_app_names(&mut a.source, &mut a.apps, a.all).unwrap_err().to_string();
-        assert!(err.contains("or --all, not both"), "{err}");
-
-        let mut a = parse(&["kubectl-gitops", "status", "--all"]);
-        let err = take_app_names(&mut a.source, &mut a.apps, a.all).unwrap_err().to_string();
-        assert!(err.contains("need -f/--app"), "{err}");
-
-        let mut a = parse(&["kubectl-gitops", "status", "web", "--app", d, "--app-name", "api"]);
-        assert!(take_app_names(&mut a.source, &mut a.apps, a.all).is_err());
-    }
-
-    #[test]
-    fn with_an_application_source_the_positional_word_names_the_application() {
-        let render = |argv: &[&str]| match crate::cli::Cli::try_parse_from(argv).unwrap().command {
-            crate::cli::Command::Render(r) => r.source,
-            _ => unreachable!(),
-        };
-        let req = crate::app::source_request(&render(&["kubectl-gitops", "render", "web", "--app", "apps"])).unwrap();
-        let crate::source::SourceRequest::App { name, file, .. } = req else { panic!("{req:?}") };
-        assert_eq!((name.as_deref(), file.as_path()), (Some("web"), Path::new("apps")));
-        let both = render(&["kubectl-gitops", "render", "web", "--app", "apps", "--app-name", "api"]);
-        assert!(crate::app::source_request(&both).unwrap_err().to_string().contains("name the Application once"));
-        // Without an Application source the word stays the source directory.
-        let req = crate::app::source_request(&render(&["kubectl-gitops", "render", "web"])).unwrap();
-        assert_eq!(req, crate::source::SourceRequest::Local { path: "web".into(), root: None });
     }
 
     #[test]

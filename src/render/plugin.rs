@@ -53,29 +53,6 @@ pub struct PluginOptions {
     pub raw_env: Vec<(String, String)>,
 }
 
-impl PluginOptions {
-    /// From the command line.
-    pub fn from_args(args: &crate::cli::ChartArgs) -> Self {
-        PluginOptions {
-            dirs: args.plugin_dir.clone(),
-            user_dir: true,
-            allow_repo_plugins: args.allow_repo_plugins,
-            env: args
-                .plugin_env
-                .iter()
-                .map(|kv| match kv.split_once('=') {
-                    Some((k, v)) => (k.to_string(), v.to_string()),
-                    None => (kv.clone(), String::new()),
-                })
-                .collect(),
-            timeout: Duration::from_secs(args.plugin_timeout),
-            force: args.plugin.clone(),
-            discover: false,
-            raw_env: Vec::new(),
-        }
-    }
-}
-
 impl Default for PluginOptions {
     fn default() -> Self {
         PluginOptions {

@@ -13,13 +13,12 @@ use crate::error::{Error, Result};
 use crate::history::{self, HistoryEntry};
 
 /// Which kind of object holds an app's ApplySet (`--applyset-parent`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ParentKind {
     /// A Secret (kubectl's default parent kind).
     #[default]
     Secret,
     /// A ConfigMap.
-    #[value(name = "configmap")]
     ConfigMap,
 }
 

@@ -69,25 +69,6 @@ pub struct ChartOptions {
 }
 
 impl ChartOptions {
-    /// From the command line; `namespace` is the release namespace.
-    pub fn from_args(args: &crate::cli::ChartArgs, namespace: Option<&str>) -> Self {
-        ChartOptions {
-            release_name: args.release_name.clone(),
-            namespace: namespace.map(String::from),
-            values: ValueOptions {
-                files: args.values.clone(),
-                set: args.set.clone(),
-                set_string: args.set_string.clone(),
-                set_file: args.set_file.clone(),
-                set_json: args.set_json.clone(),
-                set_literal: args.set_literal.clone(),
-            },
-            kube_version: args.kube_version.clone(),
-            api_versions: args.api_versions.clone(),
-            skip_crds: args.skip_crds,
-        }
-    }
-
     fn settings(&self) -> engine::ReleaseSettings {
         let mut s = engine::ReleaseSettings::default();
         if let Some(n) = &self.release_name {

@@ -11,7 +11,7 @@ use crate::source::git::redact_url;
 use crate::yaml::to_yaml_string;
 
 /// `-o` formats of `apps`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AppsFormat {
     /// Columns NAME, PROJECT, REPO, REVISION, PATH, DESTINATION, NAMESPACE, TOOL.
     #[default]

@@ -1,4 +1,19 @@
-//! Command-line definitions (clap derive only; behaviour lives in `app`).
+//! The command-line layer: clap definitions (here), their conversion into
+//! library settings (`convert`), one function per subcommand (`run`), and
+//! the terminal (`progress`, the many-app reports). Nothing outside this
+//! module uses it; it uses the library's use cases (`crate::usecase`,
+//! `crate::fleet`).
+
+pub mod by_name;
+pub mod convert;
+mod fleet;
+mod fleet_report;
+mod fleet_ui;
+pub mod progress;
+pub mod run;
+mod values;
+
+pub use run::run;
 
 use std::path::PathBuf;
 

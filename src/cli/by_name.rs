@@ -347,12 +347,9 @@ fn refresh_one(cluster_args: &ClusterArgs, app: &AppRecord) -> Result<crate::sta
         return Err(Error::Usage("no recorded source (the parent keeps no history)".into()));
     };
     let args = source_args(entry, &default_source_args(), &app.name)?;
-    let args = crate::app::named_release(&args, Some(&app.name));
-    let (objects, resolved) = crate::app::render_parts_quiet(&args, Some(&app.namespace))?;
+    let rendered = crate::usecase::render(&super::run::app_spec(&args, Some(&app.name), Some(&app.namespace))?)?;
     let cluster = Cluster::connect(&connect_options(cluster_args, Some(&app.namespace)))?;
-    let revision = crate::app::history_source(&args, &resolved, &app.namespace, &objects)?.revision;
-    let opts = crate::app::diff_options(&resolved);
-    crate::status::status(&cluster, objects, &app.name, app.parent_kind, revision, &opts)
+    crate::usecase::status(&cluster, &rendered, &app.name, app.parent_kind)
 }
 
 #[cfg(test)]

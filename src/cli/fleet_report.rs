@@ -10,12 +10,13 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{AppDiff, Member, Outcome, Unreachable};
 use crate::cli::{DiffFormat, StatusFormat, SyncFormat};
 use crate::diff::Action;
 use crate::error::{Error, Result};
+use crate::fleet::{Member, Outcome, Unreachable};
 use crate::status::{AppStatus, short_revision, write_table};
 use crate::sync::SyncReport;
+use crate::usecase::DiffReport;
 
 /// `Unknown`: the sync status or health of an app whose cluster could not tell.
 pub const UNKNOWN: &str = "Unknown";
@@ -175,7 +176,7 @@ pub fn status_rows(members: &[Member], outcomes: &[Outcome<AppStatus>], wide: bo
 /// per app, whether a `KUBECTL_EXTERNAL_DIFF` program failed on it.
 pub fn diff(
     members: &[Member],
-    outcomes: &[Outcome<AppDiff>],
+    outcomes: &[Outcome<DiffReport>],
     down: &[Unreachable],
     format: DiffFormat,
     color: bool,
@@ -237,7 +238,7 @@ pub fn diff(
 }
 
 /// `=== app web (context east, namespace web): 2 objects differ`.
-pub fn diff_header(m: &Member, o: &Outcome<AppDiff>) -> String {
+pub fn diff_header(m: &Member, o: &Outcome<DiffReport>) -> String {
     let what = match o {
         Outcome::Done(d) => {
             let where_ = format!("context {}, namespace {}", m.context_label(), d.namespace);
@@ -312,7 +313,7 @@ mod tests {
     use crate::status::{ObjectStatus, StatusCounts};
 
     fn member(name: &str, context: Option<&str>) -> Member {
-        super::super::tests::member(name, context, "https://127.0.0.1:1")
+        crate::fleet::tests::member(name, context, "https://127.0.0.1:1")
     }
 
     fn app_status() -> AppStatus {
@@ -358,7 +359,7 @@ mod tests {
     #[test]
     fn headers_and_summary_lines_name_app_and_context() {
         let web = member("web", Some("east"));
-        let diff = AppDiff { namespace: "web-ns".into(), diffs: Vec::new() };
+        let diff = DiffReport { namespace: "web-ns".into(), diffs: Vec::new(), shared: Vec::new() };
         assert_eq!(
             diff_header(&web, &Outcome::Done(diff)),
             "=== app web (context east, namespace web-ns): no differences"
