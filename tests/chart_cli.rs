@@ -145,7 +145,13 @@ fn template_errors_name_file_and_line() {
     let d =
         jinja_chart("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  x: {{ Values.missing.deep }}\n");
     let r = run(&["render", d.path().to_str().unwrap()]);
-    assert!(r.stderr.contains("cm.yaml.j2:5: undefined value (in `x: {{ Values.missing.deep }}`)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "cm.yaml.j2:5: undefined value: `Values.missing` is undefined (in `x: {{ Values.missing.deep }}`)"
+        ),
+        "{}",
+        r.stderr
+    );
     let d = jinja_chart("{{ lookup(\"v1\", \"Secret\", \"ns\", \"s\") }}\n");
     let r = run(&["render", d.path().to_str().unwrap()]);
     assert!(r.stderr.contains("lookup is not available"), "{}", r.stderr);
@@ -187,6 +193,49 @@ fn helpers_and_filters() {
     ] {
         assert!(r.stdout.contains(want), "missing {want:?} in\n{}", r.stdout);
     }
+}
+
+/// minijinja 3 prints lists and maps as Python does, spaces `tojson` and
+/// rounds halves to even; charts keep minijinja 2's text (so the same
+/// objects and checksums): see src/render/chart/jinja_compat.rs.
+#[test]
+fn lists_maps_tojson_and_round_render_as_before_minijinja_3() {
+    use sha2::Digest as _;
+    let d = tree(&[
+        ("Chart.yaml", "apiVersion: v2\nname: t\nversion: 0.1.0\n"),
+        (
+            "values.yaml",
+            "args: [\"--greeting=hi\\tthere\", \"--port=80\"]\nsettings: {level: 1, name: two, debug: true}\n",
+        ),
+        (
+            "templates/deploy.yaml.j2",
+            concat!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  annotations:\n",
+                "    checksum: {{ Values.settings | sha256sum }}\n",
+                "    list: {{ Values.args | quote }}\n",
+                "    json: {{ Values.settings | tojson | squote }}\n",
+                "    pairs: {{ Values.settings | dictsort | string | quote }}\n",
+                "    round: {{ 2.5 | round | quote }}\n",
+                "spec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n",
+                "        args: {{ Values.args }}\n",
+            ),
+        ),
+    ]);
+    let r = run(&["render", d.path().to_str().unwrap(), "-o", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let deploy = &list["items"][0];
+    let annotations = &deploy["metadata"]["annotations"];
+    let settings = r#"{"debug": True, "level": 1, "name": "two"}"#;
+    let checksum: String = sha2::Sha256::digest(settings).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(annotations["checksum"], checksum.as_str());
+    assert_eq!(annotations["list"], r#"["--greeting=hi\tthere", "--port=80"]"#);
+    assert_eq!(annotations["json"], r#"{"debug":true,"level":1,"name":"two"}"#);
+    assert_eq!(annotations["pairs"], r#"[["debug", True], ["level", 1], ["name", "two"]]"#);
+    assert_eq!(annotations["round"], "3.0");
+    // A printed list is a YAML flow sequence that reads back as the values (a tab, not `\t`).
+    let args = &deploy["spec"]["template"]["spec"]["containers"][0]["args"];
+    assert_eq!(args, &serde_json::json!(["--greeting=hi\tthere", "--port=80"]));
 }
 
 #[test]

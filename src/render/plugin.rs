@@ -365,7 +365,7 @@ fn git_revision(root: &Path) -> String {
 fn git_origin_url(root: &Path) -> String {
     git2::Repository::open(root)
         .ok()
-        .and_then(|r| r.find_remote("origin").ok().and_then(|o| o.url().map(crate::source::git::redact_url)))
+        .and_then(|r| r.find_remote("origin").ok().and_then(|o| o.url().ok().map(crate::source::git::redact_url)))
         .unwrap_or_default()
 }
 

@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::{Environment, Error as JError, ErrorKind, State, UndefinedBehavior, Value};
 
-use super::funcs;
 use super::load::{Chart, is_rendered};
 use super::values::Values;
+use super::{funcs, jinja_compat};
 use crate::error::{Error, Result};
 use crate::render::limits::{Budget, Limit, MAX_CALL_DEPTH};
 
@@ -75,21 +75,32 @@ pub fn render_tree(
     collect(chart, chart.name().to_string(), &serde_json::Value::Object(values.clone()), &mut nodes);
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Lenient);
-    env.set_keep_trailing_newline(true);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+            .expect("the default delimiters are valid"),
+    );
     // Templates print YAML text; minijinja would JSON-escape `.yaml` output.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    // Print like helm: `true`/`false` (not Python's `True`), nothing for none.
-    env.set_formatter(|out, state, value| match value.kind() {
-        minijinja::value::ValueKind::Bool | minijinja::value::ValueKind::None => {
-            out.write_str(&funcs::go_string(value)).map_err(|_| JError::new(ErrorKind::WriteFailure, "write"))
+    // Print like helm: `true`/`false` (not Python's `True`), nothing for
+    // none; lists and maps as minijinja 2 printed them.
+    env.set_formatter(|out, state, value| {
+        let text = match value.kind() {
+            minijinja::value::ValueKind::Bool | minijinja::value::ValueKind::None => Some(funcs::go_string(value)),
+            _ => jinja_compat::container_text(value),
+        };
+        match text {
+            Some(text) => out.write_str(&text).map_err(|_| JError::new(ErrorKind::WriteFailure, "write")),
+            None => minijinja::escape_formatter(out, state, value),
         }
-        _ => minijinja::escape_formatter(out, state, value),
     });
     env.set_recursion_limit(200);
     // Bounds one render call's loops; `include` and `tpl` (which start new
     // render calls) check the shared call depth and the deadline in [`Calls`].
     env.set_fuel(Some(FUEL));
     funcs::register(&mut env);
+    jinja_compat::register(&mut env);
     // Helper files (`_*`): their macros by name, and an import alias each.
     let mut macros: BTreeMap<String, String> = BTreeMap::new();
     let mut aliases: BTreeMap<String, String> = BTreeMap::new();
@@ -117,7 +128,7 @@ pub fn render_tree(
     let helpers = Arc::new(Helpers { macros, aliases });
     let calls = Arc::new(Calls { depth: AtomicUsize::new(0), budget: budget.clone() });
     let c = calls.clone();
-    env.add_function("include", move |state: &State, name: String, ctx: Option<Value>| {
+    env.add_function("include", move |state: &mut State, name: String, ctx: Option<Value>| {
         let _call = c.enter(&name)?;
         include(state, &helpers, &name, ctx)
     });
@@ -127,7 +138,7 @@ pub fn render_tree(
         tpl(state, text, ctx)
     });
     let capabilities = capabilities(settings);
-    let release = Value::from_serialize(serde_json::json!({
+    let release = serde_value(serde_json::json!({
         "Name": settings.name,
         "Namespace": settings.namespace,
         "Revision": settings.revision,
@@ -154,7 +165,7 @@ pub fn render_tree(
                 chart: chart_value.clone(),
                 capabilities: capabilities.clone(),
                 files: files.clone(),
-                template: Value::from_serialize(serde_json::json!({
+                template: serde_value(serde_json::json!({
                     "Name": name,
                     "BasePath": format!("{}/templates", node.prefix),
                 })),
@@ -168,13 +179,18 @@ pub fn render_tree(
     Ok(out)
 }
 
+/// A serde value (JSON from values files, built-in objects) as a template value.
+pub fn serde_value<T: serde::Serialize>(v: T) -> Value {
+    Value::from(minijinja::value::Serde(v))
+}
+
 fn base_name(rel: &str) -> &str {
     rel.rsplit('/').next().unwrap_or(rel)
 }
 
 /// Charts in render order (parent first), each with its `.Values` view.
 fn collect<'a>(chart: &'a Chart, prefix: String, values: &serde_json::Value, out: &mut Vec<Node<'a>>) {
-    out.push(Node { chart, prefix: prefix.clone(), values: Value::from_serialize(ints_where_integral(values)) });
+    out.push(Node { chart, prefix: prefix.clone(), values: serde_value(ints_where_integral(values)) });
     for sub in &chart.deps {
         let sub_values = match values.get(sub.name()) {
             Some(v @ serde_json::Value::Object(_)) => v.clone(),
@@ -259,7 +275,7 @@ struct Helpers {
     aliases: BTreeMap<String, String>,
 }
 
-fn include(state: &State, helpers: &Helpers, name: &str, ctx: Option<Value>) -> Result<String, JError> {
+fn include(state: &mut State, helpers: &Helpers, name: &str, ctx: Option<Value>) -> Result<String, JError> {
     let ident = macro_ident(name);
     let Some(template) = helpers.macros.get(&ident) else {
         return Err(JError::new(
@@ -281,8 +297,8 @@ fn include(state: &State, helpers: &Helpers, name: &str, ctx: Option<Value>) -> 
     // Inside a macro (no imports in scope): run the helper file for its macros.
     let tmpl = state.env().get_template(template)?;
     // Like an import: helper files see only their macro arguments.
-    let captured = tmpl.render_captured(minijinja::context! {})?;
-    captured.state().call_macro(&ident, &[ctx])
+    let mut captured = tmpl.render_captured(minijinja::context! {})?;
+    captured.with_state_mut(|helper| helper.call_macro(&ident, &[ctx]))
 }
 
 fn tpl(state: &State, text: String, ctx: Option<Value>) -> Result<String, JError> {
@@ -317,7 +333,7 @@ fn chart_object(chart: &Chart) -> Value {
         m.insert(go_field(k), v);
     }
     m.insert("Name".into(), chart.meta.name.clone().into());
-    Value::from_serialize(serde_json::Value::Object(m))
+    serde_value(serde_json::Value::Object(m))
 }
 
 fn capabilities(settings: &ReleaseSettings) -> Value {
@@ -335,13 +351,13 @@ fn capabilities(settings: &ReleaseSettings) -> Value {
     versions.sort();
     versions.dedup();
     let api = Value::from_object(ApiVersions { versions });
-    Value::from_iter([
+    Value::from_pairs([
         (
             "KubeVersion".to_string(),
             Value::from_object(KubeVersion { version: settings.kube_version.clone(), major, minor }),
         ),
         ("APIVersions".to_string(), api),
-        ("HelmVersion".to_string(), Value::from_serialize(serde_json::json!({"Version": "v4.1.4"}))),
+        ("HelmVersion".to_string(), serde_value(serde_json::json!({"Version": "v4.1.4"}))),
     ])
 }
 
@@ -428,7 +444,7 @@ impl Object for ApiVersions {
         Enumerator::Seq(self.versions.len())
     }
 
-    fn call_method(self: &Arc<Self>, _state: &State, method: &str, args: &[Value]) -> Result<Value, JError> {
+    fn call_method(self: &Arc<Self>, _state: &mut State, method: &str, args: &[Value]) -> Result<Value, JError> {
         match method {
             "has" | "Has" => {
                 let v = args.first().and_then(Value::as_str).unwrap_or_default();
@@ -470,7 +486,7 @@ impl Object for Files {
         ObjectRepr::Plain
     }
 
-    fn call_method(self: &Arc<Self>, _state: &State, method: &str, args: &[Value]) -> Result<Value, JError> {
+    fn call_method(self: &Arc<Self>, _state: &mut State, method: &str, args: &[Value]) -> Result<Value, JError> {
         let arg = || -> Result<String, JError> {
             args.first()
                 .and_then(Value::as_str)

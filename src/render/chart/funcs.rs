@@ -61,7 +61,8 @@ pub fn go_string(v: &Value) -> String {
         ValueKind::Undefined | ValueKind::None => String::new(),
         ValueKind::String => v.as_str().unwrap_or_default().to_string(),
         ValueKind::Bool => if v.is_true() { "true" } else { "false" }.to_string(),
-        _ => v.to_string(),
+        // Lists and maps as minijinja 2 printed them (`["a", 1]`).
+        _ => super::jinja_compat::container_text(v).unwrap_or_else(|| v.to_string()),
     }
 }
 
@@ -85,19 +86,19 @@ fn to_json(v: Value) -> Result<String, Error> {
 }
 
 fn error_map(msg: String) -> Value {
-    Value::from_iter([("Error".to_string(), Value::from(msg))])
+    Value::from_pairs([("Error".to_string(), Value::from(msg))])
 }
 
 fn from_yaml(s: String) -> Value {
     match parse_one(&s, Dialect::Kubectl) {
-        Ok(v) => Value::from_serialize(&v),
+        Ok(v) => super::engine::serde_value(&v),
         Err(e) => error_map(e.to_string()),
     }
 }
 
 fn from_json(s: String) -> Value {
     match serde_json::from_str::<serde_json::Value>(&s) {
-        Ok(v) => Value::from_serialize(&v),
+        Ok(v) => super::engine::serde_value(&v),
         Err(e) => error_map(e.to_string()),
     }
 }

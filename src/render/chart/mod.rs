@@ -22,6 +22,7 @@ pub mod gobglob;
 pub mod gotmpl_engine;
 pub mod gotmpl_objects;
 pub mod ignore;
+pub mod jinja_compat;
 pub mod load;
 pub mod schema;
 pub mod semver;

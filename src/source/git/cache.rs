@@ -204,7 +204,7 @@ pub(crate) fn fetch(repo: &Repository, url: &RepoUrl, options: &GitOptions) -> R
     let refspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
     remote.fetch(&refspecs, Some(&mut opts), None).map_err(|e| git_error(url, &secrets, "fetch failed", &e))?;
     drop(opts);
-    match remote.default_branch().ok().and_then(|b| b.as_str().map(String::from)) {
+    match remote.default_branch().ok().and_then(|b| b.as_str().ok().map(String::from)) {
         Some(branch) => repo.set_head(&branch).map_err(|e| git_error(url, &secrets, "cannot set HEAD", &e))?,
         None => {
             let head = remote.list().ok().and_then(|heads| heads.iter().find(|h| h.name() == "HEAD").map(|h| h.oid()));
