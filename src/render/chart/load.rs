@@ -98,7 +98,14 @@ impl Chart {
         self.meta.raw.get("type").and_then(Value::as_str) == Some("library")
     }
 
-    /// The template language the chart declares, or infers from `.j2` files.
+    /// Does the chart have template files of its own (helpers included)?
+    pub fn has_templates(&self) -> bool {
+        self.templates.iter().any(|t| is_rendered(&t.rel))
+    }
+
+    /// The template language the chart declares, or infers: Jinja when it
+    /// has `.j2` templates, Go when it has other templates; a chart without
+    /// templates of its own is Jinja only when one of its subcharts is.
     pub fn engine(&self) -> Engine {
         let declared = self
             .meta
@@ -115,7 +122,7 @@ impl Chart {
         }
         if self.templates.iter().any(|t| t.rel.ends_with(".j2")) {
             Engine::Jinja
-        } else if self.templates.iter().any(|t| is_rendered(&t.rel)) {
+        } else if self.has_templates() || !self.deps.iter().any(|d| d.engine() == Engine::Jinja) {
             Engine::Go
         } else {
             Engine::Jinja
@@ -411,6 +418,35 @@ mod tests {
         .unwrap();
         let d = &m.dependencies.unwrap()[0];
         assert_eq!((d.name.as_str(), d.alias.as_str(), d.tags.len()), ("b", "c", 1));
+    }
+
+    fn chart(name: &str, templates: &[&str], deps: Vec<Chart>) -> Chart {
+        let meta = parse_metadata(&format!("apiVersion: v2\nname: {name}\nversion: 1.0.0\n")).unwrap();
+        let templates = templates.iter().map(|t| TemplateFile { rel: t.to_string(), text: String::new() });
+        Chart {
+            meta,
+            dir: PathBuf::from(name),
+            display: name.to_string(),
+            values: Values::default(),
+            schema: None,
+            templates: Arc::new(templates.collect()),
+            files: Arc::new(Vec::new()),
+            deps,
+            packaged: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn engine_is_inferred_from_templates() {
+        assert_eq!(chart("a", &["x.yaml.j2", "_h.tpl"], vec![]).engine(), Engine::Jinja);
+        assert_eq!(chart("a", &["x.yaml", "NOTES.txt"], vec![]).engine(), Engine::Go);
+        assert_eq!(chart("a", &["NOTES.txt"], vec![]).engine(), Engine::Go);
+        // a parent without templates takes its subcharts' language
+        let go = chart("a", &[], vec![chart("crds", &["crd.yaml"], vec![])]);
+        assert_eq!(go.engine(), Engine::Go);
+        assert!(!go.has_templates());
+        let jinja = chart("a", &[], vec![chart("b", &[], vec![]), chart("c", &["x.j2"], vec![])]);
+        assert_eq!(jinja.engine(), Engine::Jinja);
     }
 
     #[test]

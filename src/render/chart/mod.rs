@@ -11,7 +11,8 @@
 //! A chart is a Jinja chart when its `Chart.yaml` has the annotation
 //! `kubectl-gitops.io/template-engine: jinja`, or, without that annotation,
 //! when one of its templates ends in `.j2`. Any other chart with templates
-//! is a Go-template chart. The helm plugin (`plugins/helm.yaml`) renders a
+//! is a Go-template chart; a chart without templates of its own is a Jinja
+//! chart only when one of its subcharts is. The helm plugin (`plugins/helm.yaml`) renders a
 //! chart only when asked for (`--plugin helm`).
 
 pub mod archive;
@@ -171,6 +172,7 @@ fn check_engines(chart: &Chart) -> Result<()> {
     }
     match chart.engine() {
         load::Engine::Jinja => {}
+        load::Engine::Go if !chart.has_templates() => {}
         load::Engine::Go => {
             return Err(Error::Chart {
                 path: chart.dir.clone(),
