@@ -28,6 +28,48 @@ pub fn decode_manifests(text: &str, file: &str, dialect: Dialect, budget: &Budge
     Ok(out)
 }
 
+/// One non-empty document of a stream: its own `kind` and
+/// `metadata.annotations` (a `List`'s, not its items') and the objects it
+/// decoded into. Tools that order or classify whole documents (helm sorts
+/// and picks hooks by a document's head) read these.
+#[derive(Debug)]
+pub struct Manifest {
+    pub kind: String,
+    pub annotations: serde_json::Map<String, Value>,
+    pub objects: Vec<Object>,
+}
+
+impl Manifest {
+    /// The document's own annotation `key`, when it is a string.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.get(key)?.as_str()
+    }
+}
+
+/// Like [`decode_manifests`], keeping each document's head with its objects.
+pub fn decode_documents(text: &str, file: &str, dialect: Dialect, budget: &Budget) -> Result<Vec<Manifest>> {
+    budget.check_time(file)?;
+    budget.charge(text.len() as u64, file)?;
+    let file: Arc<str> = Arc::from(file);
+    let docs = parse_documents(text, &file, dialect, budget)?;
+    let mut out = Vec::with_capacity(docs.len());
+    for (index, doc) in docs.into_iter().enumerate() {
+        if doc.value.is_null() {
+            continue;
+        }
+        let kind = doc.value.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+        let annotations = match doc.value.get("metadata").and_then(|m| m.get("annotations")) {
+            Some(Value::Object(a)) => a.clone(),
+            _ => serde_json::Map::new(),
+        };
+        let mut objects = Vec::with_capacity(1);
+        let origin = Origin { file: file.clone(), document: index, line: doc.line };
+        push_manifest(doc.value, origin, &mut objects)?;
+        out.push(Manifest { kind, annotations, objects });
+    }
+    Ok(out)
+}
+
 /// Turn one decoded document into objects (flattening Lists) and append them.
 pub fn push_manifest(value: Value, origin: Origin, out: &mut Vec<Object>) -> Result<()> {
     if value.is_null() {
@@ -101,6 +143,17 @@ mod tests {
         let names: Vec<&str> = objs.iter().map(|o| o.name()).collect();
         assert_eq!(names, ["a", "b"]);
         assert_eq!(objs[0].origin.line, 3);
+    }
+
+    #[test]
+    fn documents_keep_their_heads() {
+        let text = "apiVersion: v1\nkind: List\nmetadata:\n  annotations: {a: x}\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: a}}\n- {apiVersion: v1, kind: Service, metadata: {name: b}}\n---\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, annotations: {a: v}}\n";
+        let docs = decode_documents(text, "l.yaml", Dialect::Kubectl, &Budget::default()).unwrap();
+        let heads: Vec<(&str, Option<&str>, usize)> =
+            docs.iter().map(|d| (d.kind.as_str(), d.annotation("a"), d.objects.len())).collect();
+        assert_eq!(heads, [("List", Some("x"), 2), ("ConfigMap", Some("v"), 1)]);
+        assert_eq!(docs[0].objects[1].name(), "b");
+        assert_eq!(docs[1].objects[0].origin.document, 2);
     }
 
     #[test]

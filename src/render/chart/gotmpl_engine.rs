@@ -30,6 +30,7 @@ use crate::gotmpl::value::{MAP_TYPE, Map, VALUES_TYPE};
 use crate::gotmpl::{MissingKey, Runtime, Templates, Value};
 use crate::model::Object;
 use crate::render::limits::{Budget, Limit};
+use crate::render::Manifest;
 
 /// One template to render: its helm name, text and chart context.
 struct Entry<'a> {
@@ -244,11 +245,11 @@ fn kind_less(a: &str, b: &str) -> bool {
     }
 }
 
-fn sort_by_kind(objs: &mut [Object]) {
-    objs.sort_by(|a, b| {
-        if kind_less(a.kind(), b.kind()) {
+fn sort_by_kind(docs: &mut [Manifest]) {
+    docs.sort_by(|a, b| {
+        if kind_less(&a.kind, &b.kind) {
             std::cmp::Ordering::Less
-        } else if kind_less(b.kind(), a.kind()) {
+        } else if kind_less(&b.kind, &a.kind) {
             std::cmp::Ordering::Greater
         } else {
             std::cmp::Ordering::Equal
@@ -256,25 +257,55 @@ fn sort_by_kind(objs: &mut [Object]) {
     });
 }
 
-/// `helm template`'s order of the objects decoded from the rendered files
-/// (given in file-name order): manifests by kind, then hooks by kind.
-pub fn order(objects: Vec<Object>) -> Vec<Object> {
+/// `helm template`'s order of the documents decoded from the rendered
+/// files (given in file-name order): manifests by kind, then hooks by kind.
+/// Like helm, it reads each document's own head: a `List` sorts as a
+/// `List` (after every kind helm knows) and its items' annotations make no
+/// hooks; the items follow in their order.
+pub fn order(docs: Vec<Manifest>) -> Vec<Object> {
     let (mut manifests, mut hooks) = (Vec::new(), Vec::new());
-    for o in objects {
-        match o.annotation("helm.sh/hook") {
-            None => manifests.push(o),
+    for d in docs {
+        match d.annotation("helm.sh/hook") {
+            None => manifests.push(d),
             Some(h) => {
                 let known = h.split(',').all(|e| HOOK_EVENTS.contains(&e.trim().to_ascii_lowercase().as_str()));
                 if known {
-                    hooks.push(o);
+                    hooks.push(d);
                 } else {
-                    tracing::info!("skipping unknown hooks {h:?} ({})", o.name());
+                    let names: Vec<&str> = d.objects.iter().map(Object::name).collect();
+                    tracing::info!("skipping unknown hooks {h:?} ({})", names.join(", "));
                 }
             }
         }
     }
     sort_by_kind(&mut manifests);
     sort_by_kind(&mut hooks);
-    manifests.extend(hooks);
-    manifests
+    manifests.into_iter().chain(hooks).flat_map(|d| d.objects).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::decode_documents;
+    use crate::yaml::Dialect;
+
+    /// `helm template` (4.1.4) on a chart with these two files prints
+    /// plain, in-list, hook-in-list, z, then the hooks hook, hook-list-item:
+    /// a List sorts as the unknown kind `List`, its items' annotations make
+    /// no hooks, its own annotation does.
+    #[test]
+    fn lists_sort_by_their_own_head() {
+        let a = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: in-list}}\n\
+                 - {apiVersion: v1, kind: ConfigMap, metadata: {name: hook-in-list, annotations: {helm.sh/hook: pre-install}}}\n\
+                 ---\napiVersion: v1\nkind: List\nmetadata:\n  annotations: {helm.sh/hook: post-install}\n\
+                 items:\n- {apiVersion: v1, kind: Secret, metadata: {name: hook-list-item}}\n";
+        let b = "apiVersion: v1\nkind: Service\nmetadata: {name: plain}\n---\napiVersion: v1\nkind: Zebra\nmetadata: {name: z}\n\
+                 ---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: hook, annotations: {helm.sh/hook: pre-install}}\n";
+        let budget = Budget::default();
+        let mut docs = decode_documents(a, "a.yaml", Dialect::Kubectl, &budget).unwrap();
+        docs.extend(decode_documents(b, "b.yaml", Dialect::Kubectl, &budget).unwrap());
+        let ordered = order(docs);
+        let names: Vec<&str> = ordered.iter().map(Object::name).collect();
+        assert_eq!(names, ["plain", "in-list", "hook-in-list", "z", "hook", "hook-list-item"]);
+    }
 }

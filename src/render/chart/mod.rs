@@ -238,10 +238,10 @@ pub fn render_go_chart(chart: &Chart, values: &Values, opts: &ChartOptions, budg
     let mut out = Vec::new();
     for r in rendered {
         let text = gotmpl_engine::split_manifests(&r.text);
-        out.extend(decode_manifests(&text, &r.name, Dialect::Kubectl, budget)?);
+        out.extend(crate::render::decode_documents(&text, &r.name, Dialect::Kubectl, budget)?);
     }
     tracing::debug!(
-        "chart {}: Go templates rendered in {:?}, {} objects decoded in {:?}",
+        "chart {}: Go templates rendered in {:?}, {} documents decoded in {:?}",
         chart.name(),
         rendered_at,
         out.len(),
