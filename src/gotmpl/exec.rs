@@ -493,6 +493,9 @@ impl Exec<'_> {
             }
             argv.push(if let Value::Missing = v { Value::Nil } else { v });
         }
+        if !f.raw_strings && argv.iter().any(|v| matches!(v, Value::RawString(_))) {
+            argv = argv.into_iter().map(Value::into_text).collect();
+        }
         let mut ctx = Ctx { set: self.set, runtime: self.rt };
         match (f.body)(&mut ctx, &argv) {
             Ok(v) => Ok((v, false)),

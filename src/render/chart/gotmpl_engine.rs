@@ -29,8 +29,8 @@ use crate::gotmpl::helm::{self, errors};
 use crate::gotmpl::value::{MAP_TYPE, Map, VALUES_TYPE};
 use crate::gotmpl::{MissingKey, Runtime, Templates, Value};
 use crate::model::Object;
-use crate::render::limits::{Budget, Limit};
 use crate::render::Manifest;
+use crate::render::limits::{Budget, Limit};
 
 /// One template to render: its helm name, text and chart context.
 struct Entry<'a> {

@@ -74,9 +74,9 @@ impl Object for Files {
     fn method(&self, name: &str) -> Option<Func> {
         let f = self.clone();
         Some(match name {
-            "Get" => Func::typed("Get", &[Param::String], false, move |_, a| {
-                Ok(Value::from(String::from_utf8_lossy(f.get(string_arg(a))).into_owned()))
-            }),
+            "Get" => {
+                Func::typed("Get", &[Param::String], false, move |_, a| Ok(Value::from_bytes(f.get(string_arg(a)))))
+            }
             "GetBytes" => {
                 Func::typed("GetBytes", &[Param::String], false, move |_, a| Ok(bytes_value(f.get(string_arg(a)))))
             }
@@ -500,6 +500,43 @@ mod tests {
             run(r#"{{ .Files | toJson }}"#, dot),
             r#"{".helmignore":"eAo=","files/a.txt":"YQpiCg==","files/sub/b.yaml":"azogdg=="}"#
         );
+    }
+
+    /// kube-prometheus-stack's `crds.bz2: {{ .Files.Get "files/crds.bz2" | b64enc }}`:
+    /// a binary file's string keeps its bytes, as Go's strings do.
+    #[test]
+    fn binary_files_keep_their_bytes() {
+        let bin: &[u8] = b"BZh\x80\xff\xfe\x00ab\xc3\xa9\xe2\x82";
+        let entries = [("files/bin".to_string(), Rc::from(bin))].into_iter().collect();
+        let dot = Value::Map(plain_map(vec![("Files", Value::Object(Rc::new(Files { entries: Rc::new(entries) })))]));
+        // Facts from helm 4.1.4 on the same file.
+        let cases = [
+            (r#"{{ .Files.Get "files/bin" | b64enc }}"#, "QlpogP/+AGFiw6nigg=="),
+            (r#"{{ .Files.Get "files/bin" | b32enc }}"#, "IJNGRAH77YAGCYWDVHRIE==="),
+            (
+                r#"{{ .Files.Get "files/bin" | sha256sum }}"#,
+                "8016b03d256cda9d90625151267724e11f4c3df075d8f5efff78c691fedd0888",
+            ),
+            (r#"{{ .Files.Get "files/bin" | sha1sum }}"#, "258c92a27b068bd14103e4f986f1476abeceadd8"),
+            (r#"{{ .Files.Get "files/bin" | adler32sum }}"#, "763037461"),
+            (r#"{{ .Files.Get "files/bin" | len }}"#, "13"),
+            (r#"{{ $v := .Files.Get "files/bin" }}{{ $v | default "x" | b64enc }}"#, "QlpogP/+AGFiw6nigg=="),
+            (
+                r#"{{ define "h" }}{{ . | b64enc }}{{ end }}{{ include "h" (.Files.Get "files/bin") }}"#,
+                "QlpogP/+AGFiw6nigg==",
+            ),
+            (r#"{{ .Files.GetBytes "files/bin" | toString | b64enc }}"#, "QlpogP/+AGFiw6nigg=="),
+            (r#"{{ .Files.Get "files/bin" | quote | b64enc }}"#, "IkJaaFx4ODBceGZmXHhmZVx4MDBhYsOpXHhlMlx4ODIi"),
+            // other functions read the text, each invalid byte a U+FFFD
+            (r#"{{ .Files.Get "files/bin" | upper | b64enc }}"#, "QlpI77+977+977+9AEFCw4nvv73vv70="),
+            (
+                r#"{{ printf "%T %v" (.Files.Get "files/bin") (eq (.Files.Get "files/bin") (.Files.Get "files/bin")) }}"#,
+                "string true",
+            ),
+        ];
+        for (tpl, want) in cases {
+            assert_eq!(run(tpl, dot.clone()), want, "{tpl}");
+        }
     }
 
     #[test]
