@@ -297,14 +297,19 @@ pub fn render_source(args: &SourceArgs, namespace: Option<&str>) -> Result<Objec
 pub fn render_resolved(args: &SourceArgs, namespace: Option<&str>) -> Result<(ObjectSet, Resolved)> {
     let (objects, resolved) = render_parts(args, namespace)?;
     let default_namespace = namespace.map(String::from).or_else(|| resolved.default_namespace.clone());
-    Ok((normalize(objects, &NormalizeOptions { default_namespace })?, resolved))
+    let start = std::time::Instant::now();
+    let set = normalize(objects, &NormalizeOptions { default_namespace })?;
+    tracing::debug!("{} objects normalized in {:?}", set.len(), start.elapsed());
+    Ok((set, resolved))
 }
 
 fn render_cmd(args: RenderArgs) -> Result<i32> {
     let (set, _) = render_resolved(&args.source, args.namespace.as_deref())?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let start = std::time::Instant::now();
     write_objects(&mut out, &set, args.output).and_then(|_| out.flush()).map_err(|e| Error::io("<stdout>", e))?;
+    tracing::debug!("printed in {:?}", start.elapsed());
     // The process exits next: freeing thousands of objects one map node at
     // a time would only delay that.
     std::mem::forget(set);

@@ -39,8 +39,18 @@ pub(super) fn parse_stream(
     if !plain_text(text.as_bytes()) {
         return Err(GiveUp(line!()));
     }
-    let mut r =
-        Reader { text, b: text.as_bytes(), pos: 0, end: 0, no: 1, pending: None, dialect, duplicates, max_depth };
+    let mut r = Reader {
+        text,
+        b: text.as_bytes(),
+        pos: 0,
+        end: 0,
+        no: 1,
+        pending: None,
+        tabs: memchr(b'\t', text.as_bytes()).is_some(),
+        dialect,
+        duplicates,
+        max_depth,
+    };
     let mut docs = Vec::new();
     let mut explicit = false;
     loop {
@@ -76,16 +86,31 @@ pub(super) fn parse_stream(
     Ok(docs)
 }
 
-/// No carriage returns, byte-order marks, tabs-free concerns aside: only
-/// printable characters and line feeds (tabs are checked per line).
+/// Only printable characters, line feeds and tabs (tabs are checked per
+/// line): no carriage returns, byte-order marks or other controls.
 fn plain_text(b: &[u8]) -> bool {
-    let ascii_ok = !b.iter().any(|&c| (c < 0x20 && c != b'\n' && c != b'\t') || c == 0x7f);
-    if !ascii_ok {
-        return false;
+    // the common case, all printable ASCII, in one vectorizable pass
+    if b.iter().all(|&c| (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\t') {
+        return true;
     }
-    // C1 controls (U+0080..U+009F, NEL among them), BOM, U+FFFE/U+FFFF
-    !b.windows(2).any(|w| w[0] == 0xC2 && (0x80..=0x9F).contains(&w[1]))
-        && !b.windows(3).any(|w| w[0] == 0xEF && ((w[1] == 0xBB && w[2] == 0xBF) || (w[1] == 0xBF && w[2] >= 0xBE)))
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let bad = match c {
+            b'\n' | b'\t' => false,
+            0..0x20 | 0x7f => true,
+            // C1 controls (U+0080..U+009F, NEL among them)
+            0xC2 => b.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)),
+            // BOM, U+FFFE, U+FFFF
+            0xEF => matches!((b.get(i + 1), b.get(i + 2)), (Some(0xBB), Some(0xBF)) | (Some(0xBF), Some(0xBE | 0xBF))),
+            _ => false,
+        };
+        if bad {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// A line's content from its first non-space byte.
@@ -112,6 +137,8 @@ struct Reader<'a> {
     no: usize,
     /// A content line peeked at, or the rest of a line after `- `.
     pending: Option<Line>,
+    /// The text has tabs somewhere (lines are checked only then).
+    tabs: bool,
     dialect: Dialect,
     duplicates: DuplicateKeys,
     max_depth: usize,
@@ -124,7 +151,7 @@ impl<'a> Reader<'a> {
 
     fn line_no_at(&self, at: usize) -> usize {
         // only called at document starts: count from the last known line
-        self.no + self.b[self.pos.min(at)..at].iter().filter(|&&c| c == b'\n').count()
+        self.no + memchr_count(b'\n', &self.b[self.pos.min(at)..at])
     }
 
     /// Where the document starting at `from` ends, and where the next one
@@ -174,7 +201,7 @@ impl<'a> Reader<'a> {
             if indent == line.len() {
                 continue;
             }
-            if line.contains(&b'\t') {
+            if self.tabs && line.contains(&b'\t') {
                 return Err(GiveUp(line!()));
             }
             if line[indent] == b'#' {
@@ -417,7 +444,7 @@ impl<'a> Reader<'a> {
             }
             let text = text.trim_end_matches(' ');
             // `key: ` inside: left to the full reader
-            if line.contains(&b'\t') || find_value_colon(text.as_bytes()).is_some() {
+            if self.tabs && line.contains(&b'\t') || find_value_colon(text.as_bytes()).is_some() {
                 return Err(GiveUp(line!()));
             }
             let out = out.get_or_insert_with(|| first.to_string());
@@ -490,7 +517,7 @@ impl<'a> Reader<'a> {
                     blanks += 1;
                     continue;
                 }
-                if sp <= n || line.contains(&b'\t') || escaped_break && blanks > 0 {
+                if sp <= n || self.tabs && line.contains(&b'\t') || escaped_break && blanks > 0 {
                     return Err(GiveUp(line!()));
                 }
                 cur = self.s(start + sp, end);
@@ -816,9 +843,9 @@ fn escape(t: &str, i: usize, out: &mut String) -> R<usize> {
 }
 
 fn memchr_count(needle: u8, hay: &[u8]) -> usize {
-    hay.iter().filter(|&&c| c == needle).count()
+    memchr::memchr_iter(needle, hay).count()
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&c| c == needle)
+    memchr::memchr(needle, hay)
 }

@@ -171,11 +171,16 @@ static SEPARATOR: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(r"(?:^|[\t\n\x0C\r ]*\n)---[\t\n\x0C\r ]*").expect("regex"));
 
 /// helm's `SplitManifests`: a rendered file's documents, split at `---`
-/// and each trimmed (what helm parses and prints), joined back into one
-/// stream.
-pub fn split_manifests(text: &str) -> String {
-    let docs: Vec<&str> = SEPARATOR.split(text.trim()).filter(|d| !d.is_empty()).map(str::trim).collect();
-    docs.join("\n---\n")
+/// and each trimmed (what helm parses and prints), with the line each
+/// starts at when they are joined back into one stream with `---` lines.
+pub fn split_manifests(text: &str) -> Vec<(&str, usize)> {
+    let mut line = 1;
+    let mut out = Vec::new();
+    for doc in SEPARATOR.split(text.trim()).filter(|d| !d.is_empty()).map(str::trim) {
+        out.push((doc, line));
+        line += doc.bytes().filter(|&b| b == b'\n').count() + 2;
+    }
+    out
 }
 
 /// helm's `InstallOrder` of kinds.
@@ -293,6 +298,14 @@ mod tests {
     /// plain, in-list, hook-in-list, z, then the hooks hook, hook-list-item:
     /// a List sorts as the unknown kind `List`, its items' annotations make
     /// no hooks, its own annotation does.
+    #[test]
+    fn manifests_are_split_and_trimmed_as_helm_does() {
+        let text = "\n---\na: 1\nb: 2\n\n---   \nc: |\n  x\n\n\n---\n# only a comment\n";
+        assert_eq!(split_manifests(text), [("a: 1\nb: 2", 1), ("c: |\n  x", 4), ("# only a comment", 7)]);
+        // helm's separator takes the blank lines after it: the next `---` stays in the document
+        assert_eq!(split_manifests("a: 1\n---\n\n---\nb: 2"), [("a: 1", 1), ("---\nb: 2", 3)]);
+    }
+
     #[test]
     fn lists_sort_by_their_own_head() {
         let a = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: in-list}}\n\
