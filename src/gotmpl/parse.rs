@@ -315,13 +315,13 @@ impl Parser<'_> {
                     } else {
                         self.vars.push(v.clone());
                     }
-                    pipe.decl.push(v);
+                    pipe.decl.push(v.into());
                     break;
                 }
                 Some(Tok::Other(',')) => {
                     self.next();
                     self.next_non_space();
-                    pipe.decl.push(v);
+                    pipe.decl.push(v.into());
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space() {
                             Some(Tok::Variable(_) | Tok::Right | Tok::RParen) => continue,
@@ -337,7 +337,7 @@ impl Parser<'_> {
             // The first of two range variables is declared too.
             let first = pipe.decl[0].clone();
             let n = self.vars.len();
-            self.vars.insert(n - 1, first);
+            self.vars.insert(n - 1, first.to_string());
         }
         let end = if in_action { Tok::Right } else { Tok::RParen };
         loop {

@@ -23,12 +23,14 @@ pub trait ScopeLookup {
 
 /// Scope of a built-in kind (any served version).
 pub fn builtin_scope(group: &str, kind: &str) -> Option<Scope> {
-    let start = BUILTIN_KINDS.partition_point(|e| e.0 < group);
-    BUILTIN_KINDS[start..]
-        .iter()
-        .take_while(|e| e.0 == group)
-        .find(|e| e.2 == kind)
-        .map(|e| if e.4 { Scope::Namespaced } else { Scope::Cluster })
+    static BY_KIND: std::sync::LazyLock<HashMap<(&str, &str), bool>> = std::sync::LazyLock::new(|| {
+        let mut m = HashMap::new();
+        for e in BUILTIN_KINDS {
+            m.entry((e.0, e.2)).or_insert(e.4);
+        }
+        m
+    });
+    BY_KIND.get(&(group, kind)).map(|&namespaced| if namespaced { Scope::Namespaced } else { Scope::Cluster })
 }
 
 /// Every built-in kind: (group, version, kind, plural, namespaced).

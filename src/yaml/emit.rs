@@ -40,9 +40,13 @@ pub fn write_yaml(out: &mut String, v: &Value) {
 }
 
 fn indent(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push(' ');
+    const SPACES: &str = "                                                                ";
+    let mut n = n;
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
     }
+    out.push_str(&SPACES[..n]);
 }
 
 fn write_map(out: &mut String, m: &serde_json::Map<String, Value>, ind: usize) {
@@ -139,41 +143,55 @@ fn write_str(out: &mut String, s: &str, ind: usize, is_key: bool) {
 }
 
 fn can_be_plain(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return false };
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else { return false };
     if matches!(
         first,
-        '-' | '?'
-            | ':'
-            | ','
-            | '['
-            | ']'
-            | '{'
-            | '}'
-            | '#'
-            | '&'
-            | '*'
-            | '!'
-            | '|'
-            | '>'
-            | '\''
-            | '"'
-            | '%'
-            | '@'
-            | '`'
-            | ' '
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+            | b' '
     ) {
         return false;
     }
     if s.ends_with(' ') || s.ends_with(':') || s.starts_with("...") {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") {
+    // one pass: `: `, ` #`, control characters and the line breaks YAML knows
+    let mut ascii = true;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b':' if b.get(i + 1) == Some(&b' ') => return false,
+            b'#' if i > 0 && b[i - 1] == b' ' => return false,
+            0..0x20 | 0x7f => return false,
+            0x80.. => ascii = false,
+            _ => {}
+        }
+    }
+    if !ascii && s.chars().any(|c| c.is_control() || matches!(c, '\u{FEFF}' | '\u{2028}' | '\u{2029}' | '\u{85}')) {
         return false;
     }
-    if s.chars().any(|c| c.is_control() || matches!(c, '\u{FEFF}' | '\u{2028}' | '\u{2029}' | '\u{85}')) {
-        return false;
-    }
-    !plain_is_ambiguous(s)
+    // only these first characters can start a scalar that reads as something else
+    let may_resolve = matches!(
+        first,
+        b'0'..=b'9' | b'+' | b'.' | b'~' | b'<' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'y' | b'Y' | b'o' | b'O'
+    );
+    !(may_resolve && plain_is_ambiguous(s))
 }
 
 fn can_be_literal(s: &str) -> bool {

@@ -552,7 +552,6 @@ impl<'a> Reader<'a> {
         let mut indent = 0;
         // blank lines seen since the last content line
         let mut blanks = 0usize;
-        let mut ended_at_eof = false;
         let mut lead_spaces = 0;
         loop {
             let (save_pos, save_no) = (self.pos, self.no);
@@ -594,10 +593,9 @@ impl<'a> Reader<'a> {
             }
             blanks = 0;
             out.push_str(self.s(start + indent, end));
-            ended_at_eof = end == self.b.len();
         }
-        if indent == 0 || ended_at_eof {
-            // no content, or content without a final line break
+        if indent == 0 {
+            // no content
             return Err(GiveUp(line!()));
         }
         if !strip {

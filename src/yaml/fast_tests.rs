@@ -43,6 +43,8 @@ fn fast_reader_handles_the_common_shapes() {
         "a: b\n  # c\nd: e\n  f # g\nh: i\n  # j\n  k\n",
         "a: 'x\n  y''s\n\n  z'\nb: - c\n  `d`\n  \"e\"\n",
         "a: |\n\n  \n   x\n",
+        "a: |\n  x",
+        "- |-\n  x\n  y",
         "a: \"x \\\n  y\\t\n\n   z \"\nb: \"p\\\n  q\"\n",
     ];
     for c in cases {
