@@ -127,14 +127,15 @@ impl Parser<'_> {
         self.toks.get(self.i).map_or(self.text.len(), |t| t.pos)
     }
 
+    /// The next token, taken out of the list (the parser never goes back).
     fn next(&mut self) -> Option<Tok> {
-        let Some(t) = self.toks.get(self.i).cloned() else {
+        let Some(t) = self.toks.get_mut(self.i) else {
             self.last_pos = self.text.len();
             return None;
         };
         self.i += 1;
         self.last_pos = t.pos;
-        Some(t.tok)
+        Some(std::mem::replace(&mut t.tok, Tok::Space))
     }
 
     fn next_non_space(&mut self) -> Option<Tok> {

@@ -55,7 +55,7 @@ impl OfflineScopes {
         for o in objects {
             if o.group() == "apiextensions.k8s.io"
                 && o.kind() == "CustomResourceDefinition"
-                && let Some((group, kind, scope)) = crd_scope(&o.to_value())
+                && let Some((group, kind, scope)) = o.data().get("spec").and_then(spec_scope)
             {
                 crds.insert((group, kind), scope);
             }
@@ -66,7 +66,11 @@ impl OfflineScopes {
 
 /// (group, kind, scope) declared by a CustomResourceDefinition.
 pub fn crd_scope(crd: &Value) -> Option<(String, String, Scope)> {
-    let spec = crd.get("spec")?;
+    spec_scope(crd.get("spec")?)
+}
+
+/// [`crd_scope`] from the CRD's `spec`.
+fn spec_scope(spec: &Value) -> Option<(String, String, Scope)> {
     let group = spec.get("group")?.as_str()?.to_string();
     let kind = spec.get("names")?.get("kind")?.as_str()?.to_string();
     let scope = match spec.get("scope").and_then(Value::as_str) {

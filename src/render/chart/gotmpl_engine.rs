@@ -56,7 +56,7 @@ pub fn render_go_tree(
     set.options.max_output = Some(usize::try_from(budget.output_left()).unwrap_or(usize::MAX));
     let shared =
         Shared { release: release(settings), capabilities: Value::Object(Rc::new(Capabilities::new(settings))) };
-    let root_values = match Value::from_json_int64(&serde_json::Value::Object(values.clone())) {
+    let root_values = match Value::map(values.iter().map(|(k, v)| (k.clone(), Value::from_json_int64(v))).collect()) {
         Value::Map(m) => Map { entries: m.entries, ty: VALUES_TYPE },
         _ => Map { entries: Rc::default(), ty: VALUES_TYPE },
     };

@@ -213,11 +213,12 @@ fn load_one(
     let mut files = Vec::new();
     let mut deps = Vec::new();
     let mut packaged = Vec::new();
-    // Each directory with the real paths of the directories above it: one
-    // reached through a symlink must not be one of them (a cycle).
-    let mut stack = vec![(dir.clone(), vec![dir.clone()])];
+    // Each directory (as reached, and its real path) with the real paths of
+    // the directories above it: one reached through a symlink must not be
+    // one of them (a cycle).
+    let mut stack = vec![(dir.clone(), dir.clone(), vec![dir.clone()])];
     let mut count = 0usize;
-    while let Some((d, above)) = stack.pop() {
+    while let Some((d, d_real, above)) = stack.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))?.flatten().collect();
         entries.sort_by_key(|e| e.file_name());
         for entry in entries {
@@ -230,8 +231,16 @@ fn load_one(
             }
             let path = entry.path();
             let rel = path.strip_prefix(&dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-            let real = src.confine(&path)?;
-            let is_dir = real.is_dir();
+            // Only a symlink needs resolving (and confining): anything else
+            // lies in its directory, whose real path is known.
+            let (real, is_dir) = match entry.file_type() {
+                Ok(t) if !t.is_symlink() => (d_real.join(entry.file_name()), t.is_dir()),
+                _ => {
+                    let real = src.confine(&path)?;
+                    let is_dir = real.is_dir();
+                    (real, is_dir)
+                }
+            };
             if rules.ignored(&format!("{prefix}{rel}"), is_dir) {
                 continue;
             }
@@ -246,25 +255,25 @@ fn load_one(
                 } else {
                     let mut chain = above.clone();
                     chain.push(real.clone());
-                    stack.push((path, chain));
+                    stack.push((path, real, chain));
                 }
                 continue;
             }
             match rel.as_str() {
                 "Chart.yaml" => {}
                 "values.yaml" => {
-                    let t = read_text(src, &real)?;
+                    let t = read_real(&real)?;
                     values =
                         load_values_yaml(&t).map_err(|e| chart_err(&real, format!("cannot load values.yaml: {e}")))?;
                 }
                 "values.schema.json" => {
-                    let t = read_text(src, &real)?;
+                    let t = read_real(&real)?;
                     let v: Value = serde_json::from_str(&t)
                         .map_err(|e| chart_err(&real, format!("invalid JSON schema: line {}: {e}", e.line())))?;
                     schema = Some(Arc::new(v));
                 }
                 _ if rel.starts_with("templates/") => {
-                    let text = read_text(src, &real)?;
+                    let text = read_real(&real)?;
                     templates.push(TemplateFile { rel: rel["templates/".len()..].to_string(), text });
                 }
                 _ => {
@@ -321,8 +330,12 @@ fn load_subcharts(
 }
 
 fn read_text(src: &LocalSource, path: &Path) -> Result<String> {
-    let real = src.confine(path)?;
-    std::fs::read_to_string(&real).map_err(|e| Error::io(&real, e))
+    read_real(&src.confine(path)?)
+}
+
+/// A file whose path is already confined.
+fn read_real(real: &Path) -> Result<String> {
+    std::fs::read_to_string(real).map_err(|e| Error::io(real, e))
 }
 
 /// Parse and check `Chart.yaml`.
