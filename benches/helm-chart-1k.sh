@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# A chart producing 1,000 objects (250 x Deployment, Service, ConfigMap,
-# ServiceAccount, each with include'd helper labels), written twice: in Jinja
-# (rendered natively by `kubectl gitops render`) and in helm's Go templates
-# (rendered by a real `helm template`). Both outputs are checked to hold the
-# same 1,000 objects, then both commands are timed in the same run.
+# helm charts rendered by `kubectl gitops render` (release binary) against
+# `helm template` (scripts/install-helm.sh's helm), in the same run:
+# 1. a chart producing 1,000 objects (250 x Deployment, Service, ConfigMap,
+#    ServiceAccount, each with include'd helper labels), written twice: in
+#    helm's Go templates (rendered by helm and natively by us) and in Jinja
+#    (rendered natively);
+# 2. kube-prometheus-stack as vendored under tests/data/helm-charts, with its
+#    default values (CRDs included on both sides).
+# Every native output is first checked to equal helm's output normalized by
+# us, byte for byte (kube-prometheus-stack's random grafana password and the
+# checksum made from it masked on both sides). Then the commands are timed,
+# alternating, under /usr/bin/time -f: wall time, CPU (user + system of the
+# process and its threads) and peak RSS.
 # Usage: bash benches/helm-chart-1k.sh [RUNS]   (needs scripts/install-helm.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -181,33 +189,58 @@ T
 
 "$helm" template bench "$dir/go" --namespace bench > "$dir/helm.yaml"
 "$bin" render "$dir/helm.yaml" --namespace bench > "$dir/from-helm.yaml"
-"$bin" render "$dir/jinja" --release-name bench --namespace bench > "$dir/native.yaml"
-cmp -s "$dir/from-helm.yaml" "$dir/native.yaml" || { echo "outputs differ" >&2; diff "$dir/from-helm.yaml" "$dir/native.yaml" | head -20 >&2; exit 1; }
-echo "both render the same $(grep -c '^kind:' "$dir/native.yaml") objects"
+for kind in go jinja; do
+  "$bin" render "$dir/$kind" --release-name bench --namespace bench > "$dir/native-$kind.yaml"
+  cmp -s "$dir/from-helm.yaml" "$dir/native-$kind.yaml" || {
+    echo "$kind: outputs differ" >&2; diff "$dir/from-helm.yaml" "$dir/native-$kind.yaml" | head -20 >&2; exit 1; }
+done
+echo "1k chart: helm, native Go and native Jinja render the same $(grep -c '^kind:' "$dir/native-go.yaml") objects"
 
-# Runs alternate between the two commands so machine load hits both alike;
-# CPU time (user + sys of the process and its threads) is the steadier figure.
-python3 - "$runs" "$bin" "$helm" "$dir" <<'PY'
-import resource, statistics, subprocess, sys, time
-runs, bin, helm, d = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-cmds = {
-    "kubectl gitops render (native, Jinja)": [bin, "render", f"{d}/jinja", "--release-name", "bench", "--namespace", "bench"],
-    "helm template (Go templates)         ": [helm, "template", "bench", f"{d}/go", "--namespace", "bench"],
+kps=tests/data/helm-charts/charts/prometheus-community/kube-prometheus-stack
+mask() { sed -E 's/^(  admin-password: ).*/\1MASKED/; s/^( +checksum\/secret: ).*/\1MASKED/'; }
+"$helm" template bench "$kps" --namespace bench --include-crds > "$dir/kps-helm.yaml"
+"$bin" render "$dir/kps-helm.yaml" --namespace bench | mask > "$dir/kps-from-helm.yaml"
+"$bin" render "$kps" --release-name bench --namespace bench | mask > "$dir/kps-native.yaml"
+cmp -s "$dir/kps-from-helm.yaml" "$dir/kps-native.yaml" || {
+  echo "kube-prometheus-stack: outputs differ" >&2; diff "$dir/kps-from-helm.yaml" "$dir/kps-native.yaml" | head -20 >&2; exit 1; }
+echo "kube-prometheus-stack: helm and native render the same $(grep -c '^kind:' "$dir/kps-native.yaml") objects ($(wc -c < "$dir/kps-helm.yaml") bytes from helm)"
+
+# Runs alternate between the commands so machine load hits all alike.
+python3 - "$runs" "$bin" "$helm" "$dir" "$kps" <<'PY'
+import statistics, subprocess, sys, time
+runs, bin, helm, d, kps = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+groups = {
+    "1k chart": {
+        "kubectl gitops render (native, Go)   ": [bin, "render", f"{d}/go", "--release-name", "bench", "--namespace", "bench"],
+        "kubectl gitops render (native, Jinja)": [bin, "render", f"{d}/jinja", "--release-name", "bench", "--namespace", "bench"],
+        "helm template (Go templates)         ": [helm, "template", "bench", f"{d}/go", "--namespace", "bench"],
+    },
+    "kube-prometheus-stack": {
+        "kubectl gitops render (native, Go)   ": [bin, "render", kps, "--release-name", "bench", "--namespace", "bench"],
+        "helm template --include-crds         ": [helm, "template", "bench", kps, "--namespace", "bench", "--include-crds"],
+    },
 }
-wall = {k: [] for k in cmds}
-cpu = {k: [] for k in cmds}
+stats = {(g, k): {"wall": [], "cpu": [], "rss": []} for g, cmds in groups.items() for k in cmds}
 for _ in range(runs):
-    for k, cmd in cmds.items():
-        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
-        wall[k].append(time.perf_counter() - t)
-        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu[k].append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
-for k in cmds:
-    print(f"{k}: wall median {statistics.median(wall[k])*1000:.0f} ms, min {min(wall[k])*1000:.0f} ms; "
-          f"CPU median {statistics.median(cpu[k])*1000:.0f} ms over {runs} runs")
-n, h = list(cmds)
-print(f"speed-up: wall median {statistics.median(wall[h])/statistics.median(wall[n]):.1f}x, "
-      f"wall min {min(wall[h])/min(wall[n]):.1f}x, CPU {statistics.median(cpu[h])/statistics.median(cpu[n]):.1f}x")
+    for g, cmds in groups.items():
+        for k, cmd in cmds.items():
+            t = time.perf_counter()
+            subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", f"{d}/time.txt", *cmd],
+                           stdout=subprocess.DEVNULL, check=True)
+            wall = time.perf_counter() - t
+            user, sys_, rss = open(f"{d}/time.txt").read().split()[-3:]
+            s = stats[(g, k)]
+            s["wall"].append(wall); s["cpu"].append(float(user) + float(sys_)); s["rss"].append(int(rss) / 1024)
+for g, cmds in groups.items():
+    print(f"{g}:")
+    for k in cmds:
+        s = stats[(g, k)]
+        print(f"  {k}: wall median {statistics.median(s['wall'])*1000:.0f} ms, min {min(s['wall'])*1000:.0f} ms; "
+              f"CPU median {statistics.median(s['cpu'])*1000:.0f} ms; peak RSS max {max(s['rss']):.1f} MB")
+    n, h = list(cmds)[0], list(cmds)[-1]
+    sn, sh = stats[(g, n)], stats[(g, h)]
+    print(f"  speed-up of the native Go render: wall median {statistics.median(sh['wall'])/statistics.median(sn['wall']):.1f}x, "
+          f"wall min {min(sh['wall'])/min(sn['wall']):.1f}x, CPU {statistics.median(sh['cpu'])/statistics.median(sn['cpu']):.1f}x; "
+          f"memory {max(sh['rss'])/max(sn['rss']):.1f}x less")
+print(f"{runs} alternating runs; wall times include /usr/bin/time's start (~1 ms) on both sides")
 PY

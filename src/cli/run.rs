@@ -185,10 +185,15 @@ fn render_app(args: &SourceArgs, name: Option<&str>, namespace: Option<&str>) ->
 
 fn render_cmd(args: RenderArgs) -> Result<i32> {
     let namespace = args.namespace.as_deref();
-    let set = render_app(&args.source, None, namespace)?.normalize(namespace)?;
+    let rendered = render_app(&args.source, None, namespace)?;
+    let start = std::time::Instant::now();
+    let set = rendered.normalize(namespace)?;
+    tracing::debug!("{} objects normalized in {:?}", set.len(), start.elapsed());
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let start = std::time::Instant::now();
     write_objects(&mut out, &set, args.output).and_then(|_| out.flush()).map_err(|e| Error::io("<stdout>", e))?;
+    tracing::debug!("printed in {:?}", start.elapsed());
     // The process exits next: freeing thousands of objects one map node at
     // a time would only delay that.
     std::mem::forget(set);

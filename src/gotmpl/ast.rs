@@ -59,7 +59,7 @@ pub struct Branch {
 pub struct Pipe {
     pub pos: usize,
     /// Declared or assigned variables (`$x`).
-    pub decl: Vec<String>,
+    pub decl: Vec<std::rc::Rc<str>>,
     pub is_assign: bool,
     pub cmds: Vec<Command>,
 }

@@ -50,12 +50,17 @@ pub fn builtins() -> HashMap<String, Func> {
         Ok(Value::from(sprintf(a[0].as_str().unwrap_or_default(), &a[1..])))
     });
     m.insert("printf".into(), printf);
+    // `len` counts a binary string's bytes
+    if let Some(f) = m.get_mut("len") {
+        f.raw_strings = true;
+    }
     m
 }
 
 fn length(v: &Value) -> Result<i64, Error> {
     match v.underlying() {
         Value::String(s) => Ok(s.len() as i64),
+        Value::RawString(b) => Ok(b.len() as i64),
         Value::List(l) => Ok(l.items.len() as i64),
         Value::Map(m) => Ok(m.len() as i64),
         Value::Missing | Value::Nil => Err(err("reflect: call of reflect.Value.Type on zero Value")),

@@ -22,9 +22,15 @@ pub(crate) const STACK_SEGMENT: usize = 4 * 1024 * 1024;
 
 /// Runs one tree with its own output and variables.
 pub(crate) fn run(set: &Templates, rt: &Runtime, tree: Rc<Tree>, dot: &Value) -> R<String> {
-    let mut e = Exec { set, rt, tree: tree.clone(), vars: vec![("$".into(), dot.clone(), false)], out: String::new() };
+    let mut e = Exec { set, rt, tree: tree.clone(), vars: vec![(dollar(), dot.clone(), false)], out: String::new() };
     e.walk_list(dot, false, &tree.root)?;
     Ok(e.out)
+}
+
+/// The name `$`, shared.
+fn dollar() -> Rc<str> {
+    thread_local!(static DOLLAR: Rc<str> = Rc::from("$"));
+    DOLLAR.with(Rc::clone)
 }
 
 enum Flow {
@@ -41,7 +47,7 @@ struct Exec<'a> {
     set: &'a Templates,
     rt: &'a Runtime,
     tree: Rc<Tree>,
-    vars: Vec<(String, Value, bool)>,
+    vars: Vec<(Rc<str>, Value, bool)>,
     out: String,
 }
 
@@ -211,16 +217,16 @@ impl Exec<'_> {
     }
 
     fn walk_template(&mut self, dot: &Value, iface: bool, pos: usize, name: &str, pipe: Option<&Pipe>) -> R<()> {
-        let node = match pipe {
+        let node = || match pipe {
             Some(p) => format!("{{{{template {name:?} {p}}}}}"),
             None => format!("{{{{template {name:?}}}}}"),
         };
         let Some(tree) = self.set.trees.get(name).cloned() else {
-            return Err(self.errorf(pos, &node, format!("template {name:?} not defined")));
+            return Err(self.errorf(pos, &node(), format!("template {name:?} not defined")));
         };
         if self.rt.depth.get() >= self.rt.max_depth {
             let msg = format!("exceeded maximum template depth ({})", self.rt.max_depth);
-            return Err(match self.errorf(pos, &node, msg) {
+            return Err(match self.errorf(pos, &node(), msg) {
                 Error::Exec(m) => Error::Limit(m),
                 e => e,
             });
@@ -229,7 +235,7 @@ impl Exec<'_> {
             Some(p) => self.eval_pipeline(dot, iface, p)?,
             None => Value::Missing,
         };
-        let saved_vars = std::mem::replace(&mut self.vars, vec![("$".into(), new_dot.clone(), false)]);
+        let saved_vars = std::mem::replace(&mut self.vars, vec![(dollar(), new_dot.clone(), false)]);
         let saved_tree = std::mem::replace(&mut self.tree, tree.clone());
         self.rt.depth.set(self.rt.depth.get() + 1);
         let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || self.walk_list(&new_dot, false, &tree.root));
@@ -240,7 +246,7 @@ impl Exec<'_> {
     }
 
     fn set_var(&mut self, pos: usize, node: &dyn Display, name: &str, v: Value) -> R<()> {
-        match self.vars.iter_mut().rev().find(|x| x.0 == name) {
+        match self.vars.iter_mut().rev().find(|x| &*x.0 == name) {
             Some(slot) => {
                 slot.1 = v;
                 slot.2 = false;
@@ -251,7 +257,7 @@ impl Exec<'_> {
     }
 
     fn var_value(&self, pos: usize, node: &dyn Display, name: &str) -> R<Iv> {
-        match self.vars.iter().rev().find(|x| x.0 == name) {
+        match self.vars.iter().rev().find(|x| &*x.0 == name) {
             Some(x) => Ok((x.1.clone(), x.2)),
             None => Err(self.errorf(pos, node, format!("undefined variable: {name}"))),
         }
@@ -428,10 +434,11 @@ impl Exec<'_> {
     }
 
     fn eval_function(&mut self, dot: &Value, ident: &Arg, name: &str, args: &[Arg], fin: Option<Value>) -> R<Iv> {
-        let Some((f, builtin)) = self.set.find_func(name) else {
+        let set = self.set;
+        let Some((f, builtin)) = set.find_func(name) else {
             return Err(self.errorf(ident.pos, ident, format!("{name:?} is not a defined function")));
         };
-        self.eval_call(dot, Call::Function { builtin }, ident, &f, name, args, fin)
+        self.eval_call(dot, Call::Function { builtin }, ident, f, name, args, fin)
     }
 
     /// Calls `f` with `args` (the nodes after the function or method name)
@@ -492,6 +499,9 @@ impl Exec<'_> {
                 self.validate(at, p, &v)?;
             }
             argv.push(if let Value::Missing = v { Value::Nil } else { v });
+        }
+        if !f.raw_strings && argv.iter().any(|v| matches!(v, Value::RawString(_))) {
+            argv = argv.into_iter().map(Value::into_text).collect();
         }
         let mut ctx = Ctx { set: self.set, runtime: self.rt };
         match (f.body)(&mut ctx, &argv) {

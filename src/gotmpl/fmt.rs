@@ -259,6 +259,7 @@ fn print_value(out: &mut String, v: &Value, verb: char, f: &Flags, depth: usize)
         Value::Int(i, t) => fmt_int(out, *i, t.is_unsigned(), verb, f, v),
         Value::Float(x) => fmt_float(out, *x, verb, f, v),
         Value::String(s) => fmt_string(out, s, verb, f, v),
+        Value::RawString(b) => fmt_string(out, &super::value::go_lossy(b), verb, f, v),
         Value::List(l) => {
             out.push('[');
             for (k, e) in l.items.iter().enumerate() {
@@ -548,6 +549,31 @@ pub fn quote(s: &str) -> String {
     out.push('"');
     for c in s.chars() {
         escape_char(&mut out, c, '"', false);
+    }
+    out.push('"');
+    out
+}
+
+/// Go's `strconv.Quote` of bytes that need not be UTF-8: a byte that
+/// starts no valid sequence is written `\xNN`.
+pub fn quote_bytes(mut b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len() + 2);
+    out.push('"');
+    while !b.is_empty() {
+        let (good, bad) = match std::str::from_utf8(b) {
+            Ok(s) => (s, 0),
+            Err(e) => {
+                let good = std::str::from_utf8(&b[..e.valid_up_to()]).unwrap_or_default();
+                (good, e.error_len().unwrap_or(b.len() - e.valid_up_to()))
+            }
+        };
+        for c in good.chars() {
+            escape_char(&mut out, c, '"', false);
+        }
+        for x in &b[good.len()..good.len() + bad] {
+            out.push_str(&format!("\\x{x:02x}"));
+        }
+        b = &b[good.len() + bad..];
     }
     out.push('"');
     out

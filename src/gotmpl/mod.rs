@@ -122,15 +122,37 @@ impl Default for Options {
     }
 }
 
+/// Maps keyed by template and function names, hashed with FNV-1a: the
+/// names are short, and the lookups are on every call.
+pub(crate) type NameMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<Fnv>>;
+
+/// The FNV-1a hash (64 bits).
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
 /// A set of named templates sharing a function map (Go's `*Template`
 /// with its associated templates).
 #[derive(Clone)]
 pub struct Templates {
     /// The set's own name, used in `no template` errors.
     pub name: String,
-    pub(crate) trees: HashMap<String, Rc<Tree>>,
-    funcs: Rc<HashMap<String, Func>>,
-    builtins: Rc<HashMap<String, Func>>,
+    pub(crate) trees: NameMap<Rc<Tree>>,
+    funcs: Rc<NameMap<Func>>,
+    builtins: Rc<NameMap<Func>>,
     pub options: Options,
 }
 
@@ -145,9 +167,9 @@ impl Templates {
     pub fn new() -> Templates {
         Templates {
             name: String::new(),
-            trees: HashMap::new(),
-            funcs: Rc::new(HashMap::new()),
-            builtins: Rc::new(builtins::builtins()),
+            trees: NameMap::default(),
+            funcs: Rc::new(NameMap::default()),
+            builtins: Rc::new(builtins::builtins().into_iter().collect()),
             options: Options::default(),
         }
     }
@@ -167,11 +189,11 @@ impl Templates {
     }
 
     /// A function by name and whether it is a built-in.
-    pub fn find_func(&self, name: &str) -> Option<(Func, bool)> {
+    pub fn find_func(&self, name: &str) -> Option<(&Func, bool)> {
         if let Some(f) = self.funcs.get(name) {
-            return Some((f.clone(), false));
+            return Some((f, false));
         }
-        self.builtins.get(name).map(|f| (f.clone(), true))
+        self.builtins.get(name).map(|f| (f, true))
     }
 
     /// Parses `text` as template `name`, adding it and its `define`s to the

@@ -127,14 +127,15 @@ impl Parser<'_> {
         self.toks.get(self.i).map_or(self.text.len(), |t| t.pos)
     }
 
+    /// The next token, taken out of the list (the parser never goes back).
     fn next(&mut self) -> Option<Tok> {
-        let Some(t) = self.toks.get(self.i).cloned() else {
+        let Some(t) = self.toks.get_mut(self.i) else {
             self.last_pos = self.text.len();
             return None;
         };
         self.i += 1;
         self.last_pos = t.pos;
-        Some(t.tok)
+        Some(std::mem::replace(&mut t.tok, Tok::Space))
     }
 
     fn next_non_space(&mut self) -> Option<Tok> {
@@ -315,13 +316,13 @@ impl Parser<'_> {
                     } else {
                         self.vars.push(v.clone());
                     }
-                    pipe.decl.push(v);
+                    pipe.decl.push(v.into());
                     break;
                 }
                 Some(Tok::Other(',')) => {
                     self.next();
                     self.next_non_space();
-                    pipe.decl.push(v);
+                    pipe.decl.push(v.into());
                     if context == "range" && pipe.decl.len() < 2 {
                         match self.peek_non_space() {
                             Some(Tok::Variable(_) | Tok::Right | Tok::RParen) => continue,
@@ -337,7 +338,7 @@ impl Parser<'_> {
             // The first of two range variables is declared too.
             let first = pipe.decl[0].clone();
             let n = self.vars.len();
-            self.vars.insert(n - 1, first);
+            self.vars.insert(n - 1, first.to_string());
         }
         let end = if in_action { Tok::Right } else { Tok::RParen };
         loop {

@@ -63,6 +63,14 @@ pub struct List {
     pub ty: &'static str,
 }
 
+impl List {
+    /// The bytes of a `[]byte` (`.Files.GetBytes`), else `None`.
+    pub fn bytes(&self) -> Option<Vec<u8>> {
+        (self.ty == BYTES_TYPE)
+            .then(|| self.items.iter().map(|b| if let Value::Int(i, _) = b { *i as u8 } else { 0 }).collect())
+    }
+}
+
 /// The Go type of a generic list.
 pub const LIST_TYPE: &str = "[]interface {}";
 /// The Go type of a string list (Sprig's `splitList`, `keys`, ...).
@@ -154,6 +162,9 @@ pub struct Func {
     /// when the arity is `AtLeast`. Empty: every parameter is `interface{}`.
     pub params: Rc<[Param]>,
     pub body: Rc<FuncBody>,
+    /// Reads a string argument's bytes ([`Value::RawString`] passed as
+    /// it is); other functions get such an argument as its text.
+    pub raw_strings: bool,
 }
 
 /// A Go parameter type.
@@ -200,9 +211,9 @@ impl Param {
     pub fn accepts(self, v: &Value) -> bool {
         match (self, v) {
             (Param::Any, _) => true,
-            (Param::String, Value::String(_)) | (Param::Bool, Value::Bool(_)) | (Param::Float64, Value::Float(_)) => {
-                true
-            }
+            (Param::String, Value::String(_) | Value::RawString(_))
+            | (Param::Bool, Value::Bool(_))
+            | (Param::Float64, Value::Float(_)) => true,
             (Param::Int, Value::Int(_, IntType::Int)) | (Param::Int64, Value::Int(_, IntType::Int64)) => true,
             (Param::Map, Value::Map(_)) => true,
             (Param::List, Value::List(l)) => l.ty == LIST_TYPE,
@@ -219,7 +230,7 @@ impl Func {
         arity: Arity,
         body: impl Fn(&mut Ctx<'_>, &[Value]) -> Result<Value, Error> + 'static,
     ) -> Func {
-        Func { name: name.into(), arity, params: Rc::from([]), body: Rc::new(body) }
+        Func { name: name.into(), arity, params: Rc::from([]), body: Rc::new(body), raw_strings: false }
     }
 
     /// A function with typed parameters; `variadic` makes the last one
@@ -231,7 +242,13 @@ impl Func {
         body: impl Fn(&mut Ctx<'_>, &[Value]) -> Result<Value, Error> + 'static,
     ) -> Func {
         let arity = if variadic { Arity::AtLeast(params.len().saturating_sub(1)) } else { Arity::Exact(params.len()) };
-        Func { name: name.into(), arity, params: Rc::from(params), body: Rc::new(body) }
+        Func { name: name.into(), arity, params: Rc::from(params), body: Rc::new(body), raw_strings: false }
+    }
+
+    /// This function reads its string arguments' bytes (see [`Value::RawString`]).
+    pub fn reading_bytes(mut self) -> Func {
+        self.raw_strings = true;
+        self
     }
 
     /// The type of argument `i`.
@@ -298,6 +315,12 @@ pub enum Value {
     Int(i64, IntType),
     Float(f64),
     String(Rc<str>),
+    /// A Go string whose bytes are not valid UTF-8 (`.Files.Get` of a
+    /// binary file). Variables, pipelines, a template's dot and the
+    /// functions marked [`Func::raw_strings`] (the encoders and digests,
+    /// `len`, `default`, `include`, ...) keep its bytes, as Go does; every
+    /// other function, and the output, gets its text ([`go_lossy`]).
+    RawString(Rc<[u8]>),
     List(List),
     Map(Map),
     Object(Rc<dyn Object>),
@@ -307,6 +330,32 @@ pub enum Value {
 impl Value {
     pub fn str(s: &str) -> Value {
         Value::String(s.into())
+    }
+
+    /// A Go string of these bytes: [`Value::String`] when they are UTF-8,
+    /// else [`Value::RawString`].
+    pub fn from_bytes(b: &[u8]) -> Value {
+        match std::str::from_utf8(b) {
+            Ok(s) => Value::str(s),
+            Err(_) => Value::RawString(Rc::from(b)),
+        }
+    }
+
+    /// A [`Value::RawString`] as its text; any other value as it is.
+    pub fn into_text(self) -> Value {
+        match self {
+            Value::RawString(b) => Value::from(go_lossy(&b)),
+            v => v,
+        }
+    }
+
+    /// A string's bytes, raw or not.
+    pub fn string_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::String(s) => Some(s.as_bytes()),
+            Value::RawString(b) => Some(b),
+            _ => None,
+        }
     }
 
     /// A Go `int`.
@@ -367,7 +416,7 @@ impl Value {
             Value::Bool(_) => "bool".into(),
             Value::Int(_, t) => t.name().into(),
             Value::Float(_) => "float64".into(),
-            Value::String(_) => "string".into(),
+            Value::String(_) | Value::RawString(_) => "string".into(),
             Value::List(l) => l.ty.into(),
             Value::Map(m) => m.ty.into(),
             Value::Object(o) => o.type_name().into(),
@@ -382,7 +431,7 @@ impl Value {
             Value::Bool(_) => "bool",
             Value::Int(_, t) => t.name(),
             Value::Float(_) => "float64",
-            Value::String(_) => "string",
+            Value::String(_) | Value::RawString(_) => "string",
             Value::List(_) => "slice",
             Value::Map(_) => "map",
             Value::Object(o) => o.kind(),
@@ -399,6 +448,7 @@ impl Value {
             Value::Int(i, _) => *i != 0,
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
+            Value::RawString(b) => !b.is_empty(),
             Value::List(l) => !l.items.is_empty(),
             Value::Map(m) => !m.is_empty(),
             Value::Object(o) => match o.underlying() {
@@ -459,6 +509,7 @@ impl Value {
                 .map(J::Number)
                 .ok_or_else(|| format!("json: unsupported value: {}", super::fmt::format_float_v(*f)))?,
             Value::String(s) => J::String(s.to_string()),
+            Value::RawString(b) => J::String(go_lossy(b)),
             Value::List(l) => J::Array(l.items.iter().map(Value::to_json).collect::<Result<_, _>>()?),
             Value::Map(m) => J::Object(
                 m.entries.borrow().iter().map(|(k, v)| Ok((k.clone(), v.to_json()?))).collect::<Result<_, String>>()?,
@@ -492,5 +543,27 @@ impl From<String> for Value {
 impl From<f64> for Value {
     fn from(f: f64) -> Value {
         Value::Float(f)
+    }
+}
+
+/// Bytes as text the way Go decodes runes (`range`, `strings.Map`,
+/// `[]rune(s)`): each byte that does not start a valid UTF-8 sequence
+/// becomes one U+FFFD.
+pub fn go_lossy(mut b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    loop {
+        match std::str::from_utf8(b) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (good, rest) = b.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(good).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(rest.len());
+                out.extend(std::iter::repeat_n('\u{FFFD}', bad));
+                b = &rest[bad..];
+            }
+        }
     }
 }

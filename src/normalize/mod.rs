@@ -17,7 +17,7 @@ pub use scope::{OfflineScopes, Scope, ScopeLookup, builtin_kinds, builtin_plural
 use std::collections::HashMap;
 
 use crate::error::Error;
-use crate::model::{Object, ObjectKey};
+use crate::model::Object;
 
 /// Settings of the normalize stage.
 #[derive(Debug, Clone, Default)]
@@ -87,20 +87,42 @@ pub fn normalize_with(
         }
     }
     check_unique(&objects)?;
-    objects.sort_by_cached_key(install_key);
-    Ok(ObjectSet { objects })
+    Ok(ObjectSet { objects: sorted(objects) })
+}
+
+/// `objects` in install order ([`install_key`]; equal keys keep their
+/// order), each key read once and borrowed.
+fn sorted(objects: Vec<Object>) -> Vec<Object> {
+    let order = {
+        let keys: Vec<_> = objects
+            .iter()
+            .map(|o| (install_rank(o.kind()), o.kind(), o.group(), o.namespace().unwrap_or(""), o.name()))
+            .collect();
+        let mut order: Vec<usize> = (0..objects.len()).collect();
+        order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+        order
+    };
+    let mut slots: Vec<Option<Object>> = objects.into_iter().map(Some).collect();
+    order.into_iter().map(|i| slots[i].take().expect("each object once")).collect()
 }
 
 fn check_unique(objects: &[Object]) -> Result<(), Error> {
-    let mut seen: HashMap<ObjectKey, usize> = HashMap::with_capacity(objects.len());
+    // the identity of `Object::key`, borrowed
+    fn identity(o: &Object) -> (&str, &str, &str, std::borrow::Cow<'_, str>) {
+        let name = match o.generate_name() {
+            Some(g) => std::borrow::Cow::Owned(format!("{g}{}", crate::model::GENERATED_SUFFIX)),
+            None => std::borrow::Cow::Borrowed(o.name()),
+        };
+        (o.group(), o.kind(), o.namespace().unwrap_or(""), name)
+    }
+    let mut seen: HashMap<_, usize> = HashMap::with_capacity(objects.len());
     for (i, o) in objects.iter().enumerate() {
-        let key = o.key();
-        if let Some(&first) = seen.get(&key) {
+        if let Some(&first) = seen.get(&identity(o)) {
             let (a, b) = (&objects[first].origin, &o.origin);
             let (first, second) = if a <= b { (a.clone(), b.clone()) } else { (b.clone(), a.clone()) };
-            return Err(Error::Duplicate { key: Box::new(key), first, second });
+            return Err(Error::Duplicate { key: Box::new(o.key()), first, second });
         }
-        seen.insert(key, i);
+        seen.insert(identity(o), i);
     }
     Ok(())
 }

@@ -23,12 +23,14 @@ pub trait ScopeLookup {
 
 /// Scope of a built-in kind (any served version).
 pub fn builtin_scope(group: &str, kind: &str) -> Option<Scope> {
-    let start = BUILTIN_KINDS.partition_point(|e| e.0 < group);
-    BUILTIN_KINDS[start..]
-        .iter()
-        .take_while(|e| e.0 == group)
-        .find(|e| e.2 == kind)
-        .map(|e| if e.4 { Scope::Namespaced } else { Scope::Cluster })
+    static BY_KIND: std::sync::LazyLock<HashMap<(&str, &str), bool>> = std::sync::LazyLock::new(|| {
+        let mut m = HashMap::new();
+        for e in BUILTIN_KINDS {
+            m.entry((e.0, e.2)).or_insert(e.4);
+        }
+        m
+    });
+    BY_KIND.get(&(group, kind)).map(|&namespaced| if namespaced { Scope::Namespaced } else { Scope::Cluster })
 }
 
 /// Every built-in kind: (group, version, kind, plural, namespaced).
@@ -53,7 +55,7 @@ impl OfflineScopes {
         for o in objects {
             if o.group() == "apiextensions.k8s.io"
                 && o.kind() == "CustomResourceDefinition"
-                && let Some((group, kind, scope)) = crd_scope(&o.to_value())
+                && let Some((group, kind, scope)) = o.data().get("spec").and_then(spec_scope)
             {
                 crds.insert((group, kind), scope);
             }
@@ -64,7 +66,11 @@ impl OfflineScopes {
 
 /// (group, kind, scope) declared by a CustomResourceDefinition.
 pub fn crd_scope(crd: &Value) -> Option<(String, String, Scope)> {
-    let spec = crd.get("spec")?;
+    spec_scope(crd.get("spec")?)
+}
+
+/// [`crd_scope`] from the CRD's `spec`.
+fn spec_scope(spec: &Value) -> Option<(String, String, Scope)> {
     let group = spec.get("group")?.as_str()?.to_string();
     let kind = spec.get("names")?.get("kind")?.as_str()?.to_string();
     let scope = match spec.get("scope").and_then(Value::as_str) {

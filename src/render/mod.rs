@@ -12,7 +12,7 @@ pub mod limits;
 mod plain;
 pub mod plugin;
 
-pub use decode::{decode_manifests, push_manifest};
+pub use decode::{DocumentText, Manifest, decode_documents, decode_each, decode_manifests, push_manifest};
 pub use jsonnet::{JsonnetOptions, JsonnetVar, evaluate_to_json, render_jsonnet};
 pub use plain::render_plain;
 

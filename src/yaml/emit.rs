@@ -40,9 +40,13 @@ pub fn write_yaml(out: &mut String, v: &Value) {
 }
 
 fn indent(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push(' ');
+    const SPACES: &str = "                                                                ";
+    let mut n = n;
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
     }
+    out.push_str(&SPACES[..n]);
 }
 
 fn write_map(out: &mut String, m: &serde_json::Map<String, Value>, ind: usize) {
@@ -139,49 +143,75 @@ fn write_str(out: &mut String, s: &str, ind: usize, is_key: bool) {
 }
 
 fn can_be_plain(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return false };
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else { return false };
     if matches!(
         first,
-        '-' | '?'
-            | ':'
-            | ','
-            | '['
-            | ']'
-            | '{'
-            | '}'
-            | '#'
-            | '&'
-            | '*'
-            | '!'
-            | '|'
-            | '>'
-            | '\''
-            | '"'
-            | '%'
-            | '@'
-            | '`'
-            | ' '
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+            | b' '
     ) {
         return false;
     }
     if s.ends_with(' ') || s.ends_with(':') || s.starts_with("...") {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") {
+    // one pass: `: `, ` #`, control characters and the line breaks YAML knows
+    let mut ascii = true;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b':' if b.get(i + 1) == Some(&b' ') => return false,
+            b'#' if i > 0 && b[i - 1] == b' ' => return false,
+            0..0x20 | 0x7f => return false,
+            0x80.. => ascii = false,
+            _ => {}
+        }
+    }
+    if !ascii && s.chars().any(|c| c.is_control() || matches!(c, '\u{FEFF}' | '\u{2028}' | '\u{2029}' | '\u{85}')) {
         return false;
     }
-    if s.chars().any(|c| c.is_control() || matches!(c, '\u{FEFF}' | '\u{2028}' | '\u{2029}' | '\u{85}')) {
-        return false;
-    }
-    !plain_is_ambiguous(s)
+    // only these first characters can start a scalar that reads as something else
+    let may_resolve = matches!(
+        first,
+        b'0'..=b'9' | b'+' | b'.' | b'~' | b'<' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'y' | b'Y' | b'o' | b'O'
+    );
+    !(may_resolve && plain_is_ambiguous(s))
 }
 
 fn can_be_literal(s: &str) -> bool {
-    s.contains('\n')
-        && !s
-            .chars()
-            .any(|c| (c.is_control() && c != '\n') || matches!(c, '\u{FEFF}' | '\u{2028}' | '\u{2029}' | '\u{85}'))
-        && !s.lines().any(|l| l.ends_with(' '))
+    let b = s.as_bytes();
+    // only line breaks: a literal block would read back empty
+    if memchr::memchr(b'\n', b).is_none() || b.iter().all(|&c| c == b'\n') {
+        return false;
+    }
+    // no control characters but line feeds, no line ending in a space
+    let mut ascii = true;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'\n' => {}
+            b' ' if b.get(i + 1).is_none_or(|&n| n == b'\n') => return false,
+            0..0x20 | 0x7f => return false,
+            0x80.. => ascii = false,
+            _ => {}
+        }
+    }
+    ascii || !s.chars().any(|c| c.is_control() || matches!(c, '\u{FEFF}' | '\u{2028}' | '\u{2029}' | '\u{85}'))
 }
 
 fn write_literal(out: &mut String, s: &str, ind: usize) {
@@ -212,19 +242,27 @@ fn write_literal(out: &mut String, s: &str, ind: usize) {
 
 fn write_double_quoted(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() || matches!(c, '\u{FEFF}' | '\u{2028}' | '\u{2029}' | '\u{85}') => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
+    // runs of characters that need no escape are copied whole
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let escaped = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\t' => "\\t",
+            '\r' => "\\r",
+            c if c.is_control() || matches!(c, '\u{FEFF}' | '\u{2028}' | '\u{2029}' | '\u{85}') => "",
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        if escaped.is_empty() {
+            let _ = write!(out, "\\u{:04X}", c as u32);
+        } else {
+            out.push_str(escaped);
         }
+        run = i + c.len_utf8();
     }
+    out.push_str(&s[run..]);
     out.push('"');
 }
 
@@ -265,6 +303,27 @@ mod tests {
         assert!(text.contains("script: |\n  echo a\n  echo b\n"), "{text}");
         assert!(text.contains("nokeep: |-\n  x\n  y\n"), "{text}");
         roundtrip(v);
+    }
+
+    #[test]
+    fn generated_strings_read_back() {
+        const PIECES: &[&str] = &[
+            "a", " ", "  ", "\n", ":", ": ", "#", " #", "-", "- ", "'", "\"", "\\", "\t", "\r", "\u{85}", "\u{7}", "é",
+            "\u{2028}", "1", "0x", ".5", "~", "yes", "null", "[", "{", ",", "|", ">", "...", "---", "&a", "*a", "!",
+            "%",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..3000 {
+            let len = next(8);
+            let s: String = (0..len).map(|_| PIECES[next(PIECES.len())]).collect();
+            roundtrip(json!({ s.clone(): s, "l": [s.clone(), {"k": s}] }));
+        }
     }
 
     #[test]

@@ -60,24 +60,28 @@ pub fn helm_funcs() -> Vec<Func> {
     let included: Rc<RefCell<HashMap<String, usize>>> = Rc::default();
     let mut v = Vec::new();
     let inc = included.clone();
-    v.push(Func::typed("include", &[Param::String, Param::Any], false, move |ctx, a| {
-        let name = a[0].as_str().unwrap_or_default().to_string();
-        {
-            let mut map = inc.borrow_mut();
-            let n = map.entry(name.clone()).or_insert(0);
-            if *n > INCLUDE_MAX_NESTING {
-                return Err(Error::Func(format!(
-                    "rendering template has a nested reference name: {name}: unable to execute template"
-                )));
+    v.push(
+        Func::typed("include", &[Param::String, Param::Any], false, move |ctx, a| {
+            let name = a[0].as_str().unwrap_or_default().to_string();
+            {
+                let mut map = inc.borrow_mut();
+                let n = map.entry(name.clone()).or_insert(0);
+                if *n > INCLUDE_MAX_NESTING {
+                    return Err(Error::Func(format!(
+                        "rendering template has a nested reference name: {name}: unable to execute template"
+                    )));
+                }
+                *n += 1;
             }
-            *n += 1;
-        }
-        let r = ctx.execute(&name, &a[1]);
-        if let Some(n) = inc.borrow_mut().get_mut(&name) {
-            *n -= 1;
-        }
-        r.map(Value::from)
-    }));
+            let r = ctx.execute(&name, &a[1]);
+            if let Some(n) = inc.borrow_mut().get_mut(&name) {
+                *n -= 1;
+            }
+            r.map(Value::from)
+        })
+        // the template's dot keeps a binary string's bytes
+        .reading_bytes(),
+    );
     v.push(Func::typed("tpl", &[Param::String, Param::Any], false, |ctx, a| {
         let text = a[0].as_str().unwrap_or_default();
         let mut set = ctx.set.clone();

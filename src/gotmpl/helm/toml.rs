@@ -6,7 +6,7 @@
 //! `toToml` prints in place of the document.
 
 use crate::gotmpl::float::format_float_v;
-use crate::gotmpl::value::Value;
+use crate::gotmpl::value::{Value, go_lossy};
 
 const ERR_NIL_ELEMENT: &str = "toml: cannot encode array with nil element";
 const ERR_NO_KEY: &str = "toml: top-level values must be Go maps or structs";
@@ -168,6 +168,7 @@ impl Encoder {
     fn element(&mut self, v: &Value) -> R {
         match v.underlying() {
             Value::String(s) => self.write(&quoted(&s)),
+            Value::RawString(b) => self.write(&quoted(&go_lossy(&b))),
             Value::Bool(b) => self.write(if b { "true" } else { "false" }),
             Value::Int(i, t) if t.is_unsigned() => self.write(&(i as u64).to_string()),
             Value::Int(i, _) => self.write(&i.to_string()),

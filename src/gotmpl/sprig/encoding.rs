@@ -9,12 +9,12 @@ use std::hash::{BuildHasher, Hasher};
 use base64::Engine;
 use sha2::Digest;
 
-use super::{Body, add, err, int_arg, string_arg};
+use super::{Body, add, bytes_arg, err, int_arg, reading_bytes, string_arg};
 use crate::gotmpl::value::{Arity, Func, Value};
 
 pub(super) fn register(v: &mut Vec<Func>) {
     let one: &[(&str, Body)] = &[
-        ("b64enc", |a| Ok(Value::from(base64::engine::general_purpose::STANDARD.encode(string_arg(a, 0)?)))),
+        ("b64enc", |a| Ok(Value::from(base64::engine::general_purpose::STANDARD.encode(bytes_arg(a, 0)?)))),
         ("b64dec", |a| {
             let s = string_arg(a, 0)?;
             Ok(Value::from(match base64::engine::general_purpose::STANDARD.decode(s) {
@@ -22,17 +22,17 @@ pub(super) fn register(v: &mut Vec<Func>) {
                 Err(e) => b64_error(e),
             }))
         }),
-        ("b32enc", |a| Ok(Value::from(b32enc(string_arg(a, 0)?.as_bytes())))),
+        ("b32enc", |a| Ok(Value::from(b32enc(bytes_arg(a, 0)?)))),
         ("b32dec", |a| {
             Ok(Value::from(match b32dec(string_arg(a, 0)?) {
                 Ok(b) => String::from_utf8_lossy(&b).into_owned(),
                 Err(at) => format!("illegal base32 data at input byte {at}"),
             }))
         }),
-        ("sha1sum", |a| Ok(Value::from(hex(&sha1(string_arg(a, 0)?.as_bytes()))))),
-        ("sha256sum", |a| Ok(Value::from(hex(&sha2::Sha256::digest(string_arg(a, 0)?))))),
-        ("sha512sum", |a| Ok(Value::from(hex(&sha2::Sha512::digest(string_arg(a, 0)?))))),
-        ("adler32sum", |a| Ok(Value::from(adler32(string_arg(a, 0)?.as_bytes()).to_string()))),
+        ("sha1sum", |a| Ok(Value::from(hex(&sha1(bytes_arg(a, 0)?))))),
+        ("sha256sum", |a| Ok(Value::from(hex(&sha2::Sha256::digest(bytes_arg(a, 0)?))))),
+        ("sha512sum", |a| Ok(Value::from(hex(&sha2::Sha512::digest(bytes_arg(a, 0)?))))),
+        ("adler32sum", |a| Ok(Value::from(adler32(bytes_arg(a, 0)?).to_string()))),
         ("randAlphaNum", |a| {
             random_string(int_arg(a, 0)?, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
         }),
@@ -53,6 +53,7 @@ pub(super) fn register(v: &mut Vec<Func>) {
     for (name, body) in one {
         add(v, name, Arity::Exact(1), *body);
     }
+    reading_bytes(v, &["b64enc", "b32enc", "sha1sum", "sha256sum", "sha512sum", "adler32sum"]);
     add(v, "randInt", Arity::Exact(2), |a| {
         let (lo, hi) = (int_arg(a, 0)?, int_arg(a, 1)?);
         if hi <= lo {

@@ -2,7 +2,7 @@
 //! `ternary`, `fail`) and type inspection (`typeOf`, `kindOf`, `typeIs`,
 //! `typeIsLike`, `kindIs`, `deepEqual`).
 
-use super::{add, bool_arg, deep_equal, err, is_empty, string_arg};
+use super::{add, bool_arg, deep_equal, err, is_empty, reading_bytes, string_arg};
 use crate::gotmpl::value::{Arity, Func, Value};
 
 pub(super) fn register(v: &mut Vec<Func>) {
@@ -27,4 +27,6 @@ pub(super) fn register(v: &mut Vec<Func>) {
     });
     add(v, "kindIs", Arity::Exact(2), |a| Ok(Value::Bool(string_arg(a, 0)? == a[1].kind_name())));
     add(v, "deepEqual", Arity::Exact(2), |a| Ok(Value::Bool(deep_equal(&a[0], &a[1]))));
+    // they hand an argument back as it is
+    reading_bytes(v, &["default", "coalesce", "ternary"]);
 }

@@ -9,7 +9,7 @@
 //! `Cert` and `Key` fields.
 
 use super::{add, err};
-use crate::gotmpl::value::{Arity, Func, Value};
+use crate::gotmpl::value::{Arity, Func, Value, go_lossy};
 
 pub(super) fn register(v: &mut Vec<Func>) {
     add(v, "toPrettyJson", Arity::Exact(1), |a| Ok(Value::from(marshal(&a[0], true, Some("  ")).unwrap_or_default())));
@@ -47,6 +47,7 @@ fn write(out: &mut String, v: &Value, html: bool, indent: Option<&str>, depth: u
         Value::Int(i, _) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&float(f)?),
         Value::String(s) => string(out, &s, html),
+        Value::RawString(b) => string(out, &go_lossy(&b), html),
         Value::List(l) if l.ty == crate::gotmpl::value::BYTES_TYPE => {
             use base64::Engine as _;
             let bytes: Vec<u8> = l.items.iter().map(|b| if let Value::Int(i, _) = b { *i as u8 } else { 0 }).collect();

@@ -13,7 +13,10 @@
 //! string; got int`) where Go fails while evaluating the argument (`at
 //! <1>: expected string; found 1`), since functions do not declare
 //! parameter types to the executor; dates are in UTC (`date`);
-//! strings cut inside a UTF-8 sequence hold U+FFFD, not the raw byte.
+//! strings cut inside a UTF-8 sequence hold U+FFFD, not the raw byte; a
+//! string that is not UTF-8 ([`Value::RawString`]) keeps its bytes only
+//! through the encoders and digests, `default`, `coalesce`, `ternary` and
+//! `toString`: the other functions read its text.
 
 mod case;
 mod crypto;
@@ -93,7 +96,7 @@ fn aliases(v: &mut Vec<Func>) {
     ];
     for (alias, name) in ALIASES {
         if let Some(f) = v.iter().find(|f| &*f.name == *name) {
-            let f = Func { name: (*alias).into(), arity: f.arity, params: f.params.clone(), body: f.body.clone() };
+            let f = Func { name: (*alias).into(), ..f.clone() };
             v.push(f);
         }
     }
@@ -113,6 +116,19 @@ pub(crate) fn add(v: &mut Vec<Func>, name: &str, arity: Arity, body: Body) {
 
 pub(crate) fn err(msg: impl Into<String>) -> Error {
     Error::Func(msg.into())
+}
+
+/// A `string` parameter's bytes, for the functions that read a binary
+/// string ([`Value::RawString`]) as Go does.
+pub(crate) fn bytes_arg(a: &[Value], i: usize) -> Result<&[u8], Error> {
+    a[i].string_bytes().ok_or_else(|| type_error(&a[i], "string"))
+}
+
+/// Marks the functions `names` of `v` as reading their string arguments' bytes.
+pub(crate) fn reading_bytes(v: &mut [Func], names: &[&str]) {
+    for f in v.iter_mut().filter(|f| names.contains(&&*f.name)) {
+        f.raw_strings = true;
+    }
 }
 
 /// Go's check for a `string` parameter.
@@ -161,6 +177,8 @@ pub(crate) fn type_error(v: &Value, want: &str) -> Error {
 pub(crate) fn strval(v: &Value) -> String {
     match v {
         Value::String(s) => s.to_string(),
+        // a `[]byte` is `string(v)`
+        Value::List(l) if let Some(b) = l.bytes() => super::value::go_lossy(&b),
         v => super::fmt::sprint_v(v),
     }
 }
@@ -259,6 +277,7 @@ pub(crate) fn is_empty(v: &Value) -> bool {
         Value::Int(i, _) => i == 0,
         Value::Float(f) => f == 0.0,
         Value::String(s) => s.is_empty(),
+        Value::RawString(b) => b.is_empty(),
         Value::List(l) => l.items.is_empty(),
         Value::Map(m) => m.is_empty(),
         Value::Object(_) | Value::Func(_) => false,

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use super::{Body, R, add, err, int_arg, string_arg, strval};
+use super::{Body, R, add, err, int_arg, reading_bytes, string_arg, strval};
 use crate::gotmpl::fmt::quote as go_quote;
 use crate::gotmpl::value::{Arity, Func, Map, Value};
 
@@ -26,7 +26,16 @@ pub(super) fn register(v: &mut Vec<Func>) {
         ("nospace", |a| Ok(s(&nospace(string_arg(a, 0)?)))),
         ("initials", |a| Ok(s(&initials(string_arg(a, 0)?)))),
         ("swapcase", |a| Ok(s(&swapcase(string_arg(a, 0)?)))),
-        ("toString", |a| Ok(s(&strval(&a[0])))),
+        ("toString", |a| {
+            Ok(match &a[0] {
+                Value::RawString(_) => a[0].clone(),
+                Value::List(l) => match l.bytes() {
+                    Some(b) => Value::from_bytes(&b),
+                    None => s(&strval(&a[0])),
+                },
+                v => s(&strval(v)),
+            })
+        }),
         ("toStrings", |a| Ok(Value::string_list(strslice(&a[0])))),
         ("sortAlpha", |a| Ok(Value::string_list(sort_alpha(&a[0])))),
         ("atoi", |a| Ok(Value::int(atoi(string_arg(a, 0)?)))),
@@ -107,7 +116,12 @@ pub(super) fn register(v: &mut Vec<Func>) {
     }
     add(v, "hello", Arity::Exact(0), |_| Ok(s("Hello!")));
     add(v, "quote", Arity::AtLeast(0), |a| {
-        let out: Vec<String> = a.iter().filter(|x| !x.is_nil()).map(|x| go_quote(&strval(x))).collect();
+        let quote = |x: &Value| match x {
+            Value::RawString(b) => crate::gotmpl::fmt::quote_bytes(b),
+            Value::List(l) if let Some(b) = l.bytes() => crate::gotmpl::fmt::quote_bytes(&b),
+            x => go_quote(&strval(x)),
+        };
+        let out: Vec<String> = a.iter().filter(|x| !x.is_nil()).map(quote).collect();
         Ok(s(&out.join(" ")))
     });
     add(v, "squote", Arity::AtLeast(0), |a| {
@@ -118,6 +132,7 @@ pub(super) fn register(v: &mut Vec<Func>) {
         let out: Vec<String> = a.iter().filter(|x| !x.is_nil()).map(crate::gotmpl::fmt::sprint_v).collect();
         Ok(s(&out.join(" ")))
     });
+    reading_bytes(v, &["toString", "quote"]);
 }
 
 fn s(x: &str) -> Value {

@@ -29,6 +29,7 @@ use crate::gotmpl::helm::{self, errors};
 use crate::gotmpl::value::{MAP_TYPE, Map, VALUES_TYPE};
 use crate::gotmpl::{MissingKey, Runtime, Templates, Value};
 use crate::model::Object;
+use crate::render::Manifest;
 use crate::render::limits::{Budget, Limit};
 
 /// One template to render: its helm name, text and chart context.
@@ -55,7 +56,7 @@ pub fn render_go_tree(
     set.options.max_output = Some(usize::try_from(budget.output_left()).unwrap_or(usize::MAX));
     let shared =
         Shared { release: release(settings), capabilities: Value::Object(Rc::new(Capabilities::new(settings))) };
-    let root_values = match Value::from_json_int64(&serde_json::Value::Object(values.clone())) {
+    let root_values = match Value::map(values.iter().map(|(k, v)| (k.clone(), Value::from_json_int64(v))).collect()) {
         Value::Map(m) => Map { entries: m.entries, ty: VALUES_TYPE },
         _ => Map { entries: Rc::default(), ty: VALUES_TYPE },
     };
@@ -170,11 +171,16 @@ static SEPARATOR: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(r"(?:^|[\t\n\x0C\r ]*\n)---[\t\n\x0C\r ]*").expect("regex"));
 
 /// helm's `SplitManifests`: a rendered file's documents, split at `---`
-/// and each trimmed (what helm parses and prints), joined back into one
-/// stream.
-pub fn split_manifests(text: &str) -> String {
-    let docs: Vec<&str> = SEPARATOR.split(text.trim()).filter(|d| !d.is_empty()).map(str::trim).collect();
-    docs.join("\n---\n")
+/// and each trimmed (what helm parses and prints), with the line each
+/// starts at when they are joined back into one stream with `---` lines.
+pub fn split_manifests(text: &str) -> Vec<(&str, usize)> {
+    let mut line = 1;
+    let mut out = Vec::new();
+    for doc in SEPARATOR.split(text.trim()).filter(|d| !d.is_empty()).map(str::trim) {
+        out.push((doc, line));
+        line += doc.bytes().filter(|&b| b == b'\n').count() + 2;
+    }
+    out
 }
 
 /// helm's `InstallOrder` of kinds.
@@ -244,11 +250,11 @@ fn kind_less(a: &str, b: &str) -> bool {
     }
 }
 
-fn sort_by_kind(objs: &mut [Object]) {
-    objs.sort_by(|a, b| {
-        if kind_less(a.kind(), b.kind()) {
+fn sort_by_kind(docs: &mut [Manifest]) {
+    docs.sort_by(|a, b| {
+        if kind_less(&a.kind, &b.kind) {
             std::cmp::Ordering::Less
-        } else if kind_less(b.kind(), a.kind()) {
+        } else if kind_less(&b.kind, &a.kind) {
             std::cmp::Ordering::Greater
         } else {
             std::cmp::Ordering::Equal
@@ -256,25 +262,63 @@ fn sort_by_kind(objs: &mut [Object]) {
     });
 }
 
-/// `helm template`'s order of the objects decoded from the rendered files
-/// (given in file-name order): manifests by kind, then hooks by kind.
-pub fn order(objects: Vec<Object>) -> Vec<Object> {
+/// `helm template`'s order of the documents decoded from the rendered
+/// files (given in file-name order): manifests by kind, then hooks by kind.
+/// Like helm, it reads each document's own head: a `List` sorts as a
+/// `List` (after every kind helm knows) and its items' annotations make no
+/// hooks; the items follow in their order.
+pub fn order(docs: Vec<Manifest>) -> Vec<Object> {
     let (mut manifests, mut hooks) = (Vec::new(), Vec::new());
-    for o in objects {
-        match o.annotation("helm.sh/hook") {
-            None => manifests.push(o),
+    for d in docs {
+        match d.annotation("helm.sh/hook") {
+            None => manifests.push(d),
             Some(h) => {
                 let known = h.split(',').all(|e| HOOK_EVENTS.contains(&e.trim().to_ascii_lowercase().as_str()));
                 if known {
-                    hooks.push(o);
+                    hooks.push(d);
                 } else {
-                    tracing::info!("skipping unknown hooks {h:?} ({})", o.name());
+                    let names: Vec<&str> = d.objects.iter().map(Object::name).collect();
+                    tracing::info!("skipping unknown hooks {h:?} ({})", names.join(", "));
                 }
             }
         }
     }
     sort_by_kind(&mut manifests);
     sort_by_kind(&mut hooks);
-    manifests.extend(hooks);
-    manifests
+    manifests.into_iter().chain(hooks).flat_map(|d| d.objects).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::decode_documents;
+    use crate::yaml::Dialect;
+
+    /// `helm template` (4.1.4) on a chart with these two files prints
+    /// plain, in-list, hook-in-list, z, then the hooks hook, hook-list-item:
+    /// a List sorts as the unknown kind `List`, its items' annotations make
+    /// no hooks, its own annotation does.
+    #[test]
+    fn manifests_are_split_and_trimmed_as_helm_does() {
+        let text = "\n---\na: 1\nb: 2\n\n---   \nc: |\n  x\n\n\n---\n# only a comment\n";
+        assert_eq!(split_manifests(text), [("a: 1\nb: 2", 1), ("c: |\n  x", 4), ("# only a comment", 7)]);
+        // helm's separator takes the blank lines after it: the next `---` stays in the document
+        assert_eq!(split_manifests("a: 1\n---\n\n---\nb: 2"), [("a: 1", 1), ("---\nb: 2", 3)]);
+    }
+
+    #[test]
+    fn lists_sort_by_their_own_head() {
+        let a = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: in-list}}\n\
+                 - {apiVersion: v1, kind: ConfigMap, metadata: {name: hook-in-list, annotations: {helm.sh/hook: pre-install}}}\n\
+                 ---\napiVersion: v1\nkind: List\nmetadata:\n  annotations: {helm.sh/hook: post-install}\n\
+                 items:\n- {apiVersion: v1, kind: Secret, metadata: {name: hook-list-item}}\n";
+        let b = "apiVersion: v1\nkind: Service\nmetadata: {name: plain}\n---\napiVersion: v1\nkind: Zebra\nmetadata: {name: z}\n\
+                 ---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: hook, annotations: {helm.sh/hook: pre-install}}\n";
+        let budget = Budget::default();
+        let mut docs = decode_documents(a, "a.yaml", Dialect::Kubectl, &budget).unwrap();
+        docs.extend(decode_documents(b, "b.yaml", Dialect::Kubectl, &budget).unwrap());
+        let ordered = order(docs);
+        let names: Vec<&str> = ordered.iter().map(Object::name).collect();
+        assert_eq!(names, ["plain", "in-list", "hook-in-list", "z", "hook", "hook-list-item"]);
+    }
 }

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use base64::Engine as _;
 
@@ -25,26 +26,57 @@ pub fn bytes_value(b: &[u8]) -> Value {
 }
 
 /// `.Files`: the chart's files outside `templates/` and `charts/` (and
-/// `Chart.yaml`, `values.yaml`, `values.schema.json`), by path.
+/// `Chart.yaml`, `values.yaml`, `values.schema.json`), by path. The bytes
+/// are the loaded chart's, shared, not copied.
 #[derive(Debug, Clone)]
 pub struct Files {
-    pub entries: Rc<BTreeMap<String, Rc<[u8]>>>,
+    /// Every file, sorted by path.
+    all: Arc<Vec<(String, Vec<u8>)>>,
+    /// The files of this value (`.Files.Glob` selects some): indices into `all`.
+    only: Option<Rc<Vec<usize>>>,
 }
 
 impl Files {
     pub fn from_chart(chart: &Chart) -> Files {
-        let entries = chart.files.iter().map(|(n, b)| (n.clone(), Rc::from(b.as_slice()))).collect();
-        Files { entries: Rc::new(entries) }
+        Files::new(chart.files.clone())
+    }
+
+    /// The files `all` (sorted here unless they are).
+    pub fn new(all: Arc<Vec<(String, Vec<u8>)>>) -> Files {
+        if all.is_sorted_by(|a, b| a.0 < b.0) {
+            return Files { all, only: None };
+        }
+        let mut sorted = all.as_ref().clone();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        sorted.dedup_by(|a, b| a.0 == b.0);
+        Files { all: Arc::new(sorted), only: None }
+    }
+
+    /// The files of this value: (path, bytes), sorted by path.
+    fn entries(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        let pick = |i: usize| (self.all[i].0.as_str(), self.all[i].1.as_slice());
+        let n = self.only.as_ref().map_or(self.all.len(), |o| o.len());
+        (0..n).map(move |k| pick(self.only.as_ref().map_or(k, |o| o[k])))
+    }
+
+    fn find(&self, name: &str) -> Option<&[u8]> {
+        let i = self.all.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok()?;
+        if let Some(only) = &self.only
+            && only.binary_search(&i).is_err()
+        {
+            return None;
+        }
+        Some(&self.all[i].1)
     }
 
     fn get(&self, name: &str) -> &[u8] {
-        self.entries.get(name).map(|b| &b[..]).unwrap_or_default()
+        self.find(name).unwrap_or_default()
     }
 
     /// `AsConfig`/`AsSecrets`: base names to contents, through `toYaml`.
     fn as_yaml(&self, encode: impl Fn(&[u8]) -> String) -> String {
         let m = Map::new();
-        for (k, v) in self.entries.iter() {
+        for (k, v) in self.entries() {
             let base = k.rsplit('/').next().unwrap_or(k);
             m.insert(base, Value::from(encode(v)));
         }
@@ -54,9 +86,10 @@ impl Files {
     fn glob(&self, pattern: &str) -> Files {
         // helm: a pattern that does not compile matches everything ("**").
         let glob = Glob::parse(pattern).unwrap_or_else(Glob::everything);
-        let entries =
-            self.entries.iter().filter(|(n, _)| glob.matches(n)).map(|(n, b)| (n.clone(), b.clone())).collect();
-        Files { entries: Rc::new(entries) }
+        let all = 0..self.all.len();
+        let candidates: Vec<usize> = self.only.as_ref().map_or_else(|| all.collect(), |o| o.as_ref().clone());
+        let only = candidates.into_iter().filter(|&i| glob.matches(&self.all[i].0)).collect();
+        Files { all: self.all.clone(), only: Some(Rc::new(only)) }
     }
 }
 
@@ -74,9 +107,9 @@ impl Object for Files {
     fn method(&self, name: &str) -> Option<Func> {
         let f = self.clone();
         Some(match name {
-            "Get" => Func::typed("Get", &[Param::String], false, move |_, a| {
-                Ok(Value::from(String::from_utf8_lossy(f.get(string_arg(a))).into_owned()))
-            }),
+            "Get" => {
+                Func::typed("Get", &[Param::String], false, move |_, a| Ok(Value::from_bytes(f.get(string_arg(a)))))
+            }
             "GetBytes" => {
                 Func::typed("GetBytes", &[Param::String], false, move |_, a| Ok(bytes_value(f.get(string_arg(a)))))
             }
@@ -91,7 +124,7 @@ impl Object for Files {
             }),
             "Lines" => Func::typed("Lines", &[Param::String], false, move |_, a| {
                 let name = string_arg(a);
-                let Some(b) = f.entries.get(name) else { return Ok(Value::string_list(Vec::new())) };
+                let Some(b) = f.find(name) else { return Ok(Value::string_list(Vec::new())) };
                 let mut s = String::from_utf8_lossy(b).into_owned();
                 if s.ends_with('\n') {
                     s.pop();
@@ -102,13 +135,12 @@ impl Object for Files {
         })
     }
     fn underlying(&self) -> Option<Value> {
-        let m: BTreeMap<String, Value> = self.entries.iter().map(|(k, v)| (k.clone(), bytes_value(v))).collect();
+        let m: BTreeMap<String, Value> = self.entries().map(|(k, v)| (k.to_string(), bytes_value(v))).collect();
         Some(Value::Map(Map { entries: Rc::new(std::cell::RefCell::new(m)), ty: "engine.files" }))
     }
     fn fmt_v(&self) -> String {
         let parts: Vec<String> = self
-            .entries
-            .iter()
+            .entries()
             .map(|(k, v)| format!("{k}:[{}]", v.iter().map(u8::to_string).collect::<Vec<_>>().join(" ")))
             .collect();
         format!("map[{}]", parts.join(" "))
@@ -456,9 +488,9 @@ mod tests {
     fn files() -> Value {
         let entries = [("files/a.txt", "a\nb\n"), ("files/sub/b.yaml", "k: v"), (".helmignore", "x\n")]
             .into_iter()
-            .map(|(k, v)| (k.to_string(), Rc::from(v.as_bytes())))
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
             .collect();
-        Value::Object(Rc::new(Files { entries: Rc::new(entries) }))
+        Value::Object(Rc::new(Files::new(Arc::new(entries))))
     }
 
     #[test]
@@ -500,6 +532,43 @@ mod tests {
             run(r#"{{ .Files | toJson }}"#, dot),
             r#"{".helmignore":"eAo=","files/a.txt":"YQpiCg==","files/sub/b.yaml":"azogdg=="}"#
         );
+    }
+
+    /// kube-prometheus-stack's `crds.bz2: {{ .Files.Get "files/crds.bz2" | b64enc }}`:
+    /// a binary file's string keeps its bytes, as Go's strings do.
+    #[test]
+    fn binary_files_keep_their_bytes() {
+        let bin: &[u8] = b"BZh\x80\xff\xfe\x00ab\xc3\xa9\xe2\x82";
+        let files = Files::new(Arc::new(vec![("files/bin".to_string(), bin.to_vec())]));
+        let dot = Value::Map(plain_map(vec![("Files", Value::Object(Rc::new(files)))]));
+        // Facts from helm 4.1.4 on the same file.
+        let cases = [
+            (r#"{{ .Files.Get "files/bin" | b64enc }}"#, "QlpogP/+AGFiw6nigg=="),
+            (r#"{{ .Files.Get "files/bin" | b32enc }}"#, "IJNGRAH77YAGCYWDVHRIE==="),
+            (
+                r#"{{ .Files.Get "files/bin" | sha256sum }}"#,
+                "8016b03d256cda9d90625151267724e11f4c3df075d8f5efff78c691fedd0888",
+            ),
+            (r#"{{ .Files.Get "files/bin" | sha1sum }}"#, "258c92a27b068bd14103e4f986f1476abeceadd8"),
+            (r#"{{ .Files.Get "files/bin" | adler32sum }}"#, "763037461"),
+            (r#"{{ .Files.Get "files/bin" | len }}"#, "13"),
+            (r#"{{ $v := .Files.Get "files/bin" }}{{ $v | default "x" | b64enc }}"#, "QlpogP/+AGFiw6nigg=="),
+            (
+                r#"{{ define "h" }}{{ . | b64enc }}{{ end }}{{ include "h" (.Files.Get "files/bin") }}"#,
+                "QlpogP/+AGFiw6nigg==",
+            ),
+            (r#"{{ .Files.GetBytes "files/bin" | toString | b64enc }}"#, "QlpogP/+AGFiw6nigg=="),
+            (r#"{{ .Files.Get "files/bin" | quote | b64enc }}"#, "IkJaaFx4ODBceGZmXHhmZVx4MDBhYsOpXHhlMlx4ODIi"),
+            // other functions read the text, each invalid byte a U+FFFD
+            (r#"{{ .Files.Get "files/bin" | upper | b64enc }}"#, "QlpI77+977+977+9AEFCw4nvv73vv70="),
+            (
+                r#"{{ printf "%T %v" (.Files.Get "files/bin") (eq (.Files.Get "files/bin") (.Files.Get "files/bin")) }}"#,
+                "string true",
+            ),
+        ];
+        for (tpl, want) in cases {
+            assert_eq!(run(tpl, dot.clone()), want, "{tpl}");
+        }
     }
 
     #[test]

@@ -98,7 +98,14 @@ impl Chart {
         self.meta.raw.get("type").and_then(Value::as_str) == Some("library")
     }
 
-    /// The template language the chart declares, or infers from `.j2` files.
+    /// Does the chart have template files of its own (helpers included)?
+    pub fn has_templates(&self) -> bool {
+        self.templates.iter().any(|t| is_rendered(&t.rel))
+    }
+
+    /// The template language the chart declares, or infers: Jinja when it
+    /// has `.j2` templates, Go when it has other templates; a chart without
+    /// templates of its own is Jinja only when one of its subcharts is.
     pub fn engine(&self) -> Engine {
         let declared = self
             .meta
@@ -115,7 +122,7 @@ impl Chart {
         }
         if self.templates.iter().any(|t| t.rel.ends_with(".j2")) {
             Engine::Jinja
-        } else if self.templates.iter().any(|t| is_rendered(&t.rel)) {
+        } else if self.has_templates() || !self.deps.iter().any(|d| d.engine() == Engine::Jinja) {
             Engine::Go
         } else {
             Engine::Jinja
@@ -206,11 +213,12 @@ fn load_one(
     let mut files = Vec::new();
     let mut deps = Vec::new();
     let mut packaged = Vec::new();
-    // Each directory with the real paths of the directories above it: one
-    // reached through a symlink must not be one of them (a cycle).
-    let mut stack = vec![(dir.clone(), vec![dir.clone()])];
+    // Each directory (as reached, and its real path) with the real paths of
+    // the directories above it: one reached through a symlink must not be
+    // one of them (a cycle).
+    let mut stack = vec![(dir.clone(), dir.clone(), vec![dir.clone()])];
     let mut count = 0usize;
-    while let Some((d, above)) = stack.pop() {
+    while let Some((d, d_real, above)) = stack.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))?.flatten().collect();
         entries.sort_by_key(|e| e.file_name());
         for entry in entries {
@@ -223,8 +231,16 @@ fn load_one(
             }
             let path = entry.path();
             let rel = path.strip_prefix(&dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-            let real = src.confine(&path)?;
-            let is_dir = real.is_dir();
+            // Only a symlink needs resolving (and confining): anything else
+            // lies in its directory, whose real path is known.
+            let (real, is_dir) = match entry.file_type() {
+                Ok(t) if !t.is_symlink() => (d_real.join(entry.file_name()), t.is_dir()),
+                _ => {
+                    let real = src.confine(&path)?;
+                    let is_dir = real.is_dir();
+                    (real, is_dir)
+                }
+            };
             if rules.ignored(&format!("{prefix}{rel}"), is_dir) {
                 continue;
             }
@@ -239,25 +255,25 @@ fn load_one(
                 } else {
                     let mut chain = above.clone();
                     chain.push(real.clone());
-                    stack.push((path, chain));
+                    stack.push((path, real, chain));
                 }
                 continue;
             }
             match rel.as_str() {
                 "Chart.yaml" => {}
                 "values.yaml" => {
-                    let t = read_text(src, &real)?;
+                    let t = read_real(&real)?;
                     values =
                         load_values_yaml(&t).map_err(|e| chart_err(&real, format!("cannot load values.yaml: {e}")))?;
                 }
                 "values.schema.json" => {
-                    let t = read_text(src, &real)?;
+                    let t = read_real(&real)?;
                     let v: Value = serde_json::from_str(&t)
                         .map_err(|e| chart_err(&real, format!("invalid JSON schema: line {}: {e}", e.line())))?;
                     schema = Some(Arc::new(v));
                 }
                 _ if rel.starts_with("templates/") => {
-                    let text = read_text(src, &real)?;
+                    let text = read_real(&real)?;
                     templates.push(TemplateFile { rel: rel["templates/".len()..].to_string(), text });
                 }
                 _ => {
@@ -314,8 +330,12 @@ fn load_subcharts(
 }
 
 fn read_text(src: &LocalSource, path: &Path) -> Result<String> {
-    let real = src.confine(path)?;
-    std::fs::read_to_string(&real).map_err(|e| Error::io(&real, e))
+    read_real(&src.confine(path)?)
+}
+
+/// A file whose path is already confined.
+fn read_real(real: &Path) -> Result<String> {
+    std::fs::read_to_string(real).map_err(|e| Error::io(real, e))
 }
 
 /// Parse and check `Chart.yaml`.
@@ -411,6 +431,35 @@ mod tests {
         .unwrap();
         let d = &m.dependencies.unwrap()[0];
         assert_eq!((d.name.as_str(), d.alias.as_str(), d.tags.len()), ("b", "c", 1));
+    }
+
+    fn chart(name: &str, templates: &[&str], deps: Vec<Chart>) -> Chart {
+        let meta = parse_metadata(&format!("apiVersion: v2\nname: {name}\nversion: 1.0.0\n")).unwrap();
+        let templates = templates.iter().map(|t| TemplateFile { rel: t.to_string(), text: String::new() });
+        Chart {
+            meta,
+            dir: PathBuf::from(name),
+            display: name.to_string(),
+            values: Values::default(),
+            schema: None,
+            templates: Arc::new(templates.collect()),
+            files: Arc::new(Vec::new()),
+            deps,
+            packaged: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn engine_is_inferred_from_templates() {
+        assert_eq!(chart("a", &["x.yaml.j2", "_h.tpl"], vec![]).engine(), Engine::Jinja);
+        assert_eq!(chart("a", &["x.yaml", "NOTES.txt"], vec![]).engine(), Engine::Go);
+        assert_eq!(chart("a", &["NOTES.txt"], vec![]).engine(), Engine::Go);
+        // a parent without templates takes its subcharts' language
+        let go = chart("a", &[], vec![chart("crds", &["crd.yaml"], vec![])]);
+        assert_eq!(go.engine(), Engine::Go);
+        assert!(!go.has_templates());
+        let jinja = chart("a", &[], vec![chart("b", &[], vec![]), chart("c", &["x.j2"], vec![])]);
+        assert_eq!(jinja.engine(), Engine::Jinja);
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! A chart is a Jinja chart when its `Chart.yaml` has the annotation
 //! `kubectl-gitops.io/template-engine: jinja`, or, without that annotation,
 //! when one of its templates ends in `.j2`. Any other chart with templates
-//! is a Go-template chart. The helm plugin (`plugins/helm.yaml`) renders a
+//! is a Go-template chart; a chart without templates of its own is a Jinja
+//! chart only when one of its subcharts is. The helm plugin (`plugins/helm.yaml`) renders a
 //! chart only when asked for (`--plugin helm`).
 
 pub mod archive;
@@ -31,6 +32,7 @@ pub mod values;
 
 use std::path::Path;
 
+use super::DocumentText;
 use super::decode::decode_manifests;
 use super::limits::Budget;
 use super::{RenderOptions, plugin};
@@ -153,6 +155,7 @@ fn check_engines(chart: &Chart) -> Result<()> {
     }
     match chart.engine() {
         load::Engine::Jinja => {}
+        load::Engine::Go if !chart.has_templates() => {}
         load::Engine::Go => {
             return Err(Error::Chart {
                 path: chart.dir.clone(),
@@ -215,13 +218,18 @@ pub fn render_go_chart(chart: &Chart, values: &Values, opts: &ChartOptions, budg
     let start = std::time::Instant::now();
     let rendered = gotmpl_engine::render_go_tree(chart, values, &opts.settings(), budget)?;
     let rendered_at = start.elapsed();
-    let mut out = Vec::new();
-    for r in rendered {
-        let text = gotmpl_engine::split_manifests(&r.text);
-        out.extend(decode_manifests(&text, &r.name, Dialect::Kubectl, budget)?);
+    let mut texts = Vec::new();
+    for r in &rendered {
+        let file: std::sync::Arc<str> = std::sync::Arc::from(r.name.as_str());
+        let docs = gotmpl_engine::split_manifests(&r.text);
+        let json = docs.len() == 1;
+        for (index, (text, line)) in docs.into_iter().enumerate() {
+            texts.push(DocumentText { text, file: file.clone(), index, line, json });
+        }
     }
+    let out = crate::render::decode_each(&texts, Dialect::Kubectl, budget)?;
     tracing::debug!(
-        "chart {}: Go templates rendered in {:?}, {} objects decoded in {:?}",
+        "chart {}: Go templates rendered in {:?}, {} documents decoded in {:?}",
         chart.name(),
         rendered_at,
         out.len(),
@@ -235,7 +243,9 @@ pub fn render_go_chart(chart: &Chart, values: &Values, opts: &ChartOptions, budg
 pub fn render_chart(src: &LocalSource, opts: &RenderOptions, budget: &Budget) -> Result<Vec<Object>> {
     let cwd = opts.cwd()?;
     validate_release_name(&opts.chart.settings().name).map_err(Error::Usage)?;
+    let start = std::time::Instant::now();
     let mut chart = load::load_chart(src, src.dir())?;
+    tracing::debug!("chart {}: loaded in {:?}", chart.name(), start.elapsed());
     let engine = chart.engine();
     match engine {
         load::Engine::Jinja => check_engines(&chart)?,
@@ -248,33 +258,64 @@ pub fn render_chart(src: &LocalSource, opts: &RenderOptions, budget: &Budget) ->
             message: "library charts are not installable: render a chart that depends on it".into(),
         });
     }
+    let start = std::time::Instant::now();
     let values = chart_values(&mut chart, &opts.chart.values, &cwd)?;
-    let mut objects = if opts.chart.skip_crds { Vec::new() } else { chart_crds(&chart, budget)? };
-    if engine == load::Engine::Go {
-        objects.extend(render_go_chart(&chart, &values, &opts.chart, budget)?);
-    } else {
-        objects.extend(render_jinja_chart(&chart, &values, &opts.chart, budget)?);
-    }
+    tracing::debug!("chart {}: values in {:?}", chart.name(), start.elapsed());
+    // The CRDs are decoded on another thread while the templates render.
+    let chart = &chart;
+    let (crds, rendered) = std::thread::scope(|s| {
+        let crds = (!opts.chart.skip_crds).then(|| {
+            s.spawn(move || {
+                let start = std::time::Instant::now();
+                let crds = chart_crds(chart, budget);
+                tracing::debug!("chart {}: CRDs decoded in {:?}", chart.name(), start.elapsed());
+                crds
+            })
+        });
+        let rendered = if engine == load::Engine::Go {
+            render_go_chart(chart, &values, &opts.chart, budget)
+        } else {
+            render_jinja_chart(chart, &values, &opts.chart, budget)
+        };
+        let crds = crds.map_or_else(|| Ok(Vec::new()), |h| h.join().expect("CRD decoding panicked"));
+        (crds, rendered)
+    });
+    // a CRD's error first, as if they were decoded first
+    let mut objects = crds?;
+    objects.extend(rendered?);
     Ok(objects)
 }
 
 /// The plain manifests under `crds/` of the chart and its enabled subcharts
 /// (any depth, `*.yaml|*.yml|*.json`, not templated), as Helm's `CRDObjects`.
 fn chart_crds(chart: &load::Chart, budget: &Budget) -> Result<Vec<Object>> {
-    let mut out = Vec::new();
+    let mut files = Vec::new();
+    crd_files(chart, &mut files)?;
+    let texts: Vec<DocumentText<'_>> = files
+        .iter()
+        .map(|(label, text)| DocumentText {
+            text,
+            file: std::sync::Arc::from(label.as_str()),
+            index: 0,
+            line: 1,
+            json: true,
+        })
+        .collect();
+    let docs = crate::render::decode_each(&texts, Dialect::Kubectl, budget)?;
+    Ok(docs.into_iter().flat_map(|d| d.objects).collect())
+}
+
+/// The CRD files of `chart` and its subcharts: their labels and texts.
+fn crd_files<'a>(chart: &'a load::Chart, out: &mut Vec<(String, &'a str)>) -> Result<()> {
     for (rel, bytes) in chart.files.iter() {
         let manifest = [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e));
         if rel.starts_with("crds/") && manifest {
-            let label = format!("{}/{rel}", chart.display);
             let text = std::str::from_utf8(bytes)
                 .map_err(|_| Error::Chart { path: chart.dir.join(rel), message: "not UTF-8 text".into() })?;
-            out.extend(decode_manifests(text, &label, Dialect::Kubectl, budget)?);
+            out.push((format!("{}/{rel}", chart.display), text));
         }
     }
-    for dep in &chart.deps {
-        out.extend(chart_crds(dep, budget)?);
-    }
-    Ok(out)
+    chart.deps.iter().try_for_each(|dep| crd_files(dep, out))
 }
 
 /// Render any source with the plugin named by `--plugin`.

@@ -23,7 +23,7 @@ pub use emit::{Flavor, Node, Style, emit};
 pub use resolve::key_order;
 use resolve::{is_base60_float, resolves_to_str};
 
-use crate::gotmpl::value::Value;
+use crate::gotmpl::value::{Value, go_lossy};
 
 /// `toYaml`: JSON first, then yaml.v2; the trailing newline trimmed as helm does.
 pub fn to_yaml(v: &Value) -> Result<String, String> {
@@ -68,6 +68,7 @@ fn json_node(v: &Value) -> Result<Node, String> {
             }
         }
         Value::String(s) => string_node(&s),
+        Value::RawString(b) => string_node(&go_lossy(&b)),
         Value::List(l) if l.ty == crate::gotmpl::value::BYTES_TYPE => {
             use base64::Engine as _;
             let bytes: Vec<u8> = l.items.iter().map(|b| if let Value::Int(i, _) = b { *i as u8 } else { 0 }).collect();
@@ -107,6 +108,7 @@ fn value_node(v: &Value) -> Result<Node, String> {
         Value::Int(i, _) => plain(&i.to_string()),
         Value::Float(f) => plain(&float_text(f)),
         Value::String(s) => string_node(&s),
+        Value::RawString(b) => string_node(&go_lossy(&b)),
         Value::List(l) => Node::Seq(l.items.iter().map(value_node).collect::<Result<_, _>>()?),
         Value::Map(m) => {
             let entries = m.entries.borrow();
