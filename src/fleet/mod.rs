@@ -436,6 +436,45 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_panic_in_one_app_is_that_apps_failure() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(
+            &kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"{url}\", insecure-skip-tls-verify: true}}\n\
+                 users:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: east\n  context: {{cluster: c, user: u}}\n"
+            ),
+        )
+        .unwrap();
+        let members = [member("one", Some("east"), &url), member("two", Some("east"), &url)];
+        let req = FleetRequest {
+            file: "apps".into(),
+            apps: Vec::new(),
+            all: true,
+            source: SourceSpec::local("."),
+            kubeconfig: Some(kubeconfig),
+            concurrency: 1,
+        };
+        let (outcomes, down) = run_clusters(
+            &members,
+            &req,
+            "test",
+            &Quiet,
+            |m, _| if m.app.name == "one" { panic!("bad state in one") } else { Ok(7) },
+            |_| false,
+        );
+        assert!(down.is_empty());
+        assert!(
+            matches!(&outcomes[..], [Outcome::Failed(e), Outcome::Done(7)] if e.contains("internal error") && e.contains("bad state in one")),
+            "{:?}",
+            outcomes.iter().map(|o| matches!(o, Outcome::Done(_))).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn a_failure_while_the_server_answers_is_the_apps_own() {
         let (outcomes, down, calls) = run_failing(false);
         assert!(matches!(&outcomes[..], [Outcome::Failed(a), Outcome::Failed(b)] if a == "boom" && b == "boom"));
