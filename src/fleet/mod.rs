@@ -394,7 +394,9 @@ pub(crate) mod tests {
 
     /// Two apps on one context whose server accepts TCP connections; `work`
     /// fails each time, and closes the server when `close` is set.
-    fn run_failing(close: bool) -> (Vec<Outcome<()>>, Vec<Unreachable>, usize) {
+    /// A listener that accepts TCP connections, and a request whose
+    /// kubeconfig puts two apps on its one context `east`.
+    fn one_context() -> (std::net::TcpListener, tempfile::TempDir, FleetRequest, [Member; 2]) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("https://{}", listener.local_addr().unwrap());
         let dir = tempfile::tempdir().unwrap();
@@ -416,6 +418,11 @@ pub(crate) mod tests {
             kubeconfig: Some(kubeconfig),
             concurrency: 1,
         };
+        (listener, dir, req, members)
+    }
+
+    fn run_failing(close: bool) -> (Vec<Outcome<()>>, Vec<Unreachable>, usize) {
+        let (listener, _dir, req, members) = one_context();
         let listener = Mutex::new(Some(listener));
         let calls = AtomicUsize::new(0);
         let (outcomes, down) = run_clusters(
@@ -437,27 +444,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_panic_in_one_app_is_that_apps_failure() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("https://{}", listener.local_addr().unwrap());
-        let dir = tempfile::tempdir().unwrap();
-        let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(
-            &kubeconfig,
-            format!(
-                "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"{url}\", insecure-skip-tls-verify: true}}\n\
-                 users:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: east\n  context: {{cluster: c, user: u}}\n"
-            ),
-        )
-        .unwrap();
-        let members = [member("one", Some("east"), &url), member("two", Some("east"), &url)];
-        let req = FleetRequest {
-            file: "apps".into(),
-            apps: Vec::new(),
-            all: true,
-            source: SourceSpec::local("."),
-            kubeconfig: Some(kubeconfig),
-            concurrency: 1,
-        };
+        let (_listener, _dir, req, members) = one_context();
         let (outcomes, down) = run_clusters(
             &members,
             &req,

@@ -1,5 +1,5 @@
 //! The use cases every front end shares: render, diff, status and sync of
-//! one app, as plain library calls. The CLI (`crate::cli`), the many-app
+//! one app, as plain library calls. The command line, the many-app
 //! runs (`crate::fleet`), tests and programs embedding this crate all go
 //! through here; none of it knows about command lines or terminals.
 //!
