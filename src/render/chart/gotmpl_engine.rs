@@ -67,9 +67,11 @@ pub fn render_go_tree(
         let (ca, cb) = (a.name.matches('/').count(), b.name.matches('/').count());
         cb.cmp(&ca).then_with(|| b.name.cmp(&a.name))
     });
+    let start = std::time::Instant::now();
     for e in &entries {
         set.parse(&e.name, e.text).map_err(|err| template_error(&e.name, &err, budget))?;
     }
+    tracing::debug!("chart {}: {} templates parsed in {:?}", chart.name(), entries.len(), start.elapsed());
     let runtime = Runtime::new(&set);
     let mut out = Vec::new();
     for e in &entries {
@@ -87,7 +89,12 @@ pub fn render_go_tree(
         if e.name.ends_with("NOTES.txt") {
             continue;
         }
-        out.push(Rendered { name: e.name.clone(), text: text.replace("<no value>", "") });
+        let text = if memchr::memmem::find(text.as_bytes(), b"<no value>").is_some() {
+            text.replace("<no value>", "")
+        } else {
+            text
+        };
+        out.push(Rendered { name: e.name.clone(), text });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
