@@ -576,29 +576,3 @@ fn many_items_render_in_linear_time() {
     // Generous even for an unoptimised build on a shared machine.
     assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
 }
-
-/// Parse speed on kube-prometheus-stack's templates (run by hand:
-/// `cargo test --release --lib parse_speed -- --ignored --nocapture`).
-#[test]
-#[ignore]
-fn parse_speed() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/helm-charts/charts/prometheus-community/kube-prometheus-stack");
-    let texts: Vec<(String, String)> = walkdir::WalkDir::new(&root)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.path().to_string_lossy().contains("/templates/") && e.file_type().is_file())
-        .map(|e| (e.path().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap()))
-        .collect();
-    let bytes: usize = texts.iter().map(|t| t.1.len()).sum();
-    for _ in 0..5 {
-        let mut set = Templates::new();
-        crate::gotmpl::helm::add_helm(&mut set);
-        let start = std::time::Instant::now();
-        for (name, text) in &texts {
-            let _ = set.parse(name, text);
-        }
-        eprintln!("{} templates, {bytes} bytes parsed in {:?}", texts.len(), start.elapsed());
-        std::mem::forget(set);
-    }
-}
