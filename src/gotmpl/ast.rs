@@ -19,7 +19,7 @@ pub struct Tree {
 impl Tree {
     /// Go's `IsEmptyTree`: only spaces in text, nothing else.
     pub fn is_empty(&self) -> bool {
-        self.root.iter().all(|n| matches!(n, Node::Text(t) if t.trim().is_empty()))
+        self.root.iter().all(|n| matches!(n, Node::Text(r) if self.text[r.clone()].trim().is_empty()))
     }
 
     /// `NAME:LINE:COL` of a byte offset (column counted from 0 as Go does).
@@ -36,12 +36,18 @@ impl Tree {
 
 #[derive(Debug)]
 pub enum Node {
-    Text(String),
-    Action(Pipe),
-    If(Branch),
-    Range(Branch),
-    With(Branch),
-    Template { pos: usize, name: String, pipe: Option<Pipe> },
+    /// Text: its byte range in the tree's `text`.
+    Text(std::ops::Range<usize>),
+    // (boxed: most nodes are text, kept small)
+    Action(Box<Pipe>),
+    If(Box<Branch>),
+    Range(Box<Branch>),
+    With(Box<Branch>),
+    Template {
+        pos: usize,
+        name: String,
+        pipe: Option<Box<Pipe>>,
+    },
     Break(usize),
     Continue(usize),
 }
@@ -87,7 +93,7 @@ pub enum ArgKind {
     Bool(bool),
     Number(Number),
     /// The value and the text as written.
-    Str(String, String),
+    Str(std::rc::Rc<str>, String),
     Ident(String),
     Pipe(Pipe),
     /// `(pipe).a.b`

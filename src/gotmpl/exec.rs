@@ -89,7 +89,7 @@ impl Exec<'_> {
             return Err(Error::Limit(format!("template: {}: output exceeds {max} bytes", self.tree.name)));
         }
         match node {
-            Node::Text(t) => self.out.push_str(t),
+            Node::Text(r) => self.out.push_str(&self.tree.text[r.clone()]),
             Node::Action(pipe) => {
                 let v = self.eval_pipeline(dot, iface, pipe)?;
                 if pipe.decl.is_empty() {
@@ -99,7 +99,7 @@ impl Exec<'_> {
             Node::If(b) => return self.walk_if_with(dot, iface, b, false),
             Node::With(b) => return self.walk_if_with(dot, iface, b, true),
             Node::Range(b) => return self.walk_range(dot, iface, b),
-            Node::Template { pos, name, pipe } => self.walk_template(dot, iface, *pos, name, pipe.as_ref())?,
+            Node::Template { pos, name, pipe } => self.walk_template(dot, iface, *pos, name, pipe.as_deref())?,
             Node::Break(_) => return Ok(Flow::Break),
             Node::Continue(_) => return Ok(Flow::Continue),
         }
@@ -333,7 +333,7 @@ impl Exec<'_> {
             ArgKind::Dot => dot.clone(),
             ArgKind::Nil => Value::Nil,
             ArgKind::Bool(b) => Value::Bool(*b),
-            ArgKind::Str(s, _) => Value::str(s),
+            ArgKind::Str(s, _) => Value::String(s.clone()),
             ArgKind::Number(n) => match n.value {
                 NumValue::Int(i) => Value::int(i),
                 NumValue::Float(f) => Value::Float(f),
@@ -527,7 +527,7 @@ impl Exec<'_> {
             (ArgKind::Nil, p) if p.can_be_nil() => Ok(Value::Nil),
             (ArgKind::Nil, p) => Err(self.errorf(a.pos, a, format!("cannot assign nil to {}", p.name()))),
             (ArgKind::Bool(b), Param::Bool) => Ok(Value::Bool(*b)),
-            (ArgKind::Str(s, _), Param::String) => Ok(Value::str(s)),
+            (ArgKind::Str(s, _), Param::String) => Ok(Value::String(s.clone())),
             (ArgKind::Number(n), Param::Int | Param::Int64) => {
                 let ty = if p == Param::Int { IntType::Int } else { IntType::Int64 };
                 match n.value {

@@ -11,7 +11,11 @@ use super::value::Value;
 
 /// `%v` of one value, appended (what `{{ . }}` prints).
 pub fn write_value(out: &mut String, v: &Value) {
-    print_value(out, v, 'v', &Flags::default(), 0);
+    match v {
+        // the common case, without padding rules
+        Value::String(s) => out.push_str(s),
+        v => print_value(out, v, 'v', &Flags::default(), 0),
+    }
 }
 
 /// `%v` of one value.

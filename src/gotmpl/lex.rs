@@ -6,7 +6,8 @@
 /// A token kind; strings and numbers keep their source text.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Tok {
-    Text(String),
+    /// Text between actions: its byte range in the template text.
+    Text(std::ops::Range<usize>),
     Left,
     Right,
     Space,
@@ -68,7 +69,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, LexError> {
     loop {
         // Text up to the next left delimiter.
         let start = pos;
-        let found = src[pos..].find("{{").map(|x| pos + x);
+        let found = memchr::memmem::find(&b[pos..], b"{{").map(|x| pos + x);
         let end = found.unwrap_or(b.len());
         let mut text = &src[start..end];
         if trim_next {
@@ -76,7 +77,8 @@ pub fn lex(src: &str) -> Result<Vec<Token>, LexError> {
         }
         let Some(at) = found else {
             if !text.is_empty() {
-                out.push(Token { tok: Tok::Text(text.to_string()), pos: end - text.len() });
+                let from = text.as_ptr() as usize - src.as_ptr() as usize;
+                out.push(Token { tok: Tok::Text(from..from + text.len()), pos: end - text.len() });
             }
             return Ok(out);
         };
@@ -86,7 +88,9 @@ pub fn lex(src: &str) -> Result<Vec<Token>, LexError> {
         }
         if !text.is_empty() {
             let tpos = if trim_next { end - text.len() } else { start };
-            out.push(Token { tok: Tok::Text(text.to_string()), pos: tpos });
+            // the text's own place in `src` (trimmed at either end)
+            let from = text.as_ptr() as usize - src.as_ptr() as usize;
+            out.push(Token { tok: Tok::Text(from..from + text.len()), pos: tpos });
         }
         pos = at + 2;
         if left_trim {
@@ -365,8 +369,13 @@ fn scan_number(src: &str, mut pos: usize) -> usize {
 mod tests {
     use super::*;
 
+    /// The tokens, text as `Tok::Ident` of its content (easier to read).
     fn toks(s: &str) -> Vec<Tok> {
-        lex(s).unwrap().into_iter().map(|t| t.tok).collect()
+        let text = |t: Tok| match t {
+            Tok::Text(r) => Tok::Ident(format!("text:{}", &s[r])),
+            t => t,
+        };
+        lex(s).unwrap().into_iter().map(|t| text(t.tok)).collect()
     }
 
     #[test]
@@ -374,14 +383,14 @@ mod tests {
         assert_eq!(
             toks("a{{.x.y $v}}b"),
             vec![
-                Tok::Text("a".into()),
+                Tok::Ident("text:a".into()),
                 Tok::Left,
                 Tok::Field("x".into()),
                 Tok::Field("y".into()),
                 Tok::Space,
                 Tok::Variable("$v".into()),
                 Tok::Right,
-                Tok::Text("b".into()),
+                Tok::Ident("text:b".into()),
             ]
         );
     }
@@ -390,10 +399,18 @@ mod tests {
     fn trim_markers_and_comments() {
         assert_eq!(
             toks("a  {{- 1 -}}  b"),
-            vec![Tok::Text("a".into()), Tok::Left, Tok::Number("1".into()), Tok::Right, Tok::Text("b".into())]
+            vec![
+                Tok::Ident("text:a".into()),
+                Tok::Left,
+                Tok::Number("1".into()),
+                Tok::Right,
+                Tok::Ident("text:b".into())
+            ]
         );
-        assert_eq!(toks("a \n{{- /* c */ -}}\n b"), vec![Tok::Text("a".into()), Tok::Text("b".into())]);
+        assert_eq!(toks("a \n{{- /* c */ -}}\n b"), vec![Tok::Ident("text:a".into()), Tok::Ident("text:b".into())]);
         assert_eq!(toks("{{-3}}"), vec![Tok::Left, Tok::Number("-3".into()), Tok::Right]);
+        // text trimmed at both ends
+        assert_eq!(toks("{{1 -}} a b  {{- 2}}")[3..4], [Tok::Ident("text:a b".into())]);
     }
 
     #[test]

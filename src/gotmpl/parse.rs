@@ -144,7 +144,7 @@ impl Parser<'_> {
     }
 
     fn unexpected(&self, tok: Option<Tok>, context: &str) -> Error {
-        self.err(&format!("unexpected {} in {context}", describe(tok.as_ref())))
+        self.err(&format!("unexpected {} in {context}", describe(tok.as_ref(), &self.text)))
     }
 
     fn expect_right(&mut self, context: &str) -> Result<(), Error> {
@@ -189,7 +189,7 @@ impl Parser<'_> {
 
     fn text_or_action(&mut self) -> Result<Item, Error> {
         match self.next() {
-            Some(Tok::Text(t)) => Ok(Item::Node(Node::Text(t))),
+            Some(Tok::Text(r)) => Ok(Item::Node(Node::Text(r))),
             Some(Tok::Left) => self.action(),
             t => Err(self.unexpected(t, "input")),
         }
@@ -235,14 +235,14 @@ impl Parser<'_> {
                             self.next();
                             None
                         } else {
-                            Some(self.pipeline("template clause", true)?)
+                            Some(Box::new(self.pipeline("template clause", true)?))
                         };
                         Ok(Item::Node(Node::Template { pos, name, pipe }))
                     }
                     _ => Err(self.unexpected(Some(Tok::Keyword(k)), "command")),
                 }
             }
-            _ => Ok(Item::Node(Node::Action(self.pipeline("command", true)?))),
+            _ => Ok(Item::Node(Node::Action(Box::new(self.pipeline("command", true)?)))),
         }
     }
 
@@ -261,7 +261,7 @@ impl Parser<'_> {
         }
         let t = Tree { name: name.clone(), parse_name: self.name.clone(), text: self.text.clone(), root: list };
         add_tree(&mut self.trees, t)?;
-        Ok(Node::Template { pos, name, pipe: Some(pipe) })
+        Ok(Node::Template { pos, name, pipe: Some(Box::new(pipe)) })
     }
 
     fn control(&mut self, context: &'static str) -> Result<Node, Error> {
@@ -292,9 +292,9 @@ impl Parser<'_> {
         self.vars.truncate(nvars);
         let branch = Branch { pos: pipe.pos, pipe, list, else_list };
         Ok(match context {
-            "if" => Node::If(branch),
-            "range" => Node::Range(branch),
-            _ => Node::With(branch),
+            "if" => Node::If(Box::new(branch)),
+            "range" => Node::Range(Box::new(branch)),
+            _ => Node::With(Box::new(branch)),
         })
     }
 
@@ -487,7 +487,7 @@ impl Parser<'_> {
             Some(Tok::Str(q)) => {
                 self.next();
                 let s = unquote(&q).map_err(|e| self.err(&e))?;
-                return Ok(Some(Arg { pos, kind: ArgKind::Str(s, q) }));
+                return Ok(Some(Arg { pos, kind: ArgKind::Str(s.into(), q) }));
             }
             _ => return Ok(None),
         };
@@ -497,7 +497,7 @@ impl Parser<'_> {
 }
 
 /// How Go's parser names a token in `unexpected ...` errors.
-fn describe(t: Option<&Tok>) -> String {
+fn describe(t: Option<&Tok>, text: &str) -> String {
     let q = |s: &str| {
         if s.chars().count() > 10 {
             format!("{}...", super::fmt::quote(&s.chars().take(10).collect::<String>()))
@@ -510,7 +510,8 @@ fn describe(t: Option<&Tok>) -> String {
         Some(Tok::Keyword(k)) => format!("<{k}>"),
         Some(Tok::Bool(b)) => q(&b.to_string()),
         Some(Tok::Nil) => "<nil>".into(),
-        Some(Tok::Text(s) | Tok::Ident(s) | Tok::Number(s) | Tok::Str(s) | Tok::Char(s) | Tok::Variable(s)) => q(s),
+        Some(Tok::Text(r)) => q(&text[r.clone()]),
+        Some(Tok::Ident(s) | Tok::Number(s) | Tok::Str(s) | Tok::Char(s) | Tok::Variable(s)) => q(s),
         Some(Tok::Field(f)) => q(&format!(".{f}")),
         Some(Tok::Left) => q("{{"),
         Some(Tok::Right) => q("}}"),

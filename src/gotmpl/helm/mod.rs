@@ -62,19 +62,23 @@ pub fn helm_funcs() -> Vec<Func> {
     let inc = included.clone();
     v.push(
         Func::typed("include", &[Param::String, Param::Any], false, move |ctx, a| {
-            let name = a[0].as_str().unwrap_or_default().to_string();
+            let name = a[0].as_str().unwrap_or_default();
             {
                 let mut map = inc.borrow_mut();
-                let n = map.entry(name.clone()).or_insert(0);
-                if *n > INCLUDE_MAX_NESTING {
-                    return Err(Error::Func(format!(
-                        "rendering template has a nested reference name: {name}: unable to execute template"
-                    )));
+                match map.get_mut(name) {
+                    Some(n) if *n > INCLUDE_MAX_NESTING => {
+                        return Err(Error::Func(format!(
+                            "rendering template has a nested reference name: {name}: unable to execute template"
+                        )));
+                    }
+                    Some(n) => *n += 1,
+                    None => {
+                        map.insert(name.to_string(), 1);
+                    }
                 }
-                *n += 1;
             }
-            let r = ctx.execute(&name, &a[1]);
-            if let Some(n) = inc.borrow_mut().get_mut(&name) {
+            let r = ctx.execute(name, &a[1]);
+            if let Some(n) = inc.borrow_mut().get_mut(name) {
                 *n -= 1;
             }
             r.map(Value::from)

@@ -64,8 +64,8 @@ pub(super) fn register(v: &mut Vec<Func>) {
         ("trunc", |a| Ok(s(&trunc(int_arg(a, 0)?, string_arg(a, 1)?)))),
         ("abbrev", |a| Ok(s(&abbrev(int_arg(a, 0)?, string_arg(a, 1)?)))),
         ("wrap", |a| Ok(s(&wrap_custom(string_arg(a, 1)?, int_arg(a, 0)?, "\n", false)))),
-        ("indent", |a| Ok(s(&indent(int_arg(a, 0)?, string_arg(a, 1)?)?))),
-        ("nindent", |a| Ok(s(&format!("\n{}", indent(int_arg(a, 0)?, string_arg(a, 1)?)?)))),
+        ("indent", |a| Ok(Value::from(indent(int_arg(a, 0)?, string_arg(a, 1)?, false)?))),
+        ("nindent", |a| Ok(Value::from(indent(int_arg(a, 0)?, string_arg(a, 1)?, true)?))),
         ("split", |a| Ok(split_map(string_arg(a, 1)?, string_arg(a, 0)?, -1))),
         ("splitList", |a| Ok(Value::string_list(go_split(string_arg(a, 1)?, string_arg(a, 0)?, -1)))),
         ("join", |a| Ok(s(&strslice(&a[1]).join(string_arg(a, 0)?)))),
@@ -246,12 +246,26 @@ fn repeat(x: &str, n: i64) -> Result<String, crate::gotmpl::Error> {
     Ok(x.repeat(n as usize))
 }
 
-fn indent(n: i64, x: &str) -> Result<String, crate::gotmpl::Error> {
+/// Sprig's `indent` (`nindent` with a line feed first): `n` spaces
+/// before every line.
+fn indent(n: i64, x: &str, newline_first: bool) -> Result<String, crate::gotmpl::Error> {
     let pad = repeat(" ", n)?;
-    if (x.matches('\n').count() + 1) * pad.len() > MAX_OUTPUT {
+    let lines = memchr::memchr_iter(b'\n', x.as_bytes()).count() + 1;
+    if lines * pad.len() > MAX_OUTPUT {
         return Err(err("strings: Repeat output length overflow"));
     }
-    Ok(format!("{pad}{}", x.replace('\n', &format!("\n{pad}"))))
+    let mut out = String::with_capacity(x.len() + lines * pad.len() + 1);
+    if newline_first {
+        out.push('\n');
+    }
+    for (i, line) in x.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&pad);
+        out.push_str(line);
+    }
+    Ok(out)
 }
 
 /// A byte range of a string, lossy where it cuts a UTF-8 sequence.

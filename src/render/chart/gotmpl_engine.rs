@@ -67,9 +67,11 @@ pub fn render_go_tree(
         let (ca, cb) = (a.name.matches('/').count(), b.name.matches('/').count());
         cb.cmp(&ca).then_with(|| b.name.cmp(&a.name))
     });
+    let start = std::time::Instant::now();
     for e in &entries {
         set.parse(&e.name, e.text).map_err(|err| template_error(&e.name, &err, budget))?;
     }
+    tracing::debug!("chart {}: {} templates parsed in {:?}", chart.name(), entries.len(), start.elapsed());
     let runtime = Runtime::new(&set);
     let mut out = Vec::new();
     for e in &entries {
@@ -87,7 +89,12 @@ pub fn render_go_tree(
         if e.name.ends_with("NOTES.txt") {
             continue;
         }
-        out.push(Rendered { name: e.name.clone(), text: text.replace("<no value>", "") });
+        let text = if memchr::memmem::find(text.as_bytes(), b"<no value>").is_some() {
+            text.replace("<no value>", "")
+        } else {
+            text
+        };
+        out.push(Rendered { name: e.name.clone(), text });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
@@ -239,27 +246,18 @@ const HOOK_EVENTS: &[&str] = &[
     "test-success",
 ];
 
-/// helm's `lessByKind`: known kinds in install order, then unknown kinds by name.
-fn kind_less(a: &str, b: &str) -> bool {
-    let pos = |k: &str| INSTALL_ORDER.iter().position(|x| *x == k);
-    match (pos(a), pos(b)) {
-        (None, None) => a < b,
-        (None, Some(_)) => false,
-        (Some(_), None) => true,
-        (Some(x), Some(y)) => x < y,
+/// helm's `lessByKind` as a sort key: known kinds in install order, then
+/// unknown kinds by name.
+fn kind_key(kind: &str) -> (usize, String) {
+    match INSTALL_ORDER.iter().position(|x| *x == kind) {
+        Some(i) => (i, String::new()),
+        None => (INSTALL_ORDER.len(), kind.to_string()),
     }
 }
 
+/// A stable sort by [`kind_key`], each key computed once.
 fn sort_by_kind(docs: &mut [Manifest]) {
-    docs.sort_by(|a, b| {
-        if kind_less(&a.kind, &b.kind) {
-            std::cmp::Ordering::Less
-        } else if kind_less(&b.kind, &a.kind) {
-            std::cmp::Ordering::Greater
-        } else {
-            std::cmp::Ordering::Equal
-        }
-    });
+    docs.sort_by_cached_key(|d| kind_key(&d.kind));
 }
 
 /// `helm template`'s order of the documents decoded from the rendered

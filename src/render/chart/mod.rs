@@ -264,7 +264,7 @@ pub fn render_chart(src: &LocalSource, opts: &RenderOptions, budget: &Budget) ->
     // The CRDs are decoded on another thread while the templates render.
     let chart = &chart;
     let (crds, rendered) = std::thread::scope(|s| {
-        let crds = (!opts.chart.skip_crds).then(|| {
+        let crds = (!opts.chart.skip_crds && has_crd_files(chart)).then(|| {
             s.spawn(move || {
                 let start = std::time::Instant::now();
                 let crds = chart_crds(chart, budget);
@@ -305,11 +305,19 @@ fn chart_crds(chart: &load::Chart, budget: &Budget) -> Result<Vec<Object>> {
     Ok(docs.into_iter().flat_map(|d| d.objects).collect())
 }
 
+/// Does the chart or a subchart have CRD files?
+fn has_crd_files(chart: &load::Chart) -> bool {
+    chart.files.iter().any(|(rel, _)| is_crd_file(rel)) || chart.deps.iter().any(has_crd_files)
+}
+
+fn is_crd_file(rel: &str) -> bool {
+    rel.starts_with("crds/") && [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e))
+}
+
 /// The CRD files of `chart` and its subcharts: their labels and texts.
 fn crd_files<'a>(chart: &'a load::Chart, out: &mut Vec<(String, &'a str)>) -> Result<()> {
     for (rel, bytes) in chart.files.iter() {
-        let manifest = [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e));
-        if rel.starts_with("crds/") && manifest {
+        if is_crd_file(rel) {
             let text = std::str::from_utf8(bytes)
                 .map_err(|_| Error::Chart { path: chart.dir.join(rel), message: "not UTF-8 text".into() })?;
             out.push((format!("{}/{rel}", chart.display), text));
