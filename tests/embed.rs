@@ -1,0 +1,127 @@
+//! The library inside other programs' runtimes: `examples/embed.rs` (its
+//! own `kube::Client`, `Cluster::from_client`, the use cases on the test
+//! cluster) runs and converges; a `Cluster` made by `connect` works and
+//! drops inside multi-thread and current-thread runtimes.
+
+#[path = "support/cluster.rs"]
+mod cluster;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use kubectl_gitops::cluster::{Cluster, ConnectOptions};
+
+fn cm(name: &str, value: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  a: \"{value}\"\n")
+}
+
+/// `target/debug/examples/embed`, built by `cargo test` with the tests.
+fn example() -> PathBuf {
+    let deps = std::env::current_exe().expect("test binary path");
+    let dir = deps.parent().and_then(|d| d.parent()).expect("target/debug");
+    dir.join("examples").join(format!("embed{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn run_example(dir: &std::path::Path, app: &str, ns: &str) -> String {
+    let c = cluster::shared();
+    let out = Command::new(example())
+        .args([dir.to_str().unwrap(), app, ns])
+        .env("KUBECONFIG", &c.kubeconfig)
+        .output()
+        .expect("run examples/embed");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "embed failed: {stdout}\n{stderr}");
+    stdout.into_owned()
+}
+
+#[test]
+fn the_embed_example_syncs_prunes_and_converges() {
+    let c = cluster::shared();
+    c.create_namespace("embed");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.yaml"), cm("one", "1")).unwrap();
+    std::fs::write(dir.path().join("b.yaml"), cm("two", "2")).unwrap();
+
+    let out = run_example(dir.path(), "web", "embed");
+    assert!(out.contains("differing before the sync: 2\n"), "{out}");
+    assert!(out.contains("sync: 2 created, 0 configured, 0 unchanged, 0 pruned\n"), "{out}");
+    assert!(out.contains("differing after the sync: 0\n"), "{out}");
+    assert!(out.contains("status: Synced Healthy\n"), "{out}");
+    assert_eq!(c.kubectl_ok(&["get", "configmap", "one", "-n", "embed", "-o", "jsonpath={.data.a}"]), "1");
+
+    // A change and a removal: configured and pruned by the same calls.
+    std::fs::write(dir.path().join("a.yaml"), cm("one", "10")).unwrap();
+    std::fs::remove_file(dir.path().join("b.yaml")).unwrap();
+    let out = run_example(dir.path(), "web", "embed");
+    assert!(out.contains("differing before the sync: 1\n"), "{out}");
+    assert!(out.contains("sync: 0 created, 1 configured, 0 unchanged, 1 pruned\n"), "{out}");
+    assert!(out.contains("differing after the sync: 0\n"), "{out}");
+    assert_eq!(c.kubectl_ok(&["get", "configmap", "one", "-n", "embed", "-o", "jsonpath={.data.a}"]), "10");
+    let gone = c.kubectl(&["get", "configmap", "two", "-n", "embed"]);
+    assert!(!gone.status.success(), "configmap two should be pruned");
+}
+
+fn connect() -> Cluster {
+    let c = cluster::shared();
+    let opts = ConnectOptions { kubeconfig: Some(c.kubeconfig.clone()), concurrency: 4, ..Default::default() };
+    Cluster::connect(&opts).expect("connect")
+}
+
+fn namespaces(cluster: &Cluster) -> usize {
+    let gvk = kubectl_gitops::model::Gvk { group: String::new(), version: "v1".into(), kind: "Namespace".into() };
+    let discovery = cluster.discover([&gvk]).expect("discover");
+    let resource = discovery.resource(&gvk).expect("namespaces are served").clone();
+    let lists = cluster
+        .list(&[kubectl_gitops::cluster::ListRequest { resource, namespace: String::new(), label_selector: None }])
+        .expect("list namespaces");
+    lists[0].len()
+}
+
+#[test]
+fn a_connected_cluster_works_and_drops_inside_runtimes() {
+    // Made outside, used and dropped inside a multi-thread runtime's task.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let cluster = connect();
+    let n = rt.block_on(async move {
+        let n = namespaces(&cluster);
+        drop(cluster);
+        n
+    });
+    assert!(n >= 1);
+    // Made, used and dropped on a current-thread runtime's only thread.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let n2 = rt.block_on(async {
+        let cluster = connect();
+        namespaces(&cluster)
+    });
+    assert!(n2 >= 1);
+}
+
+#[test]
+fn from_client_refuses_a_current_thread_runtime_and_works_in_a_multi_thread_one() {
+    let c = cluster::shared();
+    let kubeconfig = c.kubeconfig.clone();
+    let client = |path: PathBuf| async move {
+        let kc = kube::config::Kubeconfig::read_from(path).unwrap();
+        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+        kube::Client::try_from(config).unwrap()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let err = rt.block_on(async { Cluster::from_client(client(kubeconfig.clone()).await).err().unwrap() });
+    assert!(err.to_string().contains("multi-thread"), "{err}");
+    assert!(Cluster::from_client(rt.block_on(client(kubeconfig.clone()))).is_err(), "outside a runtime");
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let n = rt.block_on(async {
+        let cluster = std::sync::Arc::new(Cluster::from_client(client(kubeconfig).await).unwrap());
+        // Straight from async code, and through `run` on a blocking thread.
+        let direct = namespaces(&cluster);
+        let via_run = cluster.run(|c| Ok(namespaces(c))).await.unwrap();
+        assert_eq!(direct, via_run);
+        // A panic in the work is an error, not a crash.
+        let err = cluster.run(|_| -> kubectl_gitops::error::Result<()> { panic!("boom") }).await.unwrap_err();
+        assert!(err.to_string().contains("internal error") && err.to_string().contains("boom"), "{err}");
+        direct
+    });
+    assert!(n >= 1);
+}
