@@ -382,7 +382,7 @@ pub(crate) mod tests {
             rendered: Rendered {
                 objects: Vec::new(),
                 resolved: Resolved { parts: Vec::new(), default_namespace: None, app: None },
-                parameters: Default::default(),
+                record: Default::default(),
             },
         }
     }
