@@ -317,8 +317,8 @@ pub fn refresh(args: &ListArgs, apps: &[AppRecord], rows: &mut [AppRow]) {
         row.refreshed = true;
         match result {
             Ok(s) => {
-                row.sync = s.sync;
-                row.health = s.health;
+                row.sync = s.sync.to_string();
+                row.health = s.health.to_string();
                 row.source_revision = Some(s.source_revision);
             }
             Err(e) => {
