@@ -13,9 +13,10 @@
 //!   `examples/` and `testdata/`, no cluster: each `$ kubectl gitops ...`
 //!   line's stdout then stderr must be the lines the page shows under it.
 //! - Every page of `docs/` is linked from README.md, every relative link
-//!   resolves (file and `#anchor`), every `tests/NAME.rs` and
-//!   `NAME::test_fn` a page names exists, and each page names the tests
-//!   that exercise it before its first `##` section.
+//!   resolves (file and `#anchor`), every repository path (`tests/x.rs`,
+//!   `scripts/y.sh`, ...) and test (`x::test_fn`) a page names exists, and
+//!   each page names the tests that exercise it before its first `##`
+//!   section.
 
 mod git_support;
 
@@ -86,7 +87,8 @@ fn split_page(text: &str) -> (Vec<Block>, Vec<Prose>) {
         let n = i + 1;
         let trimmed = raw.trim_start();
         if let Some((fence, mut block)) = open.take() {
-            if trimmed.starts_with(&fence) && trimmed.trim_start_matches(fence.chars().next().unwrap()).trim().is_empty()
+            if trimmed.starts_with(&fence)
+                && trimmed.trim_start_matches(fence.chars().next().unwrap()).trim().is_empty()
             {
                 blocks.push(block);
             } else {
@@ -283,7 +285,11 @@ fn span_flags(span: &str) -> Vec<String> {
     let is_flag = |s: &str| {
         s.strip_prefix("--").map_or_else(
             // `-n`, or a repeated counting flag such as `-vv`.
-            || s.strip_prefix('-').is_some_and(|r| r.chars().next().is_some_and(|c| c.is_ascii_alphabetic() && r.chars().all(|x| x == c))),
+            || {
+                s.strip_prefix('-').is_some_and(|r| {
+                    r.chars().next().is_some_and(|c| c.is_ascii_alphabetic() && r.chars().all(|x| x == c))
+                })
+            },
             |r| !r.is_empty() && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
         )
     };
@@ -416,7 +422,8 @@ fn runnable_examples_print_what_the_pages_show() {
                 });
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
                 let r = sandbox.env.run(&sandbox.dir.path().join(&ex.dir), &args);
-                let got: Vec<String> = format!("{}{}", r.stdout, r.stderr).lines().map(|l| l.trim_end().to_string()).collect();
+                let got: Vec<String> =
+                    format!("{}{}", r.stdout, r.stderr).lines().map(|l| l.trim_end().to_string()).collect();
                 let want: Vec<String> = strip_trailing_empty(want);
                 if r.code != ex.exit || got != want {
                     bad.push(format!(
@@ -477,8 +484,7 @@ fn slug(heading: &str) -> String {
 
 fn anchors(text: &str) -> BTreeSet<String> {
     let (blocks, _) = split_page(text);
-    let in_code: BTreeSet<usize> =
-        blocks.iter().flat_map(|b| b.line..=b.line + b.lines.len() + 1).collect();
+    let in_code: BTreeSet<usize> = blocks.iter().flat_map(|b| b.line..=b.line + b.lines.len() + 1).collect();
     text.lines()
         .enumerate()
         .filter(|(i, _)| !in_code.contains(&(i + 1)))
@@ -550,6 +556,10 @@ fn normalize(path: &Path) -> String {
     parts.join("/")
 }
 
+/// Top directories of the repository: a code span starting with one is a path.
+const REPO_DIRS: &[&str] =
+    &["docs/", "examples/", "fuzz/", "plugins/", "scripts/", "src/", "testdata/", "tests/", "vendor/"];
+
 /// The `fn` names of `tests/NAME.rs`.
 fn test_fns(stem: &str) -> Option<BTreeSet<String>> {
     let text = std::fs::read_to_string(root().join("tests").join(format!("{stem}.rs"))).ok()?;
@@ -562,7 +572,7 @@ fn test_fns(stem: &str) -> Option<BTreeSet<String>> {
 }
 
 #[test]
-fn tests_the_pages_name_exist_and_each_page_names_its_tests() {
+fn files_and_tests_the_pages_name_exist_and_each_page_names_its_tests() {
     let mut bad = Vec::new();
     for page in pages() {
         let (_, prose) = split_page(&page.text);
@@ -572,19 +582,22 @@ fn tests_the_pages_name_exist_and_each_page_names_its_tests() {
         }
         // Table rows are prose too: spans in `| ... |` lines are read above.
         for (line, span) in &spans {
-            if let Some(stem) = span.strip_prefix("tests/").and_then(|s| s.strip_suffix(".rs")) {
-                if test_fns(stem).is_none() {
-                    bad.push(format!("{}:{line}: {span} does not exist", page.rel));
-                }
+            // A path in the repository (no placeholder, no glob) exists.
+            let in_repo = REPO_DIRS.iter().any(|d| span.starts_with(d));
+            if in_repo && !span.contains(['<', '*', ' ']) && !root().join(span).exists() {
+                bad.push(format!("{}:{line}: {span} does not exist", page.rel));
             }
             if let Some((stem, name)) = span.split_once("::") {
-                let is_ident = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-                if is_ident(stem) && is_ident(name) {
-                    if let Some(fns) = test_fns(stem) {
-                        if !fns.contains(name) {
-                            bad.push(format!("{}:{line}: {span}: tests/{stem}.rs has no fn {name}", page.rel));
-                        }
-                    }
+                let is_ident = |s: &str| {
+                    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                };
+                // `stem::name` where tests/stem.rs exists: a test there.
+                if is_ident(stem)
+                    && is_ident(name)
+                    && let Some(fns) = test_fns(stem)
+                    && !fns.contains(name)
+                {
+                    bad.push(format!("{}:{line}: {span}: tests/{stem}.rs has no fn {name}", page.rel));
                 }
             }
         }
@@ -594,7 +607,10 @@ fn tests_the_pages_name_exist_and_each_page_names_its_tests() {
                 .iter()
                 .any(|s| s.starts_with("tests/") && s.ends_with(".rs") && s.len() > "tests/.rs".len());
             if !names_a_test {
-                bad.push(format!("{}: the top (before the first `##`) names no `tests/NAME.rs` that exercises it", page.rel));
+                bad.push(format!(
+                    "{}: the top (before the first `##`) names no `tests/NAME.rs` that exercises it",
+                    page.rel
+                ));
             }
         }
     }
