@@ -11,7 +11,8 @@
 //!   relative to the repository top; `exit=N`, the exit code of every
 //!   command, default 0), are run against a fresh git repository holding
 //!   `examples/` and `testdata/`, no cluster: each `$ kubectl gitops ...`
-//!   line's stdout then stderr must be the lines the page shows under it.
+//!   line's stdout then stderr must be the lines the page shows under it
+//!   (the repository's path shown as `/path/to/repo`).
 //! - Every page of `docs/` is linked from README.md, every relative link
 //!   resolves (file and `#anchor`), every repository path (`tests/x.rs`,
 //!   `scripts/y.sh`, ...) and test (`x::test_fn`) a page names exists, and
@@ -329,8 +330,14 @@ fn every_inline_flag_is_a_flag_of_the_binary() {
 /// has them, and a private HOME and cache for the binary.
 struct Sandbox {
     dir: tempfile::TempDir,
+    /// `dir`, canonical, as the binary prints it.
+    path: String,
     env: git_support::Env,
 }
+
+/// What the pages show for the sandbox's path: where the reader's copy of
+/// the repository is.
+const SANDBOX_SHOWN_AS: &str = "/path/to/repo";
 
 impl Sandbox {
     fn new() -> Self {
@@ -342,7 +349,8 @@ impl Sandbox {
         git(&["init", "-q"]);
         git(&["add", "-A"]);
         git(&["commit", "-q", "-m", "docs"]);
-        Sandbox { dir, env: git_support::Env::new().set("NO_COLOR", "1") }
+        let path = dir.path().canonicalize().unwrap().display().to_string();
+        Sandbox { dir, path, env: git_support::Env::new().set("NO_COLOR", "1") }
     }
 }
 
@@ -422,8 +430,8 @@ fn runnable_examples_print_what_the_pages_show() {
                 });
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
                 let r = sandbox.env.run(&sandbox.dir.path().join(&ex.dir), &args);
-                let got: Vec<String> =
-                    format!("{}{}", r.stdout, r.stderr).lines().map(|l| l.trim_end().to_string()).collect();
+                let printed = format!("{}{}", r.stdout, r.stderr).replace(&sandbox.path, SANDBOX_SHOWN_AS);
+                let got: Vec<String> = printed.lines().map(|l| l.trim_end().to_string()).collect();
                 let want: Vec<String> = strip_trailing_empty(want);
                 if r.code != ex.exit || got != want {
                     bad.push(format!(
