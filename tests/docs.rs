@@ -17,7 +17,8 @@
 //!   resolves (file and `#anchor`), every repository path (`tests/x.rs`,
 //!   `scripts/y.sh`, ...) and test (`x::test_fn`) a page names exists, and
 //!   each page names the tests that exercise it before its first `##`
-//!   section.
+//!   section; every `KUBECTL_GITOPS_*` variable a page names is read
+//!   somewhere (`src/`, `scripts/`, `plugins/`, `tests/support/`).
 
 mod git_support;
 
@@ -577,6 +578,46 @@ fn test_fns(stem: &str) -> Option<BTreeSet<String>> {
             .map(|s| s.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect())
             .collect(),
     )
+}
+
+/// The text of every file under `src/`, `scripts/`, `plugins/` and
+/// `tests/support/`: where the environment variables the binary, its
+/// plugins and its test tools read are named.
+fn code_text() -> String {
+    let mut all = String::new();
+    for dir in ["src", "scripts", "plugins", "tests/support"] {
+        for entry in walkdir::WalkDir::new(root().join(dir)).into_iter().map(Result::unwrap) {
+            if entry.file_type().is_file() {
+                all.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+            }
+        }
+    }
+    all
+}
+
+#[test]
+fn environment_variables_the_pages_name_are_read_somewhere() {
+    let code = code_text();
+    let mut bad = Vec::new();
+    let mut count = 0;
+    for page in pages() {
+        let mut rest = page.text.as_str();
+        while let Some(at) = rest.find("KUBECTL_GITOPS_") {
+            let name: String =
+                rest[at..].chars().take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_').collect();
+            rest = &rest[at + name.len()..];
+            let name = name.trim_end_matches('_');
+            count += 1;
+            if !code.contains(name) {
+                bad.push(format!(
+                    "{}: {name} is not read by anything in src/, scripts/, plugins/ or tests/support/",
+                    page.rel
+                ));
+            }
+        }
+    }
+    assert!(count > 5, "only {count} variables found");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
 #[test]
