@@ -422,10 +422,12 @@ fn runnable_examples_print_what_the_pages_show() {
         for ex in examples(&page) {
             for (cmd, want) in &ex.steps {
                 count += 1;
-                if let Some(c) = cmd.chars().find(|c| "'\"`$|&;<>(){}*?~!#\\".contains(*c)) {
-                    panic!("{}: `{cmd}`: a runnable command is plain words; {c:?} is shell syntax", ex.place);
-                }
-                let words: Vec<String> = cmd.split_whitespace().map(String::from).collect();
+                let words = plain_words(cmd).unwrap_or_else(|c| {
+                    panic!(
+                        "{}: `{cmd}`: a runnable command is words and 'quoted words'; {c:?} is shell syntax",
+                        ex.place
+                    )
+                });
                 let args = words.strip_prefix(&["kubectl".to_string(), "gitops".to_string()]).unwrap_or_else(|| {
                     panic!("{}: `{cmd}`: a runnable command starts with `kubectl gitops`", ex.place)
                 });
@@ -449,6 +451,32 @@ fn runnable_examples_print_what_the_pages_show() {
     }
     assert!(count >= 5, "only {count} runnable examples found");
     assert!(bad.is_empty(), "runnable examples that do not print what their page shows:\n{}", bad.join("\n\n"));
+}
+
+/// The words of a runnable command as a shell reads them, when it uses
+/// nothing but words and single quotes; else the first character that a
+/// shell would read otherwise (a glob, a variable, a redirection, ...).
+fn plain_words(cmd: &str) -> Result<Vec<String>, char> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quoted = false;
+    for c in cmd.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                word.get_or_insert_with(String::new);
+            }
+            c if quoted => word.get_or_insert_with(String::new).push(c),
+            c if c.is_whitespace() => words.extend(word.take()),
+            c if "\"`$|&;<>(){}[]*?~!#\\".contains(c) => return Err(c),
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    if quoted {
+        return Err('\'');
+    }
+    words.extend(word);
+    Ok(words)
 }
 
 fn strip_trailing_empty(lines: &[String]) -> Vec<String> {
