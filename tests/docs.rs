@@ -79,7 +79,9 @@ struct Prose {
     text: String,
 }
 
-fn split_page(text: &str) -> (Vec<Block>, Vec<Prose>) {
+/// The code blocks and prose paragraphs of a page; panics on a block that
+/// is never closed, or a test marker that no code block follows.
+fn split_page(rel: &str, text: &str) -> (Vec<Block>, Vec<Prose>) {
     let mut blocks = Vec::new();
     let mut prose = Vec::new();
     let mut open: Option<(String, Block)> = None;
@@ -116,7 +118,7 @@ fn split_page(text: &str) -> (Vec<Block>, Vec<Prose>) {
             prose.extend(para.take());
             continue;
         }
-        last_marker = None;
+        assert!(last_marker.is_none(), "{rel}:{n}: a `<!-- test: ... -->` marker must come right before a code block");
         match &mut para {
             Some(p) => {
                 p.text.push(' ');
@@ -125,7 +127,7 @@ fn split_page(text: &str) -> (Vec<Block>, Vec<Prose>) {
             None => para = Some(Prose { line: n, text: trimmed.to_string() }),
         }
     }
-    assert!(open.is_none(), "a code block is never closed");
+    assert!(open.is_none(), "{rel}: a code block is never closed");
     prose.extend(para);
     (blocks, prose)
 }
@@ -196,7 +198,7 @@ struct Shown {
 
 /// Every `kubectl gitops ARGS` in shell blocks and inline code of a page.
 fn commands(page: &Page) -> Vec<Shown> {
-    let (blocks, prose) = split_page(&page.text);
+    let (blocks, prose) = split_page(&page.rel, &page.text);
     let mut found = Vec::new();
     let mut take = |place: String, text: &str| {
         let mut rest = text;
@@ -245,9 +247,6 @@ fn every_command_shown_parses_with_the_binarys_flags() {
     for page in pages() {
         for shown in commands(&page) {
             count += 1;
-            if std::env::var_os("DOCS_DEBUG").is_some() {
-                eprintln!("{}: {:?}", shown.place, shown.args);
-            }
             let argv = std::iter::once("kubectl-gitops".to_string()).chain(shown.args.iter().cloned());
             if let Err(e) = Cli::try_parse_from(argv) {
                 use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
@@ -313,7 +312,7 @@ fn every_inline_flag_is_a_flag_of_the_binary() {
     let known = known_flags();
     let mut bad = Vec::new();
     for page in pages() {
-        let (_, prose) = split_page(&page.text);
+        let (_, prose) = split_page(&page.rel, &page.text);
         for p in &prose {
             for span in code_spans(&p.text) {
                 for flag in span_flags(&span) {
@@ -381,7 +380,7 @@ struct Example {
 }
 
 fn examples(page: &Page) -> Vec<Example> {
-    let (blocks, _) = split_page(&page.text);
+    let (blocks, _) = split_page(&page.rel, &page.text);
     let mut out = Vec::new();
     for block in blocks {
         let Some(marker) = &block.marker else { continue };
@@ -489,7 +488,7 @@ fn strip_trailing_empty(lines: &[String]) -> Vec<String> {
 
 /// `[text](target)` links of a page (outside code blocks and inline code).
 fn links(page: &Page) -> Vec<(usize, String)> {
-    let (_, prose) = split_page(&page.text);
+    let (_, prose) = split_page(&page.rel, &page.text);
     let mut out = Vec::new();
     for p in &prose {
         let mut text = p.text.clone();
@@ -519,8 +518,9 @@ fn slug(heading: &str) -> String {
         .collect()
 }
 
-fn anchors(text: &str) -> BTreeSet<String> {
-    let (blocks, _) = split_page(text);
+/// The `#anchor`s of the headings of page `rel`.
+fn anchors(rel: &str, text: &str) -> BTreeSet<String> {
+    let (blocks, _) = split_page(rel, text);
     let in_code: BTreeSet<usize> = blocks.iter().flat_map(|b| b.line..=b.line + b.lines.len() + 1).collect();
     text.lines()
         .enumerate()
@@ -556,7 +556,7 @@ fn pages_are_linked_from_the_readme_and_links_resolve() {
             }
             if let Some(anchor) = anchor.filter(|_| rel.ends_with(".md")) {
                 let text = std::fs::read_to_string(&path).unwrap();
-                if !anchors(&text).contains(anchor) {
+                if !anchors(&rel, &text).contains(anchor) {
                     bad.push(format!("{}:{line}: ({target}): {rel} has no heading #{anchor}", page.rel));
                 }
             }
@@ -652,7 +652,7 @@ fn environment_variables_the_pages_name_are_read_somewhere() {
 fn files_and_tests_the_pages_name_exist_and_each_page_names_its_tests() {
     let mut bad = Vec::new();
     for page in pages() {
-        let (_, prose) = split_page(&page.text);
+        let (_, prose) = split_page(&page.rel, &page.text);
         let mut spans: Vec<(usize, String)> = Vec::new();
         for p in &prose {
             spans.extend(code_spans(&p.text).into_iter().map(|s| (p.line, s)));
