@@ -28,8 +28,16 @@ async fn main() -> ExitCode {
         eprintln!("usage: embed DIR APP NAMESPACE");
         return ExitCode::from(2);
     };
-    match run(PathBuf::from(dir), app.clone(), namespace.clone()).await {
-        Ok(()) => ExitCode::SUCCESS,
+    let run = async {
+        // The program's own client, made in its own runtime.
+        let client = kube::Client::try_default().await?;
+        run(client, PathBuf::from(dir), app.clone(), namespace.clone()).await
+    };
+    match run.await {
+        Ok(report) => {
+            print!("{report}");
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
@@ -37,9 +45,15 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(dir: PathBuf, app: String, namespace: String) -> Result<(), Box<dyn std::error::Error>> {
-    // The program's own client, made in its own runtime.
-    let client = kube::Client::try_default().await?;
+/// Render `dir`, diff, sync as app `app` into `namespace` with prune, diff
+/// again and read the status, through `client`; what happened, as lines.
+pub async fn run(
+    client: kube::Client,
+    dir: PathBuf,
+    app: String,
+    namespace: String,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let mut report = String::new();
     let cluster = Arc::new(Cluster::from_client(client)?.with_namespace(&namespace).with_user("embed-example"));
 
     // A whole use case on a blocking thread: rendering is plain synchronous
@@ -55,9 +69,9 @@ async fn run(dir: PathBuf, app: String, namespace: String) -> Result<(), Box<dyn
             Ok((before.changed(), report.summary))
         })
         .await?;
-    println!("differing before the sync: {before}");
-    println!(
-        "sync: {} created, {} configured, {} unchanged, {} pruned",
+    report += &format!("differing before the sync: {before}\n");
+    report += &format!(
+        "sync: {} created, {} configured, {} unchanged, {} pruned\n",
         summary.created, summary.configured, summary.unchanged, summary.pruned
     );
 
@@ -65,10 +79,10 @@ async fn run(dir: PathBuf, app: String, namespace: String) -> Result<(), Box<dyn
     // thread steps aside while they wait).
     let rendered = usecase::render(&SourceSpec::local(&dir))?;
     let after = usecase::diff(&cluster, &rendered, &DiffRequest::named(&app))?;
-    println!("differing after the sync: {}", after.changed());
+    report += &format!("differing after the sync: {}\n", after.changed());
     let status = usecase::status(&cluster, &rendered, &app, Default::default())?;
-    println!("status: {} {}", status.sync, status.health);
+    report += &format!("status: {} {}\n", status.sync, status.health);
     // Dropping the cluster inside the runtime is fine: it owns no runtime here.
     drop(cluster);
-    Ok(())
+    Ok(report)
 }

@@ -7,7 +7,6 @@
 mod cluster;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use kubectl_gitops::cluster::{Cluster, ConnectOptions};
 
@@ -15,23 +14,25 @@ fn cm(name: &str, value: &str) -> String {
     format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  a: \"{value}\"\n")
 }
 
-/// `target/debug/examples/embed`, built by `cargo test` with the tests.
-fn example() -> PathBuf {
-    let deps = std::env::current_exe().expect("test binary path");
-    let dir = deps.parent().and_then(|d| d.parent()).expect("target/debug");
-    dir.join("examples").join(format!("embed{}", std::env::consts::EXE_SUFFIX))
+/// The example's code (its `main` builds the client from `KUBECONFIG`; here
+/// the test cluster's kubeconfig is given to the client directly).
+#[allow(dead_code)]
+#[path = "../examples/embed.rs"]
+mod embed;
+
+async fn client_for(path: PathBuf) -> kube::Client {
+    let kc = kube::config::Kubeconfig::read_from(path).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+    kube::Client::try_from(config).unwrap()
 }
 
 fn run_example(dir: &std::path::Path, app: &str, ns: &str) -> String {
     let c = cluster::shared();
-    let out = Command::new(example())
-        .args([dir.to_str().unwrap(), app, ns])
-        .env("KUBECONFIG", &c.kubeconfig)
-        .output()
-        .expect("run examples/embed");
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "embed failed: {stdout}\n{stderr}");
-    stdout.into_owned()
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let client = client_for(c.kubeconfig.clone()).await;
+        embed::run(client, dir.to_path_buf(), app.into(), ns.into()).await.unwrap_or_else(|e| panic!("embed: {e}"))
+    })
 }
 
 #[test]
@@ -104,11 +105,7 @@ fn from_client_refuses_a_current_thread_runtime_and_works_in_a_multi_thread_one(
     let c = cluster::shared();
     let _ = c.kubectl(&["create", "namespace", "embed-seen"]); // either test may make it first
     let kubeconfig = c.kubeconfig.clone();
-    let client = |path: PathBuf| async move {
-        let kc = kube::config::Kubeconfig::read_from(path).unwrap();
-        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
-        kube::Client::try_from(config).unwrap()
-    };
+    let client = client_for;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let err = rt.block_on(async { Cluster::from_client(client(kubeconfig.clone()).await).err().unwrap() });
     assert!(err.to_string().contains("multi-thread"), "{err}");
