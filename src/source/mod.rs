@@ -8,6 +8,7 @@
 //! [`LocalSource::confine`].
 
 pub mod app;
+pub mod chartrepo;
 pub mod git;
 mod resolve;
 mod walk;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::LocalSource;
 use super::app::{self, AppSource, Application};
+use super::chartrepo::{self, ChartRef, FetchedChart, Fetcher};
 use super::git::{self, Cache, Checkout, GitSpec, RepoUrl};
 use crate::error::{Error, Result};
 use crate::history::HistorySource;
@@ -21,6 +22,9 @@ pub enum SourceRequest {
     Local { path: PathBuf, root: Option<PathBuf> },
     /// A git repository at a revision.
     Git(GitSpec),
+    /// A chart in a Helm repository or an OCI registry (fetched with the
+    /// render options' [`RenderOptions::repos`]).
+    Chart(ChartRef),
     /// An Application in a file or directory of Application files.
     App {
         file: PathBuf,
@@ -83,6 +87,8 @@ pub struct ResolvedPart {
     pub source: LocalSource,
     pub options: RenderOptions,
     pub checkout: Option<Checkout>,
+    /// The chart archive, for a chart from a repository.
+    pub chart: Option<FetchedChart>,
 }
 
 /// A resolved request: one part, or one per rendered source of a
@@ -99,6 +105,37 @@ pub struct Resolved {
 /// Resolve `req`. `base` holds the settings from flags; an Application's
 /// tool blocks override them. `cache` defaults to [`Cache::from_env`].
 pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) -> Result<Resolved> {
+    let cache = cache.cloned().map_or_else(Cache::from_env, Ok);
+    let mut repos = base.repos.clone();
+    if let SourceRequest::App { offline: true, .. } = req {
+        repos.offline = true;
+    }
+    // One fetcher (and one HTTP client) for every chart of the request.
+    let fetcher = std::cell::OnceCell::new();
+    let fetcher = || -> Result<&Fetcher> {
+        if let Some(f) = fetcher.get() {
+            return Ok(f);
+        }
+        let f = Fetcher::new(&repos, cache.as_ref().map_err(|e| Error::Usage(e.to_string()))?)?;
+        Ok(fetcher.get_or_init(|| f))
+    };
+    let mut resolved = resolve_parts(req, base, cache.as_ref().ok(), &fetcher)?;
+    for part in &mut resolved.parts {
+        let tool = part.options.tool.unwrap_or_else(|| detect(part.source.path()));
+        let plugin = part.options.plugins.force.is_some() || part.options.plugins.discover;
+        if tool == Tool::Helm && !plugin && part.chart.is_none() && part.source.dir().join("Chart.yaml").is_file() {
+            part.options.chart.dependencies = chartrepo::deps::build_dependencies(&part.source, fetcher()?)?;
+        }
+    }
+    Ok(resolved)
+}
+
+fn resolve_parts<'f>(
+    req: &SourceRequest,
+    base: RenderOptions,
+    cache: Option<&Cache>,
+    fetcher: &dyn Fn() -> Result<&'f Fetcher>,
+) -> Result<Resolved> {
     let cache = || cache.cloned().map_or_else(Cache::from_env, Ok);
     match req {
         SourceRequest::Local { path, root } => Ok(Resolved {
@@ -106,16 +143,33 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                 source: LocalSource::open_in(path, root.as_deref(), base.cwd().ok().as_deref())?,
                 options: base,
                 checkout: None,
+                chart: None,
             }],
             default_namespace: None,
             app: None,
         }),
+        SourceRequest::Chart(chart) => {
+            let fetched = fetcher()?.fetch(chart)?;
+            let mut options = base;
+            options.tool = Some(Tool::Helm);
+            options.build = chart_build_env(chart, &fetched, None);
+            Ok(Resolved {
+                parts: vec![ResolvedPart {
+                    source: chart_source(&fetched)?,
+                    options,
+                    checkout: None,
+                    chart: Some(fetched),
+                }],
+                default_namespace: None,
+                app: None,
+            })
+        }
         SourceRequest::Git(spec) => {
             let co = git::checkout(spec, &cache()?)?;
             let mut options = base;
             options.build = build_env(&co, None);
             Ok(Resolved {
-                parts: vec![ResolvedPart { source: co.source.clone(), options, checkout: Some(co) }],
+                parts: vec![ResolvedPart { source: co.source.clone(), options, checkout: Some(co), chart: None }],
                 default_namespace: None,
                 app: None,
             })
@@ -144,9 +198,29 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                 }
                 let field =
                     if app.sources.is_empty() { "spec.source".to_string() } else { format!("spec.sources[{i}]") };
-                let co = git::checkout(&git_spec(&app, src, file, revision.as_deref(), *offline, git)?, &cache)?;
                 let app_error =
                     |m: String| Error::Source { path: PathBuf::from(&app.file), message: format!("{field}: {m}") };
+                if let Some(name) = &src.chart {
+                    let chart = ChartRef {
+                        repo: src.repo_url.clone(),
+                        chart: name.clone(),
+                        version: revision.clone().unwrap_or_else(|| src.target_revision.clone()),
+                    };
+                    let fetched = fetcher()?.fetch(&chart)?;
+                    let source = chart_source(&fetched)?;
+                    let mut options = base.clone();
+                    options.tool = Some(Tool::Helm);
+                    options.build = chart_build_env(&chart, &fetched, Some(&app));
+                    options.build.refs = refs.clone();
+                    let spec = src.helm.clone().unwrap_or_default();
+                    apply_helm(&mut options, &spec, &source, Some(&fetched), &app, &refs, &cache).map_err(|e| match e {
+                        Error::PathEscape { .. } => e,
+                        other => app_error(format!("helm: {other}")),
+                    })?;
+                    parts.push(ResolvedPart { source, options, checkout: None, chart: Some(fetched) });
+                    continue;
+                }
+                let co = git::checkout(&git_spec(&app, src, file, revision.as_deref(), *offline, git)?, &cache)?;
                 // `None`: a config management plugin renders it.
                 let tool = src.tool(co.source.path()).map_err(&app_error)?;
                 let mut options = base.clone();
@@ -180,7 +254,7 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                 }
                 if tool == Some(Tool::Helm) {
                     let spec = src.helm.clone().unwrap_or_default();
-                    apply_helm(&mut options, &spec, &co.source, &app, &refs, &cache).map_err(|e| match e {
+                    apply_helm(&mut options, &spec, &co.source, None, &app, &refs, &cache).map_err(|e| match e {
                         Error::PathEscape { .. } => e,
                         other => app_error(format!("helm: {other}")),
                     })?;
@@ -192,7 +266,7 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                         other => app_error(format!("directory.jsonnet: {other}")),
                     })?;
                 }
-                parts.push(ResolvedPart { source, options, checkout: Some(co) });
+                parts.push(ResolvedPart { source, options, checkout: Some(co), chart: None });
             }
             if parts.is_empty() {
                 return Err(Error::Source {
@@ -255,6 +329,7 @@ fn apply_helm(
     options: &mut RenderOptions,
     spec: &app::HelmSpec,
     src: &LocalSource,
+    archive: Option<&FetchedChart>,
     app: &Application,
     refs: &std::collections::BTreeMap<String, PathBuf>,
     cache: &Cache,
@@ -288,7 +363,11 @@ fn apply_helm(
                     .ok_or_else(|| Error::Usage(format!("value file {file:?}: no source has ref {name:?}")))?;
                 LocalSource::with_root(root, root)?.confine(&root.join(rest))
             }
-            None => src.confine(Path::new(&file)),
+            None => match archive {
+                // A chart from a repository: the file inside the chart.
+                Some(chart) => archive_file(cache, chart, &file),
+                None => src.confine(Path::new(&file)),
+            },
         };
         match found {
             Ok(path) => files.push(path),
@@ -315,7 +394,11 @@ fn apply_helm(
     let mut set_file = Vec::new();
     for arg in &args.set_file {
         let (name, path) = arg.split_once('=').unwrap_or((arg, ""));
-        set_file.push(format!("{name}={}", src.confine(Path::new(path))?.display()));
+        let found = match archive {
+            Some(chart) => archive_file(cache, chart, path)?,
+            None => src.confine(Path::new(path))?,
+        };
+        set_file.push(format!("{name}={}", found.display()));
     }
     let v = &mut chart.values;
     let subst = |list: Vec<String>| list.into_iter().map(|a| envsubst(&a, &env)).collect::<Vec<_>>();
@@ -329,15 +412,37 @@ fn apply_helm(
 /// `helm.values`/`valuesObject` as a values file (Argo CD writes a temporary
 /// one too), content-addressed under the cache directory.
 fn write_inline_values(cache: &Cache, values: &serde_json::Value) -> Result<PathBuf> {
-    use sha2::Digest;
     let text = serde_json::to_string_pretty(values).map_err(|e| Error::Usage(e.to_string()))?;
-    let name: String = sha2::Sha256::digest(text.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
+    write_values_file(cache, text.as_bytes(), "json")
+}
+
+/// The file `rel` of a chart archive (a value file or a file parameter of
+/// an Application's chart source: Argo CD reads them from the unpacked
+/// chart), written to the cache's values directory.
+fn archive_file(cache: &Cache, chart: &FetchedChart, rel: &str) -> Result<PathBuf> {
+    let bytes = chart.bytes()?;
+    let files = crate::render::chart::archive::archive_files(&bytes, &chart.path)?;
+    let rel = crate::source::lexical_normalize(Path::new(rel.trim_start_matches("./")));
+    let wanted = rel.to_string_lossy();
+    let (_, data) = files.iter().find(|(name, _)| *name == wanted).ok_or_else(|| Error::Io {
+        path: PathBuf::from(format!("{}-{}.tgz:{wanted}", chart.name, chart.version)),
+        source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file in the chart"),
+    })?;
+    let ext = rel.extension().map_or("yaml".into(), |e| e.to_string_lossy().into_owned());
+    write_values_file(cache, data, &ext)
+}
+
+/// `bytes` as a private, content-addressed file under the cache's `values/`.
+fn write_values_file(cache: &Cache, bytes: &[u8], ext: &str) -> Result<PathBuf> {
+    use sha2::Digest;
+    let text = bytes;
+    let name: String = sha2::Sha256::digest(text).iter().take(16).map(|b| format!("{b:02x}")).collect();
     use std::io::Write;
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let dir = cache.root().join("values");
     // Inline values may hold secrets: only the user may read them.
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(|e| Error::io(&dir, e))?;
-    let path = dir.join(format!("{name}.json"));
+    let path = dir.join(format!("{name}.{ext}"));
     if !path.is_file() {
         let tmp = dir.join(format!(".tmp-{name}-{}", std::process::id()));
         let mut f = std::fs::OpenOptions::new()
@@ -347,7 +452,7 @@ fn write_inline_values(cache: &Cache, values: &serde_json::Value) -> Result<Path
             .mode(0o600)
             .open(&tmp)
             .map_err(|e| Error::io(&tmp, e))?;
-        f.write_all(text.as_bytes()).map_err(|e| Error::io(&tmp, e))?;
+        f.write_all(text).map_err(|e| Error::io(&tmp, e))?;
         std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     }
     Ok(path)
@@ -481,6 +586,27 @@ pub fn envsubst(s: &str, vars: &[(&str, String)]) -> String {
     out
 }
 
+/// A fetched chart as a source: the archive in the cache.
+fn chart_source(fetched: &FetchedChart) -> Result<LocalSource> {
+    let dir = fetched.path.parent().unwrap_or(Path::new("/"));
+    LocalSource::with_root(dir, &fetched.path)
+}
+
+/// Argo CD's build environment of a chart source: the repository, the
+/// version asked for, the version picked as the revision, no path.
+fn chart_build_env(chart: &ChartRef, fetched: &FetchedChart, app: Option<&Application>) -> BuildEnv {
+    BuildEnv {
+        app_name: app.map(|a| a.name.clone()),
+        app_namespace: app.and_then(|a| a.destination.namespace.clone()),
+        project: app.map(|a| a.project.clone()),
+        repo_url: Some(fetched.repo.clone()),
+        target_revision: Some(chart.version.clone()),
+        revision: Some(fetched.version.clone()),
+        path: None,
+        refs: Default::default(),
+    }
+}
+
 fn build_env(co: &Checkout, app: Option<&Application>) -> BuildEnv {
     BuildEnv {
         app_name: app.map(|a| a.name.clone()),
@@ -562,6 +688,19 @@ impl ResolvedPart {
     /// records a hash of the rendered set instead).
     pub fn history_source(&self) -> HistorySource {
         let tool = self.options.tool.unwrap_or_else(|| detect(self.source.path())).name().to_string();
+        if let Some(chart) = &self.chart {
+            // As Argo CD records a chart source: the repository, the chart, its version.
+            let mut parameters = std::collections::BTreeMap::new();
+            parameters.insert("chart".to_string(), vec![chart.name.clone()]);
+            return HistorySource {
+                repo_url: chart.repo.clone(),
+                path: String::new(),
+                target_revision: self.options.build.target_revision.clone().unwrap_or_default(),
+                revision: chart.version.clone(),
+                tool,
+                parameters,
+            };
+        }
         match &self.checkout {
             Some(co) => HistorySource {
                 repo_url: co.repo.clone(),

@@ -127,7 +127,9 @@ impl Rendered {
                 normalize(self.objects.to_vec(), &NormalizeOptions { default_namespace: Some(namespace.to_string()) })?;
             h.revision = crate::status::local_revision(&set);
         }
+        let own = std::mem::take(&mut h.parameters);
         h.parameters = self.parameters.clone();
+        h.parameters.extend(own);
         h.parameters.insert("namespace".into(), vec![namespace.to_string()]);
         let rest: Vec<String> = parts.map(|p| format!("{} {} {}", p.repo_url, p.revision, p.path)).collect();
         if !rest.is_empty() {

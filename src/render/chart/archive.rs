@@ -30,6 +30,12 @@ pub fn load_archive(bytes: &[u8], path: &Path, display: &str) -> Result<Chart> {
     load_nested(bytes, path, display, 0)
 }
 
+/// The files of a chart archive (paths relative to the chart), with the
+/// loader's checks and limits.
+pub fn archive_files(bytes: &[u8], path: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    untar(bytes, path)
+}
+
 fn load_nested(bytes: &[u8], path: &Path, display: &str, depth: usize) -> Result<Chart> {
     if depth > MAX_NESTING {
         return Err(err(path, format!("packaged subcharts nest deeper than {MAX_NESTING} levels")));

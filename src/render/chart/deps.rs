@@ -37,7 +37,11 @@ pub struct Lock {
 /// `Chart.lock` of `chart`, when it has one that parses.
 pub fn lock(chart: &Chart) -> Option<Lock> {
     let (_, bytes) = chart.files.iter().find(|(rel, _)| rel == "Chart.lock")?;
-    let text = std::str::from_utf8(bytes).ok()?;
+    parse_lock(std::str::from_utf8(bytes).ok()?)
+}
+
+/// Parse the text of a `Chart.lock`.
+pub fn parse_lock(text: &str) -> Option<Lock> {
     let docs = crate::yaml::parse_stream(text, crate::yaml::Dialect::Kubectl).ok()?;
     let doc = docs.into_iter().next()?;
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();

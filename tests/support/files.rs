@@ -1,0 +1,187 @@
+//! A static file server on 127.0.0.1 for the chart repository tests: it
+//! serves a folder (a Helm repository made by `helm package` and `helm repo
+//! index`), optionally behind basic auth, answers `If-None-Match` with 304
+//! when the file's ETag matches, can redirect paths elsewhere, and counts
+//! requests and the `Authorization` headers it saw per path.
+//!
+//! ```ignore
+//! #[path = "support/files.rs"]
+//! mod files;
+//! let server = files::FileServer::start(dir.path());
+//! server.require_basic("user", "secret");
+//! // GET {server.url}/index.yaml
+//! ```
+//!
+//! The server runs on its own thread and runtime and stops when dropped.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+#[derive(Default)]
+struct State {
+    basic: Option<String>,
+    /// path prefix -> URL prefix it redirects to (302).
+    redirects: Vec<(String, String)>,
+    /// (path, Authorization header or "") of every request.
+    log: Vec<(String, String)>,
+}
+
+pub struct FileServer {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl FileServer {
+    pub fn start(root: &Path) -> FileServer {
+        let root = root.to_path_buf();
+        let state = Arc::new(Mutex::new(State::default()));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let st = state.clone();
+        std::thread::Builder::new()
+            .name("file-server".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(serve(root, st, addr_tx, stop_rx));
+            })
+            .unwrap();
+        let addr: SocketAddr = addr_rx.recv().expect("file server started");
+        FileServer { url: format!("http://{addr}"), addr, state, stop: Some(stop_tx) }
+    }
+
+    /// Every request needs `Authorization: Basic base64(user:password)`.
+    pub fn require_basic(&self, user: &str, password: &str) {
+        use base64::Engine;
+        let v = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        self.state.lock().unwrap().basic = Some(format!("Basic {v}"));
+    }
+
+    /// Requests for paths starting with `prefix` get a 302 to `to` + the rest.
+    pub fn redirect(&self, prefix: &str, to: &str) {
+        self.state.lock().unwrap().redirects.push((prefix.to_string(), to.to_string()));
+    }
+
+    /// (path, Authorization header or "") of every request so far.
+    pub fn log(&self) -> Vec<(String, String)> {
+        self.state.lock().unwrap().log.clone()
+    }
+
+    /// How many requests asked for `path`.
+    pub fn hits(&self, path: &str) -> usize {
+        self.log().iter().filter(|(p, _)| p == path).count()
+    }
+}
+
+impl Drop for FileServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+async fn serve(
+    root: PathBuf,
+    state: Arc<Mutex<State>>,
+    addr_tx: std::sync::mpsc::Sender<SocketAddr>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    addr_tx.send(listener.local_addr().unwrap()).unwrap();
+    loop {
+        let (stream, _) = tokio::select! {
+            r = listener.accept() => match r { Ok(x) => x, Err(_) => continue },
+            _ = &mut stop => return,
+        };
+        let (root, state) = (root.clone(), state.clone());
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| {
+                let (root, state) = (root.clone(), state.clone());
+                async move { Ok::<_, std::convert::Infallible>(answer(&root, &state, req)) }
+            });
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}
+
+fn status(code: StatusCode, text: &str) -> Response<Full<Bytes>> {
+    Response::builder().status(code).body(Full::new(Bytes::from(text.to_string()))).unwrap()
+}
+
+fn answer(root: &Path, state: &Mutex<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let path = req.uri().path().to_string();
+    let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let (basic, redirect) = {
+        let mut s = state.lock().unwrap();
+        s.log.push((path.clone(), auth.clone()));
+        let redirect = s.redirects.iter().find(|(p, _)| path.starts_with(p.as_str())).map(|(p, to)| format!("{to}{}", &path[p.len()..]));
+        (s.basic.clone(), redirect)
+    };
+    if let Some(to) = redirect {
+        return Response::builder().status(StatusCode::FOUND).header("location", to).body(Full::new(Bytes::new())).unwrap();
+    }
+    if let Some(expected) = basic
+        && auth != expected
+    {
+        return Response::builder()
+            .status(StatusCode::UNAUTHORIZED)
+            .header("www-authenticate", "Basic realm=\"charts\"")
+            .body(Full::new(Bytes::from_static(b"unauthorized")))
+            .unwrap();
+    }
+    let rel = path.trim_start_matches('/');
+    if rel.split('/').any(|p| p == "..") {
+        return status(StatusCode::BAD_REQUEST, "bad path");
+    }
+    let file = root.join(percent_decode(rel));
+    let Ok(bytes) = std::fs::read(&file) else { return status(StatusCode::NOT_FOUND, "not found") };
+    let etag = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(&bytes);
+        format!("\"{}\"", d.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>())
+    };
+    if req.headers().get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return Response::builder().status(StatusCode::NOT_MODIFIED).header("etag", etag).body(Full::new(Bytes::new())).unwrap();
+    }
+    Response::builder().header("etag", etag).body(Full::new(Bytes::from(bytes))).unwrap()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What a test's requests looked like, for assertions: path -> Authorization headers seen.
+pub fn by_path(log: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
+    let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (p, a) in log {
+        m.entry(p.clone()).or_default().push(a.clone());
+    }
+    m
+}
