@@ -136,6 +136,8 @@ fn build(files: Vec<(String, Vec<u8>)>, path: &Path, display: &str, depth: usize
     }
     templates.sort_by(|a, b| a.rel.cmp(&b.rel));
     rest.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut meta = meta;
+    super::load::apply_requirements(&mut meta, &mut rest).map_err(|m| err(path, m))?;
     Ok(Chart {
         meta,
         dir: PathBuf::from(path),

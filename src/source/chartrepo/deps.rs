@@ -19,7 +19,7 @@ use super::{ChartRef, Fetcher};
 use crate::error::{Error, Result};
 use crate::render::chart::ExtraChart;
 use crate::render::chart::deps::{Lock, hash_req, parse_lock};
-use crate::render::chart::load::{Dependency, parse_metadata};
+use crate::render::chart::load::{Dependency, parse_metadata, requirements_dependencies};
 use crate::source::LocalSource;
 
 /// A repository alias of helm's repositories file.
@@ -59,7 +59,18 @@ pub fn build_dependencies(src: &LocalSource, fetcher: &Fetcher) -> Result<Vec<Ex
     let chart_yaml = src.confine(&dir.join("Chart.yaml"))?;
     let text = std::fs::read_to_string(&chart_yaml).map_err(|e| Error::io(&chart_yaml, e))?;
     let meta = parse_metadata(&text).map_err(|message| Error::Chart { path: chart_yaml.clone(), message })?;
-    let Some(reqs) = meta.dependencies else { return Ok(Vec::new()) };
+    let mut reqs = meta.dependencies;
+    // helm 2's requirements.yaml, as helm's loader reads it.
+    let requirements = dir.join("requirements.yaml");
+    if requirements.is_file() {
+        let real = src.confine(&requirements)?;
+        let text = std::fs::read_to_string(&real).map_err(|e| Error::io(&real, e))?;
+        let deps = requirements_dependencies(&text).map_err(|message| Error::Chart { path: real.clone(), message })?;
+        if deps.is_some() {
+            reqs = deps;
+        }
+    }
+    let Some(reqs) = reqs else { return Ok(Vec::new()) };
     let present = vendored(src, &dir)?;
     let missing: Vec<usize> = (0..reqs.len())
         .filter(|&i| !present.iter().any(|(n, v)| *n == reqs[i].name && reqs[i].matches_version(v)))
@@ -100,17 +111,17 @@ pub fn build_dependencies(src: &LocalSource, fetcher: &Fetcher) -> Result<Vec<Ex
         ));
     }
     let mut out: Vec<ExtraChart> = Vec::new();
-    let mut fetched: Vec<(String, String)> = Vec::new();
+    let mut fetched: Vec<(String, String, String)> = Vec::new();
     for i in missing {
         let d = &resolved[i];
         let (version, repository) = match lock.as_ref().and_then(|l| l.dependencies.iter().find(|l| l.name == d.name)) {
             Some(l) => (l.version.clone(), l.repository.clone()),
             None => (d.version.clone(), d.repository.clone()),
         };
-        if fetched.iter().any(|(n, r)| *n == d.name && *r == repository) {
+        if fetched.iter().any(|(n, v, r)| *n == d.name && *v == version && *r == repository) {
             continue;
         }
-        fetched.push((d.name.clone(), repository.clone()));
+        fetched.push((d.name.clone(), version.clone(), repository.clone()));
         out.push(resolve_one(src, &dir, d, &version, &repository, fetcher)?);
     }
     Ok(out)
