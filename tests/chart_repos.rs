@@ -5,10 +5,16 @@
 //! compared with `helm template` of the same chart and values, as parsed
 //! documents in helm's order.
 //!
-//! Needs helm 4 (`$KUBECTL_GITOPS_HELM`, else scripts/install-helm.sh's copy).
+//! OCI: charts pushed by `helm push` to the CNCF distribution registry
+//! (`support/registry.rs`), anonymous and with basic auth.
+//!
+//! Needs helm 4 (`$KUBECTL_GITOPS_HELM`, else scripts/install-helm.sh's
+//! copy) and docker-registry (scripts/install-test-registry.sh).
 
 #[path = "support/files.rs"]
 mod files;
+#[path = "support/registry.rs"]
+mod registry;
 #[allow(dead_code)]
 mod git_support;
 
@@ -459,4 +465,107 @@ fn argocd_example_helm_dependency_renders_once_its_dependency_is_served() {
         let kinds: Vec<&str> = got.iter().filter_map(|o| o["kind"].as_str()).collect();
         assert_eq!(kinds.contains(&"StatefulSet"), values.is_none(), "{values:?}: {kinds:?}");
     }
+}
+
+/// Package `web` at each version and push it to `oci://HOST/charts`.
+fn push_charts(repo: &HelmRepo, host: &str, versions: &[&str], login: Option<(&str, &str)>) {
+    for v in versions {
+        repo.add("web", v);
+        let archive = repo.repo_dir().join(format!("web-{v}.tgz"));
+        let target = format!("oci://{host}/charts");
+        let mut args = vec!["push", archive.to_str().unwrap(), target.as_str(), "--plain-http"];
+        if let Some((u, p)) = login {
+            args.extend(["--username", u, "--password", p]);
+        }
+        helm(&repo.home(), &args);
+    }
+}
+
+#[test]
+fn oci_charts_render_like_helm_template_anonymously_and_offline() {
+    let reg = registry::Registry::start(None);
+    let repo = HelmRepo::new(&[]);
+    push_charts(&repo, &reg.host, &["1.0.0", "1.1.0", "1.2.0"], None);
+    let (_t, cache) = cache();
+    for (repo_url, wanted, picked) in [
+        (format!("oci://{}/charts", reg.host), "1.1.0", "1.1.0"),
+        (format!("oci://{}/charts", reg.host), "~1.0", "1.0.0"),
+        // Argo CD's form, without the scheme.
+        (format!("{}/charts", reg.host), ">=1.0", "1.2.0"),
+    ] {
+        let mut opts = options(plain());
+        opts.chart.release_name = Some("reg".into());
+        let got = ours(&chart_req(&repo_url, "web", wanted), opts, &cache).unwrap();
+        let oci = format!("oci://{}/charts/web", reg.host);
+        let want = helm(&repo.home(), &["template", "reg", &oci, "--version", picked, "--plain-http", "--include-crds"]);
+        assert_same(&docs(&want), &got);
+        assert_eq!(got[1]["spec"]["template"]["spec"]["containers"][0]["image"], format!("web:{picked}"));
+    }
+    let online = ours(&chart_req(&format!("oci://{}/charts", reg.host), "web", "~1.0"), options(plain()), &cache).unwrap();
+    // Without --plain-http, registries are spoken to over HTTPS only.
+    let (_t2, fresh) = self::cache();
+    let e = ours(&chart_req(&format!("oci://{}/charts", reg.host), "web", "1.0.0"), RenderOptions::default(), &fresh).unwrap_err();
+    assert!(e.contains(&format!("https://{}/v2/charts/web/manifests/1.0.0: request failed", reg.host)), "{e}");
+    let host = reg.host.clone();
+    drop(reg);
+    let offline = RepoOptions { offline: true, ..plain() };
+    for wanted in ["~1.0", "1.0.0"] {
+        let got = ours(&chart_req(&format!("oci://{host}/charts"), "web", wanted), options(offline.clone()), &cache).unwrap();
+        assert_eq!(got, online, "{wanted}");
+    }
+    let e = ours(&chart_req(&format!("oci://{host}/charts"), "web", "1.2.1"), options(offline), &cache).unwrap_err();
+    assert_eq!(e, format!("chart web 1.2.1 from oci://{host}/charts: version 1.2.1 is not in the cache (run once without --offline to fetch it)"));
+}
+
+#[test]
+fn oci_basic_auth_from_flags_or_the_docker_config() {
+    let reg = registry::Registry::start(Some(("ci", "p4ss")));
+    let repo = HelmRepo::new(&[]);
+    push_charts(&repo, &reg.host, &["1.0.0", "1.1.0"], Some(("ci", "p4ss")));
+    let repo_url = format!("oci://{}/charts", reg.host);
+    let (_t, cache) = cache();
+    let nowhere = repo.tmp.path().join("no-docker-config.json");
+    let anonymous = RepoOptions { docker_config: Some(nowhere.clone()), ..plain() };
+    let e = ours(&chart_req(&repo_url, "web", "~1.0"), options(anonymous), &cache).unwrap_err();
+    assert!(e.starts_with(&format!("chart web ~1.0 from {repo_url}: http://{}/v2/charts/web/tags/list: HTTP 401 Unauthorized", reg.host)), "{e}");
+    let cred = Credential::Basic { username: "ci".into(), password: "p4ss".into() };
+    let flags = RepoOptions {
+        credentials: vec![HostCredential { host: reg.host.clone(), credential: cred }],
+        docker_config: Some(nowhere),
+        ..plain()
+    };
+    let want = helm(&repo.home(), &[
+        "template", "rel", &format!("{repo_url}/web"), "--version", "1.1.0", "--plain-http", "--username", "ci", "--password", "p4ss",
+    ]);
+    let mut opts = options(flags);
+    opts.chart.release_name = Some("rel".into());
+    assert_same(&docs(&want), &ours(&chart_req(&repo_url, "web", "~1.1"), opts, &cache).unwrap());
+    // The same credential from a Docker config file (`auths`), in a fresh cache.
+    let config = repo.tmp.path().join("docker/config.json");
+    write(&config, &format!(r#"{{"auths": {{"{}": {{"auth": "Y2k6cDRzcw=="}}}}}}"#, reg.host));
+    let (_t2, fresh) = self::cache();
+    let mut opts = options(RepoOptions { docker_config: Some(config), ..plain() });
+    opts.chart.release_name = Some("rel".into());
+    assert_same(&docs(&want), &ours(&chart_req(&repo_url, "web", "1.1.0"), opts, &fresh).unwrap());
+}
+
+#[test]
+fn oci_dependencies_resolve_from_the_registry() {
+    let reg = registry::Registry::start(None);
+    let repo = HelmRepo::new(&[]);
+    push_charts(&repo, &reg.host, &["1.0.0", "1.0.4", "1.1.0"], None);
+    let config = tempfile::tempdir().unwrap();
+    write(
+        &config.path().join("app/Chart.yaml"),
+        &format!("apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n- name: web\n  version: \"~1.0.0\"\n  repository: oci://{}/charts\n", reg.host),
+    );
+    let (_t, cache) = cache();
+    let req = SourceRequest::Local { path: config.path().join("app"), root: Some(config.path().to_path_buf()) };
+    let got = ours(&req, options(plain()), &cache).unwrap();
+    let built = tempfile::tempdir().unwrap();
+    copy_tree(config.path(), built.path());
+    let app = built.path().join("app");
+    helm(&repo.home(), &["dependency", "build", app.to_str().unwrap(), "--plain-http"]);
+    assert_same(&docs(&helm(&repo.home(), &["template", "release-name", app.to_str().unwrap()])), &got);
+    assert!(got.iter().any(|o| o["metadata"]["labels"]["chart"] == "web-1.0.4"));
 }

@@ -16,6 +16,7 @@
 //! by [`BlockingClient`]'s own runtime.
 
 mod client;
+pub mod oci;
 
 
 pub use client::{BlockingClient, HttpClient};
