@@ -569,3 +569,78 @@ fn oci_dependencies_resolve_from_the_registry() {
     assert_same(&docs(&helm(&repo.home(), &["template", "release-name", app.to_str().unwrap()])), &got);
     assert!(got.iter().any(|o| o["metadata"]["labels"]["chart"] == "web-1.0.4"));
 }
+
+/// The binary, with its cache under `cache`.
+fn cli(cache: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-gitops"))
+        .args(args)
+        .env("KUBECTL_GITOPS_CACHE_DIR", cache)
+        .env_remove("KUBECTL_GITOPS_PLAIN_HTTP")
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn the_command_line_renders_a_chart_by_repo_chart_and_version() {
+    let repo = HelmRepo::new(&[("web", "1.0.0"), ("web", "1.1.0")]);
+    let cache = tempfile::tempdir().unwrap();
+    let url = repo.url();
+    let base = ["render", "--repo", url.as_str(), "--chart", "web", "--release-name", "cli", "-o", "name"];
+    let (code, out, err) = cli(cache.path(), &[&base[..], &["--version", "~1.0", "--plain-http"]].concat());
+    assert_eq!((code, out.as_str()), (0, "configmap/cli-web\ndeployment.apps/cli-web\n"), "{err}");
+    let (code, _, err) = cli(cache.path(), &[&base[..], &["--version", "1.0.0"]].concat());
+    assert_eq!(code, 2);
+    assert!(err.contains("plain HTTP is refused; pass --plain-http"), "{err}");
+    let (code, _, err) = cli(cache.path(), &[&base[..], &["--version", "9.9.9", "--plain-http"]].concat());
+    assert_eq!(code, 2);
+    assert!(err.contains(&format!("chart web 9.9.9 from {url}/: no version matches \"9.9.9\"; nearest: 1.1.0, 1.0.0")), "{err}");
+    drop(repo);
+    let (code, out, err) = cli(cache.path(), &[&base[..], &["--version", "1.0.0", "--offline", "--plain-http"]].concat());
+    assert_eq!((code, out.as_str()), (0, "configmap/cli-web\ndeployment.apps/cli-web\n"), "{err}");
+    let (code, _, err) = cli(cache.path(), &["render", "--repo", &url, "--chart", "web", "--revision", "1.0.0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--chart takes --version"), "{err}");
+}
+
+#[test]
+fn the_registry_client_follows_the_token_flow_and_tag_pages() {
+    use kubectl_gitops::net::oci::Registry;
+    let tmp = tempfile::tempdir().unwrap();
+    let layer = b"not really a chart";
+    let digest = format!("sha256:{}", kubectl_gitops::source::chartrepo::cache::sha256_hex(layer));
+    let base = tmp.path().join("v2/charts/web");
+    write(&base.join("tags/list"), r#"{"name": "charts/web", "tags": ["1.0.0", "1.1.0"]}"#);
+    write(&base.join("tags/page2"), r#"{"name": "charts/web", "tags": ["1.2.0"]}"#);
+    let manifest = format!(
+        r#"{{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "layers": [{{"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip", "digest": "{digest}", "size": {}}}]}}"#,
+        layer.len()
+    );
+    write(&base.join("manifests/1.2.0"), &manifest);
+    write(&base.join(format!("blobs/{digest}")), std::str::from_utf8(layer).unwrap());
+    write(&base.join("blobs/sha256:0000"), "tampered");
+    let server = files::FileServer::start(tmp.path());
+    server.require_basic("ci", "tok3n-pass");
+    server.require_bearer("t0ken");
+    server.header("/v2/charts/web/tags/list", "link", "</v2/charts/web/tags/page2>; rel=\"next\"");
+    let http = BlockingClient::new(HttpOptions { plain_http: true, ..Default::default() }).unwrap();
+    let cred = Credential::Basic { username: "ci".into(), password: "tok3n-pass".into() };
+    let reg = Registry::new(http.client().clone(), &server.addr.to_string(), Some(cred));
+    assert_eq!(http.block_on(reg.tags("charts/web")).unwrap(), ["1.0.0", "1.1.0", "1.2.0"]);
+    let m = http.block_on(reg.manifest("charts/web", "1.2.0")).unwrap();
+    let layers = m.layers(kubectl_gitops::net::oci::HELM_CHART_LAYER);
+    assert_eq!(layers, [(digest.clone(), layer.len() as u64)]);
+    assert_eq!(http.block_on(reg.blob("charts/web", &digest)).unwrap(), layer);
+    let e = http.block_on(reg.blob("charts/web", "sha256:0000")).unwrap_err().to_string();
+    assert!(e.contains("the blob's digest is sha256:"), "{e}");
+    let log = server.log();
+    // The basic credentials went to the token endpoint only; the registry saw the token.
+    assert!(log.iter().filter(|(p, _)| p == "/token").all(|(_, a)| a == "Basic Y2k6dG9rM24tcGFzcw=="));
+    assert!(log.iter().filter(|(p, _)| p.starts_with("/v2/")).all(|(_, a)| a.is_empty() || a == "Bearer t0ken"));
+    assert_eq!(log.iter().filter(|(p, _)| p == "/token").count(), 1, "one token for the repository's scope");
+    // Anonymous: the token endpoint refuses, and the error names it.
+    let anon = Registry::new(http.client().clone(), &server.addr.to_string(), None);
+    let e = http.block_on(anon.tags("charts/web")).unwrap_err().to_string();
+    assert!(e.starts_with(&format!("{}/token: HTTP 401 Unauthorized", server.url)), "{e}");
+}

@@ -150,7 +150,7 @@ fn connect_options(c: &ClusterArgs, namespace: Option<&str>) -> ConnectOptions {
 }
 
 /// Parameters that say where the source is, not how it renders.
-const PLACE: [&str; 6] = ["namespace", "app", "app-name", "sources", "root", "revision"];
+const PLACE: [&str; 8] = ["namespace", "app", "app-name", "sources", "root", "revision", "chart", "version"];
 
 /// The source flags that render `entry`'s source again, from `given` (the
 /// flags on the command line, which win flag by flag). Local paths must
@@ -181,6 +181,11 @@ pub fn source_args(entry: &HistoryEntry, given: &SourceArgs, app: &str) -> Resul
         }
         out.source = PathBuf::from(&s.repo_url);
         out.root = given.root.clone().or_else(|| first("root").map(PathBuf::from));
+    } else if let Some(chart) = first("chart").filter(|_| !s.repo_url.is_empty()) {
+        // A chart from a repository: the version that was deployed.
+        out.remote.repo = Some(s.repo_url.clone());
+        out.remote.chart = Some(chart);
+        out.remote.chart_version = given.remote.chart_version.clone().or_else(|| Some(s.revision.clone()));
     } else if !s.repo_url.is_empty() {
         out.remote.repo = Some(s.repo_url.clone());
         out.remote.path = (!s.path.is_empty()).then(|| PathBuf::from(&s.path));
@@ -383,6 +388,26 @@ mod tests {
         let word = dir.path().display().to_string();
         assert_eq!(recorded_name(&d, None, true).unwrap(), Some(word), "--recorded: the word is the name");
         assert_eq!(recorded_name(&default_source_args(), Some("web"), true).unwrap().as_deref(), Some("web"));
+    }
+
+    #[test]
+    fn a_chart_record_renders_the_deployed_version_again() {
+        let mut s = HistorySource {
+            repo_url: "https://charts.example.com/".into(),
+            path: String::new(),
+            target_revision: "~1.2".into(),
+            revision: "1.2.7".into(),
+            tool: "Helm".into(),
+            parameters: Default::default(),
+        };
+        s.parameters.insert("chart".into(), vec!["web".into()]);
+        s.parameters.insert("version".into(), vec!["~1.2".into()]);
+        let out = source_args(&entry(s), &default_source_args(), "web").unwrap();
+        assert_eq!(out.remote.repo.as_deref(), Some("https://charts.example.com/"));
+        assert_eq!(out.remote.chart.as_deref(), Some("web"));
+        assert_eq!(out.remote.chart_version.as_deref(), Some("1.2.7"));
+        assert_eq!(out.remote.revision, None);
+        assert!(crate::cli::convert::source_request(&out).is_ok());
     }
 
     #[test]

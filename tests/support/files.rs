@@ -32,6 +32,11 @@ struct State {
     redirects: Vec<(String, String)>,
     /// (path, Authorization header or "") of every request.
     log: Vec<(String, String)>,
+    /// A registry's token flow: paths under `/v2/` need `Bearer <token>`;
+    /// `/token` hands it out (with the basic auth of `basic` when set).
+    bearer: Option<String>,
+    /// Extra response headers by exact path.
+    headers: Vec<(String, String, String)>,
 }
 
 pub struct FileServer {
@@ -65,6 +70,18 @@ impl FileServer {
         use base64::Engine;
         let v = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
         self.state.lock().unwrap().basic = Some(format!("Basic {v}"));
+    }
+
+    /// Answer like a registry with a token server: `/v2/...` needs `Bearer
+    /// token` (401 with a `WWW-Authenticate: Bearer realm=.../token` challenge
+    /// otherwise); `/token` returns it (needing the basic auth, if any).
+    pub fn require_bearer(&self, token: &str) {
+        self.state.lock().unwrap().bearer = Some(token.to_string());
+    }
+
+    /// Send `name: value` with the answer for `path`.
+    pub fn header(&self, path: &str, name: &str, value: &str) {
+        self.state.lock().unwrap().headers.push((path.into(), name.into(), value.into()));
     }
 
     /// Requests for paths starting with `prefix` get a 302 to `to` + the rest.
@@ -124,12 +141,32 @@ fn status(code: StatusCode, text: &str) -> Response<Full<Bytes>> {
 fn answer(root: &Path, state: &Mutex<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let (basic, redirect) = {
+    let (basic, redirect, bearer, extra) = {
         let mut s = state.lock().unwrap();
         s.log.push((path.clone(), auth.clone()));
         let redirect = s.redirects.iter().find(|(p, _)| path.starts_with(p.as_str())).map(|(p, to)| format!("{to}{}", &path[p.len()..]));
-        (s.basic.clone(), redirect)
+        let extra: Vec<(String, String)> =
+            s.headers.iter().filter(|(p, _, _)| *p == path).map(|(_, n, v)| (n.clone(), v.clone())).collect();
+        (s.basic.clone(), redirect, s.bearer.clone(), extra)
     };
+    if let Some(token) = bearer {
+        let host = req.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        if path == "/token" {
+            if basic.as_ref().is_some_and(|b| *b != auth) {
+                return status(StatusCode::UNAUTHORIZED, "bad credentials");
+            }
+            return Response::builder().body(Full::new(Bytes::from(format!("{{\"token\": \"{token}\"}}")))).unwrap();
+        }
+        if path.starts_with("/v2/") && auth != format!("Bearer {token}") {
+            let challenge = format!("Bearer realm=\"http://{host}/token\",service=\"test-registry\"");
+            return Response::builder()
+                .status(StatusCode::UNAUTHORIZED)
+                .header("www-authenticate", challenge)
+                .body(Full::new(Bytes::from_static(b"{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}")))
+                .unwrap();
+        }
+    }
+    let basic = basic.filter(|_| !path.starts_with("/v2/") || state.lock().unwrap().bearer.is_none());
     if let Some(to) = redirect {
         return Response::builder().status(StatusCode::FOUND).header("location", to).body(Full::new(Bytes::new())).unwrap();
     }
@@ -156,7 +193,11 @@ fn answer(root: &Path, state: &Mutex<State>, req: Request<Incoming>) -> Response
     if req.headers().get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return Response::builder().status(StatusCode::NOT_MODIFIED).header("etag", etag).body(Full::new(Bytes::new())).unwrap();
     }
-    Response::builder().header("etag", etag).body(Full::new(Bytes::from(bytes))).unwrap()
+    let mut resp = Response::builder().header("etag", etag);
+    for (name, value) in extra {
+        resp = resp.header(name, value);
+    }
+    resp.body(Full::new(Bytes::from(bytes))).unwrap()
 }
 
 fn percent_decode(s: &str) -> String {
