@@ -13,10 +13,10 @@
 
 #[path = "support/files.rs"]
 mod files;
-#[path = "support/registry.rs"]
-mod registry;
 #[allow(dead_code)]
 mod git_support;
+#[path = "support/registry.rs"]
+mod registry;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -211,7 +211,9 @@ fn charts_render_by_exact_version_and_range_like_helm_template() {
     let repo = HelmRepo::new(&[("web", "1.0.0"), ("web", "1.1.0"), ("web", "1.2.0"), ("web", "2.0.0-rc.1")]);
     let (_t, cache) = cache();
     let mut ours_hits = 0;
-    for (wanted, picked) in [("1.1.0", "1.1.0"), ("~1.1", "1.1.0"), (">=1.0 <2", "1.2.0"), ("", "1.2.0"), (">=2.0.0-0", "2.0.0-rc.1")] {
+    for (wanted, picked) in
+        [("1.1.0", "1.1.0"), ("~1.1", "1.1.0"), (">=1.0 <2", "1.2.0"), ("", "1.2.0"), (">=2.0.0-0", "2.0.0-rc.1")]
+    {
         let mut opts = options(plain());
         opts.chart.release_name = Some("shop".into());
         opts.chart.namespace = Some("team".into());
@@ -219,10 +221,23 @@ fn charts_render_by_exact_version_and_range_like_helm_template() {
         let before = repo.server.hits("/web-1.2.0.tgz");
         let got = ours(&chart_req(&repo.url(), "web", wanted), opts, &cache).unwrap();
         ours_hits += repo.server.hits("/web-1.2.0.tgz") - before;
-        let want = helm(&repo.home(), &[
-            "template", "shop", "web", "--repo", &repo.url(), "--version", picked, "--namespace", "team", "--set",
-            "env.A=1,greeting=hi", "--include-crds",
-        ]);
+        let want = helm(
+            &repo.home(),
+            &[
+                "template",
+                "shop",
+                "web",
+                "--repo",
+                &repo.url(),
+                "--version",
+                picked,
+                "--namespace",
+                "team",
+                "--set",
+                "env.A=1,greeting=hi",
+                "--include-crds",
+            ],
+        );
         assert_same(&docs(&want), &got);
         assert_eq!(got[1]["spec"]["template"]["spec"]["containers"][0]["image"], format!("web:{picked}"), "{wanted}");
     }
@@ -235,7 +250,10 @@ fn misses_name_the_repository_chart_and_nearest_versions() {
     let repo = HelmRepo::new(&[("web", "1.0.0"), ("web", "1.1.0"), ("web", "1.2.0")]);
     let (_t, cache) = cache();
     let e = ours(&chart_req(&repo.url(), "web", "1.3.0"), options(plain()), &cache).unwrap_err();
-    assert_eq!(e, format!("chart web 1.3.0 from {}/: no version matches \"1.3.0\"; nearest: 1.2.0, 1.1.0, 1.0.0", repo.url()));
+    assert_eq!(
+        e,
+        format!("chart web 1.3.0 from {}/: no version matches \"1.3.0\"; nearest: 1.2.0, 1.1.0, 1.0.0", repo.url())
+    );
     let e = ours(&chart_req(&repo.url(), "webb", "1"), options(plain()), &cache).unwrap_err();
     assert!(e.contains("no chart named \"webb\" in the repository's index (similar: web)"), "{e}");
     let e = ours(&chart_req(&format!("{}/nowhere", repo.url()), "web", "1.0.0"), options(plain()), &cache).unwrap_err();
@@ -251,13 +269,22 @@ fn offline_renders_from_the_cache_and_index_revalidates_with_its_etag() {
     let online = ours(&chart_req(&repo.url(), "web", "~1.0"), options(plain()), &cache).unwrap();
     let again = ours(&chart_req(&repo.url(), "web", "~1.0"), options(plain()), &cache).unwrap();
     assert_eq!(online, again);
-    assert_eq!((repo.server.hits("/index.yaml"), repo.server.hits("/web-1.0.0.tgz")), (2, 1), "the archive is cached by digest");
+    assert_eq!(
+        (repo.server.hits("/index.yaml"), repo.server.hits("/web-1.0.0.tgz")),
+        (2, 1),
+        "the archive is cached by digest"
+    );
     let url = repo.url();
     drop(repo);
     let offline = RepoOptions { offline: true, ..plain() };
     assert_eq!(ours(&chart_req(&url, "web", "~1.0"), options(offline.clone()), &cache).unwrap(), online);
     let e = ours(&chart_req(&url, "web", "1.1.0"), options(offline.clone()), &cache).unwrap_err();
-    assert_eq!(e, format!("chart web 1.1.0 from {url}/: version 1.1.0 is not in the cache (run once without --offline to fetch it)"));
+    assert_eq!(
+        e,
+        format!(
+            "chart web 1.1.0 from {url}/: version 1.1.0 is not in the cache (run once without --offline to fetch it)"
+        )
+    );
     let (_t2, empty) = self::cache();
     let e = ours(&chart_req(&url, "web", "1.0.0"), options(offline), &empty).unwrap_err();
     assert!(e.contains("index is not in the cache (run once without --offline"), "{e}");
@@ -275,7 +302,16 @@ fn basic_auth_goes_to_the_repository_host_only_and_digests_are_checked() {
     helm(&repo.home(), &["repo", "index", cdn_dir.path().to_str().unwrap(), "--url", &cdn_url]);
     let cdn_index = std::fs::read_to_string(cdn_dir.path().join("index.yaml")).unwrap();
     // Merge the two indexes: `other` lives on the CDN.
-    helm(&repo.home(), &["repo", "index", repo.repo_dir().to_str().unwrap(), "--merge", cdn_dir.path().join("index.yaml").to_str().unwrap()]);
+    helm(
+        &repo.home(),
+        &[
+            "repo",
+            "index",
+            repo.repo_dir().to_str().unwrap(),
+            "--merge",
+            cdn_dir.path().join("index.yaml").to_str().unwrap(),
+        ],
+    );
     assert!(cdn_index.contains(&cdn_url));
     repo.server.require_basic("ann", "s3cret");
     let (_t, cache) = cache();
@@ -309,10 +345,19 @@ fn app_tree(root: &Path, url: &str, web_range: &str) {
             "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n- name: web\n  version: \"{web_range}\"\n  repository: {url}\n- name: db\n  version: 0.3.0\n  repository: \"@test\"\n  alias: database\n- name: lib\n  version: 0.2.0\n  repository: file://../lib\n  condition: lib.enabled\n"
         ),
     );
-    write(&root.join("app/values.yaml"), "web:\n  greeting: from app\ndatabase:\n  replicas: 2\nlib:\n  enabled: true\n");
-    write(&root.join("app/templates/own.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-own\ndata:\n  web: {{ .Values.web.greeting | quote }}\n");
+    write(
+        &root.join("app/values.yaml"),
+        "web:\n  greeting: from app\ndatabase:\n  replicas: 2\nlib:\n  enabled: true\n",
+    );
+    write(
+        &root.join("app/templates/own.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-own\ndata:\n  web: {{ .Values.web.greeting | quote }}\n",
+    );
     write(&root.join("lib/Chart.yaml"), "apiVersion: v2\nname: lib\nversion: 0.2.0\n");
-    write(&root.join("lib/templates/cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-lib\n");
+    write(
+        &root.join("lib/templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-lib\n",
+    );
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -364,7 +409,8 @@ fn dependencies_resolve_like_helm_dependency_build_with_and_without_a_lock() {
     // A lock that no longer matches Chart.yaml: helm's error.
     app_tree(config.path(), &repo.url(), "~1.2.0");
     let e = render_ours(config.path()).unwrap_err();
-    assert!(e.ends_with("the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml). Please update the dependencies"), "{e}");
+    let helm_says = "the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml). Please update the dependencies";
+    assert!(e.contains(&format!("found in Chart.yaml, but missing in charts/ directory: web (version ~1.2.0, locked 1.1.5, repository {}): not fetched: {helm_says}", repo.url())), "{e}");
     // A file:// dependency outside the root is refused.
     let outside = tempfile::tempdir().unwrap();
     app_tree(outside.path(), &repo.url(), "~1.1.0");
@@ -408,26 +454,36 @@ spec:
     );
     write(&app, &text);
     let (_t, cache) = cache();
-    let req = SourceRequest::App {
-        file: app.clone(),
-        name: None,
-        revision: None,
-        offline: false,
-        git: Default::default(),
-    };
+    let req =
+        SourceRequest::App { file: app.clone(), name: None, revision: None, offline: false, git: Default::default() };
     let got = ours(&req, options(plain()), &cache).unwrap();
     let pulled = tempfile::tempdir().unwrap();
-    helm(&repo.home(), &["pull", "web", "--repo", &repo.url(), "--version", "1.0.0", "--untar", "-d", pulled.path().to_str().unwrap()]);
+    helm(
+        &repo.home(),
+        &["pull", "web", "--repo", &repo.url(), "--version", "1.0.0", "--untar", "-d", pulled.path().to_str().unwrap()],
+    );
     let inline = pulled.path().join("inline.yaml");
     write(&inline, "greeting: inline\n");
     let chart = pulled.path().join("web");
-    let want = helm(&repo.home(), &[
-        "template", "storefront", chart.to_str().unwrap(), "--namespace", "shop-ns", "--include-crds",
-        "-f", chart.join("values-prod.yaml").to_str().unwrap(),
-        "-f", values.work.join("envs/prod.yaml").to_str().unwrap(),
-        "-f", inline.to_str().unwrap(),
-        "--set", "env.TIER=gold",
-    ]);
+    let want = helm(
+        &repo.home(),
+        &[
+            "template",
+            "storefront",
+            chart.to_str().unwrap(),
+            "--namespace",
+            "shop-ns",
+            "--include-crds",
+            "-f",
+            chart.join("values-prod.yaml").to_str().unwrap(),
+            "-f",
+            values.work.join("envs/prod.yaml").to_str().unwrap(),
+            "-f",
+            inline.to_str().unwrap(),
+            "--set",
+            "env.TIER=gold",
+        ],
+    );
     assert_same(&docs(&want), &got);
     assert_eq!(got[0]["data"]["env_REGION"], "eu");
 }
@@ -497,24 +553,33 @@ fn oci_charts_render_like_helm_template_anonymously_and_offline() {
         opts.chart.release_name = Some("reg".into());
         let got = ours(&chart_req(&repo_url, "web", wanted), opts, &cache).unwrap();
         let oci = format!("oci://{}/charts/web", reg.host);
-        let want = helm(&repo.home(), &["template", "reg", &oci, "--version", picked, "--plain-http", "--include-crds"]);
+        let want =
+            helm(&repo.home(), &["template", "reg", &oci, "--version", picked, "--plain-http", "--include-crds"]);
         assert_same(&docs(&want), &got);
         assert_eq!(got[1]["spec"]["template"]["spec"]["containers"][0]["image"], format!("web:{picked}"));
     }
-    let online = ours(&chart_req(&format!("oci://{}/charts", reg.host), "web", "~1.0"), options(plain()), &cache).unwrap();
+    let online =
+        ours(&chart_req(&format!("oci://{}/charts", reg.host), "web", "~1.0"), options(plain()), &cache).unwrap();
     // Without --plain-http, registries are spoken to over HTTPS only.
     let (_t2, fresh) = self::cache();
-    let e = ours(&chart_req(&format!("oci://{}/charts", reg.host), "web", "1.0.0"), RenderOptions::default(), &fresh).unwrap_err();
+    let e = ours(&chart_req(&format!("oci://{}/charts", reg.host), "web", "1.0.0"), RenderOptions::default(), &fresh)
+        .unwrap_err();
     assert!(e.contains(&format!("https://{}/v2/charts/web/manifests/1.0.0: request failed", reg.host)), "{e}");
     let host = reg.host.clone();
     drop(reg);
     let offline = RepoOptions { offline: true, ..plain() };
     for wanted in ["~1.0", "1.0.0"] {
-        let got = ours(&chart_req(&format!("oci://{host}/charts"), "web", wanted), options(offline.clone()), &cache).unwrap();
+        let got =
+            ours(&chart_req(&format!("oci://{host}/charts"), "web", wanted), options(offline.clone()), &cache).unwrap();
         assert_eq!(got, online, "{wanted}");
     }
     let e = ours(&chart_req(&format!("oci://{host}/charts"), "web", "1.2.1"), options(offline), &cache).unwrap_err();
-    assert_eq!(e, format!("chart web 1.2.1 from oci://{host}/charts: version 1.2.1 is not in the cache (run once without --offline to fetch it)"));
+    assert_eq!(
+        e,
+        format!(
+            "chart web 1.2.1 from oci://{host}/charts: version 1.2.1 is not in the cache (run once without --offline to fetch it)"
+        )
+    );
 }
 
 #[test]
@@ -527,16 +592,34 @@ fn oci_basic_auth_from_flags_or_the_docker_config() {
     let nowhere = repo.tmp.path().join("no-docker-config.json");
     let anonymous = RepoOptions { docker_config: Some(nowhere.clone()), ..plain() };
     let e = ours(&chart_req(&repo_url, "web", "~1.0"), options(anonymous), &cache).unwrap_err();
-    assert!(e.starts_with(&format!("chart web ~1.0 from {repo_url}: http://{}/v2/charts/web/tags/list: HTTP 401 Unauthorized", reg.host)), "{e}");
+    assert!(
+        e.starts_with(&format!(
+            "chart web ~1.0 from {repo_url}: http://{}/v2/charts/web/tags/list: HTTP 401 Unauthorized",
+            reg.host
+        )),
+        "{e}"
+    );
     let cred = Credential::Basic { username: "ci".into(), password: "p4ss".into() };
     let flags = RepoOptions {
         credentials: vec![HostCredential { host: reg.host.clone(), credential: cred }],
         docker_config: Some(nowhere),
         ..plain()
     };
-    let want = helm(&repo.home(), &[
-        "template", "rel", &format!("{repo_url}/web"), "--version", "1.1.0", "--plain-http", "--username", "ci", "--password", "p4ss",
-    ]);
+    let want = helm(
+        &repo.home(),
+        &[
+            "template",
+            "rel",
+            &format!("{repo_url}/web"),
+            "--version",
+            "1.1.0",
+            "--plain-http",
+            "--username",
+            "ci",
+            "--password",
+            "p4ss",
+        ],
+    );
     let mut opts = options(flags);
     opts.chart.release_name = Some("rel".into());
     assert_same(&docs(&want), &ours(&chart_req(&repo_url, "web", "~1.1"), opts, &cache).unwrap());
@@ -557,7 +640,10 @@ fn oci_dependencies_resolve_from_the_registry() {
     let config = tempfile::tempdir().unwrap();
     write(
         &config.path().join("app/Chart.yaml"),
-        &format!("apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n- name: web\n  version: \"~1.0.0\"\n  repository: oci://{}/charts\n", reg.host),
+        &format!(
+            "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n- name: web\n  version: \"~1.0.0\"\n  repository: oci://{}/charts\n",
+            reg.host
+        ),
     );
     let (_t, cache) = cache();
     let req = SourceRequest::Local { path: config.path().join("app"), root: Some(config.path().to_path_buf()) };
@@ -595,9 +681,13 @@ fn the_command_line_renders_a_chart_by_repo_chart_and_version() {
     assert!(err.contains("plain HTTP is refused; pass --plain-http"), "{err}");
     let (code, _, err) = cli(cache.path(), &[&base[..], &["--version", "9.9.9", "--plain-http"]].concat());
     assert_eq!(code, 2);
-    assert!(err.contains(&format!("chart web 9.9.9 from {url}/: no version matches \"9.9.9\"; nearest: 1.1.0, 1.0.0")), "{err}");
+    assert!(
+        err.contains(&format!("chart web 9.9.9 from {url}/: no version matches \"9.9.9\"; nearest: 1.1.0, 1.0.0")),
+        "{err}"
+    );
     drop(repo);
-    let (code, out, err) = cli(cache.path(), &[&base[..], &["--version", "1.0.0", "--offline", "--plain-http"]].concat());
+    let (code, out, err) =
+        cli(cache.path(), &[&base[..], &["--version", "1.0.0", "--offline", "--plain-http"]].concat());
     assert_eq!((code, out.as_str()), (0, "configmap/cli-web\ndeployment.apps/cli-web\n"), "{err}");
     let (code, _, err) = cli(cache.path(), &["render", "--repo", &url, "--chart", "web", "--revision", "1.0.0"]);
     assert_eq!(code, 2);

@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{ChartArgs, JsonnetArgs, SourceArgs, SyncArgs};
 use crate::error::{Error, Result};
+use crate::net::{Credential, HttpOptions};
 use crate::render::chart::ChartOptions;
 use crate::render::chart::values::ValueOptions;
 use crate::render::plugin::PluginOptions;
 use crate::render::{JsonnetOptions, JsonnetVar, RenderOptions};
-use crate::source::git::{DEFAULT_REVISION, GitOptions, GitSpec, RepoUrl, SnapshotLimits, normalize_hosts};
-use crate::net::{Credential, HttpOptions};
 use crate::source::chartrepo::{ChartRef, HostCredential, RepoOptions};
+use crate::source::git::{DEFAULT_REVISION, GitOptions, GitSpec, RepoUrl, SnapshotLimits, normalize_hosts};
 use crate::source::{DirectoryOptions, SourceRequest};
 use crate::usecase::{RetryOverride, SourceSpec, SyncRequest};
 
@@ -43,6 +43,7 @@ pub fn chart_options(args: &ChartArgs, namespace: Option<&str>) -> ChartOptions 
         api_versions: args.api_versions.clone(),
         skip_crds: args.skip_crds,
         dependencies: Vec::new(),
+        dependency_failures: Vec::new(),
     }
 }
 
@@ -125,9 +126,13 @@ pub fn repo_options(r: &crate::cli::RemoteSourceArgs) -> RepoOptions {
         }
         (None, None) => None,
     };
-    let mut hosts: Vec<String> = r.repo_credential_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();
+    let mut hosts: Vec<String> =
+        r.repo_credential_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();
     if hosts.is_empty()
-        && let Some(url) = r.repo.as_deref().and_then(|u| url::Url::parse(u.strip_prefix("oci://").map_or(u.to_string(), |rest| format!("https://{rest}")).as_str()).ok())
+        && let Some(url) = r.repo.as_deref().and_then(|u| {
+            url::Url::parse(u.strip_prefix("oci://").map_or(u.to_string(), |rest| format!("https://{rest}")).as_str())
+                .ok()
+        })
         && let Some(host) = url.host_str()
     {
         hosts.push(match url.port() {
@@ -213,8 +218,9 @@ pub fn source_request(args: &SourceArgs) -> Result<SourceRequest> {
             options: git,
         }));
     }
-    if r.revision.is_some() || r.offline {
-        return Err(Error::Usage("--revision and --offline need --repo or --app".into()));
+    // `--offline` with a local source: chart dependencies from the cache only.
+    if r.revision.is_some() {
+        return Err(Error::Usage("--revision is for git and Application sources (need --repo or --app)".into()));
     }
     Ok(SourceRequest::Local { path: args.source.clone(), root: args.root.clone() })
 }

@@ -464,13 +464,32 @@ pub struct RemoteSourceArgs {
     #[arg(help_heading = "Chart repositories", long, value_name = "USER", env = "KUBECTL_GITOPS_REPO_USERNAME")]
     pub repo_username: Option<String>,
     /// Password for --repo-username.
-    #[arg(help_heading = "Chart repositories", long, value_name = "PASSWORD", env = "KUBECTL_GITOPS_REPO_PASSWORD", hide_env_values = true)]
+    #[arg(
+        help_heading = "Chart repositories",
+        long,
+        value_name = "PASSWORD",
+        env = "KUBECTL_GITOPS_REPO_PASSWORD",
+        hide_env_values = true
+    )]
     pub repo_password: Option<String>,
     /// Bearer token for the chart repository (sent to --repo-credential-hosts only).
-    #[arg(help_heading = "Chart repositories", long, value_name = "TOKEN", env = "KUBECTL_GITOPS_REPO_TOKEN", hide_env_values = true, conflicts_with = "repo_username")]
+    #[arg(
+        help_heading = "Chart repositories",
+        long,
+        value_name = "TOKEN",
+        env = "KUBECTL_GITOPS_REPO_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "repo_username"
+    )]
     pub repo_token: Option<String>,
     /// Hosts (host or host:port) the repository credentials may be sent to, comma-separated (default: the host of --repo only).
-    #[arg(help_heading = "Chart repositories", long, value_name = "HOSTS", env = "KUBECTL_GITOPS_REPO_CREDENTIAL_HOSTS", value_delimiter = ',')]
+    #[arg(
+        help_heading = "Chart repositories",
+        long,
+        value_name = "HOSTS",
+        env = "KUBECTL_GITOPS_REPO_CREDENTIAL_HOSTS",
+        value_delimiter = ','
+    )]
     pub repo_credential_hosts: Vec<String>,
     /// Docker config file with OCI registry credentials (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json).
     #[arg(help_heading = "Chart repositories", long, value_name = "FILE")]

@@ -164,15 +164,23 @@ impl HttpClient {
                 continue;
             }
             let max = self.options.max_bytes;
-            let too_big = || Error::Http { url: shown.clone(), message: format!("the answer is larger than {max} bytes") };
-            if resp.headers().get("content-length").and_then(|v| v.to_str().ok()?.parse::<u64>().ok()).is_some_and(|n| n > max) {
+            let too_big =
+                || Error::Http { url: shown.clone(), message: format!("the answer is larger than {max} bytes") };
+            if resp
+                .headers()
+                .get("content-length")
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+                .is_some_and(|n| n > max)
+            {
                 return Err(too_big());
             }
             let (parts, mut body) = resp.into_parts();
             let mut out = Vec::new();
             while let Some(frame) = body.frame().await {
-                let frame = frame
-                    .map_err(|e| Error::Http { url: shown.clone(), message: format!("reading the answer: {}", chain(&e)) })?;
+                let frame = frame.map_err(|e| Error::Http {
+                    url: shown.clone(),
+                    message: format!("reading the answer: {}", chain(&e)),
+                })?;
                 if let Some(data) = frame.data_ref() {
                     if out.len() as u64 + data.len() as u64 > max {
                         return Err(too_big());

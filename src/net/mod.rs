@@ -18,7 +18,6 @@
 mod client;
 pub mod oci;
 
-
 pub use client::{BlockingClient, HttpClient};
 
 use std::path::PathBuf;
@@ -80,10 +79,9 @@ impl Credential {
     pub fn header_value(&self) -> String {
         use base64::Engine;
         match self {
-            Credential::Basic { username, password } => format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
-            ),
+            Credential::Basic { username, password } => {
+                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}")))
+            }
             Credential::Bearer(token) => format!("Bearer {token}"),
         }
     }
@@ -178,7 +176,8 @@ impl Response {
 
 /// Parse an absolute `http(s)` URL.
 pub fn parse_url(s: &str) -> Result<url::Url> {
-    let url = url::Url::parse(s.trim()).map_err(|e| Error::Http { url: redact_text(s), message: format!("invalid URL: {e}") })?;
+    let url = url::Url::parse(s.trim())
+        .map_err(|e| Error::Http { url: redact_text(s), message: format!("invalid URL: {e}") })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(Error::Http { url: display_url(&url), message: "not an http(s) URL".into() });
     }

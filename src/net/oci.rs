@@ -54,7 +54,9 @@ impl Manifest {
             .into_iter()
             .flatten()
             .filter(|l| l.get("mediaType").and_then(Value::as_str) == Some(media_type))
-            .filter_map(|l| Some((l.get("digest")?.as_str()?.to_string(), l.get("size").and_then(Value::as_u64).unwrap_or(0))))
+            .filter_map(|l| {
+                Some((l.get("digest")?.as_str()?.to_string(), l.get("size").and_then(Value::as_u64).unwrap_or(0)))
+            })
             .collect()
     }
 }
@@ -120,7 +122,10 @@ impl Registry {
         let mut req = Request::get(&url)?;
         // A link elsewhere gets neither the credentials nor the token.
         if !super::same_origin(&req.url, &super::parse_url(&self.url("/"))?) {
-            return Err(Error::Http { url: display_url(&req.url), message: format!("not on the registry {}", self.host) });
+            return Err(Error::Http {
+                url: display_url(&req.url),
+                message: format!("not on the registry {}", self.host),
+            });
         }
         if !accept.is_empty() {
             req = req.header("accept", accept.join(", "));
@@ -205,12 +210,22 @@ impl Registry {
         while let Some(path) = next.take() {
             pages += 1;
             if pages > MAX_PAGES {
-                return Err(Error::Http { url: self.url(&format!("/v2/{repository}/tags/list")), message: format!("more than {MAX_PAGES} pages of tags") });
+                return Err(Error::Http {
+                    url: self.url(&format!("/v2/{repository}/tags/list")),
+                    message: format!("more than {MAX_PAGES} pages of tags"),
+                });
             }
             let resp = self.get(&path, &["application/json"], &scope).await?.success()?;
             let json: Value = serde_json::from_slice(&resp.body)
                 .map_err(|e| Error::Http { url: display_url(&resp.url), message: format!("invalid tags list: {e}") })?;
-            tags.extend(json.get("tags").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(String::from));
+            tags.extend(
+                json.get("tags")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(String::from),
+            );
             next = next_link(&resp).map(|link| resp.url.join(&link).map(|u| u.to_string()).unwrap_or(link));
         }
         Ok(tags)
@@ -220,10 +235,16 @@ impl Registry {
     /// checked against the digest when one was asked for.
     pub async fn manifest(&self, repository: &str, reference: &str) -> Result<Manifest> {
         let scope = format!("repository:{repository}:pull");
-        let resp = self.get(&format!("/v2/{repository}/manifests/{reference}"), &[OCI_MANIFEST, DOCKER_MANIFEST], &scope).await?.success()?;
+        let resp = self
+            .get(&format!("/v2/{repository}/manifests/{reference}"), &[OCI_MANIFEST, DOCKER_MANIFEST], &scope)
+            .await?
+            .success()?;
         let digest = format!("sha256:{}", sha256_hex(&resp.body));
         if reference.starts_with("sha256:") && reference != digest {
-            return Err(Error::Http { url: display_url(&resp.url), message: format!("the manifest's digest is {digest}, not {reference}") });
+            return Err(Error::Http {
+                url: display_url(&resp.url),
+                message: format!("the manifest's digest is {digest}, not {reference}"),
+            });
         }
         let json: Value = serde_json::from_slice(&resp.body)
             .map_err(|e| Error::Http { url: display_url(&resp.url), message: format!("invalid manifest: {e}") })?;
@@ -242,7 +263,10 @@ impl Registry {
         let resp = self.get(&format!("/v2/{repository}/blobs/{digest}"), &[], &scope).await?.success()?;
         let got = format!("sha256:{}", sha256_hex(&resp.body));
         if got != digest {
-            return Err(Error::Http { url: display_url(&resp.url), message: format!("the blob's digest is {got}, not {digest}") });
+            return Err(Error::Http {
+                url: display_url(&resp.url),
+                message: format!("the blob's digest is {got}, not {digest}"),
+            });
         }
         Ok(resp.body)
     }
@@ -271,7 +295,12 @@ pub fn docker_credential(config: &Path, registry: &str) -> Result<Option<Credent
         k.split('/').next().unwrap_or("").to_ascii_lowercase()
     };
     let wanted = registry.to_ascii_lowercase();
-    let Some(entry) = json.get("auths").and_then(Value::as_object).and_then(|a| a.iter().find(|(k, _)| key(k) == wanted)).map(|(_, v)| v) else {
+    let Some(entry) = json
+        .get("auths")
+        .and_then(Value::as_object)
+        .and_then(|a| a.iter().find(|(k, _)| key(k) == wanted))
+        .map(|(_, v)| v)
+    else {
         if json.get("credsStore").is_some() || json.get("credHelpers").is_some() {
             tracing::debug!("{}: credential helpers are not run; no entry for {registry} in auths", config.display());
         }
@@ -284,7 +313,9 @@ pub fn docker_credential(config: &Path, registry: &str) -> Result<Option<Credent
             .decode(auth.trim())
             .ok()
             .and_then(|d| String::from_utf8(d).ok())
-            .ok_or_else(|| Error::Usage(format!("{}: auths.{registry}.auth is not base64 user:password", config.display())))?;
+            .ok_or_else(|| {
+                Error::Usage(format!("{}: auths.{registry}.auth is not base64 user:password", config.display()))
+            })?;
         let (username, password) = decoded.split_once(':').unwrap_or((&decoded, ""));
         let password = s("identitytoken").unwrap_or_else(|| password.to_string());
         return Ok(Some(Credential::Basic { username: username.to_string(), password }));
@@ -301,7 +332,9 @@ mod tests {
 
     #[test]
     fn challenges_parse_as_registries_write_them() {
-        let (s, p) = parse_challenge(r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull""#);
+        let (s, p) = parse_challenge(
+            r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull""#,
+        );
         assert_eq!(s, "bearer");
         assert_eq!(p["realm"], "https://auth.example/token");
         assert_eq!(p["service"], "registry.example");
@@ -319,8 +352,14 @@ mod tests {
             r#"{"auths": {"https://index.docker.io/v1/": {"auth": "dTpw"}, "127.0.0.1:5000": {"username": "a", "password": "b"}}, "credsStore": "desktop"}"#,
         )
         .unwrap();
-        assert_eq!(docker_credential(&f, "index.docker.io").unwrap(), Some(Credential::Basic { username: "u".into(), password: "p".into() }));
-        assert_eq!(docker_credential(&f, "127.0.0.1:5000").unwrap(), Some(Credential::Basic { username: "a".into(), password: "b".into() }));
+        assert_eq!(
+            docker_credential(&f, "index.docker.io").unwrap(),
+            Some(Credential::Basic { username: "u".into(), password: "p".into() })
+        );
+        assert_eq!(
+            docker_credential(&f, "127.0.0.1:5000").unwrap(),
+            Some(Credential::Basic { username: "a".into(), password: "b".into() })
+        );
         assert_eq!(docker_credential(&f, "127.0.0.1:5001").unwrap(), None);
         assert_eq!(docker_credential(&tmp.path().join("none.json"), "x").unwrap(), None);
     }

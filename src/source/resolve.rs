@@ -124,7 +124,9 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
         let tool = part.options.tool.unwrap_or_else(|| detect(part.source.path()));
         let plugin = part.options.plugins.force.is_some() || part.options.plugins.discover;
         if tool == Tool::Helm && !plugin && part.chart.is_none() && part.source.dir().join("Chart.yaml").is_file() {
-            part.options.chart.dependencies = chartrepo::deps::build_dependencies(&part.source, fetcher()?)?;
+            let found = chartrepo::deps::build_dependencies(&part.source, fetcher()?)?;
+            part.options.chart.dependencies = found.charts;
+            part.options.chart.dependency_failures = found.failures;
         }
     }
     Ok(resolved)
@@ -213,10 +215,12 @@ fn resolve_parts<'f>(
                     options.build = chart_build_env(&chart, &fetched, Some(&app));
                     options.build.refs = refs.clone();
                     let spec = src.helm.clone().unwrap_or_default();
-                    apply_helm(&mut options, &spec, &source, Some(&fetched), &app, &refs, &cache).map_err(|e| match e {
-                        Error::PathEscape { .. } => e,
-                        other => app_error(format!("helm: {other}")),
-                    })?;
+                    apply_helm(&mut options, &spec, &source, Some(&fetched), &app, &refs, &cache).map_err(
+                        |e| match e {
+                            Error::PathEscape { .. } => e,
+                            other => app_error(format!("helm: {other}")),
+                        },
+                    )?;
                     parts.push(ResolvedPart { source, options, checkout: None, chart: Some(fetched) });
                     continue;
                 }
@@ -294,7 +298,7 @@ pub fn git_spec(
         return Err(Error::Source {
             path: PathBuf::from(&app.file),
             message: format!(
-                "chart {chart:?}: Helm repositories are not supported yet; point repoURL at a git repository"
+                "chart {chart:?}: a chart source is not a git repository (only git sources can be `ref` sources)"
             ),
         });
     }
@@ -651,6 +655,8 @@ pub fn app_rows(apps: Vec<Application>, file: &Path, offline: bool, cache: Optio
                 Err(_) => None,
             };
             let (tool, commit) = match resolved {
+                // A chart from a repository: fetched when rendered, not to list it.
+                _ if src.chart.is_some() => ("Helm".to_string(), None),
                 Ok(co) => (src.tool_name(Some(co.source.path())), Some(co.commit)),
                 Err(e) => {
                     tracing::warn!("Application {}: {e}", a.name);

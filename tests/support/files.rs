@@ -144,7 +144,11 @@ fn answer(root: &Path, state: &Mutex<State>, req: Request<Incoming>) -> Response
     let (basic, redirect, bearer, extra) = {
         let mut s = state.lock().unwrap();
         s.log.push((path.clone(), auth.clone()));
-        let redirect = s.redirects.iter().find(|(p, _)| path.starts_with(p.as_str())).map(|(p, to)| format!("{to}{}", &path[p.len()..]));
+        let redirect = s
+            .redirects
+            .iter()
+            .find(|(p, _)| path.starts_with(p.as_str()))
+            .map(|(p, to)| format!("{to}{}", &path[p.len()..]));
         let extra: Vec<(String, String)> =
             s.headers.iter().filter(|(p, _, _)| *p == path).map(|(_, n, v)| (n.clone(), v.clone())).collect();
         (s.basic.clone(), redirect, s.bearer.clone(), extra)
@@ -168,7 +172,11 @@ fn answer(root: &Path, state: &Mutex<State>, req: Request<Incoming>) -> Response
     }
     let basic = basic.filter(|_| !path.starts_with("/v2/") || state.lock().unwrap().bearer.is_none());
     if let Some(to) = redirect {
-        return Response::builder().status(StatusCode::FOUND).header("location", to).body(Full::new(Bytes::new())).unwrap();
+        return Response::builder()
+            .status(StatusCode::FOUND)
+            .header("location", to)
+            .body(Full::new(Bytes::new()))
+            .unwrap();
     }
     if let Some(expected) = basic
         && auth != expected
@@ -191,7 +199,11 @@ fn answer(root: &Path, state: &Mutex<State>, req: Request<Incoming>) -> Response
         format!("\"{}\"", d.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>())
     };
     if req.headers().get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        return Response::builder().status(StatusCode::NOT_MODIFIED).header("etag", etag).body(Full::new(Bytes::new())).unwrap();
+        return Response::builder()
+            .status(StatusCode::NOT_MODIFIED)
+            .header("etag", etag)
+            .body(Full::new(Bytes::new()))
+            .unwrap();
     }
     let mut resp = Response::builder().header("etag", etag);
     for (name, value) in extra {

@@ -60,7 +60,10 @@ impl Registry {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        panic!("docker-registry did not start: {}", std::fs::read_to_string(r._dir.path().join("registry.err")).unwrap_or_default());
+        panic!(
+            "docker-registry did not start: {}",
+            std::fs::read_to_string(r._dir.path().join("registry.err")).unwrap_or_default()
+        );
     }
 }
 

@@ -148,5 +148,6 @@ fn build(files: Vec<(String, Vec<u8>)>, path: &Path, display: &str, depth: usize
         files: Arc::new(rest),
         deps,
         packaged: Vec::new(),
+        fetch_failures: Vec::new(),
     })
 }

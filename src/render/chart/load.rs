@@ -41,6 +41,9 @@ pub struct Chart {
     /// Packaged subcharts (`charts/*.tgz`), also loaded into `deps`: the
     /// Go-template renderer reads them, the Jinja one refuses them.
     pub packaged: Vec<PathBuf>,
+    /// Dependencies that could not be fetched: (name, why), for the
+    /// missing-dependency message.
+    pub fetch_failures: Vec<(String, String)>,
 }
 
 /// One file under `templates/`.
@@ -297,6 +300,7 @@ fn load_one(
         files: Arc::new(files),
         deps,
         packaged,
+        fetch_failures: Vec::new(),
     })
 }
 
@@ -479,6 +483,7 @@ mod tests {
             files: Arc::new(Vec::new()),
             deps,
             packaged: Vec::new(),
+            fetch_failures: Vec::new(),
         }
     }
 

@@ -73,6 +73,10 @@ pub struct ChartOptions {
     /// source stage resolved them (`helm dependency build`): added to the
     /// chart's subcharts when it is loaded.
     pub dependencies: Vec<ExtraChart>,
+    /// Dependencies the source stage could not resolve: (name, why). A
+    /// missing dependency that is enabled is an error that says why; a
+    /// disabled one is only a warning, as for a dependency not vendored.
+    pub dependency_failures: Vec<(String, String)>,
 }
 
 /// A dependency the source stage resolved for a chart.
@@ -272,6 +276,7 @@ pub fn render_chart(src: &LocalSource, opts: &RenderOptions, budget: &Budget) ->
         });
     }
     let start = std::time::Instant::now();
+    chart.fetch_failures = opts.chart.dependency_failures.clone();
     let values = chart_values(&mut chart, &opts.chart.values, &cwd)?;
     tracing::debug!("chart {}: values in {:?}", chart.name(), start.elapsed());
     // The CRDs are decoded on another thread while the templates render.

@@ -10,7 +10,9 @@
 //!   `file://` ones are chart directories that must lie inside the source
 //!   root; an empty repository means the chart must already be in `charts/`.
 //!
-//! The result goes to the renderer as [`ExtraChart`]s; the render stage
+//! The result goes to the renderer as [`ExtraChart`]s, with what could not
+//! be fetched and why (a disabled dependency needs no fetching, so the
+//! renderer decides, once conditions and tags are known); the render stage
 //! itself never touches the network.
 
 use std::path::{Path, PathBuf};
@@ -54,7 +56,7 @@ pub fn read_aliases(file: &Path) -> Result<Vec<RepoAlias>> {
 }
 
 /// The dependencies of the chart at `src` to add to it (see the module docs).
-pub fn build_dependencies(src: &LocalSource, fetcher: &Fetcher) -> Result<Vec<ExtraChart>> {
+pub fn build_dependencies(src: &LocalSource, fetcher: &Fetcher) -> Result<Resolution> {
     let dir = src.dir().to_path_buf();
     let chart_yaml = src.confine(&dir.join("Chart.yaml"))?;
     let text = std::fs::read_to_string(&chart_yaml).map_err(|e| Error::io(&chart_yaml, e))?;
@@ -70,15 +72,15 @@ pub fn build_dependencies(src: &LocalSource, fetcher: &Fetcher) -> Result<Vec<Ex
             reqs = deps;
         }
     }
-    let Some(reqs) = reqs else { return Ok(Vec::new()) };
+    let Some(reqs) = reqs else { return Ok(Resolution::default()) };
     let present = vendored(src, &dir)?;
     let missing: Vec<usize> = (0..reqs.len())
         .filter(|&i| !present.iter().any(|(n, v)| *n == reqs[i].name && reqs[i].matches_version(v)))
         .collect();
+    let mut out = Resolution::default();
     if missing.is_empty() {
-        return Ok(Vec::new());
+        return Ok(out);
     }
-    let chart_err = |message: String| Error::Chart { path: dir.clone(), message };
     // Aliases resolved first: helm hashes the requirements with their URLs.
     let mut resolved = reqs.clone();
     let mut aliases: Option<Vec<RepoAlias>> = None;
@@ -91,29 +93,33 @@ pub fn build_dependencies(src: &LocalSource, fetcher: &Fetcher) -> Result<Vec<Ex
                     None => Vec::new(),
                 });
             }
-            let found = aliases.iter().flatten().find(|a| a.name == alias).ok_or_else(|| {
-                chart_err(format!(
-                    "dependency {}: no repository named {alias:?} in helm's repositories file ({}); add it with `helm repo add`",
-                    r.name,
-                    fetcher.options.repositories_file.as_deref().map_or("none".into(), |p| p.display().to_string())
-                ))
-            })?;
-            r.repository = found.url.clone();
+            match aliases.iter().flatten().find(|a| a.name == alias) {
+                Some(found) => r.repository = found.url.clone(),
+                None => out.failures.push((
+                    r.name.clone(),
+                    format!(
+                        "no repository named {alias:?} in helm's repositories file ({}); add it with `helm repo add`",
+                        fetcher.options.repositories_file.as_deref().map_or("none".into(), |p| p.display().to_string())
+                    ),
+                )),
+            }
         }
     }
     let lock = read_lock(src, &dir)?;
     if let Some(lock) = &lock
         && hash_req(&resolved, &lock.dependencies).as_deref() != Some(lock.digest.as_str())
     {
-        return Err(chart_err(
-            "the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml). Please update the dependencies"
-                .into(),
-        ));
+        // helm's words; nothing is fetched.
+        let why = "the lock file (Chart.lock) is out of sync with the dependencies file (Chart.yaml). Please update the dependencies";
+        out.failures = missing.iter().map(|&i| (reqs[i].name.clone(), why.to_string())).collect();
+        return Ok(out);
     }
-    let mut out: Vec<ExtraChart> = Vec::new();
     let mut fetched: Vec<(String, String, String)> = Vec::new();
     for i in missing {
         let d = &resolved[i];
+        if out.failures.iter().any(|(n, _)| *n == d.name) {
+            continue;
+        }
         let (version, repository) = match lock.as_ref().and_then(|l| l.dependencies.iter().find(|l| l.name == d.name)) {
             Some(l) => (l.version.clone(), l.repository.clone()),
             None => (d.version.clone(), d.repository.clone()),
@@ -122,9 +128,24 @@ pub fn build_dependencies(src: &LocalSource, fetcher: &Fetcher) -> Result<Vec<Ex
             continue;
         }
         fetched.push((d.name.clone(), version.clone(), repository.clone()));
-        out.push(resolve_one(src, &dir, d, &version, &repository, fetcher)?);
+        match resolve_one(src, &dir, d, &version, &repository, fetcher) {
+            Ok(chart) => out.charts.push(chart),
+            Err(e) => {
+                tracing::debug!("dependency {} of {}: {e}", d.name, dir.display());
+                out.failures.push((d.name.clone(), e.to_string()));
+            }
+        }
     }
     Ok(out)
+}
+
+/// What [`build_dependencies`] found: the charts to add, and the
+/// dependencies it could not fetch (name, why) for the renderer, which
+/// refuses an enabled one and warns about a disabled one.
+#[derive(Debug, Clone, Default)]
+pub struct Resolution {
+    pub charts: Vec<ExtraChart>,
+    pub failures: Vec<(String, String)>,
 }
 
 fn resolve_one(
@@ -136,10 +157,7 @@ fn resolve_one(
     fetcher: &Fetcher,
 ) -> Result<ExtraChart> {
     if repository.is_empty() {
-        return Err(Error::Chart {
-            path: dir.to_path_buf(),
-            message: format!("found in Chart.yaml, but missing in charts/ directory: {} (no repository to fetch it from)", d.name),
-        });
+        return Err(Error::Usage("no repository to fetch it from".into()));
     }
     if let Some(rel) = repository.strip_prefix("file://") {
         // Inside the source root only (confine refuses the rest).
@@ -147,7 +165,9 @@ fn resolve_one(
         let yaml = sub.join("Chart.yaml");
         let text = std::fs::read_to_string(&yaml).map_err(|e| Error::io(&yaml, e))?;
         let meta = parse_metadata(&text).map_err(|message| Error::Chart { path: yaml.clone(), message })?;
-        if meta.name != d.name || !(Dependency { version: version.to_string(), ..d.clone() }).matches_version(&meta.version) {
+        if meta.name != d.name
+            || !(Dependency { version: version.to_string(), ..d.clone() }).matches_version(&meta.version)
+        {
             return Err(Error::Chart {
                 path: dir.to_path_buf(),
                 message: format!(

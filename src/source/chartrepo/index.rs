@@ -81,7 +81,8 @@ impl Index {
     /// invalid constraint, or no match (with the nearest versions).
     pub fn select(&self, chart: &str, wanted: &str) -> Result<&IndexEntry, String> {
         let Some(versions) = self.entries.get(chart).filter(|v| !v.is_empty()) else {
-            let similar: Vec<&str> = self.charts().filter(|c| c.contains(chart) || chart.contains(*c)).take(5).collect();
+            let similar: Vec<&str> =
+                self.charts().filter(|c| c.contains(chart) || chart.contains(*c)).take(5).collect();
             let hint = if similar.is_empty() { String::new() } else { format!(" (similar: {})", similar.join(", ")) };
             return Err(format!("no chart named {chart:?} in the repository's index{hint}"));
         };
@@ -179,12 +180,10 @@ entries:
     #[test]
     fn picks_exact_then_newest_matching_stable() {
         let i = Index::parse(INDEX).unwrap();
-        assert_eq!(i.versions("web").iter().map(|e| e.version.as_str()).collect::<Vec<_>>(), [
-            "2.0.0-rc.1",
-            "1.10.0",
-            "1.3.1",
-            "1.2.0"
-        ]);
+        assert_eq!(
+            i.versions("web").iter().map(|e| e.version.as_str()).collect::<Vec<_>>(),
+            ["2.0.0-rc.1", "1.10.0", "1.3.1", "1.2.0"]
+        );
         assert_eq!(i.select("web", "1.2.0").unwrap().digest, "abc");
         assert_eq!(i.select("web", "").unwrap().version, "1.10.0");
         assert_eq!(i.select("web", "~1.3").unwrap().version, "1.3.1");
@@ -201,7 +200,10 @@ entries:
     #[test]
     fn chart_urls_resolve_as_helm_does() {
         let repo = url::Url::parse("https://h.example/charts?sig=1").unwrap();
-        assert_eq!(resolve_chart_url(&repo, "web-1.0.0.tgz").unwrap().as_str(), "https://h.example/charts/web-1.0.0.tgz?sig=1");
+        assert_eq!(
+            resolve_chart_url(&repo, "web-1.0.0.tgz").unwrap().as_str(),
+            "https://h.example/charts/web-1.0.0.tgz?sig=1"
+        );
         assert_eq!(resolve_chart_url(&repo, "/abs/web.tgz").unwrap().as_str(), "https://h.example/abs/web.tgz?sig=1");
         assert_eq!(resolve_chart_url(&repo, "https://o.example/x.tgz").unwrap().as_str(), "https://o.example/x.tgz");
     }

@@ -87,7 +87,8 @@ impl FetchedChart {
 
 /// Is `repo` an OCI reference (`oci://`, or a bare `host/path` as Argo CD writes it)?
 pub fn is_oci(repo: &str) -> bool {
-    repo.starts_with("oci://") || (!repo.contains("://") && !repo.starts_with('/') && !repo.starts_with('.') && repo.contains('/'))
+    repo.starts_with("oci://")
+        || (!repo.contains("://") && !repo.starts_with('/') && !repo.starts_with('.') && repo.contains('/'))
 }
 
 /// Fetch `chart` (through the cache).
@@ -98,7 +99,8 @@ pub fn fetch(chart: &ChartRef, options: &RepoOptions, cache: &Cache) -> Result<F
 
 /// One command's chart fetches: the HTTP client and cache, shared.
 pub struct Fetcher {
-    client: Option<BlockingClient>,
+    /// Made on first use (offline: never).
+    client: std::sync::OnceLock<BlockingClient>,
     options: RepoOptions,
     cache: ChartCache,
     /// Index keys already refreshed by this fetcher (a repository's index is fetched once per run).
@@ -107,13 +109,21 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(options: &RepoOptions, cache: &Cache) -> Result<Self> {
-        // Offline needs no client (and no CA file).
-        let client = if options.offline { None } else { Some(BlockingClient::new(options.http.clone())?) };
-        Ok(Fetcher { client, options: options.clone(), cache: ChartCache::new(cache), fresh: Default::default() })
+        Ok(Fetcher {
+            client: std::sync::OnceLock::new(),
+            options: options.clone(),
+            cache: ChartCache::new(cache),
+            fresh: Default::default(),
+        })
     }
 
-    fn client(&self) -> &BlockingClient {
-        self.client.as_ref().expect("a client unless offline")
+    /// The HTTP client, made on first use (offline runs never make one).
+    fn client(&self) -> Result<&BlockingClient> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        let c = BlockingClient::new(self.options.http.clone())?;
+        Ok(self.client.get_or_init(|| c))
     }
 
     /// Fetch `chart` from its repository (Helm or OCI).
@@ -136,7 +146,10 @@ impl Fetcher {
             other => other,
         })?;
         let entry = index.select(&chart.chart, &chart.version).map_err(|m| fail(&shown, m))?;
-        let first = entry.urls.first().ok_or_else(|| fail(&shown, format!("version {} has no URL in the index", entry.version)))?;
+        let first = entry
+            .urls
+            .first()
+            .ok_or_else(|| fail(&shown, format!("version {} has no URL in the index", entry.version)))?;
         let url = index::resolve_chart_url(&repo_url, first).map_err(|m| fail(&shown, m))?;
         let url_key = cache::key(url.as_str());
         let known = if entry.digest.is_empty() { self.cache.digest_of(&url_key)? } else { Some(entry.digest.clone()) };
@@ -161,7 +174,7 @@ impl Fetcher {
         }
         // The repository's credentials only where the repository is.
         let credential = credential.filter(|_| net::same_origin(&url, &repo_url));
-        let resp = self.client().get(&Request::get(url.as_str())?.credential(credential)).and_then(|r| r.success());
+        let resp = self.client()?.get(&Request::get(url.as_str())?.credential(credential)).and_then(|r| r.success());
         let resp = resp.map_err(|e| fail(&shown, format!("downloading version {}: {e}", entry.version)))?;
         let digest = cache::sha256_hex(&resp.body);
         if !entry.digest.is_empty() && digest != entry.digest {
@@ -196,7 +209,8 @@ impl Fetcher {
             None if self.options.offline => {
                 return Err(Error::Http {
                     url: display_url(&index_url),
-                    message: "the repository's index is not in the cache (run once without --offline to fetch it)".into(),
+                    message: "the repository's index is not in the cache (run once without --offline to fetch it)"
+                        .into(),
                 });
             }
             cached => {
@@ -204,7 +218,7 @@ impl Fetcher {
                 if let Some((_, Some(etag))) = &cached {
                     req = req.header("if-none-match", etag.clone());
                 }
-                let resp = self.client().get(&req)?;
+                let resp = self.client()?.get(&req)?;
                 let bytes = match (resp.status, cached) {
                     (304, Some((bytes, _))) => bytes,
                     _ => {
@@ -220,8 +234,10 @@ impl Fetcher {
             }
         };
         drop(lock);
-        let text = String::from_utf8(bytes)
-            .map_err(|_| Error::Http { url: display_url(&index_url), message: "index.yaml is not UTF-8 text".into() })?;
+        let text = String::from_utf8(bytes).map_err(|_| Error::Http {
+            url: display_url(&index_url),
+            message: "index.yaml is not UTF-8 text".into(),
+        })?;
         index::Index::parse(&text).map_err(|message| Error::Http { url: display_url(&index_url), message })
     }
 }

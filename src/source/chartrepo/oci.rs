@@ -44,34 +44,50 @@ pub(super) fn fetch(f: &Fetcher, chart: &ChartRef) -> Result<FetchedChart> {
     let registry = if f.options.offline {
         None
     } else {
-        let url = url::Url::parse(&format!("https://{host}/")).map_err(|e| fail(format!("invalid registry host: {e}")))?;
-        let credential = f.options.credential_for(&url).or(match docker_config_path(f.options.docker_config.as_deref()) {
-            Some(config) => docker_credential(&config, &host)?,
-            None => None,
-        });
-        Some(Registry::new(f.client().client().clone(), &host, credential))
+        let url =
+            url::Url::parse(&format!("https://{host}/")).map_err(|e| fail(format!("invalid registry host: {e}")))?;
+        let credential =
+            f.options.credential_for(&url).or(match docker_config_path(f.options.docker_config.as_deref()) {
+                Some(config) => docker_credential(&config, &host)?,
+                None => None,
+            });
+        Some(Registry::new(f.client()?.client().clone(), &host, credential))
     };
     let version = if exact {
         wanted.to_string()
     } else {
         let tags = match &registry {
             Some(r) => {
-                let tags = f.client().block_on(r.tags(&repository)).map_err(wrap)?;
+                let tags = f.client()?.block_on(r.tags(&repository)).map_err(wrap)?;
                 let lock = f.cache.lock(&tags_key, &shown)?;
-                f.cache.store_index(&tags_key, serde_json::to_string(&tags).unwrap_or_default().as_bytes(), None, &lock)?;
+                f.cache.store_index(
+                    &tags_key,
+                    serde_json::to_string(&tags).unwrap_or_default().as_bytes(),
+                    None,
+                    &lock,
+                )?;
                 tags
             }
             None => {
                 let lock = f.cache.lock(&tags_key, &shown)?;
-                let cached = f.cache.index(&tags_key, &lock)?.and_then(|(b, _)| serde_json::from_slice::<Vec<String>>(&b).ok());
-                cached.ok_or_else(|| fail("the registry's tags are not in the cache (run once without --offline to fetch them)".into()))?
+                let cached =
+                    f.cache.index(&tags_key, &lock)?.and_then(|(b, _)| serde_json::from_slice::<Vec<String>>(&b).ok());
+                cached.ok_or_else(|| {
+                    fail("the registry's tags are not in the cache (run once without --offline to fetch them)".into())
+                })?
             }
         };
         pick(&tags, wanted).map_err(&fail)?
     };
     let tag = version.replace('+', "_");
     let ref_key = cache::key(&format!("oci:{host}/{repository}:{tag}"));
-    let found = |path, digest: String| FetchedChart { path, name: chart.chart.clone(), version: version.clone(), digest, repo: shown.clone() };
+    let found = |path, digest: String| FetchedChart {
+        path,
+        name: chart.chart.clone(),
+        version: version.clone(),
+        digest,
+        repo: shown.clone(),
+    };
     let Some(registry) = registry else {
         let digest = f.cache.digest_of(&ref_key)?;
         return match digest.map(|d| f.cache.blob(&d).map(|b| (d, b))).transpose()? {
@@ -79,7 +95,7 @@ pub(super) fn fetch(f: &Fetcher, chart: &ChartRef) -> Result<FetchedChart> {
             _ => Err(fail(format!("version {version} is not in the cache (run once without --offline to fetch it)"))),
         };
     };
-    let manifest = f.client().block_on(registry.manifest(&repository, &tag)).map_err(wrap)?;
+    let manifest = f.client()?.block_on(registry.manifest(&repository, &tag)).map_err(wrap)?;
     let layers = manifest.layers(HELM_CHART_LAYER);
     let [(layer, _)] = layers.as_slice() else {
         return Err(fail(format!(
@@ -88,11 +104,12 @@ pub(super) fn fetch(f: &Fetcher, chart: &ChartRef) -> Result<FetchedChart> {
             layers.len()
         )));
     };
-    let hex = layer.strip_prefix("sha256:").ok_or_else(|| fail(format!("unsupported layer digest {layer}")))?.to_string();
+    let hex =
+        layer.strip_prefix("sha256:").ok_or_else(|| fail(format!("unsupported layer digest {layer}")))?.to_string();
     let path = match f.cache.blob(&hex)? {
         Some((path, _)) => path,
         None => {
-            let bytes = f.client().block_on(registry.blob(&repository, layer)).map_err(wrap)?;
+            let bytes = f.client()?.block_on(registry.blob(&repository, layer)).map_err(wrap)?;
             f.cache.store_blob(&hex, &bytes)?
         }
     };
@@ -109,7 +126,10 @@ fn pick(tags: &[String], wanted: &str) -> std::result::Result<String, String> {
             .collect::<String>()
     );
     let index = super::index::Index::parse(&text)?;
-    index.select("c", wanted).map(|e| e.version.clone()).map_err(|e| e.replace("no chart named \"c\" in the repository's index", "the repository has no version tags"))
+    index
+        .select("c", wanted)
+        .map(|e| e.version.clone())
+        .map_err(|e| e.replace("no chart named \"c\" in the repository's index", "the repository has no version tags"))
 }
 
 #[cfg(test)]
@@ -118,12 +138,18 @@ mod tests {
 
     #[test]
     fn references_and_tags() {
-        let r = |repo: &str, chart: &str| split(&ChartRef { repo: repo.into(), chart: chart.into(), version: String::new() });
-        assert_eq!(r("oci://Reg.example:5000/charts", "web").unwrap(), ("reg.example:5000".into(), "charts/web".into()));
+        let r = |repo: &str, chart: &str| {
+            split(&ChartRef { repo: repo.into(), chart: chart.into(), version: String::new() })
+        };
+        assert_eq!(
+            r("oci://Reg.example:5000/charts", "web").unwrap(),
+            ("reg.example:5000".into(), "charts/web".into())
+        );
         assert_eq!(r("ghcr.io/org/charts/", "web").unwrap(), ("ghcr.io".into(), "org/charts/web".into()));
         assert_eq!(r("oci://reg.example", "web").unwrap(), ("reg.example".into(), "web".into()));
         assert!(r("oci://reg.example/x", "../web").is_err());
-        let tags: Vec<String> = ["1.0.0", "1.1.0", "1.2.0_build.1", "latest", "2.0.0-rc.1"].iter().map(|s| s.to_string()).collect();
+        let tags: Vec<String> =
+            ["1.0.0", "1.1.0", "1.2.0_build.1", "latest", "2.0.0-rc.1"].iter().map(|s| s.to_string()).collect();
         assert_eq!(pick(&tags, "~1.1").unwrap(), "1.1.0");
         assert_eq!(pick(&tags, "").unwrap(), "1.2.0+build.1");
         assert!(pick(&tags, "3.x").unwrap_err().starts_with("no version matches \"3.x\"; nearest: 2.0.0-rc.1"));

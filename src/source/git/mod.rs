@@ -20,11 +20,11 @@ mod url;
 
 pub use auth::{DEFAULT_TOKEN_USER, TOKEN_ENV, USERNAME_ENV};
 pub use cache::{CACHE_ENV, Cache};
-pub(crate) use tree::private_dir;
 pub use options::{
     DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_FILES, GitOptions, MAX_BYTES_ENV, MAX_DEPTH_ENV, MAX_FILES_ENV,
     SnapshotLimits, TOKEN_HOSTS_ENV, normalize_hosts,
 };
+pub(crate) use tree::private_dir;
 pub use url::{RepoUrl, Transport, redact_url, scrub};
 
 use std::path::{Component, Path, PathBuf};
