@@ -13,7 +13,6 @@
 
 #[path = "support/files.rs"]
 mod files;
-#[allow(dead_code)]
 mod git_support;
 #[path = "support/registry.rs"]
 mod registry;
@@ -201,7 +200,7 @@ fn redirects_keep_credentials_on_their_origin() {
     assert_eq!(get("/here/a.txt").unwrap().body, b"content");
     let basic = "Basic dTpwdw==".to_string();
     assert_eq!(files::by_path(&other.log())["/a.txt"], [String::new()], "no credentials to another host");
-    assert_eq!(files::by_path(&first.log())["/a.txt"], [basic.clone()], "credentials kept on the same origin");
+    assert_eq!(files::by_path(&first.log())["/a.txt"], [basic], "credentials kept on the same origin");
     let e = get("/loop/x").unwrap_err().to_string();
     assert_eq!(e, format!("{}/loop/x: more than 10 redirects", first.url));
 }
