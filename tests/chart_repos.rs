@@ -273,6 +273,7 @@ fn offline_renders_from_the_cache_and_index_revalidates_with_its_etag() {
         (2, 1),
         "the archive is cached by digest"
     );
+    assert_eq!(repo.server.not_modified(), 1, "the second run revalidated the index with its ETag");
     let url = repo.url();
     drop(repo);
     let offline = RepoOptions { offline: true, ..plain() };
@@ -732,4 +733,68 @@ fn the_registry_client_follows_the_token_flow_and_tag_pages() {
     let anon = Registry::new(http.client().clone(), &server.addr.to_string(), None);
     let e = http.block_on(anon.tags("charts/web")).unwrap_err().to_string();
     assert!(e.starts_with(&format!("{}/token: HTTP 401 Unauthorized", server.url)), "{e}");
+}
+
+#[test]
+fn tls_is_verified_and_a_ca_file_adds_trust() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A CA, and a certificate for 127.0.0.1 it signed.
+    let p = |name: &str| tmp.path().join(name).display().to_string();
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    write(&tmp.path().join("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n");
+    for args in [
+        [
+            &["req", "-x509", "-days", "1", "-subj", "/CN=test-ca"][..],
+            &ec,
+            &["-keyout", &p("ca.key"), "-out", &p("ca.pem")],
+        ]
+        .concat(),
+        [&["req", "-subj", "/CN=127.0.0.1"][..], &ec, &["-keyout", &p("key.pem"), "-out", &p("leaf.csr")]].concat(),
+        ["x509", "-req", "-days", "1", "-in", &p("leaf.csr"), "-CA", &p("ca.pem"), "-CAkey", &p("ca.key")]
+            .into_iter()
+            .chain(["-CAcreateserial", "-extfile", &p("ext.cnf"), "-out", &p("cert.pem")])
+            .collect::<Vec<&str>>(),
+    ] {
+        let out = Command::new("openssl").args(&args).output().expect("openssl");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let (cert, key, ca) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"), tmp.path().join("ca.pem"));
+    write(&tmp.path().join("files/a.txt"), "secure");
+    let server = files::FileServer::start_tls(&tmp.path().join("files"), &cert, &key);
+    let plain_server = files::FileServer::start(&tmp.path().join("files"));
+    server.redirect("/down/", &format!("{}/", plain_server.url));
+    let get = |o: HttpOptions, path: &str| {
+        BlockingClient::new(o).unwrap().get(&Request::get(&format!("{}{path}", server.url)).unwrap())
+    };
+    let e = get(HttpOptions::default(), "/a.txt").unwrap_err().to_string();
+    assert!(e.starts_with(&format!("{}/a.txt: request failed", server.url)) && e.contains("certificate"), "{e}");
+    let trusted = HttpOptions { ca_file: Some(ca), ..Default::default() };
+    assert_eq!(get(trusted.clone(), "/a.txt").unwrap().body, b"secure");
+    // A redirect from HTTPS down to plain HTTP needs --plain-http.
+    let e = get(trusted, "/down/a.txt").unwrap_err().to_string();
+    assert_eq!(e, format!("{}/a.txt: plain HTTP is refused; pass --plain-http to allow it", plain_server.url));
+    let e = BlockingClient::new(HttpOptions { ca_file: Some(key), ..Default::default() }).unwrap_err().to_string();
+    assert!(e.ends_with("no PEM certificate in the CA file"), "{e}");
+}
+
+#[test]
+fn concurrent_runs_share_the_cache_safely() {
+    let repo = HelmRepo::new(&[("web", "1.0.0"), ("web", "1.1.0")]);
+    let (_t, cache) = cache();
+    let results: Vec<Vec<Value>> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..6)
+            .map(|i| {
+                let (url, cache) = (repo.url(), cache.clone());
+                let wanted = if i % 2 == 0 { "1.0.0" } else { "~1.1" };
+                s.spawn(move || ours(&chart_req(&url, "web", wanted), options(plain()), &cache).unwrap())
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r, &results[i % 2], "run {i}");
+    }
+    assert_ne!(results[0], results[1]);
+    let blobs = std::fs::read_dir(cache.root().join("charts/blobs/sha256")).unwrap().count();
+    assert_eq!(blobs, 2, "one archive per version, no temporary files left");
 }
