@@ -798,3 +798,33 @@ fn concurrent_runs_share_the_cache_safely() {
     let blobs = std::fs::read_dir(cache.root().join("charts/blobs/sha256")).unwrap().count();
     assert_eq!(blobs, 2, "one archive per version, no temporary files left");
 }
+
+#[test]
+fn dependencies_use_the_credentials_of_helms_repositories_file() {
+    let repo = HelmRepo::new(&[("db", "0.3.0"), ("web", "1.0.0")]);
+    repo.server.require_basic("dep", "pa55");
+    helm(&repo.home(), &["repo", "add", "test", &repo.url(), "--username", "dep", "--password", "pa55"]);
+    let config = tempfile::tempdir().unwrap();
+    // By alias, and by the same URL.
+    write(
+        &config.path().join("app/Chart.yaml"),
+        &format!(
+            "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n- name: db\n  version: 0.3.0\n  repository: \"@test\"\n- name: web\n  version: 1.0.0\n  repository: {}\n",
+            repo.url()
+        ),
+    );
+    let (_t, cache) = cache();
+    let req = SourceRequest::Local { path: config.path().join("app"), root: Some(config.path().to_path_buf()) };
+    let without = ours(&req, options(plain()), &cache).unwrap_err();
+    assert!(
+        without.contains("db (version 0.3.0, repository @test): not fetched: no repository named \"test\""),
+        "{without}"
+    );
+    let repos = RepoOptions { repositories_file: Some(repo.home().join("config/repositories.yaml")), ..plain() };
+    let got = ours(&req, options(repos), &cache).unwrap();
+    let built = tempfile::tempdir().unwrap();
+    copy_tree(config.path(), built.path());
+    let app = built.path().join("app");
+    helm(&repo.home(), &["dependency", "build", app.to_str().unwrap()]);
+    assert_same(&docs(&helm(&repo.home(), &["template", "release-name", app.to_str().unwrap()])), &got);
+}
