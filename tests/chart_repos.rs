@@ -828,3 +828,25 @@ fn dependencies_use_the_credentials_of_helms_repositories_file() {
     helm(&repo.home(), &["dependency", "build", app.to_str().unwrap()]);
     assert_same(&docs(&helm(&repo.home(), &["template", "release-name", app.to_str().unwrap()])), &got);
 }
+
+#[test]
+fn vendored_dependencies_need_no_cache_and_no_network() {
+    let config = tempfile::tempdir().unwrap();
+    write(
+        &config.path().join("app/Chart.yaml"),
+        "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n- name: sub\n  version: 0.1.0\n  repository: https://charts.invalid/\n",
+    );
+    write(&config.path().join("app/charts/sub/Chart.yaml"), "apiVersion: v2\nname: sub\nversion: 0.1.0\n");
+    write(
+        &config.path().join("app/charts/sub/templates/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sub\n",
+    );
+    // No HOME, no cache directory: nothing to fetch, so none is needed.
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-gitops"))
+        .args(["render", "app", "-o", "name"])
+        .current_dir(config.path())
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "configmap/sub\n", "{}", String::from_utf8_lossy(&out.stderr));
+}

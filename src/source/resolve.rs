@@ -124,7 +124,7 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
         let tool = part.options.tool.unwrap_or_else(|| detect(part.source.path()));
         let plugin = part.options.plugins.force.is_some() || part.options.plugins.discover;
         if tool == Tool::Helm && !plugin && part.chart.is_none() && part.source.dir().join("Chart.yaml").is_file() {
-            let found = chartrepo::deps::build_dependencies(&part.source, fetcher()?)?;
+            let found = chartrepo::deps::build_dependencies(&part.source, &fetcher)?;
             part.options.chart.dependencies = found.charts;
             part.options.chart.dependency_failures = found.failures;
         }

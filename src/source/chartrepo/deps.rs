@@ -61,7 +61,9 @@ pub fn read_aliases(file: &Path) -> Result<Vec<RepoAlias>> {
 }
 
 /// The dependencies of the chart at `src` to add to it (see the module docs).
-pub fn build_dependencies(src: &LocalSource, fetcher: &Fetcher) -> Result<Resolution> {
+/// `fetcher` is only asked for when a dependency is missing (a chart whose
+/// dependencies are all vendored needs no cache).
+pub fn build_dependencies<'f>(src: &LocalSource, fetcher: &dyn Fn() -> Result<&'f Fetcher>) -> Result<Resolution> {
     let dir = src.dir().to_path_buf();
     let chart_yaml = src.confine(&dir.join("Chart.yaml"))?;
     let text = std::fs::read_to_string(&chart_yaml).map_err(|e| Error::io(&chart_yaml, e))?;
@@ -88,6 +90,7 @@ pub fn build_dependencies(src: &LocalSource, fetcher: &Fetcher) -> Result<Resolu
     }
     // Aliases resolved first: helm hashes the requirements with their URLs.
     let mut resolved = reqs.clone();
+    let fetcher = fetcher()?;
     let aliases = match &fetcher.options.repositories_file {
         Some(f) => read_aliases(f)?,
         None => Vec::new(),
