@@ -58,6 +58,15 @@ fn oci_charts_render_like_helm_template_anonymously_and_offline() {
     }
     let online =
         ours(&chart_req(&format!("oci://{}/charts", reg.host), "web", "~1.0"), options(plain()), &cache).unwrap();
+    let e =
+        ours(&chart_req(&format!("oci://{}/charts", reg.host), "web", "1.3.0"), options(plain()), &cache).unwrap_err();
+    assert_eq!(
+        e,
+        format!(
+            "chart web 1.3.0 from oci://{}/charts: no version matches \"1.3.0\"; nearest: 1.2.0, 1.1.0, 1.0.0",
+            reg.host
+        )
+    );
     // Without --plain-http, registries are spoken to over HTTPS only.
     let (_t2, fresh) = self::cache();
     let e = ours(&chart_req(&format!("oci://{}/charts", reg.host), "web", "1.0.0"), RenderOptions::default(), &fresh)

@@ -98,7 +98,15 @@ pub(super) fn fetch(f: &Fetcher, chart: &ChartRef, given: Option<&Credential>) -
             _ => Err(fail(format!("version {version} is not in the cache (run once without --offline to fetch it)"))),
         };
     };
-    let manifest = f.client()?.block_on(registry.manifest(&repository, &tag)).map_err(wrap)?;
+    let manifest = match f.client()?.block_on(registry.manifest(&repository, &tag)) {
+        Ok(m) => m,
+        // An exact version that is not there: say which ones are.
+        Err(Error::Http { message, .. }) if exact && message.starts_with("HTTP 404") => {
+            let tags = f.client()?.block_on(registry.tags(&repository)).map_err(wrap)?;
+            return Err(fail(pick(&tags, wanted).err().unwrap_or(message)));
+        }
+        Err(e) => return Err(wrap(e)),
+    };
     let layers = manifest.layers(HELM_CHART_LAYER);
     let [(layer, _)] = layers.as_slice() else {
         return Err(fail(format!(
