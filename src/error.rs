@@ -110,6 +110,13 @@ pub enum Error {
     /// unless offline.
     #[error("{repo}: the cached copy of the repository is damaged: {message}")]
     GitDamaged { repo: String, message: String },
+    /// An HTTP request failed (`url` without credentials or query).
+    #[error("{url}: {message}")]
+    Http { url: String, message: String },
+    /// A chart could not be fetched from a Helm repository or an OCI
+    /// registry: `repo` (credentials removed), `chart` and the version asked for.
+    #[error("chart {chart} {version} from {repo}: {message}")]
+    ChartFetch { repo: String, chart: String, version: String, message: String },
     /// Several objects failed the preflight (server-side dry-run): each
     /// one's error, the first [`MAX_REPORTED`] of them, and how many in all.
     #[error("{}", preflight_message(.errors, *.total))]

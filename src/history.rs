@@ -156,6 +156,13 @@ pub struct RenderRecord {
     /// The Application file (absolute path) and which Application of it.
     pub app_file: Option<String>,
     pub app_name: Option<String>,
+    /// A chart from a repository (`--chart`, an Application's `chart`) and
+    /// the version asked for (`--version`: exact or a range).
+    pub chart: Option<String>,
+    pub chart_version: Option<String>,
+    /// `--plain-http`, `--ca-file` (absolute path) for chart repositories.
+    pub plain_http: bool,
+    pub ca_file: Option<String>,
     /// The revision asked for over the Application's.
     pub app_revision: Option<String>,
     /// `--root` of a local source (absolute path).
@@ -280,6 +287,10 @@ impl From<RenderRecord> for BTreeMap<String, Vec<String>> {
         let named = |v: &[Named]| v.iter().map(Named::encode).collect::<Vec<_>>();
         put("app", one(&r.app_file));
         put("app-name", one(&r.app_name));
+        put("chart", one(&r.chart));
+        put("version", one(&r.chart_version));
+        put("plain-http", flag(r.plain_http));
+        put("ca-file", one(&r.ca_file));
         put("revision", one(&r.app_revision));
         put("root", one(&r.root));
         put("namespace", one(&r.namespace));
@@ -320,6 +331,10 @@ impl From<BTreeMap<String, Vec<String>>> for RenderRecord {
             match key.as_str() {
                 "app" => r.app_file = first,
                 "app-name" => r.app_name = first,
+                "chart" => r.chart = first,
+                "version" => r.chart_version = first,
+                "plain-http" => r.plain_http = true,
+                "ca-file" => r.ca_file = first,
                 "revision" => r.app_revision = first,
                 "root" => r.root = first,
                 "namespace" => r.namespace = first,

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod list;
 pub mod logging;
 pub mod model;
+pub mod net;
 pub mod normalize;
 pub mod output;
 pub mod plan;

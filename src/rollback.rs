@@ -9,10 +9,12 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::history::{HistoryEntry, Named, RenderRecord};
+use crate::net::HttpOptions;
 use crate::render::chart::ChartOptions;
 use crate::render::chart::values::ValueOptions;
 use crate::render::plugin::PluginOptions;
 use crate::render::{JsonnetOptions, JsonnetVar, RenderOptions};
+use crate::source::chartrepo::{ChartRef, RepoOptions};
 use crate::source::git::{GitOptions, GitSpec, RepoUrl, normalize_hosts};
 use crate::source::{DirectoryOptions, SourceRequest};
 use crate::usecase::SourceSpec;
@@ -23,7 +25,13 @@ use crate::usecase::SourceSpec;
 /// identically: a local directory (only its hash is kept), a multi-source
 /// Application, values given on the command line (kept as digests), files
 /// that changed since.
-pub fn source_spec(entry: &HistoryEntry, app: &str, namespace: &str, git: GitOptions) -> Result<SourceSpec> {
+pub fn source_spec(
+    entry: &HistoryEntry,
+    app: &str,
+    namespace: &str,
+    git: GitOptions,
+    repos: RepoOptions,
+) -> Result<SourceSpec> {
     let s = &entry.source;
     let r = &s.render;
     if let Some(hash) = s.revision.strip_prefix("local:") {
@@ -72,15 +80,21 @@ pub fn source_spec(entry: &HistoryEntry, app: &str, namespace: &str, git: GitOpt
             entry.id
         )));
     }
-    let request = match &r.app_file {
-        Some(file) => SourceRequest::App {
+    let request = match (&r.app_file, &r.chart) {
+        (Some(file), _) => SourceRequest::App {
             file: PathBuf::from(file),
             name: r.app_name.clone(),
             revision: Some(s.revision.clone()),
             offline: false,
             git,
         },
-        None => {
+        // A chart from a repository: the version that was deployed.
+        (None, Some(chart)) => SourceRequest::Chart(ChartRef {
+            repo: s.repo_url.clone(),
+            chart: chart.clone(),
+            version: s.revision.clone(),
+        }),
+        (None, None) => {
             // As `--repo URL`: a token goes to the repository's host unless other hosts were named.
             let mut options = git;
             if options.token_hosts.is_empty()
@@ -105,7 +119,16 @@ pub fn source_spec(entry: &HistoryEntry, app: &str, namespace: &str, git: GitOpt
         other_sources: Vec::new(),
         ..r.clone()
     };
-    Ok(SourceSpec { request, render: render_options(r, release_name, namespace), record })
+    let mut render = render_options(r, release_name, namespace);
+    render.repos = RepoOptions {
+        http: HttpOptions {
+            plain_http: r.plain_http || repos.http.plain_http,
+            ca_file: r.ca_file.as_ref().map(PathBuf::from).or(repos.http.ca_file.clone()),
+            ..repos.http.clone()
+        },
+        ..repos
+    };
+    Ok(SourceSpec { request, render, record })
 }
 
 /// Render settings from a record that holds no digests (checked by [`source_spec`]).
@@ -131,6 +154,7 @@ fn render_options(r: &RenderRecord, release_name: Option<String>, namespace: &st
             kube_version: r.kube_version.clone(),
             api_versions: r.api_versions.clone(),
             skip_crds: r.skip_crds,
+            ..ChartOptions::default()
         },
         plugins: PluginOptions {
             dirs: paths(&r.plugin_dirs),
@@ -176,7 +200,8 @@ mod tests {
                 ..Default::default()
             },
         };
-        let spec = source_spec(&entry(source.clone()), "web", "team", GitOptions::default()).unwrap();
+        let spec =
+            source_spec(&entry(source.clone()), "web", "team", GitOptions::default(), RepoOptions::default()).unwrap();
         let SourceRequest::Git(git) = &spec.request else { panic!("a git source: {:?}", spec.request) };
         assert_eq!((git.repo.as_str(), git.revision.as_str()), ("https://example.com/r.git", commit.as_str()));
         assert_eq!(git.path, PathBuf::from("apps/web"));
@@ -186,12 +211,15 @@ mod tests {
 
         // The values file changed since: refused, naming it.
         std::fs::write(&values, "a: 2\n").unwrap();
-        let err = source_spec(&entry(source.clone()), "web", "team", GitOptions::default()).unwrap_err().to_string();
+        let err = source_spec(&entry(source.clone()), "web", "team", GitOptions::default(), RepoOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("prod.yaml has changed"), "{err}");
         source.render.values.clear();
 
         source.render.app_file = Some("/x/app.yaml".into());
-        let spec = source_spec(&entry(source.clone()), "web", "team", GitOptions::default()).unwrap();
+        let spec =
+            source_spec(&entry(source.clone()), "web", "team", GitOptions::default(), RepoOptions::default()).unwrap();
         let SourceRequest::App { file, revision, .. } = &spec.request else { panic!("an app source") };
         assert_eq!((file.as_path(), revision.as_deref()), (std::path::Path::new("/x/app.yaml"), Some(&*commit)));
         assert_eq!(spec.render.chart.release_name, None, "an Application names its own release");
@@ -199,11 +227,31 @@ mod tests {
 
         let mut secret = source.clone();
         secret.render.tla_str = vec![Named::new("t", Input::value("s3cret"))];
-        let err = source_spec(&entry(secret), "web", "team", GitOptions::default()).unwrap_err().to_string();
+        let err = source_spec(&entry(secret), "web", "team", GitOptions::default(), RepoOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--tla-str") && err.contains("does not store") && !err.contains("s3cret"), "{err}");
 
+        // A chart from a repository: the version that was deployed, with the recorded repository settings.
+        let mut chart = source.clone();
+        chart.render.app_file = None;
+        chart.render.chart = Some("web".into());
+        chart.render.plain_http = true;
+        chart.repo_url = "http://127.0.0.1:1/charts".into();
+        chart.revision = "1.2.7".into();
+        let spec = source_spec(&entry(chart), "web", "team", GitOptions::default(), RepoOptions::default()).unwrap();
+        let SourceRequest::Chart(c) = &spec.request else { panic!("a chart source: {:?}", spec.request) };
+        assert_eq!(
+            (c.repo.as_str(), c.chart.as_str(), c.version.as_str()),
+            ("http://127.0.0.1:1/charts", "web", "1.2.7")
+        );
+        assert!(spec.render.repos.http.plain_http);
+        assert_eq!(spec.render.chart.release_name.as_deref(), Some("web"));
+
         source.revision = format!("local:{}", "b".repeat(64));
-        let err = source_spec(&entry(source), "web", "team", GitOptions::default()).unwrap_err().to_string();
+        let err = source_spec(&entry(source), "web", "team", GitOptions::default(), RepoOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("entry 3") && err.contains("local directory"), "{err}");
     }
 }

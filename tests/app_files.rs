@@ -214,9 +214,14 @@ fn unsupported_sources_are_clear_errors() {
         args.extend_from_slice(extra);
         env.run(dir, &args)
     };
-    let r = run(app("c", "https://charts.example.com", "", "    chart: nginx\n", ""), &[]);
+    // A chart source (offline here: nothing leaves the machine) names what it could not fetch.
+    let r = run(app("c", "https://charts.example.com", "", "    chart: nginx\n", ""), &["--offline"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("Helm repositories are not supported yet"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("chart nginx HEAD from https://charts.example.com/: https://charts.example.com/index.yaml: the repository's index is not in the cache"),
+        "{}",
+        r.stderr
+    );
     let r = run(app("p", "work", "plugin", "    plugin:\n      name: x\n", ""), &[]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("plugin x: not found"), "{}", r.stderr);

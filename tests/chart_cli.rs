@@ -545,10 +545,11 @@ fn values_from_a_pipe() {
     }
 }
 /// argocd-example-apps `helm-dependency`: its only content is a dependency
-/// that is not vendored. helm refuses it; so do we, naming what is missing.
+/// that is not vendored, and (offline) not in the cache either. helm
+/// refuses it; so do we, naming what is missing and why it was not fetched.
 #[test]
 fn missing_dependency_is_an_error_naming_version_and_repository() {
-    let r = run(&["render", "testdata/argocd-example-apps/helm-dependency"]);
+    let r = run(&["render", "testdata/argocd-example-apps/helm-dependency", "--offline"]);
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(
         r.stderr.contains(
@@ -557,6 +558,8 @@ fn missing_dependency_is_an_error_naming_version_and_repository() {
         "{}",
         r.stderr
     );
+    assert!(r.stderr.contains("not fetched: chart wordpress 9.0.3 from https://charts.helm.sh/stable"), "{}", r.stderr);
+    assert!(r.stderr.contains("index is not in the cache (run once without --offline"), "{}", r.stderr);
     assert!(r.stdout.is_empty());
 }
 

@@ -177,6 +177,11 @@ pub fn source_args(entry: &HistoryEntry, given: &SourceArgs, app: &str) -> Resul
         }
         out.source = PathBuf::from(&s.repo_url);
         out.root = given.root.clone().or_else(|| r.root.as_ref().map(PathBuf::from));
+    } else if let Some(chart) = r.chart.clone().filter(|_| !s.repo_url.is_empty()) {
+        // A chart from a repository: the version that was deployed.
+        out.remote.repo = Some(s.repo_url.clone());
+        out.remote.chart = Some(chart);
+        out.remote.chart_version = given.remote.chart_version.clone().or_else(|| Some(s.revision.clone()));
     } else if !s.repo_url.is_empty() {
         out.remote.repo = Some(s.repo_url.clone());
         out.remote.path = (!s.path.is_empty()).then(|| PathBuf::from(&s.path));
@@ -190,6 +195,8 @@ pub fn source_args(entry: &HistoryEntry, given: &SourceArgs, app: &str) -> Resul
     }
 
     out.recursive |= r.recursive;
+    out.remote.plain_http |= r.plain_http;
+    fill_opt(&mut out.remote.ca_file, r.ca_file.as_ref().map(PathBuf::from));
     out.chart.skip_crds |= r.skip_crds;
     out.chart.allow_repo_plugins |= r.allow_repo_plugins;
     fill(&mut out.include, r.include.clone());
@@ -371,6 +378,28 @@ mod tests {
         let word = dir.path().display().to_string();
         assert_eq!(recorded_name(&d, None, true).unwrap(), Some(word), "--recorded: the word is the name");
         assert_eq!(recorded_name(&default_source_args(), Some("web"), true).unwrap().as_deref(), Some("web"));
+    }
+
+    #[test]
+    fn a_chart_record_renders_the_deployed_version_again() {
+        let mut s = HistorySource {
+            repo_url: "https://charts.example.com/".into(),
+            path: String::new(),
+            target_revision: "~1.2".into(),
+            revision: "1.2.7".into(),
+            tool: "Helm".into(),
+            render: Default::default(),
+        };
+        s.render.chart = Some("web".into());
+        s.render.chart_version = Some("~1.2".into());
+        s.render.plain_http = true;
+        let out = source_args(&entry(s), &default_source_args(), "web").unwrap();
+        assert!(out.remote.plain_http);
+        assert_eq!(out.remote.repo.as_deref(), Some("https://charts.example.com/"));
+        assert_eq!(out.remote.chart.as_deref(), Some("web"));
+        assert_eq!(out.remote.chart_version.as_deref(), Some("1.2.7"));
+        assert_eq!(out.remote.revision, None);
+        assert!(crate::cli::convert::source_request(&out).is_ok());
     }
 
     #[test]

@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 use crate::cli::{ChartArgs, JsonnetArgs, SourceArgs, SyncArgs};
 use crate::error::{Error, Result};
 use crate::history::{Input, Named, RenderRecord};
+use crate::net::{Credential, HttpOptions};
 use crate::render::chart::ChartOptions;
 use crate::render::chart::values::ValueOptions;
 use crate::render::plugin::PluginOptions;
 use crate::render::{JsonnetOptions, JsonnetVar, RenderOptions};
+use crate::source::chartrepo::{ChartRef, HostCredential, RepoOptions};
 use crate::source::git::{DEFAULT_REVISION, GitOptions, GitSpec, RepoUrl, SnapshotLimits, normalize_hosts};
 use crate::source::{DirectoryOptions, SourceRequest};
 use crate::usecase::{RetryOverride, RollbackRequest, SourceSpec, SyncRequest};
@@ -41,6 +43,8 @@ pub fn chart_options(args: &ChartArgs, namespace: Option<&str>) -> ChartOptions 
         kube_version: args.kube_version.clone(),
         api_versions: args.api_versions.clone(),
         skip_crds: args.skip_crds,
+        dependencies: Vec::new(),
+        dependency_failures: Vec::new(),
     }
 }
 
@@ -106,6 +110,7 @@ pub fn rollback_request(args: &crate::cli::RollbackArgs) -> RollbackRequest {
             ..SyncRequest::default()
         },
         git: git_options(&defaults.remote),
+        repos: repo_options(&defaults.remote),
     }
 }
 
@@ -127,6 +132,43 @@ pub fn render_options(args: &SourceArgs, namespace: Option<&str>) -> RenderOptio
             max_output: args.max_render_bytes,
             max_depth: args.max_nesting,
         },
+        repos: repo_options(&args.remote),
+    }
+}
+
+/// Chart repository settings from the flags. Credentials go to
+/// `--repo-credential-hosts`, else to the host of `--repo` only (an
+/// Application file's `repoURL` alone never earns them).
+pub fn repo_options(r: &crate::cli::RemoteSourceArgs) -> RepoOptions {
+    let credential = match (&r.repo_token, &r.repo_username) {
+        (Some(token), _) => Some(Credential::Bearer(token.clone())),
+        (None, Some(user)) => {
+            Some(Credential::Basic { username: user.clone(), password: r.repo_password.clone().unwrap_or_default() })
+        }
+        (None, None) => None,
+    };
+    let mut hosts: Vec<String> =
+        r.repo_credential_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect();
+    if hosts.is_empty()
+        && let Some(url) = r.repo.as_deref().and_then(|u| {
+            url::Url::parse(u.strip_prefix("oci://").map_or(u.to_string(), |rest| format!("https://{rest}")).as_str())
+                .ok()
+        })
+        && let Some(host) = url.host_str()
+    {
+        hosts.push(match url.port() {
+            Some(p) => format!("{}:{p}", host.to_ascii_lowercase()),
+            None => host.to_ascii_lowercase(),
+        });
+    }
+    RepoOptions {
+        http: HttpOptions { plain_http: r.plain_http, ca_file: r.ca_file.clone(), ..Default::default() },
+        offline: r.offline,
+        credentials: credential
+            .map(|c| hosts.into_iter().map(|host| HostCredential { host, credential: c.clone() }).collect())
+            .unwrap_or_default(),
+        docker_config: r.registry_config.clone(),
+        repositories_file: crate::source::chartrepo::deps::repositories_file(),
     }
 }
 
@@ -178,6 +220,16 @@ pub fn source_request(args: &SourceArgs) -> Result<SourceRequest> {
             git,
         });
     }
+    if let (Some(repo), Some(chart)) = (&r.repo, &r.chart) {
+        if r.revision.is_some() || r.path.is_some() {
+            return Err(Error::Usage("--chart takes --version (not --revision or --path)".into()));
+        }
+        return Ok(SourceRequest::Chart(ChartRef {
+            repo: repo.clone(),
+            chart: chart.clone(),
+            version: r.chart_version.clone().unwrap_or_default(),
+        }));
+    }
     if let Some(repo) = &r.repo {
         return Ok(SourceRequest::Git(GitSpec {
             repo: repo.clone(),
@@ -187,8 +239,9 @@ pub fn source_request(args: &SourceArgs) -> Result<SourceRequest> {
             options: git,
         }));
     }
-    if r.revision.is_some() || r.offline {
-        return Err(Error::Usage("--revision and --offline need --repo or --app".into()));
+    // `--offline` with a local source: chart dependencies from the cache only.
+    if r.revision.is_some() {
+        return Err(Error::Usage("--revision is for git and Application sources (need --repo or --app)".into()));
     }
     Ok(SourceRequest::Local { path: args.source.clone(), root: args.root.clone() })
 }
@@ -235,6 +288,10 @@ pub fn render_record(args: &SourceArgs) -> RenderRecord {
     RenderRecord {
         app_file: r.app.as_deref().map(abs),
         app_name: r.app_name.clone(),
+        chart: r.chart.clone(),
+        chart_version: r.chart_version.clone(),
+        plain_http: r.plain_http,
+        ca_file: r.ca_file.as_deref().map(abs),
         // What the Application alone does not say: its revision when given, the root of a local source.
         app_revision: r.app.as_ref().and(r.revision.clone()),
         root: args.root.as_deref().map(abs),

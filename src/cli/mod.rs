@@ -24,7 +24,7 @@ use crate::source::app::AppsFormat;
 
 /// GitOps for kubectl: render, diff, sync and prune Kubernetes config repos.
 #[derive(Debug, Parser)]
-#[command(name = "kubectl gitops", bin_name = "kubectl gitops", version, propagate_version = true)]
+#[command(name = "kubectl gitops", bin_name = "kubectl gitops", version)]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -448,6 +448,52 @@ pub struct RemoteSourceArgs {
         value_delimiter = ','
     )]
     pub git_token_hosts: Vec<String>,
+    /// A chart in the Helm repository (https://) or OCI registry (oci://) named by --repo.
+    #[arg(help_heading = "Chart repositories", long, value_name = "NAME", requires = "repo")]
+    pub chart: Option<String>,
+    /// The chart's version: exact, or a constraint such as `~1.2` or `>=1.0 <2` (default: the newest stable).
+    #[arg(help_heading = "Chart repositories", long = "version", value_name = "VERSION", requires = "chart")]
+    pub chart_version: Option<String>,
+    /// Allow plain-HTTP chart repositories and registries.
+    #[arg(help_heading = "Chart repositories", long, env = "KUBECTL_GITOPS_PLAIN_HTTP")]
+    pub plain_http: bool,
+    /// PEM certificates to trust for chart repositories and registries, besides the system's.
+    #[arg(help_heading = "Chart repositories", long, value_name = "FILE", env = "KUBECTL_GITOPS_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// User name for the chart repository (basic auth; sent to --repo-credential-hosts only).
+    #[arg(help_heading = "Chart repositories", long, value_name = "USER", env = "KUBECTL_GITOPS_REPO_USERNAME")]
+    pub repo_username: Option<String>,
+    /// Password for --repo-username.
+    #[arg(
+        help_heading = "Chart repositories",
+        long,
+        value_name = "PASSWORD",
+        env = "KUBECTL_GITOPS_REPO_PASSWORD",
+        hide_env_values = true
+    )]
+    pub repo_password: Option<String>,
+    /// Bearer token for the chart repository (sent to --repo-credential-hosts only).
+    #[arg(
+        help_heading = "Chart repositories",
+        long,
+        value_name = "TOKEN",
+        env = "KUBECTL_GITOPS_REPO_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "repo_username"
+    )]
+    pub repo_token: Option<String>,
+    /// Hosts (host or host:port) the repository credentials may be sent to, comma-separated (default: the host of --repo only).
+    #[arg(
+        help_heading = "Chart repositories",
+        long,
+        value_name = "HOSTS",
+        env = "KUBECTL_GITOPS_REPO_CREDENTIAL_HOSTS",
+        value_delimiter = ','
+    )]
+    pub repo_credential_hosts: Vec<String>,
+    /// Docker config file with OCI registry credentials (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json).
+    #[arg(help_heading = "Chart repositories", long, value_name = "FILE")]
+    pub registry_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

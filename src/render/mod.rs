@@ -47,6 +47,9 @@ pub const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.
 
 /// Which tool renders `dir`, following Argo CD's detection order.
 pub fn detect(dir: &Path) -> Tool {
+    if dir.is_file() && dir.extension().is_some_and(|e| e == "tgz") {
+        return Tool::Helm;
+    }
     if !dir.is_dir() {
         return Tool::Directory;
     }
@@ -82,6 +85,9 @@ pub struct RenderOptions {
     pub jsonnet: JsonnetOptions,
     /// Time, output and nesting limits of each render.
     pub limits: limits::Limits,
+    /// How charts and chart dependencies are fetched (the source stage
+    /// fetches them; renderers only read the cache).
+    pub repos: crate::source::chartrepo::RepoOptions,
 }
 
 /// Render a local source with the tool [`detect`] picks.

@@ -8,7 +8,9 @@
 //! [`LocalSource::confine`].
 
 pub mod app;
+pub mod chartrepo;
 pub mod git;
+mod helm_values;
 mod resolve;
 mod walk;
 

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use super::LocalSource;
 use super::app::{self, AppSource, Application};
+use super::chartrepo::{self, ChartRef, FetchedChart, Fetcher};
 use super::git::{self, Cache, Checkout, GitSpec, RepoUrl};
+use super::helm_values;
 use crate::error::{Error, Result};
 use crate::history::HistorySource;
 use crate::model::Object;
-use crate::render::chart::strvals::ValueKind;
 use crate::render::{JsonnetVar, RenderOptions, Tool, detect};
 
 /// Where the manifests come from.
@@ -21,6 +22,9 @@ pub enum SourceRequest {
     Local { path: PathBuf, root: Option<PathBuf> },
     /// A git repository at a revision.
     Git(GitSpec),
+    /// A chart in a Helm repository or an OCI registry (fetched with the
+    /// render options' [`RenderOptions::repos`]).
+    Chart(ChartRef),
     /// An Application in a file or directory of Application files.
     App {
         file: PathBuf,
@@ -83,6 +87,8 @@ pub struct ResolvedPart {
     pub source: LocalSource,
     pub options: RenderOptions,
     pub checkout: Option<Checkout>,
+    /// The chart archive, for a chart from a repository.
+    pub chart: Option<FetchedChart>,
 }
 
 /// A resolved request: one part, or one per rendered source of a
@@ -99,6 +105,39 @@ pub struct Resolved {
 /// Resolve `req`. `base` holds the settings from flags; an Application's
 /// tool blocks override them. `cache` defaults to [`Cache::from_env`].
 pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) -> Result<Resolved> {
+    let cache = cache.cloned().map_or_else(Cache::from_env, Ok);
+    let mut repos = base.repos.clone();
+    if let SourceRequest::App { offline: true, .. } = req {
+        repos.offline = true;
+    }
+    // One fetcher (and one HTTP client) for every chart of the request.
+    let fetcher = std::cell::OnceCell::new();
+    let fetcher = || -> Result<&Fetcher> {
+        if let Some(f) = fetcher.get() {
+            return Ok(f);
+        }
+        let f = Fetcher::new(&repos, cache.as_ref().map_err(|e| Error::Usage(e.to_string()))?)?;
+        Ok(fetcher.get_or_init(|| f))
+    };
+    let mut resolved = resolve_parts(req, base, cache.as_ref().ok(), &fetcher)?;
+    for part in &mut resolved.parts {
+        let tool = part.options.tool.unwrap_or_else(|| detect(part.source.path()));
+        let plugin = part.options.plugins.force.is_some() || part.options.plugins.discover;
+        if tool == Tool::Helm && !plugin && part.chart.is_none() && part.source.dir().join("Chart.yaml").is_file() {
+            let found = chartrepo::deps::build_dependencies(&part.source, &fetcher)?;
+            part.options.chart.dependencies = found.charts;
+            part.options.chart.dependency_failures = found.failures;
+        }
+    }
+    Ok(resolved)
+}
+
+fn resolve_parts<'f>(
+    req: &SourceRequest,
+    base: RenderOptions,
+    cache: Option<&Cache>,
+    fetcher: &dyn Fn() -> Result<&'f Fetcher>,
+) -> Result<Resolved> {
     let cache = || cache.cloned().map_or_else(Cache::from_env, Ok);
     match req {
         SourceRequest::Local { path, root } => Ok(Resolved {
@@ -106,16 +145,33 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                 source: LocalSource::open_in(path, root.as_deref(), base.cwd().ok().as_deref())?,
                 options: base,
                 checkout: None,
+                chart: None,
             }],
             default_namespace: None,
             app: None,
         }),
+        SourceRequest::Chart(chart) => {
+            let fetched = fetcher()?.fetch(chart)?;
+            let mut options = base;
+            options.tool = Some(Tool::Helm);
+            options.build = chart_build_env(chart, &fetched, None);
+            Ok(Resolved {
+                parts: vec![ResolvedPart {
+                    source: chart_source(&fetched)?,
+                    options,
+                    checkout: None,
+                    chart: Some(fetched),
+                }],
+                default_namespace: None,
+                app: None,
+            })
+        }
         SourceRequest::Git(spec) => {
             let co = git::checkout(spec, &cache()?)?;
             let mut options = base;
             options.build = build_env(&co, None);
             Ok(Resolved {
-                parts: vec![ResolvedPart { source: co.source.clone(), options, checkout: Some(co) }],
+                parts: vec![ResolvedPart { source: co.source.clone(), options, checkout: Some(co), chart: None }],
                 default_namespace: None,
                 app: None,
             })
@@ -144,9 +200,30 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                 }
                 let field =
                     if app.sources.is_empty() { "spec.source".to_string() } else { format!("spec.sources[{i}]") };
-                let co = git::checkout(&git_spec(&app, src, file, revision.as_deref(), *offline, git)?, &cache)?;
                 let app_error =
                     |m: String| Error::Source { path: PathBuf::from(&app.file), message: format!("{field}: {m}") };
+                if let Some(name) = &src.chart {
+                    let chart = ChartRef {
+                        repo: src.repo_url.clone(),
+                        chart: name.clone(),
+                        version: revision.clone().unwrap_or_else(|| src.target_revision.clone()),
+                    };
+                    let fetched = fetcher()?.fetch(&chart)?;
+                    let source = chart_source(&fetched)?;
+                    let mut options = base.clone();
+                    options.tool = Some(Tool::Helm);
+                    options.build = chart_build_env(&chart, &fetched, Some(&app));
+                    options.build.refs = refs.clone();
+                    let spec = src.helm.clone().unwrap_or_default();
+                    helm_values::apply_helm(&mut options, &spec, &source, Some(&fetched), &app, &refs, &cache)
+                        .map_err(|e| match e {
+                            Error::PathEscape { .. } => e,
+                            other => app_error(format!("helm: {other}")),
+                        })?;
+                    parts.push(ResolvedPart { source, options, checkout: None, chart: Some(fetched) });
+                    continue;
+                }
+                let co = git::checkout(&git_spec(&app, src, file, revision.as_deref(), *offline, git)?, &cache)?;
                 // `None`: a config management plugin renders it.
                 let tool = src.tool(co.source.path()).map_err(&app_error)?;
                 let mut options = base.clone();
@@ -180,10 +257,12 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                 }
                 if tool == Some(Tool::Helm) {
                     let spec = src.helm.clone().unwrap_or_default();
-                    apply_helm(&mut options, &spec, &co.source, &app, &refs, &cache).map_err(|e| match e {
-                        Error::PathEscape { .. } => e,
-                        other => app_error(format!("helm: {other}")),
-                    })?;
+                    helm_values::apply_helm(&mut options, &spec, &co.source, None, &app, &refs, &cache).map_err(
+                        |e| match e {
+                            Error::PathEscape { .. } => e,
+                            other => app_error(format!("helm: {other}")),
+                        },
+                    )?;
                 }
                 if let Some(dir) = &src.directory {
                     options.directory = src.directory_options();
@@ -192,7 +271,7 @@ pub fn resolve(req: &SourceRequest, base: RenderOptions, cache: Option<&Cache>) 
                         other => app_error(format!("directory.jsonnet: {other}")),
                     })?;
                 }
-                parts.push(ResolvedPart { source, options, checkout: Some(co) });
+                parts.push(ResolvedPart { source, options, checkout: Some(co), chart: None });
             }
             if parts.is_empty() {
                 return Err(Error::Source {
@@ -220,7 +299,7 @@ pub fn git_spec(
         return Err(Error::Source {
             path: PathBuf::from(&app.file),
             message: format!(
-                "chart {chart:?}: Helm repositories are not supported yet; point repoURL at a git repository"
+                "chart {chart:?}: a chart source is not a git repository (only git sources can be `ref` sources)"
             ),
         });
     }
@@ -239,118 +318,6 @@ pub fn git_spec(
         offline,
         options: options.clone(),
     })
-}
-
-/// `directory.jsonnet` onto the Jsonnet renderer's options, after the
-/// flags' own: values have the build environment substituted (`$ARGOCD_APP_NAME`,
-/// as Argo CD does), `libs` are directories of the repository (relative to its
-/// root, and they must stay inside it).
-/// A Helm source's settings onto the chart renderer's options, in Argo CD's
-/// order: value files, then the inline values, then parameters (each before
-/// the flags' own, so flags still win). The release name defaults to the
-/// Application's name and the release namespace to its destination, as in
-/// Argo CD. Value files and `fileParameters` are confined to the repository
-/// (`$ref/...` to the checkout of that reference source).
-fn apply_helm(
-    options: &mut RenderOptions,
-    spec: &app::HelmSpec,
-    src: &LocalSource,
-    app: &Application,
-    refs: &std::collections::BTreeMap<String, PathBuf>,
-    cache: &Cache,
-) -> Result<()> {
-    let env = options.build.argocd_vars();
-    let chart = &mut options.chart;
-    chart.skip_crds |= spec.skip_crds;
-    if chart.release_name.is_none() {
-        chart.release_name = Some(spec.release_name.clone().unwrap_or_else(|| app.name.clone()));
-    }
-    if chart.namespace.is_none() {
-        chart.namespace =
-            spec.namespace.clone().or_else(|| app.destination.namespace.clone()).filter(|n| !n.is_empty());
-    }
-    let mut files = Vec::new();
-    for raw in &spec.value_files {
-        // `$ref/path` names a reference source; build variables are substituted in the rest.
-        let reference =
-            raw.strip_prefix('$').map(|r| r.split_once('/').unwrap_or((r, ""))).filter(|(n, _)| refs.contains_key(*n));
-        let file = match reference {
-            Some((name, rest)) => format!("${name}/{}", envsubst(rest, &env)),
-            None => envsubst(raw, &env),
-        };
-        if file.contains("://") {
-            return Err(Error::Usage(format!("value file {file:?}: only files in a repository are supported")));
-        }
-        let found = match reference.map(|(name, rest)| (name, envsubst(rest, &env))) {
-            Some((name, rest)) => {
-                let root = refs
-                    .get(name)
-                    .ok_or_else(|| Error::Usage(format!("value file {file:?}: no source has ref {name:?}")))?;
-                LocalSource::with_root(root, root)?.confine(&root.join(rest))
-            }
-            None => src.confine(Path::new(&file)),
-        };
-        match found {
-            Ok(path) => files.push(path),
-            Err(Error::Io { .. }) if spec.ignore_missing_value_files => {
-                tracing::info!("skipping missing value file {file}");
-            }
-            Err(Error::Io { source, .. }) => return Err(Error::Usage(format!("value file {file:?}: {source}"))),
-            Err(e) => return Err(e),
-        }
-    }
-    if let Some(values) = spec.inline_values().map_err(Error::Usage)? {
-        files.push(write_inline_values(cache, &values)?);
-    }
-    let args = spec.set_args();
-    // Each parameter must parse on its own, so that an error names it.
-    for (arg, kind) in
-        args.set.iter().map(|a| (a, ValueKind::Typed)).chain(args.set_string.iter().map(|a| (a, ValueKind::String)))
-    {
-        let name = arg.split_once('=').map_or(arg.as_str(), |(n, _)| n);
-        let shown: String = name.chars().take(60).collect();
-        crate::render::chart::strvals::parse_into(arg, &mut serde_json::Map::new(), kind)
-            .map_err(|e| Error::Usage(format!("parameters: {shown:?}: {e}")))?;
-    }
-    let mut set_file = Vec::new();
-    for arg in &args.set_file {
-        let (name, path) = arg.split_once('=').unwrap_or((arg, ""));
-        set_file.push(format!("{name}={}", src.confine(Path::new(path))?.display()));
-    }
-    let v = &mut chart.values;
-    let subst = |list: Vec<String>| list.into_iter().map(|a| envsubst(&a, &env)).collect::<Vec<_>>();
-    v.files.splice(0..0, files);
-    v.set.splice(0..0, subst(args.set));
-    v.set_string.splice(0..0, subst(args.set_string));
-    v.set_file.splice(0..0, set_file);
-    Ok(())
-}
-
-/// `helm.values`/`valuesObject` as a values file (Argo CD writes a temporary
-/// one too), content-addressed under the cache directory.
-fn write_inline_values(cache: &Cache, values: &serde_json::Value) -> Result<PathBuf> {
-    use sha2::Digest;
-    let text = serde_json::to_string_pretty(values).map_err(|e| Error::Usage(e.to_string()))?;
-    let name: String = sha2::Sha256::digest(text.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
-    use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    let dir = cache.root().join("values");
-    // Inline values may hold secrets: only the user may read them.
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(|e| Error::io(&dir, e))?;
-    let path = dir.join(format!("{name}.json"));
-    if !path.is_file() {
-        let tmp = dir.join(format!(".tmp-{name}-{}", std::process::id()));
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(|e| Error::io(&tmp, e))?;
-        f.write_all(text.as_bytes()).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
-    }
-    Ok(path)
 }
 
 /// A copy of a snapshot whose kustomization (in the source directory) has
@@ -422,6 +389,10 @@ fn link_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `directory.jsonnet` onto the Jsonnet renderer's options, after the
+/// flags' own: values have the build environment substituted (`$ARGOCD_APP_NAME`,
+/// as Argo CD does), `libs` are directories of the repository (relative to its
+/// root, and they must stay inside it).
 fn apply_jsonnet(options: &mut RenderOptions, spec: &app::JsonnetSpec, src: &LocalSource) -> Result<()> {
     let env = options.build.argocd_vars();
     let var = |v: &app::JsonnetVar| JsonnetVar::new(&v.name, &envsubst(&v.value, &env), v.code, false);
@@ -481,6 +452,27 @@ pub fn envsubst(s: &str, vars: &[(&str, String)]) -> String {
     out
 }
 
+/// A fetched chart as a source: the archive in the cache.
+fn chart_source(fetched: &FetchedChart) -> Result<LocalSource> {
+    let dir = fetched.path.parent().unwrap_or(Path::new("/"));
+    LocalSource::with_root(dir, &fetched.path)
+}
+
+/// Argo CD's build environment of a chart source: the repository, the
+/// version asked for, the version picked as the revision, no path.
+fn chart_build_env(chart: &ChartRef, fetched: &FetchedChart, app: Option<&Application>) -> BuildEnv {
+    BuildEnv {
+        app_name: app.map(|a| a.name.clone()),
+        app_namespace: app.and_then(|a| a.destination.namespace.clone()),
+        project: app.map(|a| a.project.clone()),
+        repo_url: Some(fetched.repo.clone()),
+        target_revision: Some(chart.version.clone()),
+        revision: Some(fetched.version.clone()),
+        path: None,
+        refs: Default::default(),
+    }
+}
+
 fn build_env(co: &Checkout, app: Option<&Application>) -> BuildEnv {
     BuildEnv {
         app_name: app.map(|a| a.name.clone()),
@@ -525,6 +517,8 @@ pub fn app_rows(apps: Vec<Application>, file: &Path, offline: bool, cache: Optio
                 Err(_) => None,
             };
             let (tool, commit) = match resolved {
+                // A chart from a repository: fetched when rendered, not to list it.
+                _ if src.chart.is_some() => ("Helm".to_string(), None),
                 Ok(co) => (src.tool_name(Some(co.source.path())), Some(co.commit)),
                 Err(e) => {
                     tracing::warn!("Application {}: {e}", a.name);
@@ -562,6 +556,17 @@ impl ResolvedPart {
     /// records a hash of the rendered set instead).
     pub fn history_source(&self) -> HistorySource {
         let tool = self.options.tool.unwrap_or_else(|| detect(self.source.path())).name().to_string();
+        if let Some(chart) = &self.chart {
+            // As Argo CD records a chart source: the repository, the chart, its version.
+            return HistorySource {
+                repo_url: chart.repo.clone(),
+                path: String::new(),
+                target_revision: self.options.build.target_revision.clone().unwrap_or_default(),
+                revision: chart.version.clone(),
+                tool,
+                render: crate::history::RenderRecord { chart: Some(chart.name.clone()), ..Default::default() },
+            };
+        }
         match &self.checkout {
             Some(co) => HistorySource {
                 repo_url: co.repo.clone(),

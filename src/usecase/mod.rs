@@ -127,9 +127,12 @@ impl Rendered {
                 normalize(self.objects.to_vec(), &NormalizeOptions { default_namespace: Some(namespace.to_string()) })?;
             h.revision = crate::status::local_revision(&set);
         }
+        // The part's own record (a chart source names its chart) over the spec's.
+        let own = std::mem::take(&mut h.render);
         h.render = RenderRecord {
             namespace: Some(namespace.to_string()),
             other_sources: parts.map(|p| format!("{} {} {}", p.repo_url, p.revision, p.path)).collect(),
+            chart: own.chart.or_else(|| self.record.chart.clone()),
             ..self.record.clone()
         };
         Ok(h)
@@ -485,6 +488,9 @@ pub struct RollbackRequest {
     pub sync: SyncRequest,
     /// Git settings for fetching the recorded commit.
     pub git: crate::source::git::GitOptions,
+    /// Chart repository settings (credentials, the cache), for a chart
+    /// source or a chart's dependencies.
+    pub repos: crate::source::chartrepo::RepoOptions,
 }
 
 /// The entry a rollback goes back to, and what the sync of it did.
@@ -515,7 +521,7 @@ pub fn rollback(
             if ids.is_empty() { "none".to_string() } else { ids.join(", ") }
         )));
     };
-    let spec = crate::rollback::source_spec(&entry, &req.app, &namespace, req.git.clone())?;
+    let spec = crate::rollback::source_spec(&entry, &req.app, &namespace, req.git.clone(), req.repos.clone())?;
     let rendered = render(&spec)?;
     let automated =
         rendered.resolved.app.as_ref().is_some_and(|a| {

@@ -30,6 +30,12 @@ pub fn load_archive(bytes: &[u8], path: &Path, display: &str) -> Result<Chart> {
     load_nested(bytes, path, display, 0)
 }
 
+/// The files of a chart archive (paths relative to the chart), with the
+/// loader's checks and limits.
+pub fn archive_files(bytes: &[u8], path: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    untar(bytes, path)
+}
+
 fn load_nested(bytes: &[u8], path: &Path, display: &str, depth: usize) -> Result<Chart> {
     if depth > MAX_NESTING {
         return Err(err(path, format!("packaged subcharts nest deeper than {MAX_NESTING} levels")));
@@ -130,6 +136,8 @@ fn build(files: Vec<(String, Vec<u8>)>, path: &Path, display: &str, depth: usize
     }
     templates.sort_by(|a, b| a.rel.cmp(&b.rel));
     rest.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut meta = meta;
+    super::load::apply_requirements(&mut meta, &mut rest).map_err(|m| err(path, m))?;
     Ok(Chart {
         meta,
         dir: PathBuf::from(path),
@@ -140,5 +148,6 @@ fn build(files: Vec<(String, Vec<u8>)>, path: &Path, display: &str, depth: usize
         files: Arc::new(rest),
         deps,
         packaged: Vec::new(),
+        fetch_failures: Vec::new(),
     })
 }

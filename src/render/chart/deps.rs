@@ -3,10 +3,12 @@
 //! `helm template` refuses a chart whose `Chart.yaml` lists a dependency
 //! that `charts/` does not hold (`found in Chart.yaml, but missing in
 //! charts/ directory: NAME`), whatever its condition; Argo CD then runs
-//! `helm dependency build`, which fetches it. kubectl-gitops does not fetch
-//! dependencies, so a missing *enabled* dependency is an error naming its
-//! version and repository (and the version `Chart.lock` pins); a missing
-//! disabled one is only a warning, since it is never rendered.
+//! `helm dependency build`, which fetches it. The source stage fetches
+//! them too (`source::chartrepo::deps`); what it could not fetch reaches
+//! the renderer with the reason, so a missing *enabled* dependency is an
+//! error naming its version, repository, the version `Chart.lock` pins and
+//! why it was not fetched; a missing disabled one is only a warning, since
+//! it is never rendered.
 //!
 //! `Chart.lock` is checked as `helm dependency build` checks it: its
 //! `digest` must equal helm's `HashReq` of the `Chart.yaml` dependencies and
@@ -37,7 +39,11 @@ pub struct Lock {
 /// `Chart.lock` of `chart`, when it has one that parses.
 pub fn lock(chart: &Chart) -> Option<Lock> {
     let (_, bytes) = chart.files.iter().find(|(rel, _)| rel == "Chart.lock")?;
-    let text = std::str::from_utf8(bytes).ok()?;
+    parse_lock(std::str::from_utf8(bytes).ok()?)
+}
+
+/// Parse the text of a `Chart.lock`.
+pub fn parse_lock(text: &str) -> Option<Lock> {
     let docs = crate::yaml::parse_stream(text, crate::yaml::Dialect::Kubectl).ok()?;
     let doc = docs.into_iter().next()?;
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();

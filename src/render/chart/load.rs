@@ -41,6 +41,9 @@ pub struct Chart {
     /// Packaged subcharts (`charts/*.tgz`), also loaded into `deps`: the
     /// Go-template renderer reads them, the Jinja one refuses them.
     pub packaged: Vec<PathBuf>,
+    /// Dependencies that could not be fetched: (name, why), for the
+    /// missing-dependency message.
+    pub fetch_failures: Vec<(String, String)>,
 }
 
 /// One file under `templates/`.
@@ -285,6 +288,8 @@ fn load_one(
     }
     templates.sort_by(|a, b| a.rel.cmp(&b.rel));
     files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut meta = meta;
+    apply_requirements(&mut meta, &mut files).map_err(|m| chart_err(&dir, m))?;
     Ok(Chart {
         meta,
         dir,
@@ -295,6 +300,7 @@ fn load_one(
         files: Arc::new(files),
         deps,
         packaged,
+        fetch_failures: Vec::new(),
     })
 }
 
@@ -388,6 +394,37 @@ pub fn parse_metadata(text: &str) -> std::result::Result<Metadata, String> {
     Ok(Metadata { name, version, raw, dependencies })
 }
 
+/// `requirements.yaml` (helm 2's dependency file) read as helm's loader
+/// reads it: its `dependencies` replace the metadata's; it stays one of
+/// the chart's files only for an `apiVersion: v1` chart.
+pub fn apply_requirements(meta: &mut Metadata, files: &mut Vec<(String, Vec<u8>)>) -> std::result::Result<(), String> {
+    let Some(i) = files.iter().position(|(rel, _)| rel == "requirements.yaml") else { return Ok(()) };
+    let text = std::str::from_utf8(&files[i].1).map_err(|_| "requirements.yaml: not UTF-8 text".to_string())?;
+    let deps = requirements_dependencies(text).map_err(|e| format!("requirements.yaml: {e}"))?;
+    if deps.is_some() {
+        meta.dependencies = deps;
+    }
+    if meta.raw.get("apiVersion").and_then(Value::as_str) != Some("v1") {
+        files.remove(i);
+    }
+    Ok(())
+}
+
+/// The `dependencies` of a `requirements.yaml` text (`None` when it has none).
+pub fn requirements_dependencies(text: &str) -> std::result::Result<Option<Vec<Dependency>>, String> {
+    let doc = parse_one(text, Dialect::Kubectl).map_err(|e| format!("invalid YAML: {e}"))?;
+    match doc.get("dependencies") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| parse_dependency(item).map_err(|e| format!("dependencies[{i}]: {e}")))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err("field `dependencies` must be a list".into()),
+    }
+}
+
 fn parse_dependency(v: &Value) -> std::result::Result<Dependency, String> {
     let Value::Object(m) = v else { return Err("must be a map".into()) };
     let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
@@ -446,6 +483,7 @@ mod tests {
             files: Arc::new(Vec::new()),
             deps,
             packaged: Vec::new(),
+            fetch_failures: Vec::new(),
         }
     }
 

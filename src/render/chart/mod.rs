@@ -69,6 +69,23 @@ pub struct ChartOptions {
     /// Leave out the `crds/` files (included by default, as Argo CD runs
     /// `helm template --include-crds`).
     pub skip_crds: bool,
+    /// Dependencies of the top chart that `charts/` does not hold, as the
+    /// source stage resolved them (`helm dependency build`): added to the
+    /// chart's subcharts when it is loaded.
+    pub dependencies: Vec<ExtraChart>,
+    /// Dependencies the source stage could not resolve: (name, why). A
+    /// missing dependency that is enabled is an error that says why; a
+    /// disabled one is only a warning, as for a dependency not vendored.
+    pub dependency_failures: Vec<(String, String)>,
+}
+
+/// A dependency the source stage resolved for a chart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExtraChart {
+    /// A chart archive (fetched into the cache).
+    Archive(std::path::PathBuf),
+    /// A chart directory inside the source root (`file://`).
+    Dir(std::path::PathBuf),
 }
 
 impl ChartOptions {
@@ -244,7 +261,7 @@ pub fn render_chart(src: &LocalSource, opts: &RenderOptions, budget: &Budget) ->
     let cwd = opts.cwd()?;
     validate_release_name(&opts.chart.settings().name).map_err(Error::Usage)?;
     let start = std::time::Instant::now();
-    let mut chart = load::load_chart(src, src.dir())?;
+    let mut chart = load_source_chart(src, &opts.chart.dependencies)?;
     tracing::debug!("chart {}: loaded in {:?}", chart.name(), start.elapsed());
     let engine = chart.engine();
     match engine {
@@ -259,6 +276,7 @@ pub fn render_chart(src: &LocalSource, opts: &RenderOptions, budget: &Budget) ->
         });
     }
     let start = std::time::Instant::now();
+    chart.fetch_failures = opts.chart.dependency_failures.clone();
     let values = chart_values(&mut chart, &opts.chart.values, &cwd)?;
     tracing::debug!("chart {}: values in {:?}", chart.name(), start.elapsed());
     // The CRDs are decoded on another thread while the templates render.
@@ -284,6 +302,32 @@ pub fn render_chart(src: &LocalSource, opts: &RenderOptions, budget: &Budget) ->
     let mut objects = crds?;
     objects.extend(rendered?);
     Ok(objects)
+}
+
+/// The chart of `src`: a chart directory, or a chart archive (`.tgz`, read
+/// as helm's `LoadArchive`), with the dependencies the source stage resolved.
+pub fn load_source_chart(src: &LocalSource, extra: &[ExtraChart]) -> Result<Chart> {
+    let path = src.path();
+    let mut chart = if path.is_file() {
+        let real = src.confine(path)?;
+        let bytes = std::fs::read(&real).map_err(|e| Error::io(&real, e))?;
+        archive::load_archive(&bytes, path, &src.display_path(path))?
+    } else {
+        load::load_chart(src, src.dir())?
+    };
+    for dep in extra {
+        let sub = match dep {
+            ExtraChart::Archive(p) => {
+                let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+                let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                chart.packaged.push(p.clone());
+                archive::load_archive(&bytes, p, &format!("{}/charts/{name}", chart.display))?
+            }
+            ExtraChart::Dir(d) => load::load_chart(src, d)?,
+        };
+        chart.deps.push(sub);
+    }
+    Ok(chart)
 }
 
 /// The plain manifests under `crds/` of the chart and its enabled subcharts

@@ -380,7 +380,15 @@ fn check_missing(
     let out_of_sync = lock.as_ref().is_some_and(|l| super::deps::lock_out_of_sync(declared, l));
     let (enabled, disabled): (Vec<usize>, Vec<usize>) = missing.iter().partition(|&&i| reqs[i].enabled);
     let list = |ids: &[usize]| -> String {
-        ids.iter().map(|&i| super::deps::describe(&declared[i], lock.as_ref())).collect::<Vec<_>>().join(", ")
+        ids.iter()
+            .map(|&i| {
+                let d = &declared[i];
+                let why =
+                    c.fetch_failures.iter().find(|(n, _)| *n == d.name).map(|(_, m)| format!(": not fetched: {m}"));
+                format!("{}{}", super::deps::describe(d, lock.as_ref()), why.unwrap_or_default())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let within = if path.is_empty() { String::new() } else { format!(" (subchart {})", path.trim_end_matches('.')) };
     if !disabled.is_empty() {
@@ -397,7 +405,7 @@ fn check_missing(
             ""
         };
         return Err(format!(
-            "found in Chart.yaml, but missing in charts/ directory{within}: {}; vendor them with `helm dependency build` (kubectl-gitops does not fetch chart dependencies){lock_note}",
+            "found in Chart.yaml, but missing in charts/ directory{within}: {}{lock_note}",
             list(&enabled)
         ));
     }

@@ -24,6 +24,7 @@ pub use options::{
     DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_FILES, GitOptions, MAX_BYTES_ENV, MAX_DEPTH_ENV, MAX_FILES_ENV,
     SnapshotLimits, TOKEN_HOSTS_ENV, normalize_hosts,
 };
+pub(crate) use tree::private_dir;
 pub use url::{RepoUrl, Transport, redact_url, scrub};
 
 use std::path::{Component, Path, PathBuf};
