@@ -1,0 +1,385 @@
+//! One reconcile of one app, on a worker thread, blocking: fetch its
+//! repositories (once per round: the first app of a round to need a
+//! repository fetches it, the others wait for that fetch and share it),
+//! render it from the cache, compare it with its cluster
+//! ([`usecase::status`]), decide ([`Memory::decide`]) and, when the
+//! decision and the leadership allow, sync it ([`usecase::sync`]).
+//!
+//! Every failure is this app's: it ends up in its [`AppReport`] and never
+//! reaches another app.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::leader::Leadership;
+use super::state::{AttemptKey, Compared, Decision, Memory, spec_digest};
+use crate::cluster::{Cluster, ConnectOptions};
+use crate::error::{Error, Result};
+use crate::fleet::select;
+use crate::source::SourceRequest;
+use crate::source::app::Application;
+use crate::source::git::{Cache, GitOptions};
+use crate::status::AppStatus;
+use crate::sync::{Entry, LiveItem, Outcome, SyncUi};
+use crate::usecase::{self, SourceSpec, SyncRequest};
+
+/// One app's last reconcile, as `/status` serves it and the log line says it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppReport {
+    pub app: String,
+    /// The kubeconfig context its destination resolved to (`in-cluster`).
+    pub context: String,
+    pub automated: bool,
+    pub self_heal: bool,
+    /// `Synced`, `OutOfSync`, or `Unknown` when the app could not be compared.
+    pub sync: String,
+    pub health: String,
+    /// The commit the source resolves to.
+    pub revision: Option<String>,
+    /// The commit of the app's last successful sync.
+    pub synced_revision: Option<String>,
+    /// What this reconcile did: `none`, `synced`, `healed`, or why not.
+    pub action: String,
+    /// The objects a sync or heal wrote (`Kind ns/name outcome`).
+    pub written: Vec<String>,
+    /// Why this reconcile failed.
+    pub error: Option<String>,
+    /// Syncs, heals and failed syncs since the agent started.
+    pub syncs: u64,
+    pub heals: u64,
+    pub failures: u64,
+}
+
+impl AppReport {
+    fn new(app: &Application, context: String) -> AppReport {
+        let auto = app.sync_policy.as_ref().and_then(|p| p.automated.as_ref()).filter(|a| a.enabled);
+        AppReport {
+            app: app.name.clone(),
+            context,
+            automated: auto.is_some(),
+            self_heal: auto.is_some_and(|a| a.self_heal),
+            sync: "Unknown".into(),
+            health: "Unknown".into(),
+            revision: None,
+            synced_revision: None,
+            action: "none".into(),
+            written: Vec::new(),
+            error: None,
+            syncs: 0,
+            heals: 0,
+            failures: 0,
+        }
+    }
+
+    /// The log line: `web [in-cluster] synced: Synced Healthy at 1a2b3c4 (synced 1a2b3c4)`.
+    pub fn line(&self) -> String {
+        let short = |r: &Option<String>| r.as_deref().map_or("-".to_string(), |r| r.chars().take(7).collect());
+        let mut s = format!(
+            "{} [{}] {}: {} {} at {} (synced {})",
+            self.app,
+            self.context,
+            self.action,
+            self.sync,
+            self.health,
+            short(&self.revision),
+            short(&self.synced_revision)
+        );
+        if !self.written.is_empty() {
+            s.push_str(&format!("; wrote {}", self.written.join(", ")));
+        }
+        if let Some(e) = &self.error {
+            s.push_str(&format!("; error: {}", e.lines().next().unwrap_or("")));
+        }
+        s
+    }
+}
+
+/// What a worker needs, shared by all of them.
+pub struct Context {
+    /// Render settings every app shares; each app's request is its Application.
+    pub source: SourceSpec,
+    pub git: GitOptions,
+    pub cache: Cache,
+    pub kubeconfig_path: Option<PathBuf>,
+    pub kubeconfig: Option<kube::config::Kubeconfig>,
+    pub concurrency: usize,
+    pub sync: SyncRequest,
+    pub leader: Option<Leadership>,
+    /// Per repository: the fetch generation done and its outcome.
+    fetches: Mutex<HashMap<String, Arc<Mutex<Fetched>>>>,
+}
+
+#[derive(Default)]
+struct Fetched {
+    generation: u64,
+    /// Why the last fetch failed.
+    error: Option<String>,
+}
+
+impl Context {
+    pub fn new(
+        source: SourceSpec,
+        git: GitOptions,
+        cache: Cache,
+        kubeconfig_path: Option<PathBuf>,
+        concurrency: usize,
+        sync: SyncRequest,
+        leader: Option<Leadership>,
+    ) -> Result<Context> {
+        let kubeconfig = crate::fleet::read_kubeconfig(kubeconfig_path.as_deref())?;
+        Ok(Context {
+            source,
+            git,
+            cache,
+            kubeconfig_path,
+            kubeconfig,
+            concurrency,
+            sync,
+            leader,
+            fetches: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Whether this replica may write (no election: always).
+    pub fn may_write(&self) -> bool {
+        self.leader.as_ref().is_none_or(Leadership::is_leader)
+    }
+
+    /// Fetch `repo` unless a fetch of generation `generation` or later was
+    /// done; concurrent callers for one repository wait for one fetch.
+    fn fetch(&self, repo: &str, generation: u64) -> std::result::Result<(), String> {
+        let slot = self.fetches.lock().unwrap_or_else(|e| e.into_inner()).entry(repo.to_string()).or_default().clone();
+        let mut f = slot.lock().unwrap_or_else(|e| e.into_inner());
+        if f.generation < generation {
+            f.error = crate::source::git::fetch(repo, &self.git, &self.cache).err().map(|e| e.to_string());
+            f.generation = generation;
+        }
+        f.error.clone().map_or(Ok(()), Err)
+    }
+
+    /// Stop campaigning (releasing a held Lease).
+    pub fn stop(&mut self) {
+        if let Some(l) = self.leader.take() {
+            l.stop();
+        }
+    }
+}
+
+/// One reconcile to run.
+pub struct Job {
+    pub app: Application,
+    /// The Application file or directory it was read from.
+    pub file: PathBuf,
+    /// Its repositories and the fetch generation each must have reached.
+    pub repos: Vec<(String, u64)>,
+    pub memory: Memory,
+}
+
+/// A finished reconcile.
+pub struct Done {
+    pub report: AppReport,
+    pub memory: Memory,
+    /// Look at the app again then (a heal waiting for its backoff).
+    pub recheck: Option<Instant>,
+}
+
+/// Reconcile one app; never panics out (a panic is this app's error).
+pub fn run(ctx: &Context, job: Job) -> Done {
+    let name = job.app.name.clone();
+    let mut memory = job.memory.clone();
+    let mut report = AppReport::new(&job.app, "?".into());
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reconcile(ctx, &job, &mut memory, &mut report)));
+    let recheck = match outcome {
+        Ok(Ok(recheck)) => recheck,
+        Ok(Err(e)) => {
+            report.error = Some(e.to_string());
+            None
+        }
+        Err(payload) => {
+            report.error = Some(crate::fleet::panic_message(&*payload));
+            None
+        }
+    };
+    if report.error.is_some() && report.action == "none" {
+        report.action = "failed".into();
+    }
+    report.syncs = memory.syncs;
+    report.heals = memory.total_heals;
+    report.failures = memory.failures;
+    debug_assert_eq!(report.app, name);
+    Done { report, memory, recheck }
+}
+
+fn reconcile(ctx: &Context, job: &Job, memory: &mut Memory, report: &mut AppReport) -> Result<Option<Instant>> {
+    let app = &job.app;
+    for (repo, generation) in &job.repos {
+        ctx.fetch(repo, *generation).map_err(|e| Error::Usage(format!("fetching {repo}: {e}")))?;
+    }
+    let destination = crate::source::app::resolve_destination(&app.destination, ctx.kubeconfig.as_ref())?;
+    report.context = select::context_label(destination.context.as_deref()).to_string();
+    let mut spec = ctx.source.for_application(&app.name, true);
+    if let SourceRequest::App { file, .. } = &mut spec.request {
+        *file = job.file.clone();
+    }
+    let rendered = usecase::render(&spec)?;
+    let server = select::server_of(ctx.kubeconfig.as_ref(), destination.context.as_deref());
+    select::probe(&server, crate::fleet::PROBE_TIMEOUT)
+        .map_err(|why| Error::Usage(format!("cluster {} is unreachable: {why}", report.context)))?;
+    let cluster = Cluster::connect(&ConnectOptions {
+        kubeconfig: ctx.kubeconfig_path.clone(),
+        context: destination.context.clone(),
+        namespace: destination.namespace.clone(),
+        concurrency: ctx.concurrency,
+    })?;
+    let status = compare(&cluster, &rendered, &app.name, ctx)?;
+    set_status(report, &status);
+
+    let automated = app.sync_policy.as_ref().and_then(|p| p.automated.as_ref());
+    let spec_key = spec_digest(app);
+    let compared = Compared {
+        in_sync: status.sync == crate::status::SYNCED,
+        revision: &status.source_revision,
+        deployed: status.deployed_revision.as_deref(),
+        failed_in_history: failed_revision(&status),
+    };
+    let decision = memory.decide(automated, &spec_key, &compared, Instant::now());
+    let heal = match decision {
+        Decision::ReportOnly => {
+            report.action = if status.sync == crate::status::SYNCED { "none" } else { "out of sync (manual)" }.into();
+            return Ok(None);
+        }
+        Decision::InSync => return Ok(None),
+        Decision::SkipFailed => {
+            report.action = "not retried".into();
+            report.error = Some(format!(
+                "the sync of {} failed before: not retried until a new commit or a change to the Application",
+                status.source_revision
+            ));
+            return Ok(None);
+        }
+        Decision::Drift => {
+            report.action = "drifted (no selfHeal)".into();
+            return Ok(None);
+        }
+        Decision::HealAt(at) => {
+            report.action =
+                format!("drifted: next heal in {}s", at.saturating_duration_since(Instant::now()).as_secs());
+            return Ok(Some(at));
+        }
+        Decision::Sync => false,
+        Decision::Heal => true,
+    };
+    if !ctx.may_write() {
+        report.action = format!(
+            "standby: would {} (leader: {})",
+            if heal { "heal" } else { "sync" },
+            ctx.leader.as_ref().map(Leadership::holder).unwrap_or_default()
+        );
+        return Ok(None);
+    }
+    let auto = automated.expect("decided to sync an automated app");
+    let mut opts = usecase::sync_options(&ctx.sync, &app.name, &rendered, &cluster)?;
+    opts.prune = auto.prune;
+    opts.allow_empty |= auto.allow_empty;
+    // Git wins over whoever edited the live object (Argo CD's server-side
+    // apply forces too): without it a heal of a `kubectl edit` would conflict.
+    opts.force_conflicts = true;
+    let mut ui = AgentUi { app: &app.name, written: Vec::new() };
+    let result = guarded(ctx, &cluster, || usecase::sync(&cluster, &rendered, &opts, &mut ui));
+    let failed = match &result {
+        Ok(r) => r.error.clone(),
+        Err(e) => Some(e.to_string()),
+    };
+    let key = AttemptKey { revision: status.source_revision.clone(), spec: spec_key };
+    memory.attempted(key, heal, failed.is_some(), Instant::now());
+    report.written = ui.written;
+    report.action = match (heal, &failed) {
+        (false, None) => "synced",
+        (true, None) => "healed",
+        (false, Some(_)) => "sync failed",
+        (true, Some(_)) => "heal failed",
+    }
+    .into();
+    if let Some(why) = failed {
+        report.error = Some(why);
+        return Ok(None);
+    }
+    // What the sync left: compared again.
+    let after = compare(&cluster, &rendered, &app.name, ctx)?;
+    set_status(report, &after);
+    Ok(None)
+}
+
+fn compare(cluster: &Cluster, rendered: &usecase::Rendered, app: &str, ctx: &Context) -> Result<AppStatus> {
+    cluster.set_deadline(Some(Instant::now() + ctx.sync.timeout));
+    let status = usecase::status(cluster, rendered, app, ctx.sync.parent_kind);
+    cluster.set_deadline(None);
+    status
+}
+
+fn set_status(report: &mut AppReport, status: &AppStatus) {
+    report.sync = status.sync.clone();
+    report.health = status.health.clone();
+    report.revision = Some(status.source_revision.clone());
+    report.synced_revision = status.deployed_revision.clone();
+}
+
+/// The revision of the app's last recorded sync, when that sync failed.
+fn failed_revision(status: &AppStatus) -> Option<&str> {
+    let last = status.last_sync.as_ref()?;
+    last.result.starts_with("Failed").then_some(last.source.revision.as_str())
+}
+
+/// Run `sync` while watching the leadership: once this replica is no
+/// longer the leader, every further request of `cluster` fails at once
+/// (its deadline is set to now), so the sync stops before its next write.
+fn guarded<T>(ctx: &Context, cluster: &Cluster, sync: impl FnOnce() -> T) -> T {
+    let Some(leader) = &ctx.leader else { return sync() };
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::SeqCst) {
+                if !leader.is_leader() {
+                    tracing::warn!("no longer the leader: stopping the sync in progress");
+                    cluster.set_deadline(Some(Instant::now()));
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let out = sync();
+        done.store(true, Ordering::SeqCst);
+        out
+    })
+}
+
+/// Sync progress of an agent: logged, never asked (an automated sync's
+/// prune is the Application's own `prune: true`).
+struct AgentUi<'a> {
+    app: &'a str,
+    written: Vec<String>,
+}
+
+impl SyncUi for AgentUi<'_> {
+    fn step(&mut self, line: &str) {
+        tracing::info!("{}: {line}", self.app);
+    }
+
+    fn object(&mut self, entry: &Entry, _dry_run: bool) {
+        tracing::debug!("{}: {}", self.app, entry.line(false));
+        if !matches!(entry.outcome, Outcome::Unchanged | Outcome::Kept) {
+            self.written.push(format!("{} {}", entry.label(), entry.outcome.as_str()));
+        }
+    }
+
+    fn confirm_prune(&mut self, _items: &[LiveItem]) -> bool {
+        true
+    }
+}

@@ -1,0 +1,67 @@
+//! `kubectl gitops agent`: the flags become [`crate::agent`] settings, the
+//! agent runs, and each reconcile is one line on stderr.
+
+use std::path::PathBuf;
+
+use super::convert;
+use crate::agent::{self, AgentEvents, AppReport, Context};
+use crate::cli::AgentArgs;
+use crate::cluster::{Cluster, ConnectOptions};
+use crate::error::Result;
+use crate::source::SourceRequest;
+use crate::source::git::Cache;
+
+/// One line per reconcile and per notable event, on stderr.
+struct Stderr;
+
+impl AgentEvents for Stderr {
+    fn reconciled(&self, report: &AppReport) {
+        eprintln!("{}", report.line());
+    }
+
+    fn note(&self, line: &str) {
+        eprintln!("agent: {line}");
+    }
+}
+
+pub fn run(mut args: AgentArgs) -> Result<i32> {
+    super::run::split_file_flags(&mut args.source)?;
+    let spec = convert::source_spec(&args.source, None)?;
+    let opts = convert::agent_options(&args, &spec.request)?;
+    let git = convert::git_settings(&spec.request);
+    // Every app renders from its Application, fetched once per round: offline here.
+    let mut source = spec;
+    source.request =
+        SourceRequest::App { file: PathBuf::new(), name: None, revision: None, offline: true, git: git.clone() };
+    let leader = if args.leader_elect {
+        let cluster = Cluster::connect(&ConnectOptions {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.lease_context.clone(),
+            namespace: args.lease_namespace.clone(),
+            concurrency: 1,
+        })?;
+        let namespace = cluster.default_namespace().to_string();
+        let name = match args.shard {
+            Some(s) => format!("{}-shard-{}-of-{}", args.lease_name, s.index, s.count),
+            None => args.lease_name.clone(),
+        };
+        let identity = crate::cluster::lease::holder_identity();
+        eprintln!("agent: leader election through Lease {namespace}/{name} as {identity}");
+        Some(agent::leader::start(cluster, &namespace, &name, &identity, args.lease_duration)?)
+    } else {
+        None
+    };
+    let mut ctx = Context::new(
+        source,
+        git,
+        Cache::from_env()?,
+        args.kubeconfig.clone(),
+        args.concurrency,
+        convert::agent_sync_request(&args),
+        leader,
+    )?;
+    let result = agent::run(&ctx, &opts, &Stderr);
+    ctx.stop();
+    let reports = result?;
+    Ok(if reports.iter().any(|r| r.error.is_some()) { crate::error::EXIT_ERROR } else { 0 })
+}

@@ -1,0 +1,399 @@
+//! `kubectl gitops agent` on the real test cluster, its repositories served
+//! by `git daemon` on 127.0.0.1: `--once` syncs an automated app, only
+//! reports a manual one and reports a broken one without holding the
+//! others back; a running agent applies a pushed commit on its next round,
+//! and at once after a webhook (a wrong signature refused); a failed
+//! revision is not retried until a new commit; self-heal re-applies only
+//! the drifted object; two agents sharing one Lease: only the leader
+//! writes, and the other takes over when the leader is killed.
+//!
+//! Agents run as child processes with their stderr in a file; every wait is
+//! for a condition (cluster state, a log line), with a generous deadline.
+
+#[path = "support/cluster.rs"]
+mod cluster;
+mod git_support;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use git_support::{GitDaemon, Repo};
+
+const DEADLINE: Duration = Duration::from_secs(120);
+
+fn cm(name: &str, value: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  a: \"{value}\"\n")
+}
+
+/// An Application of `path` in `repo_url` at main, to `namespace` of the test cluster (context `admin`).
+fn application(name: &str, repo_url: &str, path: &str, namespace: &str, policy: &str) -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\nspec:\n  project: default\n  \
+         source:\n    repoURL: {repo_url}\n    targetRevision: main\n    path: {path}\n  destination:\n    name: admin\n    \
+         namespace: {namespace}\n{policy}"
+    )
+}
+
+const AUTO: &str = "  syncPolicy:\n    automated:\n      prune: true\n";
+const SELF_HEAL: &str = "  syncPolicy:\n    automated:\n      prune: true\n      selfHeal: true\n";
+
+fn data(ns: &str, name: &str) -> Option<String> {
+    let out = cluster::shared().kubectl(&["get", "configmap", name, "-n", ns, "-o", "jsonpath={.data.a}"]);
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn resource_version(ns: &str, name: &str) -> String {
+    cluster::shared().kubectl_ok(&["get", "configmap", name, "-n", ns, "-o", "jsonpath={.metadata.resourceVersion}"])
+}
+
+/// Wait for `what` to hold, or fail the test naming it (and showing `context()`).
+fn wait_for(what: &str, mut cond: impl FnMut() -> bool, context: impl Fn() -> String) {
+    let deadline = Instant::now() + DEADLINE;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}\n{}", context());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A repository served over git://, with the test's Applications next to it.
+struct Setup {
+    repo: Repo,
+    daemon: GitDaemon,
+    apps: PathBuf,
+    home: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new(files: &[(&str, &str)]) -> Setup {
+        let repo = Repo::new();
+        for (path, content) in files {
+            repo.write(path, content);
+        }
+        repo.commit("one");
+        repo.publish("config");
+        let daemon = GitDaemon::start(&repo.served);
+        let apps = repo.tmp.path().join("apps");
+        std::fs::create_dir_all(&apps).unwrap();
+        Setup { repo, daemon, apps, home: tempfile::tempdir().unwrap() }
+    }
+
+    fn url(&self) -> String {
+        self.daemon.url("config")
+    }
+
+    fn app(&self, name: &str, path: &str, ns: &str, policy: &str) {
+        std::fs::write(self.apps.join(format!("{name}.yaml")), application(name, &self.url(), path, ns, policy))
+            .unwrap();
+    }
+
+    /// Commit and publish a change.
+    fn push(&self, path: &str, content: &str) -> String {
+        self.repo.write(path, content);
+        let sha = self.repo.commit("change");
+        self.repo.publish("config");
+        sha
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let c = cluster::shared();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubectl-gitops"));
+        cmd.arg("agent")
+            .arg("-f")
+            .arg(&self.apps)
+            .arg("--kubeconfig")
+            .arg(&c.kubeconfig)
+            .args(args)
+            .env("HOME", self.home.path())
+            .env("XDG_CACHE_HOME", self.home.path().join("cache"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env_remove("KUBECONFIG")
+            .env_remove("KUBECTL_GITOPS_CACHE_DIR")
+            .env_remove("KUBECTL_GITOPS_WEBHOOK_SECRET")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// `agent --once`: (exit code, stderr).
+    fn once(&self, args: &[&str]) -> (i32, String) {
+        let mut all = vec!["--once"];
+        all.extend_from_slice(args);
+        let out = self.command(&all).output().unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
+    /// A running agent.
+    fn start(&self, args: &[&str], env: &[(&str, &str)]) -> Agent {
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let mut cmd = self.command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.stdout(Stdio::null()).stderr(log.reopen().unwrap()).spawn().unwrap();
+        Agent { child, log }
+    }
+}
+
+/// An agent process, killed when dropped.
+struct Agent {
+    child: Child,
+    log: tempfile::NamedTempFile,
+}
+
+impl Agent {
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap()
+    }
+
+    /// This agent's reconcile lines about `app`.
+    fn lines(&self, app: &str) -> Vec<String> {
+        let prefix = format!("{app} [");
+        self.log().lines().filter(|l| l.starts_with(&prefix)).map(String::from).collect()
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[test]
+fn once_syncs_automated_apps_reports_manual_ones_and_a_broken_app_blocks_nothing() {
+    let c = cluster::shared();
+    c.create_namespace("agent-once");
+    let s = Setup::new(&[("auto/cm.yaml", &cm("auto", "1")), ("manual/cm.yaml", &cm("manual", "1"))]);
+    s.app("auto", "auto", "agent-once", AUTO);
+    s.app("manual", "manual", "agent-once", "");
+    // A repository nobody serves (a port bound, then released).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    std::fs::write(
+        s.apps.join("broken.yaml"),
+        application("broken", &format!("git://127.0.0.1:{port}/gone.git"), "x", "agent-once", AUTO),
+    )
+    .unwrap();
+
+    let (code, err) = s.once(&["--parallel", "2"]);
+    assert_eq!(code, 2, "the broken app fails the run\n{err}");
+    assert_eq!(data("agent-once", "auto").as_deref(), Some("1"), "{err}");
+    assert_eq!(data("agent-once", "manual"), None, "a manual app is only compared\n{err}");
+    let line = |app: &str| {
+        err.lines().find(|l| l.starts_with(&format!("{app} ["))).unwrap_or_else(|| panic!("no line for {app}\n{err}"))
+    };
+    assert!(line("auto").starts_with("auto [admin] synced: Synced Healthy at "), "{err}");
+    assert!(line("auto").contains("wrote ConfigMap agent-once/auto created"), "{err}");
+    assert!(line("manual").starts_with("manual [admin] out of sync (manual): OutOfSync"), "{err}");
+    assert!(line("broken").contains("error: fetching git://127.0.0.1:"), "{err}");
+
+    // The next round finds the automated app in sync and writes nothing.
+    let before = resource_version("agent-once", "auto");
+    let (code, err) = s.once(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.lines().any(|l| l.starts_with("auto [admin] none: Synced Healthy")), "{err}");
+    assert_eq!(resource_version("agent-once", "auto"), before);
+    // `status` sees the agent's sync in the app's history.
+    let out = c.kubectl_ok(&["get", "secret", "applyset-auto", "-n", "agent-once", "-o", "jsonpath={.data.history}"]);
+    assert!(!out.is_empty(), "the agent's sync is recorded");
+}
+
+fn sign(secret: &[u8], body: &[u8]) -> String {
+    use hmac::Mac;
+    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).unwrap();
+    m.update(body);
+    m.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// POST `body` to `/hooks/git` with `headers`; the response's status code.
+fn post_hook(addr: &str, headers: &[(&str, String)], body: &str) -> u16 {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let mut req = format!("POST /hooks/git HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req += &format!("{k}: {v}\r\n");
+    }
+    req += "\r\n";
+    req += body;
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("bad response: {out}"))
+}
+
+fn free_addr() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().to_string()
+}
+
+#[test]
+fn a_pushed_commit_is_applied_on_the_next_round_and_a_webhook_fetches_at_once() {
+    cluster::shared().create_namespace("agent-poll");
+    let s = Setup::new(&[("web/cm.yaml", &cm("web", "1"))]);
+    s.app("web", "web", "agent-poll", AUTO);
+
+    // Polling.
+    let agent = s.start(&["--interval", "1s"], &[]);
+    wait_for("the first sync", || data("agent-poll", "web").as_deref() == Some("1"), || agent.log());
+    s.push("web/cm.yaml", &cm("web", "2"));
+    wait_for("the pushed commit applied", || data("agent-poll", "web").as_deref() == Some("2"), || agent.log());
+    drop(agent);
+
+    // Webhooks: an interval no test waits for; only the webhook can bring the commit in.
+    let addr = free_addr();
+    let secret = "hook-secret";
+    let agent = s.start(
+        &["--interval", "1h", "--drift-interval", "1h", "--listen", &addr],
+        &[("KUBECTL_GITOPS_WEBHOOK_SECRET", secret)],
+    );
+    wait_for("the agent's first round", || agent.lines("web").len() == 1, || agent.log());
+    let c3 = s.push("web/cm.yaml", &cm("web", "3"));
+    let body = format!(
+        r#"{{"ref":"refs/heads/main","after":"{c3}","repository":{{"clone_url":"{}","html_url":"http://x/config"}}}}"#,
+        s.url()
+    );
+    let wrong = [
+        ("X-GitHub-Event", "push".to_string()),
+        ("X-Hub-Signature-256", format!("sha256={}", sign(b"nope", body.as_bytes()))),
+    ];
+    assert_eq!(post_hook(&addr, &wrong, &body), 401);
+    assert_eq!(post_hook(&addr, &[], &body), 401, "unsigned");
+    let right = [
+        ("X-GitHub-Event", "push".to_string()),
+        ("X-Hub-Signature-256", format!("sha256={}", sign(secret.as_bytes(), body.as_bytes()))),
+    ];
+    assert_eq!(post_hook(&addr, &right, &body), 202);
+    wait_for("the webhook's commit applied", || data("agent-poll", "web").as_deref() == Some("3"), || agent.log());
+    assert!(agent.log().contains("webhook for "), "{}", agent.log());
+    // The plain form with a bearer token.
+    s.push("web/cm.yaml", &cm("web", "4"));
+    let plain = format!(r#"{{"repo":"{}","revision":"main"}}"#, s.url());
+    assert_eq!(post_hook(&addr, &[("Authorization", format!("Bearer {secret}"))], &plain), 202);
+    wait_for(
+        "the plain webhook's commit applied",
+        || data("agent-poll", "web").as_deref() == Some("4"),
+        || agent.log(),
+    );
+    // Health.
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.write_all(b"GET /healthz HTTP/1.1\r\n\r\n").unwrap();
+    let mut out = String::new();
+    conn.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+}
+
+#[test]
+fn a_failed_revision_is_not_retried_until_a_new_commit() {
+    cluster::shared().create_namespace("agent-fail");
+    let s = Setup::new(&[("app/cm.yaml", &cm("kept", "1"))]);
+    s.app("app", "app", "agent-fail", AUTO);
+    let agent = s.start(&["--interval", "1s"], &[]);
+    wait_for("the first sync", || data("agent-fail", "kept").as_deref() == Some("1"), || agent.log());
+    // A commit that renders nothing: pruning everything needs allowEmpty, so its sync fails.
+    s.repo.run(&["rm", "-q", "app/cm.yaml"]);
+    s.push("app/README.md", "nothing here\n");
+    wait_for(
+        "three reconciles after the failure",
+        || {
+            let lines = agent.lines("app");
+            let failed = lines.iter().position(|l| l.starts_with("app [admin] sync failed"));
+            failed.is_some_and(|i| lines.len() >= i + 4)
+        },
+        || agent.log(),
+    );
+    let lines = agent.lines("app");
+    let failed: Vec<&String> = lines.iter().filter(|l| l.contains("sync failed")).collect();
+    assert_eq!(failed.len(), 1, "{}", agent.log());
+    assert!(failed[0].contains("refusing to sync an empty set"), "{}", failed[0]);
+    assert!(lines.last().unwrap().starts_with("app [admin] not retried: OutOfSync"), "{}", agent.log());
+    assert_eq!(data("agent-fail", "kept").as_deref(), Some("1"), "nothing was pruned");
+    // A new commit is attempted (and works).
+    s.push("app/cm.yaml", &cm("kept", "2"));
+    wait_for("the next commit synced", || data("agent-fail", "kept").as_deref() == Some("2"), || agent.log());
+}
+
+#[test]
+fn self_heal_reapplies_only_the_drifted_object() {
+    let c = cluster::shared();
+    c.create_namespace("agent-heal");
+    let s = Setup::new(&[("heal/cm.yaml", &format!("{}---\n{}", cm("drifts", "1"), cm("stays", "1")))]);
+    s.app("heal", "heal", "agent-heal", SELF_HEAL);
+    let agent = s.start(&["--interval", "1h", "--drift-interval", "1s"], &[]);
+    wait_for("the first sync", || data("agent-heal", "drifts").as_deref() == Some("1"), || agent.log());
+    let stays = resource_version("agent-heal", "stays");
+    c.kubectl_ok(&[
+        "patch",
+        "configmap",
+        "drifts",
+        "-n",
+        "agent-heal",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"a":"x"}}"#,
+    ]);
+    wait_for("the drift healed", || data("agent-heal", "drifts").as_deref() == Some("1"), || agent.log());
+    wait_for("the heal's line", || agent.lines("heal").iter().any(|l| l.contains(" healed: ")), || agent.log());
+    let healed = agent.lines("heal").into_iter().find(|l| l.contains(" healed: ")).unwrap();
+    assert!(healed.contains("wrote ConfigMap agent-heal/drifts configured"), "{healed}");
+    assert!(!healed.contains("stays"), "only the drifted object is written: {healed}");
+    assert_eq!(resource_version("agent-heal", "stays"), stays);
+}
+
+#[test]
+fn two_agents_one_lease_only_the_leader_writes_and_the_other_takes_over() {
+    let c = cluster::shared();
+    c.create_namespace("agent-lease");
+    let s = Setup::new(&[("ha/cm.yaml", &cm("ha", "1"))]);
+    s.app("ha", "ha", "agent-lease", AUTO);
+    let args = ["--interval", "1s", "--leader-elect", "--lease-namespace", "agent-lease", "--lease-duration", "3s"];
+    let mut a = s.start(&args, &[]);
+    let mut b = s.start(&args, &[]);
+    let holder = || {
+        let out = c.kubectl(&[
+            "get",
+            "lease",
+            "kubectl-gitops-agent",
+            "-n",
+            "agent-lease",
+            "-o",
+            "jsonpath={.spec.holderIdentity}",
+        ]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let logs = |a: &Agent, b: &Agent| format!("--- a\n{}\n--- b\n{}", a.log(), b.log());
+    wait_for("the first sync", || data("agent-lease", "ha").as_deref() == Some("1"), || logs(&a, &b));
+    wait_for("both agents' reconciles", || a.lines("ha").len() >= 2 && b.lines("ha").len() >= 2, || logs(&a, &b));
+    let h = holder();
+    let (leader, standby) = if h.ends_with(&format!("/{}", a.child.id())) {
+        (&mut a, &mut b)
+    } else {
+        assert!(h.ends_with(&format!("/{}", b.child.id())), "holder {h:?} is neither agent");
+        (&mut b, &mut a)
+    };
+    let wrote = |ag: &Agent| ag.lines("ha").iter().any(|l| l.starts_with("ha [admin] synced"));
+    assert!(wrote(leader), "{}", leader.log());
+    assert!(!wrote(standby), "only the leader writes\n{}", standby.log());
+
+    // The leader dies: the other takes the Lease over and syncs the next commit.
+    leader.kill();
+    s.push("ha/cm.yaml", &cm("ha", "2"));
+    wait_for("the handed-over sync", || data("agent-lease", "ha").as_deref() == Some("2"), || standby.log());
+    assert!(wrote(standby), "{}", standby.log());
+    assert!(holder().ends_with(&format!("/{}", standby.child.id())), "{}", holder());
+}
+
+/// The agent's own errors: bad flags exit 2 with a message naming them.
+#[test]
+fn bad_agent_flags() {
+    let s = Setup::new(&[("x/cm.yaml", &cm("x", "1"))]);
+    let (code, err) = s.once(&["--shard", "2/2"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--shard"), "{err}");
+    let out = s.command(&["--once", "--repo", "x", "--path", "y", "-f", "z"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}
