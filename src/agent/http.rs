@@ -137,7 +137,6 @@ fn read_request(stream: &TcpStream) -> std::result::Result<Request, Response> {
         return Err(Response::text(413, format!("the body is larger than {MAX_BODY} bytes")));
     }
     let mut body = vec![0; len];
-    drop(read_line);
     reader.read_exact(&mut body).map_err(|e| Response::text(400, format!("reading the body: {e}")))?;
     Ok(Request { method, path, headers, body })
 }
