@@ -397,3 +397,66 @@ fn bad_agent_flags() {
     let out = s.command(&["--once", "--repo", "x", "--path", "y", "-f", "z"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn a_repository_shared_by_many_apps_is_fetched_once_per_round() {
+    cluster::shared().create_namespace("agent-shared");
+    let repo = Repo::new();
+    repo.write("one/cm.yaml", &cm("one", "1"));
+    repo.write("two/cm.yaml", &cm("two", "1"));
+    repo.commit("one");
+    repo.publish("shared");
+    let http = git_support::HttpGit::start(&repo.served, None);
+    let url = http.url("shared");
+    let run = |apps: &[&str]| {
+        // A fresh cache and Application directory each time.
+        let s = Setup::new(&[("x/cm.yaml", &cm("x", "1"))]);
+        for a in apps {
+            std::fs::write(s.apps.join(format!("{a}.yaml")), application(a, &url, a, "agent-shared", AUTO)).unwrap();
+        }
+        let before = http.requests();
+        let (code, err) = s.once(&["--parallel", "2"]);
+        assert_eq!(code, 0, "{err}");
+        http.requests() - before
+    };
+    let one = run(&["one"]);
+    assert!(one > 0);
+    assert_eq!(run(&["one", "two"]), one, "two apps of one repository: one fetch");
+    assert_eq!(data("agent-shared", "two").as_deref(), Some("1"));
+}
+
+#[test]
+fn shards_split_the_apps_and_a_git_root_holds_the_applications() {
+    cluster::shared().create_namespace("agent-shard");
+    let s = Setup::new(&[("a/cm.yaml", &cm("a", "1")), ("b/cm.yaml", &cm("b", "1")), ("c/cm.yaml", &cm("c", "1"))]);
+    // The Applications live in the repository too (the app-of-apps root).
+    let mut names = Vec::new();
+    for n in ["a", "b", "c"] {
+        s.repo.write(&format!("apps/{n}.yaml"), &application(n, &s.url(), n, "agent-shard", ""));
+        names.push(n);
+    }
+    s.repo.commit("apps");
+    s.repo.publish("config");
+    let c = cluster::shared();
+    let mut taken = Vec::new();
+    for shard in ["0/2", "1/2"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_kubectl-gitops"))
+            .args(["agent", "--once", "--repo", &s.url(), "--path", "apps", "--shard", shard, "--kubeconfig"])
+            .arg(&c.kubeconfig)
+            .env("HOME", s.home.path())
+            .env("XDG_CACHE_HOME", s.home.path().join("cache"))
+            .env_remove("KUBECONFIG")
+            .env_remove("KUBECTL_GITOPS_CACHE_DIR")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        for n in &names {
+            if err.lines().any(|l| l.starts_with(&format!("{n} [admin] out of sync (manual)"))) {
+                taken.push(n.to_string());
+            }
+        }
+    }
+    taken.sort();
+    assert_eq!(taken, ["a", "b", "c"], "every app in exactly one shard");
+}

@@ -32,6 +32,8 @@ use crate::error::{Error, Result};
 /// What the election thread knows, shared with the workers.
 #[derive(Default)]
 struct State {
+    /// The election has looked at the Lease at least once.
+    looked: bool,
     leader: bool,
     /// When the last successful create or renewal was sent.
     renewed: Option<Instant>,
@@ -56,6 +58,15 @@ impl Leadership {
     pub fn is_leader(&self) -> bool {
         let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.leader && s.renewed.is_some_and(|r| r.elapsed() < self.renew_deadline)
+    }
+
+    /// Wait (at most `timeout`) until the election has looked at the Lease
+    /// once: a one-round agent then knows whether it leads.
+    pub fn wait_first_look(&self, timeout: Duration) {
+        let until = Instant::now() + timeout;
+        while Instant::now() < until && !self.state.lock().unwrap_or_else(|e| e.into_inner()).looked {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Who holds the Lease, as last seen.
@@ -138,6 +149,7 @@ impl Campaign {
             self.cluster.set_deadline(Some(sent + period.max(Duration::from_secs(1))));
             let result = self.look(&mut last);
             let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+            s.looked = true;
             match result {
                 Ok(Look::Ours(holder)) => {
                     if !s.leader {

@@ -47,7 +47,12 @@ pub fn run(mut args: AgentArgs) -> Result<i32> {
         };
         let identity = crate::cluster::lease::holder_identity();
         eprintln!("agent: leader election through Lease {namespace}/{name} as {identity}");
-        Some(agent::leader::start(cluster, &namespace, &name, &identity, args.lease_duration)?)
+        let leadership = agent::leader::start(cluster, &namespace, &name, &identity, args.lease_duration)?;
+        // One round decides once: lead it or watch it.
+        if args.once {
+            leadership.wait_first_look(std::time::Duration::from_secs(10));
+        }
+        Some(leadership)
     } else {
         None
     };
