@@ -385,6 +385,14 @@ fn two_agents_one_lease_only_the_leader_writes_and_the_other_takes_over() {
     wait_for("the handed-over sync", || data("agent-lease", "ha").as_deref() == Some("2"), || standby.log());
     assert!(wrote(standby), "{}", standby.log());
     assert!(holder().ends_with(&format!("/{}", standby.child.id())), "{}", holder());
+
+    // SIGTERM: the agent finishes what it is doing, releases the Lease and exits 0.
+    let pid = standby.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = standby.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", standby.log());
+    assert!(standby.log().contains("agent: stopping"), "{}", standby.log());
+    assert_eq!(holder(), "", "the Lease is released");
 }
 
 /// The agent's own errors: bad flags exit 2 with a message naming them.

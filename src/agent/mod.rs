@@ -88,6 +88,9 @@ pub trait AgentEvents: Sync {
     fn note(&self, line: &str);
 }
 
+/// How often the scheduler looks at the stop flag, at least.
+const STOP_POLL: Duration = Duration::from_millis(200);
+
 /// The largest share of `interval` added as jitter.
 const JITTER: f64 = 0.1;
 
@@ -146,9 +149,10 @@ impl http::Handler for Shared {
     }
 }
 
-/// Run the agent: forever, or one round with `once` (then every app's
-/// report, in name order).
-pub fn run(ctx: &Context, opts: &AgentOptions, events: &dyn AgentEvents) -> Result<Vec<AppReport>> {
+/// Run the agent: until `stop` is set (then the reconciles in progress
+/// finish and no new one starts), or for one round with `once`. Returns
+/// every app's last report, in name order.
+pub fn run(ctx: &Context, opts: &AgentOptions, events: &dyn AgentEvents, stop: &AtomicBool) -> Result<Vec<AppReport>> {
     if opts.interval.is_zero() || opts.drift_interval.is_zero() {
         return Err(Error::Usage("--interval and --drift-interval must be longer than 0s".into()));
     }
@@ -180,7 +184,7 @@ pub fn run(ctx: &Context, opts: &AgentOptions, events: &dyn AgentEvents) -> Resu
         }
         drop(event_tx);
         let mut sched = Scheduler::new(ctx, opts, job_tx, &shared, events);
-        let result = sched.run(&event_rx);
+        let result = sched.run(&event_rx, stop);
         // Dropping the job sender ends the workers once their jobs are done.
         drop(sched);
         result
@@ -206,6 +210,8 @@ struct Scheduler<'a> {
     recheck: HashMap<String, Instant>,
     /// Apps of the first poll not reconciled yet.
     first_round: Option<HashSet<String>>,
+    /// Whether this replica led at the last look (with leader election).
+    leading: bool,
 }
 
 impl<'a> Scheduler<'a> {
@@ -231,15 +237,37 @@ impl<'a> Scheduler<'a> {
             wanted: HashMap::new(),
             recheck: HashMap::new(),
             first_round: None,
+            leading: false,
         }
     }
 
-    fn run(&mut self, rx: &Receiver<Event>) -> Result<Vec<AppReport>> {
+    fn run(&mut self, rx: &Receiver<Event>, stop: &AtomicBool) -> Result<Vec<AppReport>> {
         let now = Instant::now();
         let (mut next_poll, mut next_drift) = (now, now + self.opts.drift_interval);
+        let mut stopping = false;
         loop {
             let now = Instant::now();
-            if now >= next_poll {
+            if stop.load(Ordering::SeqCst) && !stopping {
+                stopping = true;
+                self.again.clear();
+                self.events.note(&format!("stopping: waiting for {} reconciles in progress", self.busy.len()));
+            }
+            // A replica that has just become the leader does what it only watched so far.
+            if self.ctx.leader.is_some() && !stopping {
+                let leading = self.ctx.may_write();
+                if leading && !self.leading && self.first_round.is_some() {
+                    self.events.note("now the leader: reconciling every app");
+                    for name in self.app_names() {
+                        self.enqueue(&name);
+                    }
+                }
+                self.leading = leading;
+            }
+            if stopping {
+                if self.busy.is_empty() {
+                    return Ok(self.reports());
+                }
+            } else if now >= next_poll {
                 self.poll()?;
                 next_poll = now + jittered(self.opts.interval);
                 next_drift = now + self.opts.drift_interval;
@@ -251,17 +279,19 @@ impl<'a> Scheduler<'a> {
                 next_drift = now + self.opts.drift_interval;
             }
             let due: Vec<String> = self.recheck.iter().filter(|(_, t)| **t <= now).map(|(a, _)| a.clone()).collect();
-            for name in due {
+            for name in due.into_iter().filter(|_| !stopping) {
                 self.recheck.remove(&name);
                 self.enqueue(&name);
             }
             if self.opts.once && self.busy.is_empty() {
-                let reports = self.shared.reports.lock().unwrap_or_else(|e| e.into_inner());
-                return Ok(reports.values().cloned().collect());
+                return Ok(self.reports());
             }
             let wake = self.recheck.values().copied().chain([next_poll, next_drift]).min().expect("two deadlines");
-            match rx.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+            // The stop flag is looked at every STOP_POLL at least.
+            let wait = wake.saturating_duration_since(Instant::now()).min(STOP_POLL);
+            match rx.recv_timeout(wait) {
                 Ok(Event::Done(done)) => self.finished(*done),
+                Ok(Event::Push(_)) if stopping => {}
                 Ok(Event::Push(push)) => {
                     if self.pushed(&push) {
                         next_poll = Instant::now();
@@ -273,6 +303,10 @@ impl<'a> Scheduler<'a> {
                 }
             }
         }
+    }
+
+    fn reports(&self) -> Vec<AppReport> {
+        self.shared.reports.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
     }
 
     fn app_names(&self) -> Vec<String> {

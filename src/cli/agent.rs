@@ -2,6 +2,8 @@
 //! agent runs, and each reconcile is one line on stderr.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::convert;
 use crate::agent::{self, AgentEvents, AppReport, Context};
@@ -22,6 +24,19 @@ impl AgentEvents for Stderr {
     fn note(&self, line: &str) {
         eprintln!("agent: {line}");
     }
+}
+
+/// A flag SIGTERM and SIGINT set: the agent then lets the reconciles in
+/// progress finish, starts no new one, releases its Lease and exits 0.
+fn stop_on_signals() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let flag = stop.clone();
+        // SAFETY: the action only stores into an atomic, which is async-signal-safe.
+        unsafe { signal_hook_registry::register(signal, move || flag.store(true, Ordering::SeqCst)) }
+            .map_err(|e| crate::error::Error::io("<signal handler>", e))?;
+    }
+    Ok(stop)
 }
 
 pub fn run(mut args: AgentArgs) -> Result<i32> {
@@ -48,10 +63,8 @@ pub fn run(mut args: AgentArgs) -> Result<i32> {
         let identity = crate::cluster::lease::holder_identity();
         eprintln!("agent: leader election through Lease {namespace}/{name} as {identity}");
         let leadership = agent::leader::start(cluster, &namespace, &name, &identity, args.lease_duration)?;
-        // One round decides once: lead it or watch it.
-        if args.once {
-            leadership.wait_first_look(std::time::Duration::from_secs(10));
-        }
+        // The first round knows whether it leads.
+        leadership.wait_first_look(std::time::Duration::from_secs(10));
         Some(leadership)
     } else {
         None
@@ -65,7 +78,8 @@ pub fn run(mut args: AgentArgs) -> Result<i32> {
         convert::agent_sync_request(&args),
         leader,
     )?;
-    let result = agent::run(&ctx, &opts, &Stderr);
+    let stop = stop_on_signals()?;
+    let result = agent::run(&ctx, &opts, &Stderr, &stop);
     ctx.stop();
     let reports = result?;
     Ok(if reports.iter().any(|r| r.error.is_some()) { crate::error::EXIT_ERROR } else { 0 })
