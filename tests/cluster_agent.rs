@@ -99,12 +99,11 @@ impl Setup {
     fn command(&self, args: &[&str]) -> Command {
         let c = cluster::shared();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubectl-gitops"));
-        cmd.arg("agent")
-            .arg("-f")
-            .arg(&self.apps)
-            .arg("--kubeconfig")
-            .arg(&c.kubeconfig)
-            .args(args)
+        cmd.arg("agent").arg("-f").arg(&self.apps);
+        if !args.contains(&"--kubeconfig") {
+            cmd.arg("--kubeconfig").arg(&c.kubeconfig);
+        }
+        cmd.args(args)
             .env("HOME", self.home.path())
             .env("XDG_CACHE_HOME", self.home.path().join("cache"))
             .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -180,8 +179,25 @@ fn once_syncs_automated_apps_reports_manual_ones_and_a_broken_app_blocks_nothing
     )
     .unwrap();
 
-    let (code, err) = s.once(&["--parallel", "2"]);
-    assert_eq!(code, 2, "the broken app fails the run\n{err}");
+    // An app whose cluster does not answer: one more context, its server on a closed port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let kubeconfig = s.home.path().join("kubeconfig");
+    let text = std::fs::read_to_string(&c.kubeconfig).unwrap();
+    let text = text
+        .replace(
+            "clusters:\n",
+            &format!("clusters:\n- name: down\n  cluster:\n    server: https://127.0.0.1:{closed}\n"),
+        )
+        .replace("contexts:\n", "contexts:\n- name: down\n  context: {cluster: down, user: admin}\n");
+    std::fs::write(&kubeconfig, text).unwrap();
+    std::fs::write(
+        s.apps.join("faraway.yaml"),
+        application("faraway", &s.url(), "auto", "agent-once", AUTO).replace("name: admin", "name: down"),
+    )
+    .unwrap();
+    let kc = kubeconfig.to_str().unwrap();
+    let (code, err) = s.once(&["--parallel", "2", "--kubeconfig", kc]);
+    assert_eq!(code, 2, "the broken apps fail the run\n{err}");
     assert_eq!(data("agent-once", "auto").as_deref(), Some("1"), "{err}");
     assert_eq!(data("agent-once", "manual"), None, "a manual app is only compared\n{err}");
     let line = |app: &str| {
@@ -191,10 +207,12 @@ fn once_syncs_automated_apps_reports_manual_ones_and_a_broken_app_blocks_nothing
     assert!(line("auto").contains("wrote ConfigMap agent-once/auto created"), "{err}");
     assert!(line("manual").starts_with("manual [admin] out of sync (manual): OutOfSync"), "{err}");
     assert!(line("broken").contains("error: fetching git://127.0.0.1:"), "{err}");
+    assert!(line("faraway").starts_with("faraway [down] failed:"), "{err}");
+    assert!(line("faraway").contains("error: cluster down is unreachable: connect to 127.0.0.1:"), "{err}");
 
     // The next round finds the automated app in sync and writes nothing.
     let before = resource_version("agent-once", "auto");
-    let (code, err) = s.once(&[]);
+    let (code, err) = s.once(&["--kubeconfig", kc]);
     assert_eq!(code, 2, "{err}");
     assert!(err.lines().any(|l| l.starts_with("auto [admin] none: Synced Healthy")), "{err}");
     assert_eq!(resource_version("agent-once", "auto"), before);
