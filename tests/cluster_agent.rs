@@ -243,6 +243,16 @@ fn post_hook(addr: &str, headers: &[(&str, String)], body: &str) -> u16 {
     out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("bad response: {out}"))
 }
 
+/// GET `path`: (status code, body).
+fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).unwrap();
+    let mut out = String::new();
+    conn.read_to_string(&mut out).unwrap();
+    let code = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (code, out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+}
+
 fn free_addr() -> String {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().to_string()
@@ -296,12 +306,29 @@ fn a_pushed_commit_is_applied_on_the_next_round_and_a_webhook_fetches_at_once() 
         || data("agent-poll", "web").as_deref() == Some("4"),
         || agent.log(),
     );
-    // Health.
-    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
-    conn.write_all(b"GET /healthz HTTP/1.1\r\n\r\n").unwrap();
-    let mut out = String::new();
-    conn.read_to_string(&mut out).unwrap();
-    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    // Health, status and metrics.
+    assert_eq!(get(&addr, "/healthz").0, 200);
+    assert_eq!(get(&addr, "/readyz").0, 200);
+    // The reconcile that applied the commit reports once it has compared again.
+    let synced = s.repo.sha("HEAD");
+    let status = || serde_json::from_str::<serde_json::Value>(&get(&addr, "/status").1).unwrap();
+    wait_for("the report of the last sync", || status()[0]["syncedRevision"] == synced.as_str(), || agent.log());
+    let status = status();
+    assert_eq!((status[0]["app"].as_str(), status[0]["sync"].as_str()), (Some("web"), Some("Synced")), "{status:#}");
+    let (code, metrics) = get(&addr, "/metrics");
+    assert_eq!(code, 200);
+    let value = |prefix: &str| -> u64 {
+        let line = metrics.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix}\n{metrics}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(value("kubectl_gitops_syncs_total{app=\"web\"}") >= 2, "{metrics}");
+    assert!(value("kubectl_gitops_reconciles_total{app=\"web\"}") >= 3, "{metrics}");
+    assert_eq!(value("kubectl_gitops_sync_failures_total{app=\"web\"}"), 0, "{metrics}");
+    assert!(
+        metrics.lines().any(|l| l.starts_with("kubectl_gitops_app_info{app=\"web\"")
+            && l.contains(&format!("synced_revision=\"{synced}\""))),
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -401,7 +428,7 @@ fn two_agents_one_lease_only_the_leader_writes_and_the_other_takes_over() {
     leader.kill();
     s.push("ha/cm.yaml", &cm("ha", "2"));
     wait_for("the handed-over sync", || data("agent-lease", "ha").as_deref() == Some("2"), || standby.log());
-    assert!(wrote(standby), "{}", standby.log());
+    wait_for("the new leader's sync line", || wrote(standby), || standby.log());
     assert!(holder().ends_with(&format!("/{}", standby.child.id())), "{}", holder());
 
     // SIGTERM: the agent finishes what it is doing, releases the Lease and exits 0.

@@ -22,7 +22,8 @@
 //! - with leader election ([`leader`]) only the leader writes; the others
 //!   compare and report;
 //! - serves `/healthz`, `/readyz`, `/status` (every app's last
-//!   [`AppReport`] as JSON) and `/hooks/git` on `listen` ([`http`]);
+//!   [`AppReport`] as JSON), `/metrics` ([`metrics`]) and `/hooks/git`
+//!   on `listen` ([`http`]);
 //! - reports each reconcile through [`AgentEvents`] (the command line
 //!   writes one line on stderr).
 //!
@@ -31,6 +32,7 @@
 
 pub mod http;
 pub mod leader;
+pub mod metrics;
 pub mod reconcile;
 pub mod state;
 pub mod webhook;
@@ -108,6 +110,7 @@ enum Event {
 /// What the HTTP handler shares with the scheduler.
 struct Shared {
     reports: Mutex<BTreeMap<String, AppReport>>,
+    metrics: Mutex<metrics::Metrics>,
     ready: AtomicBool,
     events: Mutex<Sender<Event>>,
     secret: Option<Vec<u8>>,
@@ -125,6 +128,11 @@ impl http::Handler for Shared {
                 let list: Vec<&AppReport> = reports.values().collect();
                 Response::json(200, &serde_json::to_value(list).expect("JSON"))
             }
+            ("GET", "/metrics") => Response {
+                status: 200,
+                content_type: "text/plain; version=0.0.4; charset=utf-8",
+                body: self.metrics.lock().unwrap_or_else(|e| e.into_inner()).render().into_bytes(),
+            },
             ("POST", "/hooks/git") => {
                 let r = webhook::Request { headers: &req.headers, body: &req.body };
                 match webhook::read(&r, self.secret.as_deref()) {
@@ -143,7 +151,9 @@ impl http::Handler for Shared {
                     }
                 }
             }
-            (_, "/healthz" | "/readyz" | "/status" | "/hooks/git") => Response::text(405, "method not allowed"),
+            (_, "/healthz" | "/readyz" | "/status" | "/metrics" | "/hooks/git") => {
+                Response::text(405, "method not allowed")
+            }
             _ => Response::text(404, "not found"),
         }
     }
@@ -159,13 +169,14 @@ pub fn run(ctx: &Context, opts: &AgentOptions, events: &dyn AgentEvents, stop: &
     let (event_tx, event_rx) = mpsc::channel();
     let shared = Arc::new(Shared {
         reports: Mutex::new(BTreeMap::new()),
+        metrics: Mutex::new(metrics::Metrics::default()),
         ready: AtomicBool::new(false),
         events: Mutex::new(event_tx.clone()),
         secret: opts.webhook_secret.clone(),
     });
     if let Some(addr) = opts.listen {
         let bound = http::serve(addr, shared.clone())?;
-        events.note(&format!("serving /healthz, /readyz, /status and /hooks/git on http://{bound}"));
+        events.note(&format!("serving /healthz, /readyz, /status, /metrics and /hooks/git on http://{bound}"));
     }
     let (job_tx, job_rx) = mpsc::channel::<reconcile::Job>();
     let job_rx = Mutex::new(job_rx);
@@ -361,6 +372,7 @@ impl<'a> Scheduler<'a> {
         self.memory.retain(|n, _| names.contains(n.as_str()));
         self.recheck.retain(|n, _| names.contains(n.as_str()));
         self.shared.reports.lock().unwrap_or_else(|e| e.into_inner()).retain(|n, _| names.contains(n.as_str()));
+        self.shared.metrics.lock().unwrap_or_else(|e| e.into_inner()).retain(|n| names.contains(n));
         self.apps = apps;
         self.file = file;
         Ok(())
@@ -426,6 +438,7 @@ impl<'a> Scheduler<'a> {
         let name = done.report.app.clone();
         self.busy.remove(&name);
         self.events.reconciled(&done.report);
+        self.shared.metrics.lock().unwrap_or_else(|e| e.into_inner()).observe(&done.report, done.took);
         self.memory.insert(name.clone(), done.memory);
         if let Some(at) = done.recheck.filter(|_| !self.opts.once) {
             self.recheck.insert(name.clone(), at);

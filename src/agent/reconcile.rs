@@ -187,10 +187,13 @@ pub struct Done {
     pub memory: Memory,
     /// Look at the app again then (a heal waiting for its backoff).
     pub recheck: Option<Instant>,
+    /// How long the reconcile took.
+    pub took: Duration,
 }
 
 /// Reconcile one app; never panics out (a panic is this app's error).
 pub fn run(ctx: &Context, job: Job) -> Done {
+    let started = Instant::now();
     let name = job.app.name.clone();
     let mut memory = job.memory.clone();
     let mut report = AppReport::new(&job.app, "?".into());
@@ -214,7 +217,7 @@ pub fn run(ctx: &Context, job: Job) -> Done {
     report.heals = memory.total_heals;
     report.failures = memory.failures;
     debug_assert_eq!(report.app, name);
-    Done { report, memory, recheck }
+    Done { report, memory, recheck, took: started.elapsed() }
 }
 
 fn reconcile(ctx: &Context, job: &Job, memory: &mut Memory, report: &mut AppReport) -> Result<Option<Instant>> {
