@@ -212,13 +212,21 @@ fn once_syncs_automated_apps_reports_manual_ones_and_a_broken_app_blocks_nothing
 
     // The next round finds the automated app in sync and writes nothing.
     let before = resource_version("agent-once", "auto");
-    let (code, err) = s.once(&["--kubeconfig", kc]);
+    let (code, err) = s.once(&["--kubeconfig", kc, "--log-format", "json"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.lines().any(|l| l.starts_with("auto [admin] none: Synced Healthy")), "{err}");
+    let reports: Vec<serde_json::Value> = err.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let auto = reports.iter().find(|r| r["app"] == "auto").unwrap_or_else(|| panic!("{err}"));
+    assert_eq!((auto["action"].as_str(), auto["sync"].as_str()), (Some("none"), Some("Synced")), "{auto:#}");
+    assert!(auto["time"].is_string(), "{auto:#}");
     assert_eq!(resource_version("agent-once", "auto"), before);
     // `status` sees the agent's sync in the app's history.
-    let out = c.kubectl_ok(&["get", "secret", "applyset-auto", "-n", "agent-once", "-o", "jsonpath={.data.history}"]);
-    assert!(!out.is_empty(), "the agent's sync is recorded");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-gitops"))
+        .args(["history", "auto", "-n", "agent-once", "-o", "json", "--kubeconfig"])
+        .arg(&c.kubeconfig)
+        .output()
+        .unwrap();
+    let history: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(history[0]["user"], "admin (agent)", "{history:#}");
 }
 
 fn sign(secret: &[u8], body: &[u8]) -> String {

@@ -291,6 +291,10 @@ fn reconcile(ctx: &Context, job: &Job, memory: &mut Memory, report: &mut AppRepo
     let mut opts = usecase::sync_options(&ctx.sync, &app.name, &rendered, &cluster)?;
     opts.prune = auto.prune;
     opts.allow_empty |= auto.allow_empty;
+    // The history says the agent ran this sync.
+    if let Some(h) = &mut opts.history {
+        h.user = format!("{} (agent)", h.user);
+    }
     // Git wins over whoever edited the live object (Argo CD's server-side
     // apply forces too): without it a heal of a `kubectl edit` would conflict.
     opts.force_conflicts = true;

@@ -7,22 +7,35 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::convert;
 use crate::agent::{self, AgentEvents, AppReport, Context};
-use crate::cli::AgentArgs;
+use crate::cli::{AgentArgs, AgentLogFormat};
 use crate::cluster::{Cluster, ConnectOptions};
 use crate::error::Result;
 use crate::source::SourceRequest;
 use crate::source::git::Cache;
 
 /// One line per reconcile and per notable event, on stderr.
-struct Stderr;
+struct Stderr {
+    json: bool,
+}
 
 impl AgentEvents for Stderr {
     fn reconciled(&self, report: &AppReport) {
-        eprintln!("{}", report.line());
+        if self.json {
+            let mut v = serde_json::to_value(report).unwrap_or_default();
+            v["time"] = serde_json::Value::String(k8s_openapi::jiff::Timestamp::now().to_string());
+            eprintln!("{v}");
+        } else {
+            eprintln!("{}", report.line());
+        }
     }
 
     fn note(&self, line: &str) {
-        eprintln!("agent: {line}");
+        if self.json {
+            let time = k8s_openapi::jiff::Timestamp::now().to_string();
+            eprintln!("{}", serde_json::json!({"time": time, "event": line}));
+        } else {
+            eprintln!("agent: {line}");
+        }
     }
 }
 
@@ -48,6 +61,7 @@ pub fn run(mut args: AgentArgs) -> Result<i32> {
     let mut source = spec;
     source.request =
         SourceRequest::App { file: PathBuf::new(), name: None, revision: None, offline: true, git: git.clone() };
+    let events = Stderr { json: args.log_format == AgentLogFormat::Json };
     let leader = if args.leader_elect {
         let cluster = Cluster::connect(&ConnectOptions {
             kubeconfig: args.kubeconfig.clone(),
@@ -61,7 +75,7 @@ pub fn run(mut args: AgentArgs) -> Result<i32> {
             None => args.lease_name.clone(),
         };
         let identity = crate::cluster::lease::holder_identity();
-        eprintln!("agent: leader election through Lease {namespace}/{name} as {identity}");
+        events.note(&format!("leader election through Lease {namespace}/{name} as {identity}"));
         let leadership = agent::leader::start(cluster, &namespace, &name, &identity, args.lease_duration)?;
         // The first round knows whether it leads.
         leadership.wait_first_look(std::time::Duration::from_secs(10));
@@ -79,7 +93,7 @@ pub fn run(mut args: AgentArgs) -> Result<i32> {
         leader,
     )?;
     let stop = stop_on_signals()?;
-    let result = agent::run(&ctx, &opts, &Stderr, &stop);
+    let result = agent::run(&ctx, &opts, &events, &stop);
     ctx.stop();
     let reports = result?;
     Ok(if reports.iter().any(|r| r.error.is_some()) { crate::error::EXIT_ERROR } else { 0 })

@@ -623,6 +623,18 @@ pub struct AgentArgs {
     /// The kind of the apps' ApplySet parents.
     #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
     pub applyset_parent: crate::sync::parent::ParentKind,
+    /// How each reconcile is reported on stderr: a line of text, or a JSON object a line.
+    #[arg(long, value_enum, default_value_t = AgentLogFormat::Text)]
+    pub log_format: AgentLogFormat,
+}
+
+/// `agent --log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AgentLogFormat {
+    /// `web [east] synced: Synced Healthy at 1a2b3c4 (synced 1a2b3c4)`.
+    Text,
+    /// One JSON object a line: the app's report (`/status`), or `{"event": ...}`.
+    Json,
 }
 
 #[derive(Debug, Args)]
