@@ -137,7 +137,8 @@ impl http::Handler for Shared {
                 let r = webhook::Request { headers: &req.headers, body: &req.body };
                 match webhook::read(&r, self.secret.as_deref()) {
                     Ok(Some(push)) => {
-                        let repos = push.urls.join(", ");
+                        let repos: Vec<String> = push.urls.iter().map(|u| crate::source::git::redact_url(u)).collect();
+                        let repos = repos.join(", ");
                         let sent = self.events.lock().unwrap_or_else(|e| e.into_inner()).send(Event::Push(push));
                         match sent {
                             Ok(()) => Response::text(202, format!("fetching {repos}")),
@@ -371,6 +372,12 @@ impl<'a> Scheduler<'a> {
         // Apps no longer there are forgotten.
         self.memory.retain(|n, _| names.contains(n.as_str()));
         self.recheck.retain(|n, _| names.contains(n.as_str()));
+        if let Some(first) = &mut self.first_round {
+            first.retain(|n| names.contains(n.as_str()));
+            if first.is_empty() {
+                self.shared.ready.store(true, Ordering::SeqCst);
+            }
+        }
         self.shared.reports.lock().unwrap_or_else(|e| e.into_inner()).retain(|n, _| names.contains(n.as_str()));
         self.shared.metrics.lock().unwrap_or_else(|e| e.into_inner()).retain(|n| names.contains(n));
         self.apps = apps;
@@ -400,7 +407,7 @@ impl<'a> Scheduler<'a> {
         }
         self.events.note(&format!(
             "webhook for {}: {} apps queued{}",
-            push.urls.first().map(String::as_str).unwrap_or("?"),
+            push.urls.first().map_or_else(|| "?".into(), |u| crate::source::git::redact_url(u)),
             queued.len(),
             if root { "; the Applications' repository: polling now" } else { "" }
         ));

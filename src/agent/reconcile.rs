@@ -223,7 +223,11 @@ pub fn run(ctx: &Context, job: Job) -> Done {
 fn reconcile(ctx: &Context, job: &Job, memory: &mut Memory, report: &mut AppReport) -> Result<Option<Instant>> {
     let app = &job.app;
     for (repo, generation) in &job.repos {
-        ctx.fetch(repo, *generation).map_err(|e| Error::Usage(format!("fetching {repo}: {e}")))?;
+        ctx.fetch(repo, *generation).map_err(|e| {
+            let repo = crate::source::git::redact_url(repo);
+            let message = e.strip_prefix(&format!("{repo}: ")).unwrap_or(&e).to_string();
+            Error::Git { repo, message }
+        })?;
     }
     let destination = crate::source::app::resolve_destination(&app.destination, ctx.kubeconfig.as_ref())?;
     report.context = select::context_label(destination.context.as_deref()).to_string();
@@ -233,8 +237,10 @@ fn reconcile(ctx: &Context, job: &Job, memory: &mut Memory, report: &mut AppRepo
     }
     let rendered = usecase::render(&spec)?;
     let server = select::server_of(ctx.kubeconfig.as_ref(), destination.context.as_deref());
-    select::probe(&server, crate::fleet::PROBE_TIMEOUT)
-        .map_err(|why| Error::Usage(format!("cluster {} is unreachable: {why}", report.context)))?;
+    select::probe(&server, crate::fleet::PROBE_TIMEOUT).map_err(|why| {
+        let server = server.url.as_deref().map(|u| format!(" (server {u})")).unwrap_or_default();
+        Error::ClusterConfig(format!("context {}{server} is unreachable: {why}", report.context))
+    })?;
     let cluster = Cluster::connect(&ConnectOptions {
         kubeconfig: ctx.kubeconfig_path.clone(),
         context: destination.context.clone(),
