@@ -452,6 +452,37 @@ fn two_agents_one_lease_only_the_leader_writes_and_the_other_takes_over() {
     assert_eq!(holder(), "", "the Lease is released");
 }
 
+#[test]
+fn a_leader_whose_lease_is_taken_stops_writing_until_it_leads_again() {
+    let c = cluster::shared();
+    c.create_namespace("agent-steal");
+    let s = Setup::new(&[("st/cm.yaml", &cm("st", "1"))]);
+    s.app("st", "st", "agent-steal", AUTO);
+    let args = ["--interval", "1s", "--leader-elect", "--lease-namespace", "agent-steal", "--lease-duration", "3s"];
+    let agent = s.start(&args, &[]);
+    wait_for("the first sync", || data("agent-steal", "st").as_deref() == Some("1"), || agent.log());
+    // Someone else takes the Lease, for an hour.
+    let lease = c.kubectl_ok(&["get", "lease", "kubectl-gitops-agent", "-n", "agent-steal", "-o", "json"]);
+    let mut lease: serde_json::Value = serde_json::from_str(&lease).unwrap();
+    lease["spec"]["holderIdentity"] = "intruder".into();
+    lease["spec"]["leaseDurationSeconds"] = 3600.into();
+    // Unconditional: the agent renews it every second.
+    lease["metadata"].as_object_mut().unwrap().remove("resourceVersion");
+    let file = s.home.path().join("lease.json");
+    std::fs::write(&file, lease.to_string()).unwrap();
+    c.kubectl_ok(&["replace", "-f", file.to_str().unwrap()]);
+    s.push("st/cm.yaml", &cm("st", "2"));
+    wait_for(
+        "a reconcile that would sync but does not lead",
+        || agent.lines("st").iter().any(|l| l.starts_with("st [admin] standby: would sync (leader: intruder)")),
+        || agent.log(),
+    );
+    assert_eq!(data("agent-steal", "st").as_deref(), Some("1"), "no write without the Lease\n{}", agent.log());
+    // The Lease gone, the agent leads again and syncs at once.
+    c.kubectl_ok(&["delete", "lease", "kubectl-gitops-agent", "-n", "agent-steal"]);
+    wait_for("the sync after leading again", || data("agent-steal", "st").as_deref() == Some("2"), || agent.log());
+}
+
 /// The agent's own errors: bad flags exit 2 with a message naming them.
 #[test]
 fn bad_agent_flags() {
