@@ -231,6 +231,18 @@ fn once_syncs_automated_apps_reports_manual_ones_and_a_broken_app_blocks_nothing
         .unwrap();
     let history: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(history[0]["user"], "admin (agent)", "{history:#}");
+    // And an Event on the app's parent says so.
+    let events = c.kubectl_ok(&[
+        "get",
+        "events",
+        "-n",
+        "agent-once",
+        "--field-selector",
+        "involvedObject.name=applyset-auto",
+        "-o",
+        "jsonpath={range .items[*]}{.reason} {.type} {.source.component}{\"\\n\"}{end}",
+    ]);
+    assert!(events.lines().any(|l| l == "Synced Normal kubectl-gitops-agent"), "{events}");
 }
 
 fn sign(secret: &[u8], body: &[u8]) -> String {
@@ -368,6 +380,18 @@ fn a_failed_revision_is_not_retried_until_a_new_commit() {
     assert!(failed[0].contains("refusing to sync an empty set"), "{}", failed[0]);
     assert!(lines.last().unwrap().starts_with("app [admin] not retried: OutOfSync"), "{}", agent.log());
     assert_eq!(data("agent-fail", "kept").as_deref(), Some("1"), "nothing was pruned");
+    let events = cluster::shared().kubectl_ok(&[
+        "get",
+        "events",
+        "-n",
+        "agent-fail",
+        "--field-selector",
+        "involvedObject.name=applyset-app,reason=SyncFailed",
+        "-o",
+        "jsonpath={range .items[*]}{.type}: {.message}{\"\\n\"}{end}",
+    ]);
+    assert_eq!(events.lines().count(), 1, "one failure, one Warning event: {events}");
+    assert!(events.starts_with("Warning: sync of "), "{events}");
     // A new commit is attempted (and works).
     s.push("app/cm.yaml", &cm("kept", "2"));
     wait_for("the next commit synced", || data("agent-fail", "kept").as_deref() == Some("2"), || agent.log());

@@ -320,6 +320,7 @@ fn reconcile(ctx: &Context, job: &Job, memory: &mut Memory, report: &mut AppRepo
         (true, Some(_)) => "heal failed",
     }
     .into();
+    event(&cluster, ctx, &app.name, heal, failed.as_deref(), &report.written, &status.source_revision);
     if let Some(why) = failed {
         report.error = Some(why);
         return Ok(None);
@@ -348,6 +349,59 @@ fn set_status(report: &mut AppReport, status: &AppStatus) {
 fn failed_revision(status: &AppStatus) -> Option<&str> {
     let last = status.last_sync.as_ref()?;
     last.result.starts_with("Failed").then_some(last.source.revision.as_str())
+}
+
+/// A Kubernetes Event on the app's ApplySet parent for a sync or heal
+/// (`Synced`, `Healed`; `SyncFailed`, `HealFailed` as warnings), so that
+/// `kubectl describe` and event collectors see what the agent did. An
+/// Event that cannot be written is logged, never the app's failure.
+fn event(cluster: &Cluster, ctx: &Context, app: &str, heal: bool, failed: Option<&str>, written: &[String], rev: &str) {
+    let parent = ctx.sync.parent_kind.reference(cluster.default_namespace(), app);
+    let (reason, kind) = match (heal, failed) {
+        (false, None) => ("Synced", "Normal"),
+        (true, None) => ("Healed", "Normal"),
+        (false, Some(_)) => ("SyncFailed", "Warning"),
+        (true, Some(_)) => ("HealFailed", "Warning"),
+    };
+    let mut message = match failed {
+        None => format!("{reason} to {rev}: {} objects written", written.len()),
+        Some(why) => format!("sync of {rev} failed: {why}"),
+    };
+    // An Event is a note: its first line, at most 1,000 characters (the log and /status have the rest).
+    if let Some(first) = message.lines().next() {
+        message = first.chars().take(1000).collect();
+    }
+    let now = k8s_openapi::jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let body = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"generateName": format!("{}.", parent.name), "namespace": parent.namespace},
+        "involvedObject": {
+            "apiVersion": if parent.group.is_empty() { parent.version.clone() } else { format!("{}/{}", parent.group, parent.version) },
+            "kind": parent.kind,
+            "name": parent.name,
+            "namespace": parent.namespace,
+        },
+        "reason": reason,
+        "message": message,
+        "type": kind,
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+        "source": {"component": "kubectl-gitops-agent"},
+    });
+    let res = crate::cluster::ResourceInfo {
+        group: String::new(),
+        version: "v1".into(),
+        kind: "Event".into(),
+        plural: "events".into(),
+        namespaced: true,
+    };
+    cluster.set_deadline(Some(Instant::now() + Duration::from_secs(10)));
+    if let Err(e) = cluster.create(&res, &body) {
+        tracing::warn!("{app}: writing the {reason} event: {e}");
+    }
+    cluster.set_deadline(None);
 }
 
 /// Run `sync` while watching the leadership: once this replica is no
