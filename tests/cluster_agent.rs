@@ -426,6 +426,34 @@ fn self_heal_reapplies_only_the_drifted_object() {
 }
 
 #[test]
+fn with_watches_a_drifted_object_is_healed_without_waiting_for_the_drift_check() {
+    let c = cluster::shared();
+    c.create_namespace("agent-watch");
+    let s = Setup::new(&[("w/cm.yaml", &format!("{}---\n{}", cm("watched", "1"), cm("other", "1")))]);
+    s.app("w", "w", "agent-watch", SELF_HEAL);
+    // Neither a poll nor a drift check comes during the test: only a watch can see the edit.
+    let agent = s.start(&["--interval", "1h", "--drift-interval", "1h", "--watch"], &[]);
+    wait_for("the first sync", || data("agent-watch", "watched").as_deref() == Some("1"), || agent.log());
+    wait_for("the comparison after the sync", || agent.lines("w").len() >= 2, || agent.log());
+    let other = resource_version("agent-watch", "other");
+    c.kubectl_ok(&[
+        "patch",
+        "configmap",
+        "watched",
+        "-n",
+        "agent-watch",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"a":"x"}}"#,
+    ]);
+    wait_for("the edit healed", || data("agent-watch", "watched").as_deref() == Some("1"), || agent.log());
+    wait_for("the heal's line", || agent.lines("w").iter().any(|l| l.contains(" healed: ")), || agent.log());
+    assert_eq!(resource_version("agent-watch", "other"), other);
+    assert!(!agent.log().contains("drift check"), "{}", agent.log());
+}
+
+#[test]
 fn two_agents_one_lease_only_the_leader_writes_and_the_other_takes_over() {
     let c = cluster::shared();
     c.create_namespace("agent-lease");

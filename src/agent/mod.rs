@@ -290,6 +290,12 @@ impl<'a> Scheduler<'a> {
                 }
                 next_drift = now + self.opts.drift_interval;
             }
+            // Apps whose watched objects changed: compared now (a heal honours its backoff).
+            for name in self.ctx.take_changed() {
+                if !stopping && !self.opts.once {
+                    self.enqueue(&name);
+                }
+            }
             let due: Vec<String> = self.recheck.iter().filter(|(_, t)| **t <= now).map(|(a, _)| a.clone()).collect();
             for name in due.into_iter().filter(|_| !stopping) {
                 self.recheck.remove(&name);
@@ -372,6 +378,7 @@ impl<'a> Scheduler<'a> {
         // Apps no longer there are forgotten.
         self.memory.retain(|n, _| names.contains(n.as_str()));
         self.recheck.retain(|n, _| names.contains(n.as_str()));
+        self.ctx.retain_watches(|n| names.contains(n));
         if let Some(first) = &mut self.first_round {
             first.retain(|n| names.contains(n.as_str()));
             if first.is_empty() {

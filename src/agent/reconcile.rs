@@ -8,7 +8,7 @@
 //! Every failure is this app's: it ends up in its [`AppReport`] and never
 //! reaches another app.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use super::leader::Leadership;
 use super::state::{AttemptKey, Compared, Decision, Memory, spec_digest};
+use crate::cluster::watch::WatchSet;
 use crate::cluster::{Cluster, ConnectOptions};
 use crate::error::{Error, Result};
 use crate::fleet::select;
@@ -113,6 +114,19 @@ pub struct Context {
     pub leader: Option<Leadership>,
     /// Per repository: the fetch generation done and its outcome.
     fetches: Mutex<HashMap<String, Arc<Mutex<Fetched>>>>,
+    /// Watch each app's objects (`--watch`).
+    pub watch: bool,
+    watchers: Mutex<HashMap<String, Watcher>>,
+    /// Apps whose objects changed since the scheduler last looked.
+    changed: Arc<Mutex<HashSet<String>>>,
+}
+
+/// The watches on one app's objects, with the connection they use.
+struct Watcher {
+    /// What is watched: (resource, namespace) of each collection.
+    key: Vec<String>,
+    _set: WatchSet,
+    _cluster: Cluster,
 }
 
 #[derive(Default)]
@@ -143,7 +157,66 @@ impl Context {
             sync,
             leader,
             fetches: Mutex::new(HashMap::new()),
+            watch: false,
+            watchers: Mutex::new(HashMap::new()),
+            changed: Arc::new(Mutex::new(HashSet::new())),
         })
+    }
+
+    /// The apps whose watched objects changed since the last call.
+    pub fn take_changed(&self) -> Vec<String> {
+        self.changed.lock().unwrap_or_else(|e| e.into_inner()).drain().collect()
+    }
+
+    /// Forget the watches of apps not in `keep`.
+    pub fn retain_watches(&self, keep: impl Fn(&str) -> bool) {
+        self.watchers.lock().unwrap_or_else(|e| e.into_inner()).retain(|app, _| keep(app));
+    }
+
+    /// Watch the collections app `app`'s rendered objects live in (by its
+    /// part-of label), unless they are watched already; a new connection
+    /// (`conn`) carries the watches.
+    fn watch_app(
+        &self,
+        app: &str,
+        conn: &ConnectOptions,
+        rendered: &usecase::Rendered,
+        cluster: &Cluster,
+    ) -> Result<()> {
+        let id = self.sync.parent_kind.reference(cluster.default_namespace(), app).id();
+        let gvks: Vec<crate::model::Gvk> = rendered.objects.iter().map(|o| o.gvk()).collect();
+        let discovery = cluster.discover(&gvks)?;
+        let mut requests = Vec::new();
+        let mut key = Vec::new();
+        for o in &rendered.objects {
+            let Some(res) = discovery.resource(&o.gvk()) else { continue };
+            let ns = if res.namespaced { o.namespace().unwrap_or(cluster.default_namespace()) } else { "" };
+            let k = format!("{} {ns}", res.collection_path(ns));
+            if !key.contains(&k) {
+                key.push(k);
+                requests.push(crate::cluster::ListRequest {
+                    resource: res.clone(),
+                    namespace: ns.to_string(),
+                    label_selector: Some(format!("{}={id}", crate::applyset::PART_OF_LABEL)),
+                });
+            }
+        }
+        key.sort();
+        if self.watchers.lock().unwrap_or_else(|e| e.into_inner()).get(app).is_some_and(|w| w.key == key) {
+            return Ok(());
+        }
+        let watcher_cluster = Cluster::connect(conn)?;
+        let (changed, name) = (self.changed.clone(), app.to_string());
+        let set = watcher_cluster.watch_changes(
+            &requests,
+            Arc::new(move || {
+                changed.lock().unwrap_or_else(|e| e.into_inner()).insert(name.clone());
+            }),
+        );
+        tracing::debug!("{app}: watching {} collections", requests.len());
+        let w = Watcher { key, _set: set, _cluster: watcher_cluster };
+        self.watchers.lock().unwrap_or_else(|e| e.into_inner()).insert(app.to_string(), w);
+        Ok(())
     }
 
     /// Whether this replica may write (no election: always).
@@ -241,14 +314,20 @@ fn reconcile(ctx: &Context, job: &Job, memory: &mut Memory, report: &mut AppRepo
         let server = server.url.as_deref().map(|u| format!(" (server {u})")).unwrap_or_default();
         Error::ClusterConfig(format!("context {}{server} is unreachable: {why}", report.context))
     })?;
-    let cluster = Cluster::connect(&ConnectOptions {
+    let conn = ConnectOptions {
         kubeconfig: ctx.kubeconfig_path.clone(),
         context: destination.context.clone(),
         namespace: destination.namespace.clone(),
         concurrency: ctx.concurrency,
-    })?;
+    };
+    let cluster = Cluster::connect(&conn)?;
     let status = compare(&cluster, &rendered, &app.name, ctx)?;
     set_status(report, &status);
+    if ctx.watch
+        && let Err(e) = ctx.watch_app(&app.name, &conn, &rendered, &cluster)
+    {
+        tracing::warn!("{}: cannot watch its objects (the periodic comparison still runs): {e}", app.name);
+    }
 
     let automated = app.sync_policy.as_ref().and_then(|p| p.automated.as_ref());
     let spec_key = spec_digest(app);

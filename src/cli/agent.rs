@@ -92,6 +92,8 @@ pub fn run(mut args: AgentArgs) -> Result<i32> {
         convert::agent_sync_request(&args),
         leader,
     )?;
+    // Watches serve a running agent; one round needs none.
+    ctx.watch = args.watch && !args.once;
     let stop = stop_on_signals()?;
     let result = agent::run(&ctx, &opts, &events, &stop);
     ctx.stop();

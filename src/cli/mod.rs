@@ -583,6 +583,10 @@ pub struct AgentArgs {
     /// Compare every app with its cluster this often between polls (drift; healed with selfHeal).
     #[arg(long, default_value = "5m", value_parser = crate::sync::parse_duration, value_name = "DURATION")]
     pub drift_interval: std::time::Duration,
+    /// Also watch each app's objects: a change is compared (and healed, with selfHeal) at once instead of at the
+    /// next drift check.
+    #[arg(long)]
+    pub watch: bool,
     /// Apps reconciled at once (each on its own thread).
     #[arg(long, default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
     pub parallel: usize,
