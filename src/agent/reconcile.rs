@@ -332,7 +332,7 @@ fn reconcile(ctx: &Context, job: &Job, memory: &mut Memory, report: &mut AppRepo
     let automated = app.sync_policy.as_ref().and_then(|p| p.automated.as_ref());
     let spec_key = spec_digest(app);
     let compared = Compared {
-        in_sync: status.sync == crate::status::SYNCED,
+        in_sync: status.sync == crate::status::SyncStatus::Synced,
         revision: &status.source_revision,
         deployed: status.deployed_revision.as_deref(),
         failed_in_history: failed_revision(&status),
@@ -340,7 +340,8 @@ fn reconcile(ctx: &Context, job: &Job, memory: &mut Memory, report: &mut AppRepo
     let decision = memory.decide(automated, &spec_key, &compared, Instant::now());
     let heal = match decision {
         Decision::ReportOnly => {
-            report.action = if status.sync == crate::status::SYNCED { "none" } else { "out of sync (manual)" }.into();
+            report.action =
+                if status.sync == crate::status::SyncStatus::Synced { "none" } else { "out of sync (manual)" }.into();
             return Ok(None);
         }
         Decision::InSync => return Ok(None),
@@ -418,8 +419,8 @@ fn compare(cluster: &Cluster, rendered: &usecase::Rendered, app: &str, ctx: &Con
 }
 
 fn set_status(report: &mut AppReport, status: &AppStatus) {
-    report.sync = status.sync.clone();
-    report.health = status.health.clone();
+    report.sync = status.sync.as_str().to_string();
+    report.health = status.health.as_str().to_string();
     report.revision = Some(status.source_revision.clone());
     report.synced_revision = status.deployed_revision.clone();
 }

@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{ChartArgs, JsonnetArgs, SourceArgs, SyncArgs};
 use crate::error::{Error, Result};
+use crate::history::{Input, Named, RenderRecord};
 use crate::render::chart::ChartOptions;
 use crate::render::chart::values::ValueOptions;
 use crate::render::plugin::PluginOptions;
 use crate::render::{JsonnetOptions, JsonnetVar, RenderOptions};
 use crate::source::git::{DEFAULT_REVISION, GitOptions, GitSpec, RepoUrl, SnapshotLimits, normalize_hosts};
 use crate::source::{DirectoryOptions, SourceRequest};
-use crate::usecase::{RetryOverride, SourceSpec, SyncRequest};
+use crate::usecase::{RetryOverride, RollbackRequest, SourceSpec, SyncRequest};
 
 /// The source flags as a library source; `namespace` is the release
 /// namespace of a chart (the command's `-n`).
@@ -20,7 +21,7 @@ pub fn source_spec(args: &SourceArgs, namespace: Option<&str>) -> Result<SourceS
     Ok(SourceSpec {
         request: source_request(args)?,
         render: render_options(args, namespace),
-        parameters: render_parameters(args),
+        record: render_record(args),
     })
 }
 
@@ -86,6 +87,25 @@ pub fn sync_request(args: &SyncArgs) -> SyncRequest {
             max_duration: args.retry_backoff_max_duration,
             factor: args.retry_backoff_factor,
         },
+    }
+}
+
+/// The rollback flags; git settings from the environment, as for a sync.
+pub fn rollback_request(args: &crate::cli::RollbackArgs) -> RollbackRequest {
+    let defaults = crate::cli::by_name::default_source_args();
+    RollbackRequest {
+        app: args.app.clone(),
+        id: args.id,
+        force: args.force,
+        sync: SyncRequest {
+            prune: args.prune,
+            dry_run: args.dry_run,
+            force_conflicts: args.force_conflicts,
+            wait: args.wait,
+            parent_kind: args.applyset_parent,
+            ..SyncRequest::default()
+        },
+        git: git_options(&defaults.remote),
     }
 }
 
@@ -192,77 +212,68 @@ fn git_options(r: &crate::cli::RemoteSourceArgs) -> GitOptions {
     GitOptions { limits, token_hosts }
 }
 
-/// The render flags given, by flag name (recorded in the history).
-pub fn render_parameters(args: &SourceArgs) -> std::collections::BTreeMap<String, Vec<String>> {
-    let mut p = std::collections::BTreeMap::new();
-    let mut put = |k: &str, v: Vec<String>| {
-        if !v.is_empty() {
-            p.insert(k.to_string(), v);
-        }
-    };
+/// The render flags given, as the history records them (see [`RenderRecord`]).
+pub fn render_record(args: &SourceArgs) -> RenderRecord {
     // Local files by absolute path, so that a rollback run elsewhere finds them.
     let abs = |x: &Path| std::fs::canonicalize(x).unwrap_or_else(|_| x.to_path_buf()).display().to_string();
     let paths = |v: &[PathBuf]| v.iter().map(|x| abs(x)).collect::<Vec<_>>();
     // Values given on the command line may be secrets: the record keeps
     // that they were given, and a digest, never the value.
-    let secrets = |v: &[String]| v.iter().map(|x| crate::history::secret_digest(x)).collect::<Vec<_>>();
-    let nvs = |v: &[crate::cli::NameValue]| {
-        v.iter().map(|x| format!("{}={}", x.name, crate::history::secret_digest(&x.value))).collect::<Vec<_>>()
-    };
+    let secrets = |v: &[String]| v.iter().map(|x| Input::value(x)).collect::<Vec<_>>();
+    let nvs = |v: &[crate::cli::NameValue]| v.iter().map(|x| Named::new(&x.name, Input::value(&x.value))).collect();
     // Files by absolute path and content digest, so that a rollback can
     // tell that they still hold what was deployed. Values read from a pipe
     // cannot be read again: recorded like a value given inline.
     let spilled = |x: &Path| args.spilled.iter().any(|d| x.starts_with(d.path()));
     let file = |x: &Path| match std::fs::read(x) {
-        Ok(bytes) if spilled(x) => crate::history::secret_digest(&String::from_utf8_lossy(&bytes)),
-        _ => crate::history::file_record(x),
+        Ok(bytes) if spilled(x) => Input::value(&String::from_utf8_lossy(&bytes)),
+        _ => Input::file(x),
     };
-    let files = |v: &[PathBuf]| v.iter().map(|x| file(x)).collect::<Vec<_>>();
-    let nv_files = |v: &[crate::cli::NameValue]| {
-        v.iter().map(|x| format!("{}={}", x.name, file(Path::new(&x.value)))).collect::<Vec<_>>()
-    };
-    let set_files = |v: &[String]| {
-        v.iter()
-            .map(|x| match x.split_once('=') {
-                Some((k, p)) => format!("{k}={}", file(Path::new(p))),
-                None => x.clone(),
-            })
-            .collect::<Vec<_>>()
-    };
+    let nv_files =
+        |v: &[crate::cli::NameValue]| v.iter().map(|x| Named::new(&x.name, file(Path::new(&x.value)))).collect();
     let (c, j, r) = (&args.chart, &args.jsonnet, &args.remote);
-    put("app", r.app.as_deref().map(abs).into_iter().collect());
-    put("app-name", r.app_name.clone().into_iter().collect());
-    // What the Application alone does not say: its revision when given, the root of a local source.
-    put("revision", if r.app.is_some() { r.revision.clone().into_iter().collect() } else { vec![] });
-    put("root", args.root.as_deref().map(abs).into_iter().collect());
-    put("recursive", if args.recursive { vec!["true".into()] } else { vec![] });
-    put("include", args.include.clone());
-    put("exclude", args.exclude.clone());
-    put("release-name", c.release_name.clone().into_iter().collect());
-    put("values", files(&c.values));
-    put("set", secrets(&c.set));
-    put("set-string", secrets(&c.set_string));
-    put("set-file", set_files(&c.set_file));
-    put("set-json", secrets(&c.set_json));
-    put("set-literal", secrets(&c.set_literal));
-    put("kube-version", c.kube_version.clone().into_iter().collect());
-    put("api-versions", c.api_versions.clone());
-    put("plugin", c.plugin.clone().into_iter().collect());
-    put("plugin-dir", paths(&c.plugin_dir));
-    put("skip-crds", if c.skip_crds { vec!["true".into()] } else { vec![] });
-    put("allow-repo-plugins", if c.allow_repo_plugins { vec!["true".into()] } else { vec![] });
-    put("plugin-env", secrets(&c.plugin_env));
-    put("jsonnet-main", j.jsonnet_main.as_deref().map(|x| x.display().to_string()).into_iter().collect());
-    put("jpath", paths(&j.jpath));
-    put("ext-str", nvs(&j.ext_str));
-    put("ext-code", nvs(&j.ext_code));
-    put("ext-str-file", nv_files(&j.ext_str_file));
-    put("ext-code-file", nv_files(&j.ext_code_file));
-    put("tla-str", nvs(&j.tla_str));
-    put("tla-code", nvs(&j.tla_code));
-    put("tla-str-file", nv_files(&j.tla_str_file));
-    put("tla-code-file", nv_files(&j.tla_code_file));
-    p
+    RenderRecord {
+        app_file: r.app.as_deref().map(abs),
+        app_name: r.app_name.clone(),
+        // What the Application alone does not say: its revision when given, the root of a local source.
+        app_revision: r.app.as_ref().and(r.revision.clone()),
+        root: args.root.as_deref().map(abs),
+        recursive: args.recursive,
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        release_name: c.release_name.clone(),
+        values: c.values.iter().map(|x| file(x)).collect(),
+        set: secrets(&c.set),
+        set_string: secrets(&c.set_string),
+        set_file: c
+            .set_file
+            .iter()
+            .map(|x| match x.split_once('=') {
+                Some((k, p)) => Named::new(k, file(Path::new(p))),
+                None => Named::new(x, Input::File { path: String::new(), sha256: None }),
+            })
+            .collect(),
+        set_json: secrets(&c.set_json),
+        set_literal: secrets(&c.set_literal),
+        kube_version: c.kube_version.clone(),
+        api_versions: c.api_versions.clone(),
+        plugin: c.plugin.clone(),
+        plugin_dirs: paths(&c.plugin_dir),
+        skip_crds: c.skip_crds,
+        allow_repo_plugins: c.allow_repo_plugins,
+        plugin_env: secrets(&c.plugin_env),
+        jsonnet_main: j.jsonnet_main.as_deref().map(|x| x.display().to_string()),
+        jpath: paths(&j.jpath),
+        ext_str: nvs(&j.ext_str),
+        ext_code: nvs(&j.ext_code),
+        ext_str_file: nv_files(&j.ext_str_file),
+        ext_code_file: nv_files(&j.ext_code_file),
+        tla_str: nvs(&j.tla_str),
+        tla_code: nvs(&j.tla_code),
+        tla_str_file: nv_files(&j.tla_str_file),
+        tla_code_file: nv_files(&j.tla_code_file),
+        ..RenderRecord::default()
+    }
 }
 
 /// The agent's flags: where the Applications are, how often, where it listens.

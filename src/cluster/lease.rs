@@ -216,7 +216,7 @@ impl Cluster {
         };
         let state = Arc::new(Mutex::new(Held { lease: taken, renewed: Instant::now(), lost: None }));
         let (stop, stopped) = tokio::sync::oneshot::channel();
-        let renewer = self.rt.spawn(renew_loop(self.client.clone(), state.clone(), duration, stopped));
+        let renewer = self.handle.spawn(renew_loop(self.client.clone(), state.clone(), duration, stopped));
         Ok(Lock {
             namespace: namespace.to_string(),
             name: name.to_string(),
@@ -262,7 +262,7 @@ impl Cluster {
         if let (Some(stop), Some(renewer)) = (lock.stop.take(), lock.renewer.take()) {
             let _ = stop.send(());
             // Let a renewal in flight finish, so that the version below is the last one written.
-            let _ = self.rt.block_on(renewer);
+            let _ = self.block_on(renewer);
         }
         if let Some(why) = &lock.state.lock().unwrap_or_else(|e| e.into_inner()).lost {
             tracing::debug!("not deleting the lock {}/{}: lost ({why})", lock.namespace, lock.name);

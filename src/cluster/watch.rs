@@ -40,7 +40,7 @@ impl Cluster {
     pub fn watch_changes(&self, requests: &[ListRequest], changed: Changed) -> WatchSet {
         let tasks = requests
             .iter()
-            .map(|r| self.rt.spawn(watch_one(self.client.clone(), r.clone(), changed.clone())))
+            .map(|r| self.handle.spawn(watch_one(self.client.clone(), r.clone(), changed.clone())))
             .collect();
         WatchSet { tasks }
     }

@@ -210,12 +210,7 @@ fn run_clusters<'m, T: Send>(
 
 /// The message of a caught panic.
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    let text = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".into());
-    format!("internal error (a bug; please report it): {text}")
+    Error::from_panic(payload).to_string()
 }
 
 fn run_one_cluster<'m, T>(
@@ -389,7 +384,7 @@ pub(crate) mod tests {
             rendered: Rendered {
                 objects: Vec::new(),
                 resolved: Resolved { parts: Vec::new(), default_namespace: None, app: None },
-                parameters: Default::default(),
+                record: Default::default(),
             },
         }
     }

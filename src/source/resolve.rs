@@ -569,7 +569,7 @@ impl ResolvedPart {
                 target_revision: co.revision.clone(),
                 revision: co.commit.clone(),
                 tool,
-                parameters: Default::default(),
+                render: Default::default(),
             },
             None => HistorySource { repo_url: self.source.path().display().to_string(), tool, ..Default::default() },
         }
