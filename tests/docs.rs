@@ -30,7 +30,7 @@ use kubectl_gitops::cli::Cli;
 
 /// Pages other branches add: the pages link them before they exist here.
 /// Once one exists, take it off this list (the test says so).
-const PENDING_PAGES: &[&str] = &["docs/agent.md"];
+const PENDING_PAGES: &[&str] = &[];
 
 /// Flags the pages name that belong to other tools, with the tool.
 const FOREIGN_FLAGS: &[(&str, &str)] = &[("--local-repo-root", "argocd"), ("--include-crds", "helm template")];

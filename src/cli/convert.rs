@@ -332,3 +332,83 @@ pub fn render_record(args: &SourceArgs) -> RenderRecord {
         ..RenderRecord::default()
     }
 }
+
+/// The agent's flags: where the Applications are, how often, where it listens.
+/// The webhook secret comes from `--webhook-secret-file`, else `KUBECTL_GITOPS_WEBHOOK_SECRET`.
+pub fn agent_options(args: &crate::cli::AgentArgs, source: &SourceRequest) -> Result<crate::agent::AgentOptions> {
+    use crate::agent::AppsSource;
+    let s = &args.source;
+    if s.source != Path::new(".") {
+        return Err(Error::Usage(format!(
+            "agent takes its Applications from -f FILE_OR_DIR or --repo URL --path DIR, not {:?}",
+            s.source.display().to_string()
+        )));
+    }
+    if !s.chart.values.is_empty() {
+        return Err(Error::Usage(
+            "agent: -f takes Application files or directories; values files belong in each Application's helm.valueFiles"
+                .into(),
+        ));
+    }
+    if s.remote.offline || s.remote.app_name.is_some() || (s.remote.app.is_some() && s.remote.revision.is_some()) {
+        return Err(Error::Usage(
+            "agent: --offline, --app-name and --revision with -f do not apply (every Application is reconciled as it says)"
+                .into(),
+        ));
+    }
+    let apps = match source {
+        SourceRequest::App { file, .. } => AppsSource::Path(file.clone()),
+        SourceRequest::Git(spec) => AppsSource::Git(spec.clone()),
+        SourceRequest::Local { .. } => {
+            return Err(Error::Usage(
+                "agent needs its Applications: -f FILE_OR_DIR, or --repo URL --path DIR (an app-of-apps root)".into(),
+            ));
+        }
+    };
+    let secret = match &args.webhook_secret_file {
+        Some(f) => Some(std::fs::read(f).map_err(|e| Error::io(f, e))?),
+        None => std::env::var_os(WEBHOOK_SECRET_ENV).map(|v| v.into_encoded_bytes()),
+    };
+    // A secret file usually ends with a newline that is not part of the secret.
+    let secret = secret.map(|mut s| {
+        while s.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            s.pop();
+        }
+        s
+    });
+    if secret.as_ref().is_some_and(|s| s.is_empty()) {
+        return Err(Error::Usage("the webhook secret is empty".into()));
+    }
+    Ok(crate::agent::AgentOptions {
+        apps,
+        interval: args.interval,
+        drift_interval: args.drift_interval,
+        parallel: args.parallel,
+        once: args.once,
+        shard: args.shard,
+        listen: args.listen,
+        webhook_secret: secret,
+    })
+}
+
+/// Environment variable holding the agent's webhook secret.
+pub const WEBHOOK_SECRET_ENV: &str = "KUBECTL_GITOPS_WEBHOOK_SECRET";
+
+/// How the agent's automated syncs run (prune and allow-empty come from each Application).
+pub fn agent_sync_request(args: &crate::cli::AgentArgs) -> SyncRequest {
+    SyncRequest {
+        timeout: args.timeout,
+        lock_duration: args.lock_duration,
+        parent_kind: args.applyset_parent,
+        ..SyncRequest::default()
+    }
+}
+
+/// The git settings of a source request (every repository the agent fetches uses them).
+pub fn git_settings(req: &SourceRequest) -> GitOptions {
+    match req {
+        SourceRequest::App { git, .. } => git.clone(),
+        SourceRequest::Git(spec) => spec.options.clone(),
+        SourceRequest::Local { .. } => GitOptions::default(),
+    }
+}

@@ -59,6 +59,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             by_name(&mut args.source, &mut args.name, args.recorded, &mut args.cluster, &mut args.applyset_parent)?;
             status_cmd(args)
         }
+        Command::Agent(args) => super::agent::run(args),
         Command::Version => {
             println!("kubectl-gitops {}", env!("CARGO_PKG_VERSION"));
             Ok(0)

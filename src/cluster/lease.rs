@@ -84,7 +84,7 @@ impl Lock {
 }
 
 /// Kubernetes `MicroTime`: RFC 3339 with microseconds, UTC.
-fn micro_time(t: Timestamp) -> String {
+pub fn micro_time(t: Timestamp) -> String {
     format!("{}.{:06}Z", t.strftime("%Y-%m-%dT%H:%M:%S"), t.subsec_microsecond())
 }
 
@@ -98,22 +98,24 @@ pub fn holder_identity() -> String {
     format!("kubectl-gitops@{host}/{}", std::process::id())
 }
 
-fn text<'a>(lease: &'a Value, pointer: &str) -> &'a str {
+/// A string field of a Lease at `pointer` (`""` when absent).
+pub fn text<'a>(lease: &'a Value, pointer: &str) -> &'a str {
     lease.pointer(pointer).and_then(Value::as_str).unwrap_or("")
 }
 
 /// The Lease's own duration, when it states a positive one.
-fn lease_duration(lease: &Value) -> Option<Duration> {
+pub fn lease_duration(lease: &Value) -> Option<Duration> {
     let secs = lease.pointer("/spec/leaseDurationSeconds").and_then(Value::as_u64)?;
     (secs > 0).then(|| Duration::from_secs(secs))
 }
 
 /// What identifies one version of a Lease: any write changes it.
-fn version(lease: &Value) -> (&str, &str) {
+pub fn version(lease: &Value) -> (&str, &str) {
     (text(lease, "/metadata/uid"), text(lease, "/metadata/resourceVersion"))
 }
 
-fn lease_body(namespace: &str, name: &str, holder: &str, duration: Duration, transitions: i64) -> Value {
+/// A Lease held by `holder` from now, for `duration`.
+pub fn lease_body(namespace: &str, name: &str, holder: &str, duration: Duration, transitions: i64) -> Value {
     let now = micro_time(Timestamp::now());
     json!({
         "apiVersion": "coordination.k8s.io/v1",

@@ -26,6 +26,7 @@ mod discovery;
 pub mod lease;
 mod request;
 mod transport;
+pub mod watch;
 pub mod write;
 
 pub use config::{ConnectOptions, DEFAULT_CONCURRENCY, user_name};
