@@ -359,7 +359,7 @@ pub fn agent_options(args: &crate::cli::AgentArgs, source: &SourceRequest) -> Re
     let apps = match source {
         SourceRequest::App { file, .. } => AppsSource::Path(file.clone()),
         SourceRequest::Git(spec) => AppsSource::Git(spec.clone()),
-        SourceRequest::Local { .. } => {
+        SourceRequest::Local { .. } | SourceRequest::Chart(_) => {
             return Err(Error::Usage(
                 "agent needs its Applications: -f FILE_OR_DIR, or --repo URL --path DIR (an app-of-apps root)".into(),
             ));
@@ -409,6 +409,6 @@ pub fn git_settings(req: &SourceRequest) -> GitOptions {
     match req {
         SourceRequest::App { git, .. } => git.clone(),
         SourceRequest::Git(spec) => spec.options.clone(),
-        SourceRequest::Local { .. } => GitOptions::default(),
+        SourceRequest::Local { .. } | SourceRequest::Chart(_) => GitOptions::default(),
     }
 }
