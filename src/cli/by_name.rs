@@ -1,4 +1,4 @@
-//! Apps by name (part of the CLI layer, with `app.rs`): `kubectl gitops
+//! Apps by name (part of the CLI layer, with `run.rs`): `kubectl gitops
 //! status web -n team-a` takes its source from app `web`'s record, the
 //! newest entry of the history its ApplySet parent keeps.
 //!
