@@ -65,13 +65,13 @@ for ms in $latencies; do
     kc=$work/proxy-$ms.kubeconfig
     copy "$work/gen1k" "g$ms" "$work/g$ms" 10
     copy "$work/gen1k" "k$ms" "$work/k$ms" 10
-    g=("$bin/kubectl-gitops" --kubeconfig "$kc")
+    g=("$bin/kubectl-gitops")
     k=(kubectl --kubeconfig "$kc")
-    run "1k: kubectl-gitops sync (first)" "$ms" "${g[@]}" sync "$work/g$ms" --name "g$ms" -n default
+    run "1k: kubectl-gitops sync (first)" "$ms" "${g[@]}" sync "$work/g$ms" --name "g$ms" -n default --kubeconfig "$kc"
     run "1k: kubectl apply --server-side (first)" "$ms" "${k[@]}" apply --server-side -f "$work/k$ms"
-    run "1k: kubectl-gitops sync (no-op)" "$ms" "${g[@]}" sync "$work/g$ms" --name "g$ms" -n default
+    run "1k: kubectl-gitops sync (no-op)" "$ms" "${g[@]}" sync "$work/g$ms" --name "g$ms" -n default --kubeconfig "$kc"
     run "1k: kubectl apply --server-side (no-op)" "$ms" "${k[@]}" apply --server-side -f "$work/k$ms"
-    run "1k: kubectl-gitops diff (no-op)" "$ms" "${g[@]}" diff "$work/g$ms" --name "g$ms" -n default
+    run "1k: kubectl-gitops diff (no-op)" "$ms" "${g[@]}" diff "$work/g$ms" --name "g$ms" -n default --kubeconfig "$kc"
     run "1k: kubectl diff --server-side (no-op)" "$ms" "${k[@]}" diff --server-side -f "$work/k$ms"
 done
 
@@ -86,17 +86,17 @@ if [ "$big" = 1 ]; then
     for f in "$work"/kbig/manifests-*.yaml; do
         sed -i 's/^  annotations:$/  labels:\n    kbench: "1"\n  annotations:/' "$f"
     done
-    g=("$bin/kubectl-gitops" --kubeconfig "$kc")
+    g=("$bin/kubectl-gitops")
     k=(kubectl --kubeconfig "$kc")
-    run "10k: kubectl-gitops sync (first)" "$ms" "${g[@]}" sync "$work/big" --name big -n default
+    run "10k: kubectl-gitops sync (first)" "$ms" "${g[@]}" sync "$work/big" --name big -n default --kubeconfig "$kc"
     run "10k: kubectl apply --server-side (first)" "$ms" "${k[@]}" apply --server-side -f "$work/kbig"
-    run "10k: kubectl-gitops sync (no-op)" "$ms" "${g[@]}" sync "$work/big" --name big -n default
+    run "10k: kubectl-gitops sync (no-op)" "$ms" "${g[@]}" sync "$work/big" --name big -n default --kubeconfig "$kc"
     run "10k: kubectl apply --server-side (no-op)" "$ms" "${k[@]}" apply --server-side -f "$work/kbig"
-    run "10k: kubectl-gitops diff (no-op)" "$ms" "${g[@]}" diff "$work/big" --name big -n default
+    run "10k: kubectl-gitops diff (no-op)" "$ms" "${g[@]}" diff "$work/big" --name big -n default --kubeconfig "$kc"
     run "10k: kubectl diff --server-side (no-op)" "$ms" "${k[@]}" diff --server-side -f "$work/kbig"
     # Half the files (5,000 objects) leave the set.
     rm "$work"/big/manifests-0[0-4]?.yaml "$work"/kbig/manifests-0[0-4]?.yaml
-    run "10k: kubectl-gitops sync --prune (5,000)" "$ms" "${g[@]}" sync "$work/big" --name big -n default --prune --confirm-mass-prune
+    run "10k: kubectl-gitops sync --prune (5,000)" "$ms" "${g[@]}" sync "$work/big" --name big -n default --prune --yes --confirm-mass-prune --kubeconfig "$kc"
     run "10k: kubectl apply --server-side --prune (5,000)" "$ms" "${k[@]}" apply --server-side --prune -l kbench=1 -f "$work/kbig"
 fi
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
