@@ -129,14 +129,13 @@ impl Registries {
         let repository = spec.image.repository();
         let plain = self.settings.plain_http || self.settings.insecure.iter().any(|h| h.eq_ignore_ascii_case(&host));
         let credential = self.credential(spec, &host)?;
-        let key = format!(
-            "{plain}\n{host}\n{}",
-            match &credential {
-                Some(Credential::Basic { username, .. }) => username.as_str(),
-                Some(Credential::Bearer(_)) => "bearer",
-                None => "",
-            }
-        );
+        // One client per host and credential (the credential only as a digest).
+        let key = {
+            use sha2::Digest;
+            let secret = credential.as_ref().map(Credential::header_value).unwrap_or_default();
+            let digest = sha2::Sha256::digest(secret.as_bytes());
+            format!("{plain}\n{host}\n{}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        };
         let (rate, concurrency) = (self.settings.rate_limit, self.settings.concurrency.max(1));
         let client = self.http(plain)?;
         let registry = self
