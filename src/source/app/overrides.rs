@@ -63,7 +63,11 @@ pub fn apply_overrides(src: &AppSource, app: &str, source: &LocalSource) -> Resu
         let patch = docs.into_iter().next().map(|d| d.value).unwrap_or(Value::Null);
         match &patch {
             Value::Null => {}
-            Value::Object(p) => merge_onto(&mut merged, p),
+            Value::Object(p) => {
+                let mut p = p.clone();
+                canonical_keys(&mut p);
+                merge_onto(&mut merged, &p)
+            }
             _ => {
                 return Err(Error::App {
                     file: label,
@@ -93,6 +97,86 @@ pub fn apply_overrides(src: &AppSource, app: &str, source: &LocalSource) -> Resu
     // The merged source keeps its form, for later merges.
     out.raw = merged;
     Ok((out, applied))
+}
+
+/// Field names of an ApplicationSource, for Go's case-insensitive decoding
+/// (Image Updater writes `forcestring`).
+const FIELDS: &[&str] = &[
+    "repoURL",
+    "targetRevision",
+    "path",
+    "chart",
+    "ref",
+    "name",
+    "directory",
+    "kustomize",
+    "helm",
+    "plugin",
+    "recurse",
+    "include",
+    "exclude",
+    "jsonnet",
+    "extVars",
+    "tlas",
+    "libs",
+    "value",
+    "code",
+    "namePrefix",
+    "nameSuffix",
+    "namespace",
+    "images",
+    "commonLabels",
+    "commonAnnotations",
+    "forceCommonLabels",
+    "forceCommonAnnotations",
+    "replicas",
+    "count",
+    "releaseName",
+    "valueFiles",
+    "ignoreMissingValueFiles",
+    "values",
+    "valuesObject",
+    "parameters",
+    "fileParameters",
+    "skipCrds",
+    "forceString",
+    "env",
+    "string",
+    "array",
+    "map",
+    "version",
+    "passCredentials",
+    "kubeVersion",
+    "apiVersions",
+    "skipTests",
+    "skipSchemaValidation",
+    "patches",
+    "components",
+    "labelWithoutSelector",
+];
+
+/// Rename keys that match a field name but for case (as Go's decoder
+/// matches them); user mappings (labels, values, plugin maps) are left alone.
+fn canonical_keys(m: &mut Map<String, Value>) {
+    let keys: Vec<String> = m.keys().cloned().collect();
+    for k in keys {
+        if let Some(field) = FIELDS.iter().find(|f| f.eq_ignore_ascii_case(&k) && **f != k)
+            && !m.contains_key(*field)
+            && let Some(v) = m.remove(&k)
+        {
+            m.insert(field.to_string(), v);
+        }
+    }
+    for (k, v) in m.iter_mut() {
+        if matches!(k.as_str(), "commonLabels" | "commonAnnotations" | "valuesObject" | "map") {
+            continue;
+        }
+        match v {
+            Value::Object(c) => canonical_keys(c),
+            Value::Array(items) => items.iter_mut().filter_map(Value::as_object_mut).for_each(canonical_keys),
+            _ => {}
+        }
+    }
 }
 
 /// Merge `patch` onto `target` as a merge patch followed by Go's decoding
@@ -141,7 +225,7 @@ mod tests {
         .unwrap();
         std::fs::write(
             dir.join(".argocd-source-web.yaml"),
-            "path: elsewhere\nrepoURL: https://evil.example/repo\ntargetRevision: v9\nchart: other\nhelm:\n  parameters:\n  - name: image.tag\n    value: 1.2.3\n    forceString: true\n",
+            "path: elsewhere\nrepoURL: https://evil.example/repo\ntargetRevision: v9\nchart: other\nhelm:\n  parameters:\n  - name: image.tag\n    value: 1.2.3\n    forcestring: true\n",
         )
         .unwrap();
         let src = raw(json!({"repoURL": "https://git.example/r", "path": "app", "targetRevision": "main",
