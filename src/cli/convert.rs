@@ -318,3 +318,23 @@ pub fn render_parameters(args: &SourceArgs) -> std::collections::BTreeMap<String
     put("tla-code-file", nv_files(&j.tla_code_file));
     p
 }
+
+/// `image-update` flags as the run's settings.
+pub fn image_update_settings(args: &crate::cli::ImageUpdateArgs) -> crate::imageupdate::update::UpdateSettings {
+    use crate::imageupdate::registry::RegistrySettings;
+    crate::imageupdate::update::UpdateSettings {
+        registries: RegistrySettings {
+            plain_http: args.plain_http,
+            insecure: args.insecure_registries.clone(),
+            ca_file: args.ca_file.clone(),
+            docker_config: args.registry_config.clone(),
+            rate_limit: args.rate_limit,
+            ..RegistrySettings::default()
+        },
+        git: GitOptions::from_env(),
+        push: args.push,
+        author_name: args.git_commit_user.clone(),
+        author_email: args.git_commit_email.clone(),
+        attempts: args.push_attempts,
+    }
+}

@@ -89,6 +89,8 @@ impl WriteRepo {
         if !exists {
             return Ok(None);
         }
+        // A fresh set of attempts for the fetch's own connection.
+        let auth = RefCell::new(Auth::new(&self.url, &self.options));
         let mut opts = FetchOptions::new();
         opts.remote_callbacks(callbacks(&auth)).follow_redirects(RemoteRedirect::None);
         let local = format!("refs/remotes/origin/{branch}");
