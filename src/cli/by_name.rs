@@ -218,6 +218,8 @@ pub fn source_args(entry: &HistoryEntry, given: &SourceArgs, app: &str) -> Resul
         };
         match key.as_str() {
             "recursive" => out.recursive = true,
+            "plain-http" => out.remote.plain_http = true,
+            "ca-file" => fill_opt(&mut out.remote.ca_file, values.first().map(PathBuf::from)),
             "skip-crds" => out.chart.skip_crds = true,
             "allow-repo-plugins" => out.chart.allow_repo_plugins = true,
             "include" => fill(&mut out.include, values.clone()),
@@ -402,7 +404,9 @@ mod tests {
         };
         s.parameters.insert("chart".into(), vec!["web".into()]);
         s.parameters.insert("version".into(), vec!["~1.2".into()]);
+        s.parameters.insert("plain-http".into(), vec!["true".into()]);
         let out = source_args(&entry(s), &default_source_args(), "web").unwrap();
+        assert!(out.remote.plain_http);
         assert_eq!(out.remote.repo.as_deref(), Some("https://charts.example.com/"));
         assert_eq!(out.remote.chart.as_deref(), Some("web"));
         assert_eq!(out.remote.chart_version.as_deref(), Some("1.2.7"));

@@ -286,6 +286,8 @@ pub fn render_parameters(args: &SourceArgs) -> std::collections::BTreeMap<String
     put("app-name", r.app_name.clone().into_iter().collect());
     put("chart", r.chart.clone().into_iter().collect());
     put("version", r.chart_version.clone().into_iter().collect());
+    put("plain-http", if r.plain_http { vec!["true".into()] } else { vec![] });
+    put("ca-file", r.ca_file.as_deref().map(abs).into_iter().collect());
     // What the Application alone does not say: its revision when given, the root of a local source.
     put("revision", if r.app.is_some() { r.revision.clone().into_iter().collect() } else { vec![] });
     put("root", args.root.as_deref().map(abs).into_iter().collect());

@@ -10,6 +10,7 @@
 pub mod app;
 pub mod chartrepo;
 pub mod git;
+mod helm_values;
 mod resolve;
 mod walk;
 

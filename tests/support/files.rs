@@ -37,6 +37,8 @@ struct State {
     bearer: Option<String>,
     /// Extra response headers by exact path.
     headers: Vec<(String, String, String)>,
+    /// Answers 304 Not Modified so far.
+    not_modified: usize,
 }
 
 pub struct FileServer {
@@ -49,6 +51,30 @@ pub struct FileServer {
 
 impl FileServer {
     pub fn start(root: &Path) -> FileServer {
+        Self::start_with(root, None)
+    }
+
+    /// Serve over HTTPS with this PEM certificate chain and key (`url` is `https://127.0.0.1:PORT`).
+    pub fn start_tls(root: &Path, cert: &Path, key: &Path) -> FileServer {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(cert).unwrap().collect::<Result<_, _>>().unwrap();
+        let key = PrivateKeyDer::from_pem_file(key).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let mut server = Self::start_with(root, Some(Arc::new(cfg)));
+        server.url = server.url.replacen("http://", "https://", 1);
+        server
+    }
+
+    fn start_with(root: &Path, tls: Option<Arc<rustls::ServerConfig>>) -> FileServer {
         let root = root.to_path_buf();
         let state = Arc::new(Mutex::new(State::default()));
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -58,7 +84,7 @@ impl FileServer {
             .name("file-server".into())
             .spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                rt.block_on(serve(root, st, addr_tx, stop_rx));
+                rt.block_on(serve(root, st, tls, addr_tx, stop_rx));
             })
             .unwrap();
         let addr: SocketAddr = addr_rx.recv().expect("file server started");
@@ -94,6 +120,11 @@ impl FileServer {
         self.state.lock().unwrap().log.clone()
     }
 
+    /// How many answers were 304 Not Modified.
+    pub fn not_modified(&self) -> usize {
+        self.state.lock().unwrap().not_modified
+    }
+
     /// How many requests asked for `path`.
     pub fn hits(&self, path: &str) -> usize {
         self.log().iter().filter(|(p, _)| p == path).count()
@@ -111,6 +142,7 @@ impl Drop for FileServer {
 async fn serve(
     root: PathBuf,
     state: Arc<Mutex<State>>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     addr_tx: std::sync::mpsc::Sender<SocketAddr>,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
@@ -121,15 +153,24 @@ async fn serve(
             r = listener.accept() => match r { Ok(x) => x, Err(_) => continue },
             _ = &mut stop => return,
         };
-        let (root, state) = (root.clone(), state.clone());
+        let (root, state, tls) = (root.clone(), state.clone(), tls.clone());
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
                 let (root, state) = (root.clone(), state.clone());
                 async move { Ok::<_, std::convert::Infallible>(answer(&root, &state, req)) }
             });
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), svc)
-                .await;
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            match tls {
+                Some(cfg) => {
+                    // A client that refuses the certificate ends the handshake.
+                    if let Ok(stream) = tokio_rustls::TlsAcceptor::from(cfg).accept(stream).await {
+                        let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
+                    }
+                }
+                None => {
+                    let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
+                }
+            }
         });
     }
 }
@@ -199,6 +240,7 @@ fn answer(root: &Path, state: &Mutex<State>, req: Request<Incoming>) -> Response
         format!("\"{}\"", d.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>())
     };
     if req.headers().get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        state.lock().unwrap().not_modified += 1;
         return Response::builder()
             .status(StatusCode::NOT_MODIFIED)
             .header("etag", etag)

@@ -19,16 +19,19 @@ use std::path::{Path, PathBuf};
 
 use super::{ChartRef, Fetcher};
 use crate::error::{Error, Result};
+use crate::net::Credential;
 use crate::render::chart::ExtraChart;
 use crate::render::chart::deps::{Lock, hash_req, parse_lock};
 use crate::render::chart::load::{Dependency, parse_metadata, requirements_dependencies};
 use crate::source::LocalSource;
 
-/// A repository alias of helm's repositories file.
+/// An entry of helm's repositories file: a name (for `@name`), its URL,
+/// and its credentials (sent to that repository's origin only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepoAlias {
     pub name: String,
     pub url: String,
+    pub credential: Option<Credential>,
 }
 
 /// helm's repositories file: `$HELM_REPOSITORY_CONFIG`, else
@@ -50,13 +53,17 @@ pub fn read_aliases(file: &Path) -> Result<Vec<RepoAlias>> {
         .iter()
         .filter_map(|r| {
             let s = |k: &str| r.get(k).and_then(|v| v.as_str()).map(String::from);
-            Some(RepoAlias { name: s("name")?, url: s("url")? })
+            let credential = s("username")
+                .map(|username| Credential::Basic { username, password: s("password").unwrap_or_default() });
+            Some(RepoAlias { name: s("name")?, url: s("url")?, credential })
         })
         .collect())
 }
 
 /// The dependencies of the chart at `src` to add to it (see the module docs).
-pub fn build_dependencies(src: &LocalSource, fetcher: &Fetcher) -> Result<Resolution> {
+/// `fetcher` is only asked for when a dependency is missing (a chart whose
+/// dependencies are all vendored needs no cache).
+pub fn build_dependencies<'f>(src: &LocalSource, fetcher: &dyn Fn() -> Result<&'f Fetcher>) -> Result<Resolution> {
     let dir = src.dir().to_path_buf();
     let chart_yaml = src.confine(&dir.join("Chart.yaml"))?;
     let text = std::fs::read_to_string(&chart_yaml).map_err(|e| Error::io(&chart_yaml, e))?;
@@ -83,17 +90,15 @@ pub fn build_dependencies(src: &LocalSource, fetcher: &Fetcher) -> Result<Resolu
     }
     // Aliases resolved first: helm hashes the requirements with their URLs.
     let mut resolved = reqs.clone();
-    let mut aliases: Option<Vec<RepoAlias>> = None;
+    let fetcher = fetcher()?;
+    let aliases = match &fetcher.options.repositories_file {
+        Some(f) => read_aliases(f)?,
+        None => Vec::new(),
+    };
     for r in &mut resolved {
         let alias = r.repository.strip_prefix('@').or_else(|| r.repository.strip_prefix("alias:"));
         if let Some(alias) = alias {
-            if aliases.is_none() {
-                aliases = Some(match &fetcher.options.repositories_file {
-                    Some(f) => read_aliases(f)?,
-                    None => Vec::new(),
-                });
-            }
-            match aliases.iter().flatten().find(|a| a.name == alias) {
+            match aliases.iter().find(|a| a.name == alias) {
                 Some(found) => r.repository = found.url.clone(),
                 None => out.failures.push((
                     r.name.clone(),
@@ -128,7 +133,10 @@ pub fn build_dependencies(src: &LocalSource, fetcher: &Fetcher) -> Result<Resolu
             continue;
         }
         fetched.push((d.name.clone(), version.clone(), repository.clone()));
-        match resolve_one(src, &dir, d, &version, &repository, fetcher) {
+        // helm uses the credentials of the repositories-file entry with this URL.
+        let same = |a: &RepoAlias| a.url.trim_end_matches('/') == repository.trim_end_matches('/');
+        let credential = aliases.iter().find(|a| same(a)).and_then(|a| a.credential.as_ref());
+        match resolve_one(src, &dir, d, &version, &repository, fetcher, credential) {
             Ok(chart) => out.charts.push(chart),
             Err(e) => {
                 tracing::debug!("dependency {} of {}: {e}", d.name, dir.display());
@@ -155,6 +163,7 @@ fn resolve_one(
     version: &str,
     repository: &str,
     fetcher: &Fetcher,
+    credential: Option<&Credential>,
 ) -> Result<ExtraChart> {
     if repository.is_empty() {
         return Err(Error::Usage("no repository to fetch it from".into()));
@@ -179,7 +188,7 @@ fn resolve_one(
         return Ok(ExtraChart::Dir(sub));
     }
     let chart = ChartRef { repo: repository.to_string(), chart: d.name.clone(), version: version.to_string() };
-    Ok(ExtraChart::Archive(fetcher.fetch(&chart)?.path))
+    Ok(ExtraChart::Archive(fetcher.fetch_as(&chart, credential)?.path))
 }
 
 /// `Chart.lock` next to `Chart.yaml`, when there is one.

@@ -128,8 +128,14 @@ impl Fetcher {
 
     /// Fetch `chart` from its repository (Helm or OCI).
     pub fn fetch(&self, chart: &ChartRef) -> Result<FetchedChart> {
+        self.fetch_as(chart, None)
+    }
+
+    /// Fetch `chart` with `credential` for its repository's origin (helm's
+    /// repositories file names them per repository), before the per-host ones.
+    pub fn fetch_as(&self, chart: &ChartRef, credential: Option<&Credential>) -> Result<FetchedChart> {
         if is_oci(&chart.repo) {
-            return oci::fetch(self, chart);
+            return oci::fetch(self, chart, credential);
         }
         let fail = |repo: &str, message: String| Error::ChartFetch {
             repo: repo.to_string(),
@@ -140,7 +146,8 @@ impl Fetcher {
         let mut req = Request::get(&chart.repo)?;
         let repo_url = req.url.clone();
         let shown = display_url(&repo_url);
-        let credential = req.credential.take().or_else(|| self.options.credential_for(&repo_url));
+        let credential =
+            req.credential.take().or_else(|| credential.cloned()).or_else(|| self.options.credential_for(&repo_url));
         let index = self.index(&repo_url, credential.as_ref()).map_err(|e| match e {
             Error::Http { message, url } => fail(&shown, format!("{url}: {message}")),
             other => other,

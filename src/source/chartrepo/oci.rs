@@ -8,6 +8,7 @@
 
 use super::{ChartRef, FetchedChart, Fetcher, cache};
 use crate::error::{Error, Result};
+use crate::net::Credential;
 use crate::net::oci::{HELM_CHART_LAYER, Registry, docker_config_path, docker_credential};
 use crate::render::chart::semver::Version;
 
@@ -22,7 +23,7 @@ fn split(chart: &ChartRef) -> std::result::Result<(String, String), String> {
     Ok((host.to_ascii_lowercase(), repository))
 }
 
-pub(super) fn fetch(f: &Fetcher, chart: &ChartRef) -> Result<FetchedChart> {
+pub(super) fn fetch(f: &Fetcher, chart: &ChartRef, given: Option<&Credential>) -> Result<FetchedChart> {
     let shown = format!("oci://{}", chart.repo.strip_prefix("oci://").unwrap_or(&chart.repo).trim_end_matches('/'));
     let fail = |message: String| Error::ChartFetch {
         repo: shown.clone(),
@@ -46,11 +47,13 @@ pub(super) fn fetch(f: &Fetcher, chart: &ChartRef) -> Result<FetchedChart> {
     } else {
         let url =
             url::Url::parse(&format!("https://{host}/")).map_err(|e| fail(format!("invalid registry host: {e}")))?;
-        let credential =
-            f.options.credential_for(&url).or(match docker_config_path(f.options.docker_config.as_deref()) {
-                Some(config) => docker_credential(&config, &host)?,
-                None => None,
-            });
+        // Given for this repository, else for the host, else the Docker config's.
+        let mut credential = given.cloned().or_else(|| f.options.credential_for(&url));
+        if credential.is_none()
+            && let Some(config) = docker_config_path(f.options.docker_config.as_deref())
+        {
+            credential = docker_credential(&config, &host)?;
+        }
         Some(Registry::new(f.client()?.client().clone(), &host, credential))
     };
     let version = if exact {
@@ -95,7 +98,15 @@ pub(super) fn fetch(f: &Fetcher, chart: &ChartRef) -> Result<FetchedChart> {
             _ => Err(fail(format!("version {version} is not in the cache (run once without --offline to fetch it)"))),
         };
     };
-    let manifest = f.client()?.block_on(registry.manifest(&repository, &tag)).map_err(wrap)?;
+    let manifest = match f.client()?.block_on(registry.manifest(&repository, &tag)) {
+        Ok(m) => m,
+        // An exact version that is not there: say which ones are.
+        Err(Error::Http { message, .. }) if exact && message.starts_with("HTTP 404") => {
+            let tags = f.client()?.block_on(registry.tags(&repository)).map_err(wrap)?;
+            return Err(fail(pick(&tags, wanted).err().unwrap_or(message)));
+        }
+        Err(e) => return Err(wrap(e)),
+    };
     let layers = manifest.layers(HELM_CHART_LAYER);
     let [(layer, _)] = layers.as_slice() else {
         return Err(fail(format!(
