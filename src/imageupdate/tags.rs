@@ -89,15 +89,15 @@ pub fn choose(spec: &ImageSpec, current: Option<&str>, candidates: &[Candidate])
 
 /// Go's `path/filepath.Match` for a tag (`*` any run of characters but
 /// `/`, `?` one, `[...]`/`[^...]` classes with ranges, `\` escapes).
-/// `Err` for a malformed pattern.
-pub fn go_match(pattern: &str, name: &str) -> Result<bool, ()> {
+/// `None` for a malformed pattern.
+pub fn go_match(pattern: &str, name: &str) -> Option<bool> {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     match_from(&p, &n)
 }
 
-fn match_from(p: &[char], n: &[char]) -> Result<bool, ()> {
-    let Some((&first, rest)) = p.split_first() else { return Ok(n.is_empty()) };
+fn match_from(p: &[char], n: &[char]) -> Option<bool> {
+    let Some((&first, rest)) = p.split_first() else { return Some(n.is_empty()) };
     match first {
         '*' => {
             // Try every split that does not cross a separator.
@@ -106,39 +106,39 @@ fn match_from(p: &[char], n: &[char]) -> Result<bool, ()> {
                     break;
                 }
                 if match_from(rest, &n[i..])? {
-                    return Ok(true);
+                    return Some(true);
                 }
             }
             // A malformed rest is still an error when nothing matched.
-            Ok(false)
+            Some(false)
         }
         '?' => match n.split_first() {
             Some((&c, nr)) if c != '/' => match_from(rest, nr),
-            _ => Ok(false),
+            _ => Some(false),
         },
         '[' => {
             let (matched, consumed) = class(rest, n.first().copied())?;
             match (matched, n.split_first()) {
                 (true, Some((_, nr))) => match_from(&rest[consumed..], nr),
-                _ => Ok(false),
+                _ => Some(false),
             }
         }
         '\\' => match rest.split_first() {
             Some((&lit, pr)) => match n.split_first() {
                 Some((&c, nr)) if c == lit => match_from(pr, nr),
-                _ => Ok(false),
+                _ => Some(false),
             },
-            None => Err(()),
+            None => None,
         },
         lit => match n.split_first() {
             Some((&c, nr)) if c == lit => match_from(rest, nr),
-            _ => Ok(false),
+            _ => Some(false),
         },
     }
 }
 
 /// A `[...]` class after its `[`: whether `c` is in it, and the pattern length it used (through `]`).
-fn class(p: &[char], c: Option<char>) -> Result<(bool, usize), ()> {
+fn class(p: &[char], c: Option<char>) -> Option<(bool, usize)> {
     let mut i = 0;
     let negate = p.first() == Some(&'^');
     if negate {
@@ -147,7 +147,7 @@ fn class(p: &[char], c: Option<char>) -> Result<(bool, usize), ()> {
     let mut matched = false;
     let mut first = true;
     loop {
-        let ch = *p.get(i).ok_or(())?;
+        let ch = *p.get(i)?;
         if ch == ']' && !first {
             i += 1;
             break;
@@ -155,7 +155,7 @@ fn class(p: &[char], c: Option<char>) -> Result<(bool, usize), ()> {
         first = false;
         let lo = if ch == '\\' {
             i += 1;
-            *p.get(i).ok_or(())?
+            *p.get(i)?
         } else {
             ch
         };
@@ -165,14 +165,14 @@ fn class(p: &[char], c: Option<char>) -> Result<(bool, usize), ()> {
             i += 1;
             hi = if p[i] == '\\' {
                 i += 1;
-                *p.get(i).ok_or(())?
+                *p.get(i)?
             } else {
                 p[i]
             };
             i += 1;
         }
         if lo > hi {
-            return Err(());
+            return None;
         }
         if let Some(c) = c
             && lo <= c
@@ -181,8 +181,8 @@ fn class(p: &[char], c: Option<char>) -> Result<(bool, usize), ()> {
             matched = true;
         }
     }
-    let Some(c) = c else { return Ok((false, i)) };
-    Ok((matched != negate && c != '/', i))
+    let Some(c) = c else { return Some((false, i)) };
+    Some((matched != negate && c != '/', i))
 }
 
 /// Parse an RFC 3339 time (Go's `time.RFC3339Nano` layout, any offset) into
@@ -329,14 +329,14 @@ mod tests {
 
     #[test]
     fn go_globs() {
-        assert_eq!(go_match("*-rc*", "1.2-rc1"), Ok(true));
-        assert_eq!(go_match("v?.?", "v1.2"), Ok(true));
-        assert_eq!(go_match("[^a-c]x", "dx"), Ok(true));
-        assert_eq!(go_match("[^a-c]x", "bx"), Ok(false));
-        assert_eq!(go_match("\\*", "*"), Ok(true));
-        assert_eq!(go_match("*", "a/b"), Ok(false));
-        assert!(go_match("[a-", "a").is_err());
-        assert!(go_match("ab\\", "ab").is_err());
+        assert_eq!(go_match("*-rc*", "1.2-rc1"), Some(true));
+        assert_eq!(go_match("v?.?", "v1.2"), Some(true));
+        assert_eq!(go_match("[^a-c]x", "dx"), Some(true));
+        assert_eq!(go_match("[^a-c]x", "bx"), Some(false));
+        assert_eq!(go_match("\\*", "*"), Some(true));
+        assert_eq!(go_match("*", "a/b"), Some(false));
+        assert!(go_match("[a-", "a").is_none());
+        assert!(go_match("ab\\", "ab").is_none());
     }
 
     #[test]

@@ -468,14 +468,14 @@ mod tests {
             new_tag: Some("1.10".into()),
             digest: None,
         };
-        let out = kustomization_images(text, &[e.clone()]).unwrap();
+        let out = kustomization_images(text, std::slice::from_ref(&e)).unwrap();
         assert_eq!(
             out,
             "# the prod overlay\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n  - name: web\n    newName: 127.0.0.1:5000/team/web\n    newTag: \"1.10\"\n  - name: redis\n    newTag: \"7\"\n\n# resources last\nresources:\n- ../base # the base\n"
         );
-        assert_eq!(kustomization_images(&out, &[e.clone()]).unwrap(), out, "idempotent");
+        assert_eq!(kustomization_images(&out, std::slice::from_ref(&e)).unwrap(), out, "idempotent");
         // No images yet: appended at the end; flow style replaced.
-        let out = kustomization_images("resources: [a.yaml]", &[e.clone()]).unwrap();
+        let out = kustomization_images("resources: [a.yaml]", std::slice::from_ref(&e)).unwrap();
         assert_eq!(
             out,
             "resources: [a.yaml]\nimages:\n- name: web\n  newName: 127.0.0.1:5000/team/web\n  newTag: \"1.10\"\n"
