@@ -515,7 +515,7 @@ pub struct AppsArgs {
 #[derive(Debug, Args)]
 pub struct ImageUpdateArgs {
     /// An Argo CD Application file, or a directory of them (those with an image-list annotation are updated).
-    #[arg(short = 'f', long = "app", value_name = "FILE_OR_DIR")]
+    #[arg(short = 'f', long = "app", value_name = "FILE_OR_DIR", default_value = ".")]
     pub app: PathBuf,
     /// Only these Applications (by name).
     #[arg(value_name = "APP")]

@@ -282,6 +282,11 @@ fn update_app(
     // 3. The write-back, from the write branch's current commit.
     let repo_url = config.write_back.repository.clone().unwrap_or_else(|| source.repo_url.clone());
     let repo_url = local_repo(&repo_url, file);
+    if updates.is_empty() {
+        // Nothing to write: no git traffic.
+        report.repository = crate::source::git::RepoUrl::parse(&repo_url).map(|u| u.redacted()).unwrap_or_default();
+        return Ok(report);
+    }
     let scratch = tempfile::tempdir().map_err(|e| Error::io(Path::new("<temp>"), e))?;
     let repo = WriteRepo::new(&repo_url, scratch.path(), &settings.git)?;
     report.repository = repo.display();
@@ -295,9 +300,6 @@ fn update_app(
         None => base.clone(),
     };
     report.branch = branch.clone();
-    if updates.is_empty() {
-        return Ok(report);
-    }
     let message = commit_message(&a.name, &report.changes);
     for attempt in 1..=settings.attempts.max(1) {
         report.attempts = attempt;
