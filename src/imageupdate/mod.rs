@@ -8,6 +8,7 @@ pub mod annotations;
 pub mod reference;
 pub mod registry;
 pub mod tags;
+pub mod targets;
 pub mod update;
 pub mod write;
 
