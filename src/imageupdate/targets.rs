@@ -91,7 +91,7 @@ pub fn edits(
                     .map(|k| k.images.iter().map(kustomize_string).collect())
                     .unwrap_or_default();
                 for (spec, new) in updates {
-                    set_kustomize_image(&mut images, &kustomize_param(spec, new));
+                    write::merge_kustomize_image(&mut images, &kustomize_param(spec, new));
                 }
                 Overrides::Kustomize(images)
             };
@@ -112,7 +112,7 @@ pub fn edits(
             let mut images: Vec<String> =
                 source.kustomize.as_ref().map(|k| k.images.iter().map(kustomize_string).collect()).unwrap_or_default();
             for (spec, new) in updates {
-                set_kustomize_image(&mut images, &kustomize_param(spec, new));
+                write::merge_kustomize_image(&mut images, &kustomize_param(spec, new));
             }
             let entries: Vec<ImageEntry> = images.iter().map(|i| image_entry(i)).collect();
             let after = write::kustomization_images(&text, &entries).map_err(|e| fail(&path, e))?;
@@ -207,16 +207,6 @@ fn kustomize_param(spec: &ImageSpec, new: &ImageRef) -> String {
     }
 }
 
-/// Set `param` in `images` by image name (`SetKustomizeImage` + `MergeImage`).
-fn set_kustomize_image(images: &mut Vec<String>, param: &str) {
-    let key = |s: &str| KustomizeImage::parse(s).map(|i| i.name).unwrap_or_else(|_| s.to_string());
-    let name = key(param);
-    match images.iter_mut().find(|i| key(i) == name) {
-        Some(i) => *i = param.to_string(),
-        None => images.push(param.to_string()),
-    }
-}
-
 /// A kustomization `images` entry from `[name=]image[:tag][@digest]` (`parseImageOverride`).
 fn image_entry(s: &str) -> ImageEntry {
     let (alias, rest) = match s.split_once('=') {
@@ -258,8 +248,8 @@ mod tests {
         );
         assert_eq!(image_entry("nginx:1.27").name, "nginx");
         let mut images = vec!["redis:7".to_string(), "web=old/web:1".to_string()];
-        set_kustomize_image(&mut images, "web=127.0.0.1:5000/team/web:1.1");
-        set_kustomize_image(&mut images, "nginx:1.27");
+        write::merge_kustomize_image(&mut images, "web=127.0.0.1:5000/team/web:1.1");
+        write::merge_kustomize_image(&mut images, "nginx:1.27");
         assert_eq!(images, vec!["redis:7", "web=127.0.0.1:5000/team/web:1.1", "nginx:1.27"]);
     }
 }

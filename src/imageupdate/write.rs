@@ -130,10 +130,10 @@ fn indent(text: &str, n: usize) -> String {
     text.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("{pad}{l}\n") }).collect()
 }
 
-/// Image Updater's `mergeKustomizeOverride` for one image: an entry for the
-/// same image name is replaced (when its tag differs or it has none),
-/// otherwise the image is appended.
-fn merge_kustomize_image(images: &mut Vec<String>, new: &str) {
+/// Set one image in a list of `kustomize edit set image` strings, by image
+/// name: an entry for the same name is replaced, otherwise the image is
+/// appended (Image Updater's `SetKustomizeImage` and `mergeKustomizeOverride`).
+pub fn merge_kustomize_image(images: &mut Vec<String>, new: &str) {
     let key = |s: &str| KustomizeImage::parse(s).map(|i| i.name).unwrap_or_else(|_| s.to_string());
     let name = key(new);
     match images.iter_mut().find(|e| key(e) == name) {
