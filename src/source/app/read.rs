@@ -28,7 +28,21 @@ pub(crate) fn read_application(loc: &Loc, doc: &Value) -> Result<Application> {
     if let Some(ns) = namespace.as_deref().filter(|ns| !crate::model::is_dns1123_label(ns)) {
         return Err(loc.err("metadata.namespace", format!("{ns:?} is not a valid namespace name")));
     }
-    let annotations = meta.string_map("annotations")?;
+    // Annotations other tools read (Image Updater): strings; anything else is named and left out.
+    let annotations = match meta.get("annotations") {
+        Some(Value::Object(m)) => m
+            .iter()
+            .filter_map(|(k, v)| match v {
+                Value::String(s) => Some((k.clone(), s.clone())),
+                _ => {
+                    loc.warn(&format!("metadata.annotations.{k}"), "not a string (quote it); ignored");
+                    None
+                }
+            })
+            .collect(),
+        Some(_) => return Err(loc.err("metadata.annotations", "expected a mapping")),
+        None => Default::default(),
+    };
     for k in ["labels", "finalizers", "uid", "resourceVersion", "generation", "creationTimestamp"] {
         meta.accept(k);
     }
