@@ -331,6 +331,12 @@ pub fn image_update_settings(args: &crate::cli::ImageUpdateArgs) -> crate::image
             ca_file: args.ca_file.clone(),
             docker_config: args.registry_config.clone(),
             rate_limit: args.rate_limit,
+            cluster: crate::cluster::ConnectOptions {
+                kubeconfig: args.kubeconfig.clone(),
+                context: args.context.clone(),
+                namespace: None,
+                concurrency: crate::cluster::DEFAULT_CONCURRENCY,
+            },
             ..RegistrySettings::default()
         },
         git: GitOptions::from_env(),

@@ -547,6 +547,12 @@ pub struct ImageUpdateArgs {
     /// The commit author's email.
     #[arg(long, value_name = "EMAIL", default_value = crate::imageupdate::update::DEFAULT_AUTHOR.1)]
     pub git_commit_email: String,
+    /// The kubeconfig for pull-secret Secrets (default: $KUBECONFIG, ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context for pull-secret Secrets.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
     /// Push attempts when others push first (each after fetching the new head).
     #[arg(long, value_name = "N", default_value_t = crate::imageupdate::update::DEFAULT_ATTEMPTS)]
     pub push_attempts: usize,

@@ -7,6 +7,7 @@
 pub mod annotations;
 pub mod reference;
 pub mod registry;
+pub mod secrets;
 pub mod tags;
 pub mod targets;
 pub mod update;

@@ -13,8 +13,9 @@
 //!
 //! Requests are paced per registry ([`RegistrySettings::rate_limit`]) and at
 //! most [`RegistrySettings::concurrency`] tags are inspected at once.
-//! Credentials: the image's `pull-secret` (`env:VAR`), else the Docker
-//! config's `auths` entry for the registry host; each only to that host.
+//! Credentials: the image's `pull-secret` (`env:VAR`, a Secret in the
+//! cluster: [`super::secrets`]), else the Docker config's `auths` entry for
+//! the registry host; each only to that host.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -25,7 +26,9 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use super::annotations::{ImageSpec, Platform, PullSecret, Strategy};
+use super::secrets::ClusterSecrets;
 use super::tags::{Candidate, filter_tags, parse_rfc3339};
+use crate::cluster::ConnectOptions;
 use crate::error::{Error, Result};
 use crate::net::oci::{IMAGE_MEDIA_TYPES, Manifest, Registry, docker_config_path, docker_credential};
 use crate::net::{BlockingClient, Credential, HttpOptions};
@@ -49,6 +52,8 @@ pub struct RegistrySettings {
     pub rate_limit: u32,
     pub concurrency: usize,
     pub timeout: Duration,
+    /// The cluster whose Secrets `pull-secret: pullsecret:`/`secret:` name (kubeconfig, context).
+    pub cluster: ConnectOptions,
 }
 
 impl Default for RegistrySettings {
@@ -61,6 +66,7 @@ impl Default for RegistrySettings {
             rate_limit: DEFAULT_RATE_LIMIT,
             concurrency: DEFAULT_CONCURRENCY,
             timeout: Duration::from_secs(60),
+            cluster: ConnectOptions { concurrency: crate::cluster::DEFAULT_CONCURRENCY, ..ConnectOptions::default() },
         }
     }
 }
@@ -71,6 +77,7 @@ pub struct Registries {
     tls: Option<Arc<BlockingClient>>,
     plain: Option<Arc<BlockingClient>>,
     clients: HashMap<String, Registry>,
+    secrets: ClusterSecrets,
 }
 
 /// The image config fields that matter here.
@@ -83,7 +90,8 @@ struct ImageConfig {
 
 impl Registries {
     pub fn new(settings: RegistrySettings) -> Self {
-        Registries { settings, tls: None, plain: None, clients: HashMap::new() }
+        let secrets = ClusterSecrets::new(settings.cluster.clone());
+        Registries { settings, tls: None, plain: None, clients: HashMap::new(), secrets }
     }
 
     fn http(&mut self, plain: bool) -> Result<Arc<BlockingClient>> {
@@ -111,8 +119,20 @@ impl Registries {
                 })?;
                 Ok(Some(Credential::Basic { username: username.into(), password: password.into() }))
             }
-            Some(other) => Err(Error::Usage(format!(
-                "image {}: pull-secret {other:?}: only env:VAR is supported (Secrets in the cluster and ext: scripts are not read)",
+            Some(PullSecret::PullSecret { namespace, name }) => {
+                let found = self.secrets.pull_secret(namespace, name, host).map_err(|e| in_image(spec, e))?;
+                found.map(Some).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "image {}: pull-secret {namespace}/{name} has no entry for the registry {host}",
+                        spec.label()
+                    ))
+                })
+            }
+            Some(PullSecret::Secret { namespace, name, field }) => {
+                self.secrets.user_password(namespace, name, field).map(Some).map_err(|e| in_image(spec, e))
+            }
+            Some(PullSecret::Ext(script)) => Err(Error::Usage(format!(
+                "image {}: pull-secret ext:{script}: credential scripts are not run",
                 spec.label()
             ))),
             None => match docker_config_path(self.settings.docker_config.as_deref()) {
@@ -155,6 +175,11 @@ impl Registries {
             client.block_on(async { futures::stream::iter(lookups).buffered(concurrency).collect().await });
         results.into_iter().filter_map(Result::transpose).collect()
     }
+}
+
+/// `e` as an error of the image `spec` (pull-secret lookups).
+fn in_image(spec: &ImageSpec, e: Error) -> Error {
+    Error::Usage(format!("image {}: pull-secret: {e}", spec.label()))
 }
 
 /// One tag's digest and (newest-build) build time; `None` when the tag has no image for a wanted platform.

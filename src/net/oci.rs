@@ -384,8 +384,14 @@ pub fn docker_config_path(path: Option<&Path>) -> Option<PathBuf> {
 /// no credential; credential helpers (`credsStore`) are not run.
 pub fn docker_credential(config: &Path, registry: &str) -> Result<Option<Credential>> {
     let Ok(text) = std::fs::read_to_string(config) else { return Ok(None) };
-    let json: Value = serde_json::from_str(&text)
-        .map_err(|e| Error::Usage(format!("{}: invalid Docker config: {e}", config.display())))?;
+    docker_credential_in(&text, &config.display().to_string(), registry)
+}
+
+/// [`docker_credential`] from a Docker config's text (a pull Secret's
+/// `.dockerconfigjson`); `label` names it in errors.
+pub fn docker_credential_in(text: &str, label: &str, registry: &str) -> Result<Option<Credential>> {
+    let json: Value =
+        serde_json::from_str(text).map_err(|e| Error::Usage(format!("{label}: invalid Docker config: {e}")))?;
     let key = |k: &str| {
         let k = k.split_once("://").map_or(k, |(_, rest)| rest);
         k.split('/').next().unwrap_or("").to_ascii_lowercase()
@@ -398,7 +404,7 @@ pub fn docker_credential(config: &Path, registry: &str) -> Result<Option<Credent
         .map(|(_, v)| v)
     else {
         if json.get("credsStore").is_some() || json.get("credHelpers").is_some() {
-            tracing::debug!("{}: credential helpers are not run; no entry for {registry} in auths", config.display());
+            tracing::debug!("{}: credential helpers are not run; no entry for {registry} in auths", label);
         }
         return Ok(None);
     };
@@ -409,9 +415,7 @@ pub fn docker_credential(config: &Path, registry: &str) -> Result<Option<Credent
             .decode(auth.trim())
             .ok()
             .and_then(|d| String::from_utf8(d).ok())
-            .ok_or_else(|| {
-                Error::Usage(format!("{}: auths.{registry}.auth is not base64 user:password", config.display()))
-            })?;
+            .ok_or_else(|| Error::Usage(format!("{}: auths.{registry}.auth is not base64 user:password", label)))?;
         let (username, password) = decoded.split_once(':').unwrap_or((&decoded, ""));
         let password = s("identitytoken").unwrap_or_else(|| password.to_string());
         return Ok(Some(Credential::Basic { username: username.to_string(), password }));
