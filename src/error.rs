@@ -124,6 +124,9 @@ pub enum Error {
     /// An Application file is invalid (`field` is the path inside the document).
     #[error("{file}:{line}: {field}: {message}")]
     App { file: String, line: usize, field: String, message: String },
+    /// A bug: a panic caught where one unit of work (an app, a task) runs.
+    #[error("internal error (a bug; please report it): {0}")]
+    Internal(String),
     /// One app of a many-app command (`--all`, APP names) failed before anything was applied.
     #[error("app {app} ({file}): {source}")]
     FleetApp {
@@ -202,6 +205,18 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The error for a caught panic, with the panic's message.
+    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> Error {
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".into());
+        Error::Internal(text)
+    }
+}
 
 impl Error {
     /// A write to a closed pipe (`kubectl gitops render | head`): not an error for the user.

@@ -4,6 +4,7 @@
 //! (canonical, ordered [`normalize::ObjectSet`]) -> output. See
 //! `ARCHITECTURE.md` for a walk through one command.
 
+pub mod agent;
 pub mod applyset;
 pub mod cli;
 pub mod cluster;

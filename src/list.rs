@@ -244,7 +244,7 @@ pub fn row(app: &AppRecord, members: &MemberSummary) -> AppRow {
         namespace: app.namespace.clone(),
         parent: if app.parent_kind == ParentKind::ConfigMap { "configmap" } else { "secret" }.into(),
         source: s.repo_url.clone(),
-        application: s.parameters.get("app").and_then(|v| v.first()).cloned(),
+        application: s.render.app_file.clone(),
         path: s.path.clone(),
         target_revision: s.target_revision.clone(),
         deployed_revision: app.deployed_revision().map(String::from),
@@ -342,7 +342,7 @@ mod tests {
                 target_revision: "main".into(),
                 revision: rev.into(),
                 tool: "Directory".into(),
-                parameters: Default::default(),
+                render: Default::default(),
             },
             result: result.into(),
         }

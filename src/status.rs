@@ -23,6 +23,47 @@ use crate::sync::parent::{self, ParentKind};
 pub const SYNCED: &str = "Synced";
 pub const OUT_OF_SYNC: &str = "OutOfSync";
 
+/// Whether the cluster matches the source (Argo CD's sync status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SyncStatus {
+    Synced,
+    OutOfSync,
+    /// Not known: the source could not be rendered or compared.
+    Unknown,
+}
+
+impl SyncStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncStatus::Synced => SYNCED,
+            SyncStatus::OutOfSync => OUT_OF_SYNC,
+            SyncStatus::Unknown => crate::list::UNKNOWN,
+        }
+    }
+
+    /// `OutOfSync` when `changed`, else `Synced`.
+    pub fn of(changed: bool) -> SyncStatus {
+        if changed { SyncStatus::OutOfSync } else { SyncStatus::Synced }
+    }
+}
+
+impl std::fmt::Display for SyncStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for SyncStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// An object's health as text: empty when its kind has none.
+fn health_text<S: serde::Serializer>(h: &Option<HealthStatus>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(h.map_or("", HealthStatus::as_str))
+}
+
 /// The revision of a working-directory source: `local:` and the SHA-256 of
 /// its normalized set as `render -o yaml` prints it.
 pub fn local_revision(set: &ObjectSet) -> String {
@@ -41,10 +82,10 @@ pub struct ObjectStatus {
     pub kind: String,
     pub namespace: String,
     pub name: String,
-    /// `Synced` or `OutOfSync`.
-    pub sync: String,
-    /// Its health; empty when the kind has none (counted healthy).
-    pub health: String,
+    pub sync: SyncStatus,
+    /// Its health; `None` (shown empty) when the kind has none (counted healthy).
+    #[serde(serialize_with = "health_text")]
+    pub health: Option<HealthStatus>,
     /// Why: the health message, or that it is missing or would be pruned.
     pub message: String,
 }
@@ -64,8 +105,8 @@ pub struct StatusCounts {
 pub struct AppStatus {
     pub app: String,
     pub namespace: String,
-    pub sync: String,
-    pub health: String,
+    pub sync: SyncStatus,
+    pub health: HealthStatus,
     /// The revision of the last successful sync (none before the first one).
     pub deployed_revision: Option<String>,
     /// The revision the source resolves to now.
@@ -143,7 +184,7 @@ pub fn status(
         }
     }
     let mut counts = StatusCounts { objects: items.len(), ..Default::default() };
-    counts.out_of_sync = items.iter().filter(|i| i.sync == OUT_OF_SYNC).count();
+    counts.out_of_sync = items.iter().filter(|i| i.sync == SyncStatus::OutOfSync).count();
     for h in healths.iter().flatten() {
         *counts.health.entry(h.status.as_str().to_string()).or_default() += 1;
     }
@@ -153,8 +194,8 @@ pub fn status(
     Ok(AppStatus {
         app: app.to_string(),
         namespace: ns,
-        sync: if counts.out_of_sync == 0 { SYNCED } else { OUT_OF_SYNC }.to_string(),
-        health: roll_up(healths.iter().map(Option::as_ref)).as_str().to_string(),
+        sync: SyncStatus::of(counts.out_of_sync > 0),
+        health: roll_up(healths.iter().map(Option::as_ref)),
         deployed_revision,
         source_revision,
         last_sync,
@@ -173,8 +214,8 @@ fn object_status(key: &ObjectKey, changed: bool, health: Option<&Health>, note: 
         kind: key.kind.clone(),
         namespace: key.namespace.clone(),
         name: key.name.clone(),
-        sync: if changed { OUT_OF_SYNC } else { SYNCED }.to_string(),
-        health: health.map(|h| h.status.as_str().to_string()).unwrap_or_default(),
+        sync: SyncStatus::of(changed),
+        health: health.map(|h| h.status),
         message,
     }
 }
@@ -243,8 +284,8 @@ pub fn write_status<W: Write>(out: &mut W, s: &AppStatus, wide: bool) -> io::Res
                 o.kind.clone(),
                 o.namespace.clone(),
                 o.name.clone(),
-                o.sync.clone(),
-                o.health.clone(),
+                o.sync.to_string(),
+                o.health.map_or("", HealthStatus::as_str).to_string(),
                 o.message.clone(),
             ]);
         }

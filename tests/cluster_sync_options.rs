@@ -3,7 +3,7 @@
 //! `Replace=true`, `ServerSideApply=false` (a client-side apply), `Validate=false`,
 //! `syncPolicy.retry`, `SkipDryRunOnMissingResource=true`,
 //! `compare-options: IgnoreExtraneous` and Argo CD's tracking annotation.
-//! Each row of the README's sync-options table names its test.
+//! Each row of the sync-options table in docs/sync-and-prune.md names its test.
 
 #[path = "support/cluster.rs"]
 mod cluster;

@@ -366,7 +366,25 @@ fn files_outside_the_kustomization_and_cycles_are_refused() {
     std::os::unix::fs::symlink(outside.path().join("x.yaml"), t.path().join("app/link.yaml")).unwrap();
     let r = run(&["render", t.path().join("app").to_str().unwrap()]);
     assert_eq!(r.code, 2, "{}", r.stdout);
-    assert!(r.stderr.contains("is not in or below '/app'"), "{}", r.stderr);
+    // Refused as leaving the source root, naming the link as written and not where it leads.
+    assert!(r.stderr.contains("'link.yaml': link.yaml: a symlink leads there"), "{}", r.stderr);
+    assert!(!r.stderr.contains(outside.path().to_str().unwrap()), "{}", r.stderr);
+}
+
+#[test]
+fn nothing_outside_the_source_root_is_looked_at_or_named() {
+    // A missing and an existing path outside the root get the same error, naming the entry as written.
+    let escape = |entry: &str| {
+        let t = repo(&[("app/kustomization.yaml", &format!("resources: [{entry}]\n"))]);
+        let r = run(&["render", t.path().join("app").to_str().unwrap()]);
+        assert_eq!(r.code, 2, "{}", r.stdout);
+        r.stderr
+    };
+    for entry in ["../../../../../../../../tmp/no-such-dir-kg", "../../../../../../../../tmp"] {
+        let err = escape(entry);
+        assert!(err.contains(&format!("'{entry}': {entry}: path leaves the source root")), "{err}");
+        assert!(!err.contains("evalsymlink") && !err.contains("no such file"), "{err}");
+    }
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Apps by name (part of the CLI layer, with `app.rs`): `kubectl gitops
+//! Apps by name (part of the CLI layer, with `run.rs`): `kubectl gitops
 //! status web -n team-a` takes its source from app `web`'s record, the
 //! newest entry of the history its ApplySet parent keeps.
 //!
@@ -24,7 +24,7 @@ use clap::{Args, FromArgMatches};
 use crate::cli::{ClusterArgs, ListArgs, NameValue, SourceArgs};
 use crate::cluster::{Cluster, ConnectOptions};
 use crate::error::{Error, Result};
-use crate::history::{HistoryEntry, SECRET_PREFIX, check_file_record, secret_digest};
+use crate::history::{HistoryEntry, Input, Named};
 use crate::list::{AppRecord, AppRow};
 use crate::sync::parent::{self, ParentKind};
 
@@ -149,28 +149,24 @@ fn connect_options(c: &ClusterArgs, namespace: Option<&str>) -> ConnectOptions {
     }
 }
 
-/// Parameters that say where the source is, not how it renders.
-const PLACE: [&str; 8] = ["namespace", "app", "app-name", "sources", "root", "revision", "chart", "version"];
-
 /// The source flags that render `entry`'s source again, from `given` (the
 /// flags on the command line, which win flag by flag). Local paths must
 /// exist; values the record keeps only as digests must be in `given`.
 pub fn source_args(entry: &HistoryEntry, given: &SourceArgs, app: &str) -> Result<SourceArgs> {
     let s = &entry.source;
-    let p = &s.parameters;
-    let first = |k: &str| p.get(k).and_then(|v| v.first()).cloned();
+    let r = &s.render;
     let mut out = given.clone();
     out.source = PathBuf::from(".");
-    if let Some(file) = first("app") {
-        if !Path::new(&file).exists() {
+    if let Some(file) = &r.app_file {
+        if !Path::new(file).exists() {
             return Err(Error::Refused(format!(
                 "app {app} was last synced from the Application file {file}, which does not exist here: \
                  give the source on the command line (-f FILE)"
             )));
         }
         out.remote.app = Some(file.into());
-        out.remote.app_name = first("app-name");
-        out.remote.revision = given.remote.revision.clone().or_else(|| first("revision"));
+        out.remote.app_name = r.app_name.clone();
+        out.remote.revision = given.remote.revision.clone().or_else(|| r.app_revision.clone());
     } else if s.target_revision.is_empty() && s.revision.starts_with("local:") {
         if !Path::new(&s.repo_url).exists() {
             return Err(Error::Refused(format!(
@@ -180,8 +176,8 @@ pub fn source_args(entry: &HistoryEntry, given: &SourceArgs, app: &str) -> Resul
             )));
         }
         out.source = PathBuf::from(&s.repo_url);
-        out.root = given.root.clone().or_else(|| first("root").map(PathBuf::from));
-    } else if let Some(chart) = first("chart").filter(|_| !s.repo_url.is_empty()) {
+        out.root = given.root.clone().or_else(|| r.root.as_ref().map(PathBuf::from));
+    } else if let Some(chart) = r.chart.clone().filter(|_| !s.repo_url.is_empty()) {
         // A chart from a repository: the version that was deployed.
         out.remote.repo = Some(s.repo_url.clone());
         out.remote.chart = Some(chart);
@@ -198,77 +194,64 @@ pub fn source_args(entry: &HistoryEntry, given: &SourceArgs, app: &str) -> Resul
         return Err(Error::Refused(format!("app {app}'s record (sync {}) names no source", entry.id)));
     }
 
+    out.recursive |= r.recursive;
+    out.remote.plain_http |= r.plain_http;
+    fill_opt(&mut out.remote.ca_file, r.ca_file.as_ref().map(PathBuf::from));
+    out.chart.skip_crds |= r.skip_crds;
+    out.chart.allow_repo_plugins |= r.allow_repo_plugins;
+    fill(&mut out.include, r.include.clone());
+    fill(&mut out.exclude, r.exclude.clone());
+    fill(&mut out.chart.api_versions, r.api_versions.clone());
+    fill_opt(&mut out.chart.release_name, r.release_name.clone());
+    fill_opt(&mut out.chart.kube_version, r.kube_version.clone());
+    fill_opt(&mut out.chart.plugin, r.plugin.clone());
+    fill_opt(&mut out.jsonnet.jsonnet_main, r.jsonnet_main.as_ref().map(PathBuf::from));
+    fill(&mut out.jsonnet.jpath, r.jpath.iter().map(PathBuf::from).collect());
+    fill(&mut out.chart.plugin_dir, r.plugin_dirs.iter().map(PathBuf::from).collect());
+    let file_of = |n: &Named| n.input.file_path().unwrap_or_default().to_string();
+
     let mut missing: Vec<String> = Vec::new();
-    for (key, values) in p.iter().filter(|(k, _)| !PLACE.contains(&k.as_str())) {
-        let secret = values.iter().any(|v| v.contains(SECRET_PREFIX));
-        let recorded_digests =
-            || values.iter().map(|v| v.rsplit(SECRET_PREFIX).next().unwrap_or("")).collect::<Vec<_>>();
-        // A value recorded as a file (path and digest): the path.
-        let path_of = |v: &String| match v.split_once('=') {
-            Some((n, rest)) if rest.contains(crate::history::FILE_DIGEST_SEP) => {
-                format!("{n}={}", check_file_record(rest).0)
-            }
-            _ => check_file_record(v).0,
-        };
-        let paths = || values.iter().map(path_of).collect::<Vec<String>>();
-        let mut need = |given_empty: bool, label: String| {
-            if given_empty {
-                missing.push(label);
-            }
-        };
-        match key.as_str() {
-            "recursive" => out.recursive = true,
-            "plain-http" => out.remote.plain_http = true,
-            "ca-file" => fill_opt(&mut out.remote.ca_file, values.first().map(PathBuf::from)),
-            "skip-crds" => out.chart.skip_crds = true,
-            "allow-repo-plugins" => out.chart.allow_repo_plugins = true,
-            "include" => fill(&mut out.include, values.clone()),
-            "exclude" => fill(&mut out.exclude, values.clone()),
-            "api-versions" => fill(&mut out.chart.api_versions, values.clone()),
-            "set-file" => fill(&mut out.chart.set_file, paths()),
-            "release-name" => fill_opt(&mut out.chart.release_name, values.first().cloned()),
-            "kube-version" => fill_opt(&mut out.chart.kube_version, values.first().cloned()),
-            "plugin" => fill_opt(&mut out.chart.plugin, values.first().cloned()),
-            "jsonnet-main" => fill_opt(&mut out.jsonnet.jsonnet_main, values.first().map(PathBuf::from)),
-            "jpath" => fill(&mut out.jsonnet.jpath, values.iter().map(PathBuf::from).collect()),
-            "plugin-dir" => fill(&mut out.chart.plugin_dir, values.iter().map(PathBuf::from).collect()),
-            "values" if secret => need(out.chart.values.is_empty(), "-f/--values (read from a pipe)".into()),
-            "values" => fill(&mut out.chart.values, paths().into_iter().map(PathBuf::from).collect()),
-            "set" | "set-string" | "set-json" | "set-literal" | "plugin-env" => {
-                let field = match key.as_str() {
-                    "set" => &mut out.chart.set,
-                    "set-string" => &mut out.chart.set_string,
-                    "set-json" => &mut out.chart.set_json,
-                    "set-literal" => &mut out.chart.set_literal,
-                    _ => &mut out.chart.plugin_env,
-                };
-                let given_digests: Vec<String> =
-                    field.iter().map(|v| secret_digest(v).trim_start_matches(SECRET_PREFIX).to_string()).collect();
-                if !field.is_empty() && given_digests.iter().map(String::as_str).ne(recorded_digests()) {
-                    tracing::info!("--{key}: the values given differ from those of the last sync (by digest)");
-                }
-                let n = values.len();
-                need(field.is_empty(), format!("--{key} ({n} value{})", if n == 1 { "" } else { "s" }));
-            }
-            "ext-str" | "ext-code" | "tla-str" | "tla-code" => {
-                let field = nv_field(&mut out, key).expect("a name=value flag");
-                let names: Vec<&str> = values.iter().filter_map(|v| v.split_once('=').map(|(n, _)| n)).collect();
-                let lacking: Vec<&str> =
-                    names.iter().copied().filter(|n| !field.iter().any(|g| g.name == *n)).collect();
-                if !lacking.is_empty() {
-                    missing.push(format!("--{key} {}", lacking.join(", ")));
-                }
-            }
-            "ext-str-file" | "ext-code-file" | "tla-str-file" | "tla-code-file" => {
-                let field = nv_field(&mut out, key).expect("a name=file flag");
-                let recorded: Vec<NameValue> = paths()
-                    .into_iter()
-                    .filter_map(|v| v.split_once('=').map(|(n, f)| NameValue { name: n.into(), value: f.into() }))
-                    .collect();
-                fill(field, recorded);
-            }
-            other => tracing::warn!("app {app}'s record has a render parameter this version does not know: {other}"),
+    // Values files: paths, unless one was read from a pipe (then all must be given again).
+    if r.values.iter().any(|i| i.file_path().is_none()) {
+        if out.chart.values.is_empty() {
+            missing.push("-f/--values (read from a pipe)".into());
         }
+    } else {
+        fill(&mut out.chart.values, r.values.iter().filter_map(|i| i.file_path()).map(PathBuf::from).collect());
+    }
+    fill(&mut out.chart.set_file, r.set_file.iter().map(|n| format!("{}={}", n.name, file_of(n))).collect());
+    let digests = [
+        ("set", &r.set, &mut out.chart.set),
+        ("set-string", &r.set_string, &mut out.chart.set_string),
+        ("set-json", &r.set_json, &mut out.chart.set_json),
+        ("set-literal", &r.set_literal, &mut out.chart.set_literal),
+        ("plugin-env", &r.plugin_env, &mut out.chart.plugin_env),
+    ];
+    for (flag, recorded, field) in digests {
+        if recorded.is_empty() {
+            continue;
+        }
+        if field.is_empty() {
+            let n = recorded.len();
+            missing.push(format!("--{flag} ({n} value{})", if n == 1 { "" } else { "s" }));
+        } else if field.iter().map(|v| Input::value(v)).ne(recorded.iter().cloned()) {
+            tracing::info!("--{flag}: the values given differ from those of the last sync (by digest)");
+        }
+    }
+    for (flag, recorded) in r.jsonnet_vars() {
+        let field = nv_field(&mut out, flag).expect("a Jsonnet variable flag");
+        if flag.ends_with("-file") {
+            fill(field, recorded.iter().map(|n| NameValue { name: n.name.clone(), value: file_of(n) }).collect());
+            continue;
+        }
+        let lacking: Vec<&str> =
+            recorded.iter().map(|n| n.name.as_str()).filter(|n| !field.iter().any(|g| g.name == *n)).collect();
+        if !lacking.is_empty() {
+            missing.push(format!("--{flag} {}", lacking.join(", ")));
+        }
+    }
+    for key in r.unknown.keys() {
+        tracing::warn!("app {app}'s record has a render parameter this version does not know: {key}");
     }
     if !missing.is_empty() {
         return Err(Error::Usage(format!(
@@ -312,7 +295,7 @@ fn nv_field<'a>(out: &'a mut SourceArgs, key: &str) -> Option<&'a mut Vec<NameVa
 /// the cluster (as `status` does), `args.parallel` apps at a time, each
 /// with its own connection in its namespace. An app that cannot be
 /// rendered or compared keeps its recorded row, with `Unknown` sync status
-/// and the reason in `message`.
+/// and the reason in `message` (a panic too: it is reported as an internal error).
 pub fn refresh(args: &ListArgs, apps: &[AppRecord], rows: &mut [AppRow]) {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<(usize, Result<crate::status::AppStatus>)> = std::thread::scope(|scope| {
@@ -323,21 +306,26 @@ pub fn refresh(args: &ListArgs, apps: &[AppRecord], rows: &mut [AppRow]) {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(app) = apps.get(i) else { break };
-                        done.push((i, refresh_one(&args.cluster, app)));
+                        // A bug in one app's refresh is that app's error, not the end of the listing.
+                        let result =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| refresh_one(&args.cluster, app)))
+                                .unwrap_or_else(|panic| Err(Error::from_panic(&*panic)));
+                        done.push((i, result));
                     }
                     done
                 })
             })
             .collect();
-        workers.into_iter().flat_map(|w| w.join().expect("a refresh worker panicked")).collect()
+        // Workers catch their apps' panics, so a join fails only if the runtime itself did.
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
     });
     for (i, result) in results {
         let row = &mut rows[i];
         row.refreshed = true;
         match result {
             Ok(s) => {
-                row.sync = s.sync;
-                row.health = s.health;
+                row.sync = s.sync.to_string();
+                row.health = s.health.to_string();
                 row.source_revision = Some(s.source_revision);
             }
             Err(e) => {
@@ -400,11 +388,11 @@ mod tests {
             target_revision: "~1.2".into(),
             revision: "1.2.7".into(),
             tool: "Helm".into(),
-            parameters: Default::default(),
+            render: Default::default(),
         };
-        s.parameters.insert("chart".into(), vec!["web".into()]);
-        s.parameters.insert("version".into(), vec!["~1.2".into()]);
-        s.parameters.insert("plain-http".into(), vec!["true".into()]);
+        s.render.chart = Some("web".into());
+        s.render.chart_version = Some("~1.2".into());
+        s.render.plain_http = true;
         let out = source_args(&entry(s), &default_source_args(), "web").unwrap();
         assert!(out.remote.plain_http);
         assert_eq!(out.remote.repo.as_deref(), Some("https://charts.example.com/"));
@@ -422,11 +410,11 @@ mod tests {
             target_revision: "main".into(),
             revision: "a".repeat(40),
             tool: "Helm".into(),
-            parameters: Default::default(),
+            render: Default::default(),
         };
-        s.parameters.insert("namespace".into(), vec!["team".into()]);
-        s.parameters.insert("recursive".into(), vec!["true".into()]);
-        s.parameters.insert("release-name".into(), vec!["r".into()]);
+        s.render.namespace = Some("team".into());
+        s.render.recursive = true;
+        s.render.release_name = Some("r".into());
         let out = source_args(&entry(s.clone()), &default_source_args(), "web").unwrap();
         assert_eq!(out.remote.repo.as_deref(), Some("https://example.com/r.git"));
         assert_eq!(out.remote.revision.as_deref(), Some("main"), "the branch, not the commit");
@@ -434,8 +422,8 @@ mod tests {
         assert!(out.recursive);
         assert_eq!(out.chart.release_name.as_deref(), Some("r"));
 
-        s.parameters.insert("set".into(), vec![secret_digest("password=hunter2")]);
-        s.parameters.insert("ext-str".into(), vec![format!("token={}", secret_digest("t"))]);
+        s.render.set = vec![Input::value("password=hunter2")];
+        s.render.ext_str = vec![Named::new("token", Input::value("t"))];
         let err = source_args(&entry(s.clone()), &default_source_args(), "web").unwrap_err().to_string();
         assert!(err.contains("--set (1 value)") && err.contains("--ext-str token"), "{err}");
         assert!(!err.contains("hunter2"));

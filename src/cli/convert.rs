@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{ChartArgs, JsonnetArgs, SourceArgs, SyncArgs};
 use crate::error::{Error, Result};
+use crate::history::{Input, Named, RenderRecord};
 use crate::net::{Credential, HttpOptions};
 use crate::render::chart::ChartOptions;
 use crate::render::chart::values::ValueOptions;
@@ -14,7 +15,7 @@ use crate::render::{JsonnetOptions, JsonnetVar, RenderOptions};
 use crate::source::chartrepo::{ChartRef, HostCredential, RepoOptions};
 use crate::source::git::{DEFAULT_REVISION, GitOptions, GitSpec, RepoUrl, SnapshotLimits, normalize_hosts};
 use crate::source::{DirectoryOptions, SourceRequest};
-use crate::usecase::{RetryOverride, SourceSpec, SyncRequest};
+use crate::usecase::{RetryOverride, RollbackRequest, SourceSpec, SyncRequest};
 
 /// The source flags as a library source; `namespace` is the release
 /// namespace of a chart (the command's `-n`).
@@ -22,7 +23,7 @@ pub fn source_spec(args: &SourceArgs, namespace: Option<&str>) -> Result<SourceS
     Ok(SourceSpec {
         request: source_request(args)?,
         render: render_options(args, namespace),
-        parameters: render_parameters(args),
+        record: render_record(args),
     })
 }
 
@@ -90,6 +91,26 @@ pub fn sync_request(args: &SyncArgs) -> SyncRequest {
             max_duration: args.retry_backoff_max_duration,
             factor: args.retry_backoff_factor,
         },
+    }
+}
+
+/// The rollback flags; git settings from the environment, as for a sync.
+pub fn rollback_request(args: &crate::cli::RollbackArgs) -> RollbackRequest {
+    let defaults = crate::cli::by_name::default_source_args();
+    RollbackRequest {
+        app: args.app.clone(),
+        id: args.id,
+        force: args.force,
+        sync: SyncRequest {
+            prune: args.prune,
+            dry_run: args.dry_run,
+            force_conflicts: args.force_conflicts,
+            wait: args.wait,
+            parent_kind: args.applyset_parent,
+            ..SyncRequest::default()
+        },
+        git: git_options(&defaults.remote),
+        repos: repo_options(&defaults.remote),
     }
 }
 
@@ -244,81 +265,152 @@ fn git_options(r: &crate::cli::RemoteSourceArgs) -> GitOptions {
     GitOptions { limits, token_hosts }
 }
 
-/// The render flags given, by flag name (recorded in the history).
-pub fn render_parameters(args: &SourceArgs) -> std::collections::BTreeMap<String, Vec<String>> {
-    let mut p = std::collections::BTreeMap::new();
-    let mut put = |k: &str, v: Vec<String>| {
-        if !v.is_empty() {
-            p.insert(k.to_string(), v);
-        }
-    };
+/// The render flags given, as the history records them (see [`RenderRecord`]).
+pub fn render_record(args: &SourceArgs) -> RenderRecord {
     // Local files by absolute path, so that a rollback run elsewhere finds them.
     let abs = |x: &Path| std::fs::canonicalize(x).unwrap_or_else(|_| x.to_path_buf()).display().to_string();
     let paths = |v: &[PathBuf]| v.iter().map(|x| abs(x)).collect::<Vec<_>>();
     // Values given on the command line may be secrets: the record keeps
     // that they were given, and a digest, never the value.
-    let secrets = |v: &[String]| v.iter().map(|x| crate::history::secret_digest(x)).collect::<Vec<_>>();
-    let nvs = |v: &[crate::cli::NameValue]| {
-        v.iter().map(|x| format!("{}={}", x.name, crate::history::secret_digest(&x.value))).collect::<Vec<_>>()
-    };
+    let secrets = |v: &[String]| v.iter().map(|x| Input::value(x)).collect::<Vec<_>>();
+    let nvs = |v: &[crate::cli::NameValue]| v.iter().map(|x| Named::new(&x.name, Input::value(&x.value))).collect();
     // Files by absolute path and content digest, so that a rollback can
     // tell that they still hold what was deployed. Values read from a pipe
     // cannot be read again: recorded like a value given inline.
     let spilled = |x: &Path| args.spilled.iter().any(|d| x.starts_with(d.path()));
     let file = |x: &Path| match std::fs::read(x) {
-        Ok(bytes) if spilled(x) => crate::history::secret_digest(&String::from_utf8_lossy(&bytes)),
-        _ => crate::history::file_record(x),
+        Ok(bytes) if spilled(x) => Input::value(&String::from_utf8_lossy(&bytes)),
+        _ => Input::file(x),
     };
-    let files = |v: &[PathBuf]| v.iter().map(|x| file(x)).collect::<Vec<_>>();
-    let nv_files = |v: &[crate::cli::NameValue]| {
-        v.iter().map(|x| format!("{}={}", x.name, file(Path::new(&x.value)))).collect::<Vec<_>>()
-    };
-    let set_files = |v: &[String]| {
-        v.iter()
-            .map(|x| match x.split_once('=') {
-                Some((k, p)) => format!("{k}={}", file(Path::new(p))),
-                None => x.clone(),
-            })
-            .collect::<Vec<_>>()
-    };
+    let nv_files =
+        |v: &[crate::cli::NameValue]| v.iter().map(|x| Named::new(&x.name, file(Path::new(&x.value)))).collect();
     let (c, j, r) = (&args.chart, &args.jsonnet, &args.remote);
-    put("app", r.app.as_deref().map(abs).into_iter().collect());
-    put("app-name", r.app_name.clone().into_iter().collect());
-    put("chart", r.chart.clone().into_iter().collect());
-    put("version", r.chart_version.clone().into_iter().collect());
-    put("plain-http", if r.plain_http { vec!["true".into()] } else { vec![] });
-    put("ca-file", r.ca_file.as_deref().map(abs).into_iter().collect());
-    // What the Application alone does not say: its revision when given, the root of a local source.
-    put("revision", if r.app.is_some() { r.revision.clone().into_iter().collect() } else { vec![] });
-    put("root", args.root.as_deref().map(abs).into_iter().collect());
-    put("recursive", if args.recursive { vec!["true".into()] } else { vec![] });
-    put("include", args.include.clone());
-    put("exclude", args.exclude.clone());
-    put("release-name", c.release_name.clone().into_iter().collect());
-    put("values", files(&c.values));
-    put("set", secrets(&c.set));
-    put("set-string", secrets(&c.set_string));
-    put("set-file", set_files(&c.set_file));
-    put("set-json", secrets(&c.set_json));
-    put("set-literal", secrets(&c.set_literal));
-    put("kube-version", c.kube_version.clone().into_iter().collect());
-    put("api-versions", c.api_versions.clone());
-    put("plugin", c.plugin.clone().into_iter().collect());
-    put("plugin-dir", paths(&c.plugin_dir));
-    put("skip-crds", if c.skip_crds { vec!["true".into()] } else { vec![] });
-    put("allow-repo-plugins", if c.allow_repo_plugins { vec!["true".into()] } else { vec![] });
-    put("plugin-env", secrets(&c.plugin_env));
-    put("jsonnet-main", j.jsonnet_main.as_deref().map(|x| x.display().to_string()).into_iter().collect());
-    put("jpath", paths(&j.jpath));
-    put("ext-str", nvs(&j.ext_str));
-    put("ext-code", nvs(&j.ext_code));
-    put("ext-str-file", nv_files(&j.ext_str_file));
-    put("ext-code-file", nv_files(&j.ext_code_file));
-    put("tla-str", nvs(&j.tla_str));
-    put("tla-code", nvs(&j.tla_code));
-    put("tla-str-file", nv_files(&j.tla_str_file));
-    put("tla-code-file", nv_files(&j.tla_code_file));
-    p
+    RenderRecord {
+        app_file: r.app.as_deref().map(abs),
+        app_name: r.app_name.clone(),
+        chart: r.chart.clone(),
+        chart_version: r.chart_version.clone(),
+        plain_http: r.plain_http,
+        ca_file: r.ca_file.as_deref().map(abs),
+        // What the Application alone does not say: its revision when given, the root of a local source.
+        app_revision: r.app.as_ref().and(r.revision.clone()),
+        root: args.root.as_deref().map(abs),
+        recursive: args.recursive,
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        release_name: c.release_name.clone(),
+        values: c.values.iter().map(|x| file(x)).collect(),
+        set: secrets(&c.set),
+        set_string: secrets(&c.set_string),
+        set_file: c
+            .set_file
+            .iter()
+            .map(|x| match x.split_once('=') {
+                Some((k, p)) => Named::new(k, file(Path::new(p))),
+                None => Named::new(x, Input::File { path: String::new(), sha256: None }),
+            })
+            .collect(),
+        set_json: secrets(&c.set_json),
+        set_literal: secrets(&c.set_literal),
+        kube_version: c.kube_version.clone(),
+        api_versions: c.api_versions.clone(),
+        plugin: c.plugin.clone(),
+        plugin_dirs: paths(&c.plugin_dir),
+        skip_crds: c.skip_crds,
+        allow_repo_plugins: c.allow_repo_plugins,
+        plugin_env: secrets(&c.plugin_env),
+        jsonnet_main: j.jsonnet_main.as_deref().map(|x| x.display().to_string()),
+        jpath: paths(&j.jpath),
+        ext_str: nvs(&j.ext_str),
+        ext_code: nvs(&j.ext_code),
+        ext_str_file: nv_files(&j.ext_str_file),
+        ext_code_file: nv_files(&j.ext_code_file),
+        tla_str: nvs(&j.tla_str),
+        tla_code: nvs(&j.tla_code),
+        tla_str_file: nv_files(&j.tla_str_file),
+        tla_code_file: nv_files(&j.tla_code_file),
+        ..RenderRecord::default()
+    }
+}
+
+/// The agent's flags: where the Applications are, how often, where it listens.
+/// The webhook secret comes from `--webhook-secret-file`, else `KUBECTL_GITOPS_WEBHOOK_SECRET`.
+pub fn agent_options(args: &crate::cli::AgentArgs, source: &SourceRequest) -> Result<crate::agent::AgentOptions> {
+    use crate::agent::AppsSource;
+    let s = &args.source;
+    if s.source != Path::new(".") {
+        return Err(Error::Usage(format!(
+            "agent takes its Applications from -f FILE_OR_DIR or --repo URL --path DIR, not {:?}",
+            s.source.display().to_string()
+        )));
+    }
+    if !s.chart.values.is_empty() {
+        return Err(Error::Usage(
+            "agent: -f takes Application files or directories; values files belong in each Application's helm.valueFiles"
+                .into(),
+        ));
+    }
+    if s.remote.offline || s.remote.app_name.is_some() || (s.remote.app.is_some() && s.remote.revision.is_some()) {
+        return Err(Error::Usage(
+            "agent: --offline, --app-name and --revision with -f do not apply (every Application is reconciled as it says)"
+                .into(),
+        ));
+    }
+    let apps = match source {
+        SourceRequest::App { file, .. } => AppsSource::Path(file.clone()),
+        SourceRequest::Git(spec) => AppsSource::Git(spec.clone()),
+        SourceRequest::Local { .. } | SourceRequest::Chart(_) => {
+            return Err(Error::Usage(
+                "agent needs its Applications: -f FILE_OR_DIR, or --repo URL --path DIR (an app-of-apps root)".into(),
+            ));
+        }
+    };
+    let secret = match &args.webhook_secret_file {
+        Some(f) => Some(std::fs::read(f).map_err(|e| Error::io(f, e))?),
+        None => std::env::var_os(WEBHOOK_SECRET_ENV).map(|v| v.into_encoded_bytes()),
+    };
+    // A secret file usually ends with a newline that is not part of the secret.
+    let secret = secret.map(|mut s| {
+        while s.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            s.pop();
+        }
+        s
+    });
+    if secret.as_ref().is_some_and(|s| s.is_empty()) {
+        return Err(Error::Usage("the webhook secret is empty".into()));
+    }
+    Ok(crate::agent::AgentOptions {
+        apps,
+        interval: args.interval,
+        drift_interval: args.drift_interval,
+        parallel: args.parallel,
+        once: args.once,
+        shard: args.shard,
+        listen: args.listen,
+        webhook_secret: secret,
+    })
+}
+
+/// Environment variable holding the agent's webhook secret.
+pub const WEBHOOK_SECRET_ENV: &str = "KUBECTL_GITOPS_WEBHOOK_SECRET";
+
+/// How the agent's automated syncs run (prune and allow-empty come from each Application).
+pub fn agent_sync_request(args: &crate::cli::AgentArgs) -> SyncRequest {
+    SyncRequest {
+        timeout: args.timeout,
+        lock_duration: args.lock_duration,
+        parent_kind: args.applyset_parent,
+        ..SyncRequest::default()
+    }
+}
+
+/// The git settings of a source request (every repository the agent fetches uses them).
+pub fn git_settings(req: &SourceRequest) -> GitOptions {
+    match req {
+        SourceRequest::App { git, .. } => git.clone(),
+        SourceRequest::Git(spec) => spec.options.clone(),
+        SourceRequest::Local { .. } | SourceRequest::Chart(_) => GitOptions::default(),
+    }
 }
 
 /// `image-update` flags as the run's settings.

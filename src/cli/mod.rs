@@ -4,6 +4,7 @@
 //! module uses it; it uses the library's use cases (`crate::usecase`,
 //! `crate::fleet`).
 
+mod agent;
 pub mod by_name;
 pub mod convert;
 mod fleet;
@@ -77,6 +78,9 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Update images to the newest allowed tags and write them back to git, as Argo CD Image Updater does (its annotations).
     ImageUpdate(ImageUpdateArgs),
+    /// Keep clusters equal to git: reconcile every Application with automated sync, poll and take webhooks,
+    /// heal drift (pull mode; see docs/agent.md).
+    Agent(AgentArgs),
     /// Print the version.
     Version,
     /// Print a shell completion script.
@@ -653,6 +657,83 @@ pub struct ListArgs {
     /// Output format (default: a table).
     #[arg(short, long, value_enum)]
     pub output: Option<ListFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The Applications: `-f FILE_OR_DIR` (or `--app`), or `--repo URL --path DIR` (an app-of-apps root in git),
+    /// read again on every poll; render limits and plugin flags apply to every app.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Path to the kubeconfig file (default: `KUBECONFIG`, else ~/.kube/config, else in-cluster); each app goes to
+    /// the context its destination names.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Requests to an API server in flight at once, per app.
+    #[arg(long, default_value_t = crate::cluster::DEFAULT_CONCURRENCY, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    pub concurrency: usize,
+    /// Fetch every repository and reconcile every app this often (plus up to 10% jitter).
+    #[arg(long, default_value = "3m", value_parser = crate::sync::parse_duration, value_name = "DURATION")]
+    pub interval: std::time::Duration,
+    /// Compare every app with its cluster this often between polls (drift; healed with selfHeal).
+    #[arg(long, default_value = "5m", value_parser = crate::sync::parse_duration, value_name = "DURATION")]
+    pub drift_interval: std::time::Duration,
+    /// Also watch each app's objects: a change is compared (and healed, with selfHeal) at once instead of at the
+    /// next drift check.
+    #[arg(long)]
+    pub watch: bool,
+    /// Apps reconciled at once (each on its own thread).
+    #[arg(long, default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
+    pub parallel: usize,
+    /// One round (fetch, compare, sync what is automated), then exit: 0, or 2 when an app failed.
+    #[arg(long)]
+    pub once: bool,
+    /// Take only the apps whose stable hash falls in shard N of M (0 <= N < M).
+    #[arg(long, value_name = "N/M", value_parser = crate::agent::Shard::parse)]
+    pub shard: Option<crate::agent::Shard>,
+    /// Serve /healthz, /readyz, /status and POST /hooks/git on this address (127.0.0.1:8080; 0.0.0.0:8080 in a pod).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// File holding the webhooks' shared secret (HMAC key for GitHub and Gitea, token for GitLab); also
+    /// KUBECTL_GITOPS_WEBHOOK_SECRET. Without one, webhooks are refused.
+    #[arg(long, value_name = "FILE")]
+    pub webhook_secret_file: Option<PathBuf>,
+    /// Run as one of several replicas: elect a leader through a Lease; only the leader writes.
+    #[arg(long)]
+    pub leader_elect: bool,
+    /// The Lease's name (with --shard: suffixed `-shard-N-of-M`).
+    #[arg(long, default_value = "kubectl-gitops-agent", value_name = "NAME")]
+    pub lease_name: String,
+    /// The Lease's namespace (default: the context's namespace; in a pod, its own).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub lease_namespace: Option<String>,
+    /// The kubeconfig context of the Lease's cluster (default: the current context, or in-cluster).
+    #[arg(long, value_name = "CONTEXT")]
+    pub lease_context: Option<String>,
+    /// How long a leader's Lease lasts without renewal (renewed every third of it).
+    #[arg(long, default_value = "15s", value_parser = crate::sync::parse_duration, value_name = "DURATION")]
+    pub lease_duration: std::time::Duration,
+    /// Deadline of one app's comparison, and of its sync's waiting (hooks, CRDs).
+    #[arg(long, default_value = "5m", value_parser = crate::sync::parse_duration, value_name = "DURATION")]
+    pub timeout: std::time::Duration,
+    /// How long an app's sync lock lasts without renewal.
+    #[arg(long, default_value = "60s", value_parser = crate::sync::parse_duration, value_name = "DURATION")]
+    pub lock_duration: std::time::Duration,
+    /// The kind of the apps' ApplySet parents.
+    #[arg(long, value_enum, default_value_t = crate::sync::parent::ParentKind::Secret)]
+    pub applyset_parent: crate::sync::parent::ParentKind,
+    /// How each reconcile is reported on stderr: a line of text, or a JSON object a line.
+    #[arg(long, value_enum, default_value_t = AgentLogFormat::Text)]
+    pub log_format: AgentLogFormat,
+}
+
+/// `agent --log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AgentLogFormat {
+    /// `web [east] synced: Synced Healthy at 1a2b3c4 (synced 1a2b3c4)`.
+    Text,
+    /// One JSON object a line: the app's report (`/status`), or `{"event": ...}`.
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -60,6 +60,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             by_name(&mut args.source, &mut args.name, args.recorded, &mut args.cluster, &mut args.applyset_parent)?;
             status_cmd(args)
         }
+        Command::Agent(args) => super::agent::run(args),
         Command::Version => {
             println!("kubectl-gitops {}", env!("CARGO_PKG_VERSION"));
             Ok(0)
@@ -171,7 +172,7 @@ fn is_application_file(p: &Path) -> bool {
 /// release namespace.
 pub fn app_spec(args: &SourceArgs, name: Option<&str>, namespace: Option<&str>) -> Result<SourceSpec> {
     let mut spec = convert::source_spec(&named_release(args, name), namespace)?;
-    spec.parameters = convert::render_parameters(args);
+    spec.record = convert::render_record(args);
     Ok(spec)
 }
 
@@ -309,15 +310,20 @@ fn sync_cmd(args: SyncArgs, color: bool) -> Result<i32> {
     let report = usecase::sync(&cluster, &rendered, &opts, &mut ui)?;
     tracing::debug!("sync: returned");
     ui.finish();
+    print_sync_report(&report, args.output)
+}
+
+/// A sync's report on stdout; a failed sync is an error.
+fn print_sync_report(report: &crate::sync::SyncReport, format: SyncFormat) -> Result<i32> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    match args.output {
-        SyncFormat::Json => crate::output::write_json(&mut out, &report).map_err(|e| Error::io("<stdout>", e))?,
+    match format {
+        SyncFormat::Json => crate::output::write_json(&mut out, report).map_err(|e| Error::io("<stdout>", e))?,
         SyncFormat::Text => writeln!(out, "{}", report.summary_line()).map_err(|e| Error::io("<stdout>", e))?,
     }
     out.flush().map_err(|e| Error::io("<stdout>", e))?;
-    match report.error {
-        Some(e) => Err(Error::SyncFailed(e)),
+    match &report.error {
+        Some(e) => Err(Error::SyncFailed(e.clone())),
         None => Ok(0),
     }
 }
@@ -399,64 +405,15 @@ fn list_cmd(args: ListArgs) -> Result<i32> {
 
 fn rollback_cmd(args: RollbackArgs, color: bool) -> Result<i32> {
     let cluster = connect(&args.cluster, &Resolved { parts: Vec::new(), default_namespace: None, app: None })?;
-    let ns = cluster.default_namespace().to_string();
-    let reference = args.applyset_parent.reference(&ns, &args.app);
-    let parent = crate::sync::parent::read(&cluster, reference, false)?;
-    drop(cluster);
-    let Some(entry) = crate::history::find(&parent.history, args.id) else {
-        let ids: Vec<String> = parent.history.iter().map(|e| e.id.to_string()).collect();
-        return Err(Error::Usage(format!(
-            "app {:?} has no history entry {} (entries: {})",
-            args.app,
-            args.id,
-            if ids.is_empty() { "none".to_string() } else { ids.join(", ") }
-        )));
+    let request = convert::rollback_request(&args);
+    let mut ui = TerminalUi::new(args.yes, color);
+    let mut announce = |entry: &crate::history::HistoryEntry| {
+        let s = &entry.source;
+        let place = s.render.app_file.as_deref().unwrap_or(&s.repo_url);
+        let path = if s.path.is_empty() { String::new() } else { format!(" path {}", s.path) };
+        eprintln!("rollback {} to history entry {}: {place}{path} at {}", args.app, entry.id, s.revision);
     };
-    let source = crate::rollback::source_flags(entry)?;
-    if let Some(file) = entry.source.parameters.get("app").and_then(|v| v.first()) {
-        let name = entry.source.parameters.get("app-name").and_then(|v| v.first());
-        let apps = crate::source::app::load(Path::new(file))?;
-        let auto = apps
-            .iter()
-            .filter(|a| name.is_none_or(|n| &a.name == n))
-            .any(|a| a.sync_policy.as_ref().and_then(|p| p.automated.as_ref()).is_some_and(|a| a.enabled));
-        if auto && !args.force {
-            return Err(Error::Refused(format!(
-                "{file}: the Application has automated sync, which would undo a rollback (Argo CD refuses it too); \
-                 turn automated sync off, or pass --force"
-            )));
-        }
-    }
-    let mut argv: Vec<String> = ["kubectl-gitops", "sync", "--name", &args.app, "-n", &ns].map(String::from).to_vec();
-    argv.extend(source);
-    let c = &args.cluster;
-    let flag = |on: bool, f: &str| on.then(|| f.to_string());
-    argv.extend(c.kubeconfig.as_ref().map(|k| format!("--kubeconfig={}", k.display())));
-    argv.extend(c.context.as_ref().map(|k| format!("--context={k}")));
-    argv.push(format!("--concurrency={}", c.concurrency));
-    argv.extend(
-        [
-            flag(args.prune, "--prune"),
-            flag(args.yes, "--yes"),
-            flag(args.dry_run, "--dry-run"),
-            flag(args.force_conflicts, "--force-conflicts"),
-            flag(args.wait, "--wait"),
-            flag(args.output == SyncFormat::Json, "--output=json"),
-        ]
-        .into_iter()
-        .flatten(),
-    );
-    if args.applyset_parent == crate::sync::parent::ParentKind::ConfigMap {
-        argv.push("--applyset-parent=configmap".into());
-    }
-    eprintln!("rollback {} to history entry {}: {}", args.app, entry.id, argv[2..].join(" "));
-    let cli = <Cli as clap::Parser>::try_parse_from(&argv)
-        .map_err(|e| Error::Usage(format!("history entry {}: its recorded flags do not parse: {e}", entry.id)))?;
-    match cli.command {
-        Command::Sync(mut sync) => {
-            split_file_flags(&mut sync.source)?;
-            sync_cmd(sync, color)
-        }
-        _ => unreachable!("the command line starts with sync"),
-    }
+    let report = usecase::rollback(&cluster, &request, &mut announce, &mut ui)?.sync;
+    ui.finish();
+    print_sync_report(&report, args.output)
 }

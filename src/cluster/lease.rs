@@ -84,7 +84,7 @@ impl Lock {
 }
 
 /// Kubernetes `MicroTime`: RFC 3339 with microseconds, UTC.
-fn micro_time(t: Timestamp) -> String {
+pub fn micro_time(t: Timestamp) -> String {
     format!("{}.{:06}Z", t.strftime("%Y-%m-%dT%H:%M:%S"), t.subsec_microsecond())
 }
 
@@ -98,22 +98,24 @@ pub fn holder_identity() -> String {
     format!("kubectl-gitops@{host}/{}", std::process::id())
 }
 
-fn text<'a>(lease: &'a Value, pointer: &str) -> &'a str {
+/// A string field of a Lease at `pointer` (`""` when absent).
+pub fn text<'a>(lease: &'a Value, pointer: &str) -> &'a str {
     lease.pointer(pointer).and_then(Value::as_str).unwrap_or("")
 }
 
 /// The Lease's own duration, when it states a positive one.
-fn lease_duration(lease: &Value) -> Option<Duration> {
+pub fn lease_duration(lease: &Value) -> Option<Duration> {
     let secs = lease.pointer("/spec/leaseDurationSeconds").and_then(Value::as_u64)?;
     (secs > 0).then(|| Duration::from_secs(secs))
 }
 
 /// What identifies one version of a Lease: any write changes it.
-fn version(lease: &Value) -> (&str, &str) {
+pub fn version(lease: &Value) -> (&str, &str) {
     (text(lease, "/metadata/uid"), text(lease, "/metadata/resourceVersion"))
 }
 
-fn lease_body(namespace: &str, name: &str, holder: &str, duration: Duration, transitions: i64) -> Value {
+/// A Lease held by `holder` from now, for `duration`.
+pub fn lease_body(namespace: &str, name: &str, holder: &str, duration: Duration, transitions: i64) -> Value {
     let now = micro_time(Timestamp::now());
     json!({
         "apiVersion": "coordination.k8s.io/v1",
@@ -214,7 +216,7 @@ impl Cluster {
         };
         let state = Arc::new(Mutex::new(Held { lease: taken, renewed: Instant::now(), lost: None }));
         let (stop, stopped) = tokio::sync::oneshot::channel();
-        let renewer = self.rt.spawn(renew_loop(self.client.clone(), state.clone(), duration, stopped));
+        let renewer = self.handle.spawn(renew_loop(self.client.clone(), state.clone(), duration, stopped));
         Ok(Lock {
             namespace: namespace.to_string(),
             name: name.to_string(),
@@ -260,7 +262,7 @@ impl Cluster {
         if let (Some(stop), Some(renewer)) = (lock.stop.take(), lock.renewer.take()) {
             let _ = stop.send(());
             // Let a renewal in flight finish, so that the version below is the last one written.
-            let _ = self.rt.block_on(renewer);
+            let _ = self.block_on(renewer);
         }
         if let Some(why) = &lock.state.lock().unwrap_or_else(|e| e.into_inner()).lost {
             tracing::debug!("not deleting the lock {}/{}: lost ({why})", lock.namespace, lock.name);

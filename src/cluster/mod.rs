@@ -3,7 +3,13 @@
 //! concurrency and a blocking interface, so the rest of the pipeline stays
 //! synchronous:
 //!
-//! - [`Cluster::connect`]: kubeconfig/context/namespace/in-cluster ([`config`]).
+//! - [`Cluster::connect`]: kubeconfig/context/namespace/in-cluster ([`config`]),
+//!   with a runtime of its own; [`Cluster::from_client`]: a `kube::Client`
+//!   made by the caller, driven by the caller's (multi-thread) runtime.
+//!   Either can be used from plain threads and from async code: called on a
+//!   runtime's thread, a method steps out of it ([`tokio::task::block_in_place`])
+//!   while it waits, and [`Cluster::run`] moves a whole use case to a
+//!   blocking thread.
 //! - [`Cluster::discover`]: group/version/kind -> resource and scope ([`Discovery`]).
 //! - [`Cluster::list`]: live objects, one LIST per resource and namespace; [`Cluster::get`] for single objects.
 //! - [`Cluster::apply`]: server-side apply (field manager [`keys::FIELD_MANAGER`]), dry-run or real.
@@ -20,6 +26,7 @@ mod discovery;
 pub mod lease;
 mod request;
 mod transport;
+pub mod watch;
 pub mod write;
 
 pub use config::{ConnectOptions, DEFAULT_CONCURRENCY, user_name};
@@ -35,9 +42,14 @@ use crate::error::{Error, Result};
 use crate::keys;
 use crate::model::Gvk;
 
-/// A connection to one cluster, with the runtime that drives its requests.
+/// A connection to one cluster, and the runtime that drives its requests.
 pub struct Cluster {
-    rt: tokio::runtime::Runtime,
+    /// The runtime [`Cluster::connect`] made (shut down in the background on drop,
+    /// so that dropping a `Cluster` inside async code is safe); `None` for
+    /// [`Cluster::from_client`], which uses the caller's.
+    own_runtime: Option<tokio::runtime::Runtime>,
+    /// Where requests run: the own runtime's handle, or the caller's.
+    handle: tokio::runtime::Handle,
     client: kube::Client,
     namespace: String,
     concurrency: usize,
@@ -99,16 +111,18 @@ impl Cluster {
             .enable_all()
             .build()
             .map_err(|e| Error::io("<tokio runtime>", e))?;
-        let config = rt.block_on(config::load(opts))?;
+        let handle = rt.handle().clone();
+        let config = drive(&handle, config::load(opts))?;
         let namespace = config.default_namespace.clone();
         let deadline = request::Deadline::default();
         let client = {
-            let _guard = rt.enter();
+            let _guard = handle.enter();
             transport::client(config, deadline.clone())?
         };
         let user = config::user_name(opts);
         Ok(Cluster {
-            rt,
+            own_runtime: Some(rt),
+            handle,
             client,
             namespace,
             concurrency: opts.concurrency.max(1),
@@ -116,6 +130,86 @@ impl Cluster {
             patch_schema: std::sync::OnceLock::new(),
             deadline,
         })
+    }
+
+    /// A `Cluster` over a client the caller built (its own TLS, auth and
+    /// timeouts; the run's deadline ([`Cluster::set_deadline`]) then stops
+    /// retries but does not cut a request in flight). Call it inside a
+    /// multi-thread tokio runtime, which drives every request: the blocking
+    /// methods wait on it from any thread (a current-thread runtime would
+    /// have to be blocked to wait, so it is refused). The default namespace
+    /// is the client's; requests in flight at once default to
+    /// [`DEFAULT_CONCURRENCY`] ([`Cluster::with_concurrency`]).
+    pub fn from_client(client: kube::Client) -> Result<Cluster> {
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+            Error::Usage("Cluster::from_client must be called inside a tokio runtime (multi-thread)".into())
+        })?;
+        if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+            return Err(Error::Usage(
+                "Cluster::from_client needs a multi-thread tokio runtime: a current-thread runtime cannot drive \
+                 requests while a blocking call waits on them"
+                    .into(),
+            ));
+        }
+        Ok(Cluster {
+            own_runtime: None,
+            handle,
+            namespace: client.default_namespace().to_string(),
+            client,
+            concurrency: DEFAULT_CONCURRENCY,
+            user: String::new(),
+            patch_schema: std::sync::OnceLock::new(),
+            deadline: request::Deadline::default(),
+        })
+    }
+
+    /// Requests in flight at once (at least 1).
+    pub fn with_concurrency(mut self, concurrency: usize) -> Cluster {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// The namespace for objects that do not set one.
+    pub fn with_namespace(mut self, namespace: &str) -> Cluster {
+        self.namespace = namespace.to_string();
+        self
+    }
+
+    /// The user name recorded in the sync history.
+    pub fn with_user(mut self, user: &str) -> Cluster {
+        self.user = user.to_string();
+        self
+    }
+
+    /// The client under this cluster (for requests this crate does not make).
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
+    /// Run `work` (a use case: render, diff, sync... all blocking) on a
+    /// blocking thread of the runtime and await it, so async code calls the
+    /// library without holding up a runtime thread. A panic in `work` comes
+    /// back as [`Error::Internal`].
+    pub async fn run<T, F>(self: &std::sync::Arc<Self>, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Cluster) -> Result<T> + Send + 'static,
+    {
+        let cluster = std::sync::Arc::clone(self);
+        match self.handle.spawn_blocking(move || work(&cluster)).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => Err(Error::from_panic(&*e.into_panic())),
+            Err(e) => Err(Error::Internal(format!("a cluster task ended early: {e}"))),
+        }
+    }
+
+    /// Wait for `future` on this cluster's runtime (see [`drive`]).
+    fn block_on<F>(&self, future: F) -> F::Output
+    where
+        F: std::future::Future + Send,
+        F::Output: Send,
+    {
+        drive(&self.handle, future)
     }
 
     /// Bound every request from now on by `at` (`None`: no bound): a
@@ -145,8 +239,11 @@ impl Cluster {
 
     /// Run futures with at most `concurrency` in flight (a slow one does not
     /// hold back the others), results in input order.
-    fn bounded<T, F: std::future::Future<Output = T>>(&self, futures: impl Iterator<Item = F>) -> Vec<T> {
-        let mut results: Vec<(usize, T)> = self.rt.block_on(
+    fn bounded<T: Send, F: std::future::Future<Output = T> + Send>(
+        &self,
+        futures: impl Iterator<Item = F> + Send,
+    ) -> Vec<T> {
+        let mut results: Vec<(usize, T)> = self.block_on(
             futures::stream::iter(futures.enumerate().map(|(i, f)| async move { (i, f.await) }))
                 .buffer_unordered(self.concurrency)
                 .collect(),
@@ -158,7 +255,7 @@ impl Cluster {
     /// Discover the resources of the group-versions of `gvks`.
     pub fn discover<'a>(&self, gvks: impl IntoIterator<Item = &'a Gvk>) -> Result<Discovery> {
         let gvs: BTreeSet<(String, String)> = gvks.into_iter().map(|g| (g.group.clone(), g.version.clone())).collect();
-        self.rt.block_on(discovery::discover(&self.client, &gvs, self.concurrency))
+        self.block_on(discovery::discover(&self.client, &gvs, self.concurrency))
     }
 
     /// Read collections, concurrently; each result holds the items of one
@@ -180,6 +277,34 @@ impl Cluster {
     /// from its metadata.
     pub fn apply(&self, objects: &[(&ResourceInfo, &Value)], opts: ApplyOptions) -> Vec<Result<Value>> {
         self.bounded(objects.iter().map(|(res, obj)| apply_one(&self.client, res, obj, opts)))
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks until its tasks end, which tokio forbids
+        // inside async code; nothing of ours needs to finish here.
+        if let Some(rt) = self.own_runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Wait for `future` on the runtime of `handle`, from any thread: on a
+/// thread of a multi-thread runtime by stepping out of it while waiting
+/// ([`tokio::task::block_in_place`]); on a current-thread runtime's thread,
+/// which must not block, from a scoped thread of its own; elsewhere directly.
+fn drive<F>(handle: &tokio::runtime::Handle, future: F) -> F::Output
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Err(_) => handle.block_on(future),
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| handle.block_on(future)),
+        Ok(_) => std::thread::scope(|s| {
+            s.spawn(|| handle.block_on(future)).join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        }),
     }
 }
 

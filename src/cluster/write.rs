@@ -101,9 +101,9 @@ impl Cluster {
         let generated = !dry_run && obj.pointer("/metadata/name").and_then(Value::as_str).is_none_or(str::is_empty);
         if generated {
             // A retry after a lost response would create a second object.
-            return self.rt.block_on(send_once(&self.client, &target, || req.create(&pp, body.clone())));
+            return self.block_on(send_once(&self.client, &target, || req.create(&pp, body.clone())));
         }
-        self.rt.block_on(send(&self.client, &target, || req.create(&pp, body.clone())))
+        self.block_on(send(&self.client, &target, || req.create(&pp, body.clone())))
     }
 
     /// Replace an object (PUT); `obj` carries the resourceVersion it expects.
@@ -115,7 +115,7 @@ impl Cluster {
         let req = kube::core::Request::new(res.collection_path(ns));
         let body = serde_json::to_vec(obj).map_err(|e| Error::Usage(e.to_string()))?;
         let pp = kube::api::PostParams { dry_run: false, field_manager: Some(crate::keys::FIELD_MANAGER.into()) };
-        self.rt.block_on(send(&self.client, &target, || req.replace(name, &pp, body.clone())))
+        self.block_on(send(&self.client, &target, || req.replace(name, &pp, body.clone())))
     }
 
     /// Write objects, each as its mode says, concurrently; with
@@ -155,7 +155,7 @@ impl Cluster {
         if let Some(s) = self.patch_schema.get() {
             return Ok(s.clone());
         }
-        let doc = self.rt.block_on(get_path(&self.client, "/openapi/v2"))?;
+        let doc = self.block_on(get_path(&self.client, "/openapi/v2"))?;
         let schema = std::sync::Arc::new(PatchSchema::from_openapi(doc));
         Ok(self.patch_schema.get_or_init(|| schema).clone())
     }
@@ -166,7 +166,7 @@ impl Cluster {
     pub fn discover_group_kinds(&self, group_kinds: &BTreeSet<String>) -> Result<BTreeMap<String, ResourceInfo>> {
         let groups: BTreeSet<String> =
             group_kinds.iter().map(|gk| gk.split_once('.').map_or("", |(_, g)| g).to_string()).collect();
-        let served = self.rt.block_on(served_versions(&self.client, &groups, self.concurrency))?;
+        let served = self.block_on(served_versions(&self.client, &groups, self.concurrency))?;
         // A kind may be served in a version other than its group's
         // preferred one (CronJob in batch/v1beta1 on a 1.20 server, where
         // batch prefers v1): look in the preferred version first, then in
@@ -198,7 +198,7 @@ impl Cluster {
 
     /// Every namespaced resource that can be listed, in its group's preferred version.
     pub fn namespaced_listable(&self) -> Result<Vec<ResourceInfo>> {
-        self.rt.block_on(namespaced_listable(&self.client, self.concurrency))
+        self.block_on(namespaced_listable(&self.client, self.concurrency))
     }
 }
 

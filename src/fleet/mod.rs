@@ -101,7 +101,9 @@ impl Member {
     }
 }
 
-fn read_kubeconfig(path: Option<&Path>) -> Result<Option<kube::config::Kubeconfig>> {
+/// The kubeconfig `path` names, else the default one (`KUBECONFIG`,
+/// `~/.kube/config`), else none (in a pod).
+pub fn read_kubeconfig(path: Option<&Path>) -> Result<Option<kube::config::Kubeconfig>> {
     match path {
         Some(p) => kube::config::Kubeconfig::read_from(p)
             .map(Some)
@@ -137,7 +139,7 @@ pub fn prepare(req: &FleetRequest, events: &dyn FleetEvents) -> Result<Vec<Membe
 }
 
 /// The repositories an Application's sources fetch (as the git cache names them).
-fn repositories(app: &Application, file: &Path) -> Vec<String> {
+pub fn repositories(app: &Application, file: &Path) -> Vec<String> {
     app.source
         .iter()
         .chain(app.sources.iter())
@@ -207,13 +209,8 @@ fn run_clusters<'m, T: Send>(
 }
 
 /// The message of a caught panic.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    let text = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".into());
-    format!("internal error (a bug; please report it): {text}")
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    Error::from_panic(payload).to_string()
 }
 
 fn run_one_cluster<'m, T>(
@@ -388,7 +385,7 @@ pub(crate) mod tests {
             rendered: Rendered {
                 objects: Vec::new(),
                 resolved: Resolved { parts: Vec::new(), default_namespace: None, app: None },
-                parameters: Default::default(),
+                record: Default::default(),
             },
         }
     }

@@ -7,10 +7,11 @@
 //! `--allow-repo-plugins`, `.kubectl-gitops/plugins/` at the source root
 //! (plugins run commands, so a config repo cannot bring its own unasked).
 //!
-//! When plugins run: for a chart written in Go templates (see
-//! [`super::chart`]), the first plugin whose `spec.discover` matches the
-//! source renders it; with `--plugin NAME`, that plugin renders any source.
-//! Built-in renderers always win otherwise, as in Argo CD.
+//! When plugins run: with `--plugin NAME` (or an Application's `plugin`
+//! block naming one), that plugin renders any source; an Application's
+//! `plugin` block without a name picks the first plugin whose
+//! `spec.discover` matches. Otherwise built-in renderers win, as in Argo CD,
+//! and a directory no built-in tool claims goes to a plugin that discovers it.
 //!
 //! The command runs in the source directory with the caller's environment
 //! plus Argo CD's (`ARGOCD_APP_NAME`, `ARGOCD_APP_NAMESPACE`,

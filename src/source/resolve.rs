@@ -564,15 +564,13 @@ impl ResolvedPart {
         let tool = self.options.tool.unwrap_or_else(|| detect(self.source.path())).name().to_string();
         if let Some(chart) = &self.chart {
             // As Argo CD records a chart source: the repository, the chart, its version.
-            let mut parameters = std::collections::BTreeMap::new();
-            parameters.insert("chart".to_string(), vec![chart.name.clone()]);
             return HistorySource {
                 repo_url: chart.repo.clone(),
                 path: String::new(),
                 target_revision: self.options.build.target_revision.clone().unwrap_or_default(),
                 revision: chart.version.clone(),
                 tool,
-                parameters,
+                render: crate::history::RenderRecord { chart: Some(chart.name.clone()), ..Default::default() },
             };
         }
         match &self.checkout {
@@ -582,7 +580,7 @@ impl ResolvedPart {
                 target_revision: co.revision.clone(),
                 revision: co.commit.clone(),
                 tool,
-                parameters: Default::default(),
+                render: Default::default(),
             },
             None => HistorySource { repo_url: self.source.path().display().to_string(), tool, ..Default::default() },
         }

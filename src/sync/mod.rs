@@ -123,6 +123,22 @@ impl Default for SyncOptions {
     }
 }
 
+/// A [`SyncUi`] for programs without a terminal: reports nothing, and
+/// confirms a prune only when built to (as `--yes` does).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unattended {
+    /// Answer to every prune confirmation.
+    pub confirm_prune: bool,
+}
+
+impl SyncUi for Unattended {
+    fn step(&mut self, _line: &str) {}
+    fn object(&mut self, _entry: &Entry, _dry_run: bool) {}
+    fn confirm_prune(&mut self, _items: &[LiveItem]) -> bool {
+        self.confirm_prune
+    }
+}
+
 /// Where progress goes and who confirms a prune (the CLI: stderr and a prompt).
 pub trait SyncUi {
     /// A phase/wave starts, or another notable step.

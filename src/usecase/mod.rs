@@ -19,7 +19,6 @@
 //! # Ok::<(), kubectl_gitops::Error>(())
 //! ```
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -28,6 +27,7 @@ use crate::applyset::ParentRef;
 use crate::cluster::{Cluster, compare};
 use crate::diff::{Action, DiffOptions, ObjectDiff, diff_object};
 use crate::error::{Error, Result};
+use crate::history::RenderRecord;
 use crate::history::{HistoryEntry, HistorySource};
 use crate::model::{Object, ObjectKey, Origin};
 use crate::normalize::{NormalizeOptions, ObjectSet, normalize};
@@ -45,11 +45,11 @@ pub struct SourceSpec {
     pub request: SourceRequest,
     /// Render settings (an Application's tool block overrides them).
     pub render: RenderOptions,
-    /// The render settings as the history records them (by flag name;
-    /// values that may be secrets as digests): what a sync writes into the
-    /// app's record, so that `status NAME`, `rollback` and a later sync can
-    /// render the app again.
-    pub parameters: BTreeMap<String, Vec<String>>,
+    /// The render settings as the history records them (values that may
+    /// be secrets as digests, files by path and digest): what a sync writes
+    /// into the app's record, so that `status APP` and `rollback` can render
+    /// the app again.
+    pub record: RenderRecord,
 }
 
 impl SourceSpec {
@@ -58,7 +58,7 @@ impl SourceSpec {
         SourceSpec {
             request: SourceRequest::Local { path: path.into(), root: None },
             render: RenderOptions::default(),
-            parameters: BTreeMap::new(),
+            record: RenderRecord::default(),
         }
     }
 
@@ -71,7 +71,7 @@ impl SourceSpec {
             *n = Some(name.to_string());
             *o |= offline;
         }
-        spec.parameters.insert("app-name".into(), vec![name.to_string()]);
+        spec.record.app_name = Some(name.to_string());
         spec
     }
 }
@@ -83,8 +83,8 @@ impl SourceSpec {
 pub struct Rendered {
     pub objects: Vec<Object>,
     pub resolved: Resolved,
-    /// The spec's recorded parameters (see [`SourceSpec::parameters`]).
-    pub parameters: BTreeMap<String, Vec<String>>,
+    /// The spec's render record (see [`SourceSpec::record`]).
+    pub record: RenderRecord,
 }
 
 impl Rendered {
@@ -127,14 +127,14 @@ impl Rendered {
                 normalize(self.objects.to_vec(), &NormalizeOptions { default_namespace: Some(namespace.to_string()) })?;
             h.revision = crate::status::local_revision(&set);
         }
-        let own = std::mem::take(&mut h.parameters);
-        h.parameters = self.parameters.clone();
-        h.parameters.extend(own);
-        h.parameters.insert("namespace".into(), vec![namespace.to_string()]);
-        let rest: Vec<String> = parts.map(|p| format!("{} {} {}", p.repo_url, p.revision, p.path)).collect();
-        if !rest.is_empty() {
-            h.parameters.insert("sources".into(), rest);
-        }
+        // The part's own record (a chart source names its chart) over the spec's.
+        let own = std::mem::take(&mut h.render);
+        h.render = RenderRecord {
+            namespace: Some(namespace.to_string()),
+            other_sources: parts.map(|p| format!("{} {} {}", p.repo_url, p.revision, p.path)).collect(),
+            chart: own.chart.or_else(|| self.record.chart.clone()),
+            ..self.record.clone()
+        };
         Ok(h)
     }
 }
@@ -147,7 +147,7 @@ pub fn render(spec: &SourceSpec) -> Result<Rendered> {
     for part in &resolved.parts {
         merge_source_objects(&mut objects, crate::render::render(&part.source, &part.options)?);
     }
-    Ok(Rendered { objects, resolved, parameters: spec.parameters.clone() })
+    Ok(Rendered { objects, resolved, record: spec.record.clone() })
 }
 
 /// The Application's `ignoreDifferences` as diff rules, and its write settings.
@@ -475,4 +475,67 @@ fn retry_policy(
 /// history (retried as its settings say). Progress goes to `ui`.
 pub fn sync(cluster: &Cluster, rendered: &Rendered, opts: &SyncOptions, ui: &mut dyn SyncUi) -> Result<SyncReport> {
     crate::sync::retry::sync_with_retry(cluster, rendered.objects.clone(), opts, ui)
+}
+
+/// A rollback: app `app` back to its history entry `id`.
+#[derive(Debug, Clone)]
+pub struct RollbackRequest {
+    pub app: String,
+    pub id: u64,
+    /// Roll back although the Application has automated sync (which would undo it).
+    pub force: bool,
+    /// How the sync of that entry runs (its parent kind is the app's).
+    pub sync: SyncRequest,
+    /// Git settings for fetching the recorded commit.
+    pub git: crate::source::git::GitOptions,
+    /// Chart repository settings (credentials, the cache), for a chart
+    /// source or a chart's dependencies.
+    pub repos: crate::source::chartrepo::RepoOptions,
+}
+
+/// The entry a rollback goes back to, and what the sync of it did.
+#[derive(Debug, Clone)]
+pub struct RollbackReport {
+    pub entry: HistoryEntry,
+    pub sync: SyncReport,
+}
+
+/// Sync app `req.app` as its history entry `req.id` recorded it (see
+/// [`crate::rollback::source_spec`]); `on_start` hears which entry and
+/// source before anything is written. The sync is recorded as a new entry.
+pub fn rollback(
+    cluster: &Cluster,
+    req: &RollbackRequest,
+    on_start: &mut dyn FnMut(&HistoryEntry),
+    ui: &mut dyn SyncUi,
+) -> Result<RollbackReport> {
+    let namespace = cluster.default_namespace().to_string();
+    let reference = req.sync.parent_kind.reference(&namespace, &req.app);
+    let parent = crate::sync::parent::read(cluster, reference, false)?;
+    let Some(entry) = crate::history::find(&parent.history, req.id).cloned() else {
+        let ids: Vec<String> = parent.history.iter().map(|e| e.id.to_string()).collect();
+        return Err(Error::Usage(format!(
+            "app {:?} has no history entry {} (entries: {})",
+            req.app,
+            req.id,
+            if ids.is_empty() { "none".to_string() } else { ids.join(", ") }
+        )));
+    };
+    let spec = crate::rollback::source_spec(&entry, &req.app, &namespace, req.git.clone(), req.repos.clone())?;
+    let rendered = render(&spec)?;
+    let automated =
+        rendered.resolved.app.as_ref().is_some_and(|a| {
+            a.sync_policy.as_ref().and_then(|p| p.automated.as_ref()).is_some_and(|auto| auto.enabled)
+        });
+    if automated && !req.force {
+        return Err(Error::Refused(format!(
+            "{}: the Application has automated sync, which would undo a rollback (Argo CD refuses it too); \
+             turn automated sync off, or pass --force",
+            entry.source.render.app_file.as_deref().unwrap_or(&entry.source.repo_url)
+        )));
+    }
+    on_start(&entry);
+    let opts = sync_options(&req.sync, &req.app, &rendered, cluster)?;
+    let report = sync(cluster, &rendered, &opts, ui)?;
+    Ok(RollbackReport { entry, sync: report })
 }

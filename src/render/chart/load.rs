@@ -18,7 +18,7 @@ use crate::source::LocalSource;
 use crate::yaml::{Dialect, parse_one};
 
 /// The annotation in `Chart.yaml` that names a chart's template language:
-/// `jinja` (rendered natively) or `go` (helm's syntax, rendered by a plugin).
+/// `jinja` (minijinja) or `go` (helm's syntax, our own Go template engine); both render natively.
 pub const TEMPLATE_ENGINE_ANNOTATION: &str = crate::keys::CHART_TEMPLATE_ENGINE;
 
 /// Template files the renderer reads, by extension.

@@ -12,6 +12,7 @@ use super::kustomization::{Kustomization, Loaded, load};
 use super::resource::{Behavior, KOrigin, Res, relative_path};
 use super::vars::{self, VarSet};
 use super::{Build, KustError, crds, openapi, patch, plugins, replacements, transform};
+use crate::error::Error;
 use crate::render::decode_manifests;
 use crate::yaml::Dialect;
 
@@ -54,7 +55,8 @@ impl<'b> Target<'b> {
 
     fn restricted(&self, rel: &str) -> Result<PathBuf, String> {
         let joined = crate::source::lexical_normalize(&self.dir.join(rel));
-        let real = joined.canonicalize().unwrap_or_else(|_| joined.clone());
+        // A missing file inside the root is checked as written (kustomize's message first).
+        let real = self.locate(rel)?.unwrap_or_else(|| joined.clone());
         if !self.build.opts.unrestricted_files && !real.starts_with(&self.dir) {
             return Err(format!(
                 "security; file '{}' is not in or below '{}'",
@@ -63,6 +65,23 @@ impl<'b> Target<'b> {
             ));
         }
         self.build.src.confine(&joined).map_err(|e| e.to_string())
+    }
+
+    /// Where `entry` (a path as the kustomization writes it) really is:
+    /// `None` when nothing is there. A path that leaves the source root,
+    /// lexically or through a symlink, is refused naming it as written,
+    /// before anything outside is looked at: the error says neither where
+    /// it leads nor whether something exists there.
+    fn locate(&self, entry: &str) -> Result<Option<PathBuf>, String> {
+        let joined = crate::source::lexical_normalize(&self.dir.join(entry));
+        match self.build.src.confine(&joined) {
+            Ok(real) => Ok(Some(real)),
+            Err(Error::PathEscape { root, detail, .. }) => {
+                Err(Error::PathEscape { path: PathBuf::from(entry), root, detail }.to_string())
+            }
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     /// kustomize's `accumulateTarget`.
@@ -100,14 +119,15 @@ impl<'b> Target<'b> {
                 ));
             }
             let joined = crate::source::lexical_normalize(&self.dir.join(entry));
-            if joined.is_dir() {
+            let located = self.locate(entry).map_err(|e| format!("accumulating resources from '{entry}': {e}"))?;
+            if located.as_ref().is_some_and(|real| real.is_dir()) {
                 let (sub, sub_acc) = self
                     .build_subdir(&joined, false)
                     .map_err(|e| format!("accumulation err='accumulating resources from '{entry}': {e}'"))?;
                 append_all(ra, sub)?;
                 self.absorb_sub(acc, sub_acc, &joined)?;
             } else {
-                let text = if joined.exists() {
+                let text = if located.is_some() {
                     self.read_file(entry)
                 } else {
                     Err(format!(
@@ -161,7 +181,7 @@ impl<'b> Target<'b> {
                 return Err(format!("{}: unsupported remote component '{entry}'", self.label));
             }
             let joined = crate::source::lexical_normalize(&self.dir.join(entry));
-            if !joined.is_dir() {
+            if !self.locate(entry)?.is_some_and(|real| real.is_dir()) {
                 return Err(format!("must build at directory: '{}'", self.build.display(&joined)));
             }
             self.build.src.confine(&joined).map_err(|e| e.to_string())?;

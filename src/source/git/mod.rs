@@ -97,6 +97,26 @@ pub fn checkout(spec: &GitSpec, cache: &Cache) -> Result<Checkout> {
     }
 }
 
+/// Fetch repository `repo` (a URL) into the cache now, without checking
+/// anything out: a later [`checkout`] with `offline` resolves against what
+/// this fetched (the agent fetches each repository once per round). A
+/// local path is read in place: nothing to fetch. A damaged cached copy
+/// is fetched again from scratch.
+pub fn fetch(repo: &str, options: &GitOptions, cache: &Cache) -> Result<()> {
+    let url = RepoUrl::parse(repo)?;
+    if url.local_path.is_some() {
+        return Ok(());
+    }
+    let lock = cache::lock(cache, &url)?;
+    match cache::open(cache, &url, false, &lock).and_then(|r| cache::fetch(&r, &url, options)) {
+        Err(Error::GitDamaged { message, .. }) => {
+            tracing::warn!("the cached copy of {} is damaged ({message}); fetching it again", url.redacted());
+            cache::fetch(&cache::recreate(cache, &url, &lock)?, &url, options)
+        }
+        other => other,
+    }
+}
+
 /// One checkout's inputs, resolved.
 struct Target<'a> {
     spec: &'a GitSpec,
