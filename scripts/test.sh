@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-git.sh
-# The OCI registry of the chart tests (tests/chart_oci.rs).
+# The OCI registry and skopeo of the chart and image-update tests (tests/chart_oci.rs, tests/image_registry.rs, tests/image_update.rs).
 bash scripts/install-test-registry.sh
 # A real helm for the chart differential tests (skipped, visibly, if it cannot be installed).
 KUBECTL_GITOPS_HELM="$(bash scripts/install-helm.sh || true)"

@@ -504,3 +504,56 @@ fn plugins_are_discovered_and_get_their_parameters() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(json_items(&r.stdout)[0]["data"], serde_json::json!({"size": "3", "list": "b"}));
 }
+
+/// `.argocd-source.yaml` and `.argocd-source-<app>.yaml` in the source
+/// directory, committed to the repository, change what the app renders (as
+/// Argo CD's repo server merges them); `path` in them is ignored.
+#[test]
+fn argocd_source_override_files_are_merged_onto_the_source() {
+    let repo = Repo::new();
+    repo.write("kust/kustomization.yaml", "resources: [deploy.yaml]\n");
+    repo.write(
+        "kust/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: registry.example/team/web:1.0.0\n",
+    );
+    repo.write(".argocd-source-web.yaml", "kustomize:\n  namePrefix: wrong-dir-\n");
+    repo.write("kust/.argocd-source.yaml", "kustomize:\n  namePrefix: shared-\n  commonLabels: {from: shared}\n");
+    repo.write(
+        "kust/.argocd-source-web.yaml",
+        "path: plain\nkustomize:\n  images:\n  - registry.example/team/web:1.2.3\n  commonLabels: {app: web}\n",
+    );
+    repo.write("plain/cm.yaml", &cm("not-this"));
+    repo.commit("overrides");
+    let file = repo.tmp.path().join("app.yaml");
+    let block = "    kustomize:\n      images: ['registry.example/team/web:0.9']\n      commonLabels: {owner: a}\n";
+    std::fs::write(&file, app("web", "work", "kust", block, "")).unwrap();
+    let env = Env::new();
+    let r = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let items = json_items(&r.stdout);
+    assert_eq!(items.len(), 1, "{}", r.stdout);
+    let d = &items[0];
+    assert_eq!(d["metadata"]["name"], "shared-web");
+    let labels = &d["metadata"]["labels"];
+    assert_eq!(
+        (labels["owner"].as_str(), labels["from"].as_str(), labels["app"].as_str()),
+        (Some("a"), Some("shared"), Some("web"))
+    );
+    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], "registry.example/team/web:1.2.3");
+    // Another Application on the same path gets the shared file only.
+    std::fs::write(&file, app("api", "work", "kust", block, "")).unwrap();
+    let r = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap(), "-o", "json"]);
+    let d = &json_items(&r.stdout)[0];
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"], "registry.example/team/web:0.9",
+        "{}",
+        r.stderr
+    );
+    // A wrong type names the file and the field.
+    repo.write("kust/.argocd-source-web.yaml", "kustomize:\n  images: registry.example/team/web:1.2.3\n");
+    repo.commit("broken override");
+    std::fs::write(&file, app("web", "work", "kust", block, "")).unwrap();
+    let r = env.run(repo.tmp.path(), &["render", "--app", file.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains(".argocd-source-web.yaml") && r.stderr.contains("kustomize.images"), "{}", r.stderr);
+}

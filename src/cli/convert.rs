@@ -412,3 +412,29 @@ pub fn git_settings(req: &SourceRequest) -> GitOptions {
         SourceRequest::Local { .. } | SourceRequest::Chart(_) => GitOptions::default(),
     }
 }
+
+/// `image-update` flags as the run's settings.
+pub fn image_update_settings(args: &crate::cli::ImageUpdateArgs) -> crate::imageupdate::update::UpdateSettings {
+    use crate::imageupdate::registry::RegistrySettings;
+    crate::imageupdate::update::UpdateSettings {
+        registries: RegistrySettings {
+            plain_http: args.plain_http,
+            insecure: args.insecure_registries.clone(),
+            ca_file: args.ca_file.clone(),
+            docker_config: args.registry_config.clone(),
+            rate_limit: args.rate_limit,
+            cluster: crate::cluster::ConnectOptions {
+                kubeconfig: args.kubeconfig.clone(),
+                context: args.context.clone(),
+                namespace: None,
+                concurrency: crate::cluster::DEFAULT_CONCURRENCY,
+            },
+            ..RegistrySettings::default()
+        },
+        git: GitOptions::from_env(),
+        push: args.push,
+        author_name: args.git_commit_user.clone(),
+        author_email: args.git_commit_email.clone(),
+        attempts: args.push_attempts,
+    }
+}

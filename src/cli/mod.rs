@@ -10,6 +10,7 @@ pub mod convert;
 mod fleet;
 mod fleet_report;
 mod fleet_ui;
+mod image_update;
 pub mod progress;
 pub mod run;
 mod values;
@@ -75,6 +76,8 @@ pub enum Command {
     List(ListArgs),
     /// Sync an app again as history entry ID recorded it (its commit and render flags).
     Rollback(RollbackArgs),
+    /// Update images to the newest allowed tags and write them back to git, as Argo CD Image Updater does (its annotations).
+    ImageUpdate(ImageUpdateArgs),
     /// Keep clusters equal to git: reconcile every Application with automated sync, poll and take webhooks,
     /// heal drift (pull mode; see docs/agent.md).
     Agent(AgentArgs),
@@ -511,6 +514,52 @@ pub struct AppsArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = AppsFormat::Table)]
     pub output: AppsFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ImageUpdateArgs {
+    /// An Argo CD Application file, or a directory of them (those with an image-list annotation are updated).
+    #[arg(short = 'f', long = "app", value_name = "FILE_OR_DIR", default_value = ".")]
+    pub app: PathBuf,
+    /// Only these Applications (by name).
+    #[arg(value_name = "APP")]
+    pub apps: Vec<String>,
+    /// Plan only: print the changes as a table and the files' diff; nothing is committed.
+    #[arg(long, conflicts_with = "push")]
+    pub dry_run: bool,
+    /// Commit the changes and push them to the write branch (without it, the run only plans).
+    #[arg(long)]
+    pub push: bool,
+    /// Talk to every registry over plain HTTP.
+    #[arg(long)]
+    pub plain_http: bool,
+    /// A registry (host[:port]) reached over plain HTTP; repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registries: Vec<String>,
+    /// PEM certificates to trust besides the system's, for registries.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// The Docker config file with registry credentials (default: $DOCKER_CONFIG/config.json, ~/.docker/config.json).
+    #[arg(long, value_name = "FILE")]
+    pub registry_config: Option<PathBuf>,
+    /// Most requests a second to one registry (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = crate::imageupdate::registry::DEFAULT_RATE_LIMIT)]
+    pub rate_limit: u32,
+    /// The commit author's name.
+    #[arg(long, value_name = "NAME", default_value = crate::imageupdate::update::DEFAULT_AUTHOR.0)]
+    pub git_commit_user: String,
+    /// The commit author's email.
+    #[arg(long, value_name = "EMAIL", default_value = crate::imageupdate::update::DEFAULT_AUTHOR.1)]
+    pub git_commit_email: String,
+    /// The kubeconfig for pull-secret Secrets (default: $KUBECONFIG, ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context for pull-secret Secrets.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Push attempts when others push first (each after fetching the new head).
+    #[arg(long, value_name = "N", default_value_t = crate::imageupdate::update::DEFAULT_ATTEMPTS)]
+    pub push_attempts: usize,
 }
 
 /// `history` output formats.

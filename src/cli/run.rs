@@ -40,6 +40,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             diff_cmd(args, color.stdout)
         }
         Command::Apps(args) => apps_cmd(args),
+        Command::ImageUpdate(args) => super::image_update::run(args),
         Command::Sync(mut args) => {
             split_file_flags(&mut args.source)?;
             if super::fleet::take_app_names(&mut args.source, &mut args.apps, args.all)? {

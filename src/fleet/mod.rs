@@ -373,6 +373,7 @@ pub(crate) mod tests {
             sync_policy: None,
             ignore_differences: Vec::new(),
             revision_history_limit: None,
+            annotations: Default::default(),
             file: format!("apps/{name}.yaml:1"),
             warnings: Vec::new(),
         };

@@ -20,6 +20,12 @@ use crate::error::{Error, Result};
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 /// Docker's schema 2 manifest media type.
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+/// The OCI image index media type (a multi-platform image).
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// Docker's manifest list media type (a multi-platform image).
+pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+/// Every manifest and index media type of images.
+pub const IMAGE_MEDIA_TYPES: [&str; 4] = [OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_MANIFEST_LIST];
 /// The layer media type of a Helm chart's archive.
 pub const HELM_CHART_LAYER: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
 /// Most pages of a tags list followed.
@@ -35,6 +41,35 @@ pub struct Registry {
     credential: Option<Credential>,
     /// Bearer tokens by scope.
     tokens: Mutex<HashMap<String, String>>,
+    /// At most this many requests a second to the registry (token requests included).
+    pacer: Option<Pacer>,
+}
+
+/// Spaces requests evenly: each waits for the slot after the previous one's.
+struct Pacer {
+    interval: std::time::Duration,
+    next: tokio::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Pacer {
+    async fn wait(&self) {
+        let mut next = self.next.lock().await;
+        let now = tokio::time::Instant::now();
+        let at = next.filter(|t| *t > now).unwrap_or(now);
+        *next = Some(at + self.interval);
+        drop(next);
+        tokio::time::sleep_until(at).await;
+    }
+}
+
+/// One entry of an image index: a platform's manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub digest: String,
+    pub media_type: String,
+    pub os: String,
+    pub architecture: String,
+    pub variant: Option<String>,
 }
 
 /// A manifest as fetched.
@@ -46,6 +81,38 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// Is this an image index (OCI) or manifest list (Docker)?
+    pub fn is_index(&self) -> bool {
+        matches!(self.media_type.as_str(), OCI_INDEX | DOCKER_MANIFEST_LIST)
+            || (self.json.get("manifests").is_some() && self.json.get("layers").is_none())
+    }
+
+    /// The config blob's digest of an image manifest.
+    pub fn config_digest(&self) -> Option<&str> {
+        self.json.get("config").and_then(|c| c.get("digest")).and_then(Value::as_str)
+    }
+
+    /// The entries of an index, with their platforms (empty strings when an entry names none).
+    pub fn index_entries(&self) -> Vec<IndexEntry> {
+        let s = |v: Option<&Value>, k: &str| v.and_then(|p| p.get(k)).and_then(Value::as_str).map(String::from);
+        self.json
+            .get("manifests")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|m| {
+                let platform = m.get("platform");
+                Some(IndexEntry {
+                    digest: m.get("digest")?.as_str()?.to_string(),
+                    media_type: s(Some(m), "mediaType").unwrap_or_default(),
+                    os: s(platform, "os").unwrap_or_default(),
+                    architecture: s(platform, "architecture").unwrap_or_default(),
+                    variant: s(platform, "variant").filter(|v| !v.is_empty()),
+                })
+            })
+            .collect()
+    }
+
     /// The layers with `media_type`: (digest, size).
     pub fn layers(&self, media_type: &str) -> Vec<(String, u64)> {
         self.json
@@ -104,7 +171,29 @@ impl Registry {
     /// client's options allow it (helm's `--plain-http`), else HTTPS.
     pub fn new(http: HttpClient, host: &str, credential: Option<Credential>) -> Self {
         let scheme = if http.options().plain_http { "http" } else { "https" };
-        Registry { http, scheme, host: host.to_ascii_lowercase(), credential, tokens: Mutex::new(HashMap::new()) }
+        Registry {
+            http,
+            scheme,
+            host: host.to_ascii_lowercase(),
+            credential,
+            tokens: Mutex::new(HashMap::new()),
+            pacer: None,
+        }
+    }
+
+    /// At most `per_second` requests a second to this registry (0: no limit).
+    pub fn with_rate_limit(mut self, per_second: u32) -> Self {
+        self.pacer = (per_second > 0).then(|| Pacer {
+            interval: std::time::Duration::from_secs(1) / per_second,
+            next: tokio::sync::Mutex::new(None),
+        });
+        self
+    }
+
+    async fn pace(&self) {
+        if let Some(p) = &self.pacer {
+            p.wait().await;
+        }
     }
 
     pub fn host(&self) -> &str {
@@ -135,6 +224,7 @@ impl Registry {
             Some(t) => req.clone().credential(Some(Credential::Bearer(t.clone()))),
             None => req.clone(),
         };
+        self.pace().await;
         let resp = self.http.get(&first).await?;
         if resp.status != 401 {
             return Ok(resp);
@@ -144,6 +234,7 @@ impl Registry {
         match scheme.as_str() {
             "basic" if self.credential.is_some() => {
                 let basic = self.credential.clone().filter(|c| matches!(c, Credential::Basic { .. }));
+                self.pace().await;
                 self.http.get(&req.credential(basic)).await
             }
             "bearer" => {
@@ -151,6 +242,7 @@ impl Registry {
                 if let Ok(mut t) = self.tokens.lock() {
                     t.insert(scope.to_string(), token.clone());
                 }
+                self.pace().await;
                 self.http.get(&req.credential(Some(Credential::Bearer(token)))).await
             }
             _ => Ok(resp),
@@ -185,6 +277,7 @@ impl Registry {
             }
             _ => None,
         };
+        self.pace().await;
         let resp = self.http.get(&Request { url: url.clone(), headers: Vec::new(), credential }).await?.success()?;
         let json: Value = serde_json::from_slice(&resp.body)
             .map_err(|e| Error::Http { url: display_url(&url), message: format!("invalid token answer: {e}") })?;
@@ -234,11 +327,14 @@ impl Registry {
     /// The manifest of `repository` at `reference` (a tag or a digest),
     /// checked against the digest when one was asked for.
     pub async fn manifest(&self, repository: &str, reference: &str) -> Result<Manifest> {
+        self.manifest_accepting(repository, reference, &[OCI_MANIFEST, DOCKER_MANIFEST]).await
+    }
+
+    /// [`Registry::manifest`] accepting the given media types (e.g.
+    /// [`IMAGE_MEDIA_TYPES`], indexes included).
+    pub async fn manifest_accepting(&self, repository: &str, reference: &str, accept: &[&str]) -> Result<Manifest> {
         let scope = format!("repository:{repository}:pull");
-        let resp = self
-            .get(&format!("/v2/{repository}/manifests/{reference}"), &[OCI_MANIFEST, DOCKER_MANIFEST], &scope)
-            .await?
-            .success()?;
+        let resp = self.get(&format!("/v2/{repository}/manifests/{reference}"), accept, &scope).await?.success()?;
         let digest = format!("sha256:{}", sha256_hex(&resp.body));
         if reference.starts_with("sha256:") && reference != digest {
             return Err(Error::Http {
@@ -288,8 +384,14 @@ pub fn docker_config_path(path: Option<&Path>) -> Option<PathBuf> {
 /// no credential; credential helpers (`credsStore`) are not run.
 pub fn docker_credential(config: &Path, registry: &str) -> Result<Option<Credential>> {
     let Ok(text) = std::fs::read_to_string(config) else { return Ok(None) };
-    let json: Value = serde_json::from_str(&text)
-        .map_err(|e| Error::Usage(format!("{}: invalid Docker config: {e}", config.display())))?;
+    docker_credential_in(&text, &config.display().to_string(), registry)
+}
+
+/// [`docker_credential`] from a Docker config's text (a pull Secret's
+/// `.dockerconfigjson`); `label` names it in errors.
+pub fn docker_credential_in(text: &str, label: &str, registry: &str) -> Result<Option<Credential>> {
+    let json: Value =
+        serde_json::from_str(text).map_err(|e| Error::Usage(format!("{label}: invalid Docker config: {e}")))?;
     let key = |k: &str| {
         let k = k.split_once("://").map_or(k, |(_, rest)| rest);
         k.split('/').next().unwrap_or("").to_ascii_lowercase()
@@ -302,7 +404,7 @@ pub fn docker_credential(config: &Path, registry: &str) -> Result<Option<Credent
         .map(|(_, v)| v)
     else {
         if json.get("credsStore").is_some() || json.get("credHelpers").is_some() {
-            tracing::debug!("{}: credential helpers are not run; no entry for {registry} in auths", config.display());
+            tracing::debug!("{}: credential helpers are not run; no entry for {registry} in auths", label);
         }
         return Ok(None);
     };
@@ -313,9 +415,7 @@ pub fn docker_credential(config: &Path, registry: &str) -> Result<Option<Credent
             .decode(auth.trim())
             .ok()
             .and_then(|d| String::from_utf8(d).ok())
-            .ok_or_else(|| {
-                Error::Usage(format!("{}: auths.{registry}.auth is not base64 user:password", config.display()))
-            })?;
+            .ok_or_else(|| Error::Usage(format!("{}: auths.{registry}.auth is not base64 user:password", label)))?;
         let (username, password) = decoded.split_once(':').unwrap_or((&decoded, ""));
         let password = s("identitytoken").unwrap_or_else(|| password.to_string());
         return Ok(Some(Credential::Basic { username: username.to_string(), password }));

@@ -224,6 +224,12 @@ fn resolve_parts<'f>(
                     continue;
                 }
                 let co = git::checkout(&git_spec(&app, src, file, revision.as_deref(), *offline, git)?, &cache)?;
+                // `.argocd-source.yaml` and `.argocd-source-<app>.yaml` in the source directory.
+                let (merged, applied) = app::apply_overrides(src, &app.name, &co.source)?;
+                for f in &applied {
+                    tracing::debug!("{field}: parameter overrides from {}", co.source.display_path(f));
+                }
+                let src = &merged;
                 // `None`: a config management plugin renders it.
                 let tool = src.tool(co.source.path()).map_err(&app_error)?;
                 let mut options = base.clone();

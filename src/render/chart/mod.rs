@@ -26,7 +26,7 @@ pub mod ignore;
 pub mod jinja_compat;
 pub mod load;
 pub mod schema;
-pub mod semver;
+pub use crate::semver;
 pub mod strvals;
 pub mod values;
 

@@ -77,6 +77,11 @@ impl<'a> Fields<'a> {
         if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
     }
 
+    /// The whole mapping as written (null: an empty mapping).
+    pub fn raw(&self) -> Value {
+        Value::Object(self.map.cloned().unwrap_or_default())
+    }
+
     /// The raw value of `key` (null counts as absent).
     pub fn get(&mut self, key: &'static str) -> Option<&'a Value> {
         self.seen.push(key);

@@ -9,11 +9,13 @@
 mod destination;
 mod fields;
 mod kustomize_edit;
+mod overrides;
 mod read;
 mod show;
 mod spec;
 
 pub use destination::{IN_CLUSTER_SERVER, ResolvedDestination, resolve_destination};
+pub use overrides::{SHARED_OVERRIDE_FILE, app_override_file, apply_overrides};
 pub use show::{AppRow, AppsFormat, write_apps};
 pub use spec::*;
 

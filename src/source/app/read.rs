@@ -28,7 +28,22 @@ pub(crate) fn read_application(loc: &Loc, doc: &Value) -> Result<Application> {
     if let Some(ns) = namespace.as_deref().filter(|ns| !crate::model::is_dns1123_label(ns)) {
         return Err(loc.err("metadata.namespace", format!("{ns:?} is not a valid namespace name")));
     }
-    for k in ["labels", "annotations", "finalizers", "uid", "resourceVersion", "generation", "creationTimestamp"] {
+    // Annotations other tools read (Image Updater): strings; anything else is named and left out.
+    let annotations = match meta.get("annotations") {
+        Some(Value::Object(m)) => m
+            .iter()
+            .filter_map(|(k, v)| match v {
+                Value::String(s) => Some((k.clone(), s.clone())),
+                _ => {
+                    loc.warn(&format!("metadata.annotations.{k}"), "not a string (quote it); ignored");
+                    None
+                }
+            })
+            .collect(),
+        Some(_) => return Err(loc.err("metadata.annotations", "expected a mapping")),
+        None => Default::default(),
+    };
+    for k in ["labels", "finalizers", "uid", "resourceVersion", "generation", "creationTimestamp"] {
         meta.accept(k);
     }
     meta.accept("managedFields");
@@ -86,13 +101,15 @@ pub(crate) fn read_application(loc: &Loc, doc: &Value) -> Result<Application> {
         sync_policy,
         ignore_differences,
         revision_history_limit,
+        annotations,
         file: format!("{}:{}", loc.file, loc.line),
         warnings: loc.warnings.borrow().clone(),
     })
 }
 
-fn read_source(mut f: Fields<'_>) -> Result<AppSource> {
+pub(crate) fn read_source(mut f: Fields<'_>) -> Result<AppSource> {
     let src = AppSource {
+        raw: f.raw(),
         repo_url: f.string("repoURL")?.unwrap_or_default(),
         target_revision: f.string("targetRevision")?.filter(|r| !r.is_empty()).unwrap_or_else(|| "HEAD".into()),
         path: f.string("path")?.unwrap_or_default(),

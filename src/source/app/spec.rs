@@ -27,6 +27,9 @@ pub struct Application {
     pub ignore_differences: Vec<IgnoreDifference>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revision_history_limit: Option<i64>,
+    /// `metadata.annotations` (Argo CD Image Updater reads its settings there).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
     /// `file:line` of the document.
     pub file: String,
     #[serde(skip)]
@@ -55,6 +58,9 @@ pub struct AppSource {
     pub helm: Option<HelmSpec>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plugin: Option<PluginSpec>,
+    /// The source as written (what `.argocd-source*.yaml` overrides merge onto).
+    #[serde(skip)]
+    pub raw: Value,
 }
 
 /// `source.directory`.

@@ -309,3 +309,13 @@ fn plugin_blocks_become_plugin_environment() {
     assert_eq!(params[0], serde_json::json!({"name": "image-tag", "string": "v1"}));
     assert_eq!(params[1]["array"], serde_json::json!(["a", "b"]));
 }
+
+#[test]
+fn annotations_are_kept_when_strings() {
+    let app = one(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\n  annotations:\n    argocd-image-updater.argoproj.io/image-list: nginx\n    argocd.argoproj.io/sync-wave: 1\nspec:\n  source: {repoURL: r, path: p}\n  destination: {namespace: d}\n",
+    );
+    assert_eq!(app.annotations.len(), 1);
+    assert_eq!(app.annotations["argocd-image-updater.argoproj.io/image-list"], "nginx");
+    assert!(app.warnings.iter().any(|w| w.contains("sync-wave") && w.contains("not a string")), "{:?}", app.warnings);
+}

@@ -97,7 +97,7 @@ pub(crate) fn is_damage(e: &git2::Error) -> bool {
     }
 }
 
-fn git_error(url: &RepoUrl, secrets: &[String], what: &str, e: &git2::Error) -> Error {
+pub(super) fn git_error(url: &RepoUrl, secrets: &[String], what: &str, e: &git2::Error) -> Error {
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let message = scrub(&format!("{what}: {}", e.message()), &secrets);
     if is_damage(e) {
@@ -109,7 +109,7 @@ fn git_error(url: &RepoUrl, secrets: &[String], what: &str, e: &git2::Error) -> 
 /// libgit2's connect and read/write timeouts (process-wide), from
 /// [`TIMEOUT_ENV`]: a server that stops answering mid-fetch fails the fetch
 /// instead of hanging the run.
-fn set_timeouts() {
+pub(super) fn set_timeouts() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let secs = std::env::var(TIMEOUT_ENV)

@@ -14,6 +14,7 @@
 mod auth;
 mod cache;
 mod options;
+mod push;
 mod snapshots;
 mod tree;
 mod url;
@@ -24,6 +25,7 @@ pub use options::{
     DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_FILES, GitOptions, MAX_BYTES_ENV, MAX_DEPTH_ENV, MAX_FILES_ENV,
     SnapshotLimits, TOKEN_HOSTS_ENV, normalize_hosts,
 };
+pub use push::{PushOutcome, WriteRepo};
 pub(crate) use tree::private_dir;
 pub use url::{RepoUrl, Transport, redact_url, scrub};
 
