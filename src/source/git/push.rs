@@ -47,18 +47,28 @@ impl WriteRepo {
         auth.borrow().secrets()
     }
 
-    /// The remote's default branch (what its `HEAD` points to).
-    pub fn default_branch(&self) -> Result<String> {
+    /// An anonymous remote for the repository's URL.
+    fn remote(&self, secrets: &[String]) -> Result<git2::Remote<'_>> {
+        self.repo
+            .remote_anonymous(self.url.fetch_url())
+            .map_err(|e| git_error(&self.url, secrets, "invalid remote", &e))
+    }
+
+    /// A remote connected for fetching (its ref list read), with the secrets to redact from errors.
+    fn connected(&self) -> Result<(git2::Remote<'_>, Vec<String>)> {
         set_timeouts();
         let auth = RefCell::new(Auth::new(&self.url, &self.options));
         let secrets = Self::secrets(&auth);
-        let mut remote = self
-            .repo
-            .remote_anonymous(self.url.fetch_url())
-            .map_err(|e| git_error(&self.url, &secrets, "invalid remote", &e))?;
+        let mut remote = self.remote(&secrets)?;
         remote
             .connect_auth(git2::Direction::Fetch, Some(callbacks(&auth)), None)
             .map_err(|e| git_error(&self.url, &secrets, "cannot connect", &e))?;
+        Ok((remote, secrets))
+    }
+
+    /// The remote's default branch (what its `HEAD` points to).
+    pub fn default_branch(&self) -> Result<String> {
+        let (remote, secrets) = self.connected()?;
         let branch = remote.default_branch().map_err(|e| git_error(&self.url, &secrets, "no default branch", &e))?;
         let name = branch.as_str().unwrap_or_default().trim_start_matches("refs/heads/").to_string();
         if name.is_empty() {
@@ -69,16 +79,7 @@ impl WriteRepo {
 
     /// Fetch `branch`; its commit, or `None` when the remote has no such branch.
     pub fn fetch(&self, branch: &str) -> Result<Option<Oid>> {
-        set_timeouts();
-        let auth = RefCell::new(Auth::new(&self.url, &self.options));
-        let secrets = Self::secrets(&auth);
-        let mut remote = self
-            .repo
-            .remote_anonymous(self.url.fetch_url())
-            .map_err(|e| git_error(&self.url, &secrets, "invalid remote", &e))?;
-        remote
-            .connect_auth(git2::Direction::Fetch, Some(callbacks(&auth)), None)
-            .map_err(|e| git_error(&self.url, &secrets, "cannot connect", &e))?;
+        let (mut remote, secrets) = self.connected()?;
         let wanted = format!("refs/heads/{branch}");
         let exists = remote
             .list()
@@ -140,10 +141,7 @@ impl WriteRepo {
         self.repo
             .reference(&local, commit, true, "image update")
             .map_err(|e| git_error(&self.url, &secrets, "cannot push", &e))?;
-        let mut remote = self
-            .repo
-            .remote_anonymous(self.url.fetch_url())
-            .map_err(|e| git_error(&self.url, &secrets, "invalid remote", &e))?;
+        let mut remote = self.remote(&secrets)?;
         let rejected = RefCell::new(None::<String>);
         let mut cb = callbacks(&auth);
         cb.push_update_reference(|_, status| {
